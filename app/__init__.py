@@ -1,0 +1,1 @@
+"""DEQ Studio desktop application (PySide6)."""

@@ -1,0 +1,1 @@
+"""DEQ Studio engine: solvers, implicit layers, models, signals, tasks. Imports no Qt."""

@@ -1,0 +1,165 @@
+"""Frozen dataclass configs and the machinery that turns them into JSON, CLI options and GUI forms.
+
+Every config field carries an attribute docstring (a string literal right under the field). `field_docs` reads
+those docstrings; the GUI shows them as tooltips and the CLI as `--help` text. `Literal[...]` annotations give
+the valid choices. Configs round-trip through plain JSON dicts with `to_dict` / `from_dict`.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import inspect
+import textwrap
+import typing
+from typing import Any, Literal, TypeVar
+
+C = TypeVar("C")
+
+
+class ConfigError(ValueError):
+    """A config value is invalid; the message is meant for the user."""
+
+
+@functools.cache
+def field_docs(cls: type) -> dict[str, str]:
+    """Attribute docstrings of a dataclass, by field name (empty where the source is unavailable)."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass):
+            continue
+        try:
+            source = textwrap.dedent(inspect.getsource(klass))
+        except (OSError, TypeError):
+            continue
+        body = ast.parse(source).body[0].body  # type: ignore[attr-defined]
+        for node, nxt in zip(body, body[1:]):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and isinstance(nxt, ast.Expr)
+                and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)
+            ):
+                docs[node.target.id] = inspect.cleandoc(nxt.value.value)
+    return docs
+
+
+@functools.cache
+def field_types(cls: type) -> dict[str, Any]:
+    """Resolved type annotations of a dataclass's fields."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def field_choices(cls: type, name: str) -> tuple[Any, ...] | None:
+    """The allowed values of a `Literal[...]` field, else None."""
+    tp = field_types(cls)[name]
+    return typing.get_args(tp) if typing.get_origin(tp) is Literal else None
+
+
+def check_choices(config: Any) -> None:
+    """Raise ConfigError if any Literal-typed field of `config` holds a value outside its choices."""
+    for f in dataclasses.fields(config):
+        choices = field_choices(type(config), f.name)
+        value = getattr(config, f.name)
+        if choices is not None and value not in choices:
+            raise ConfigError(f"{type(config).__name__}.{f.name} = {value!r}; choose one of {list(choices)}")
+
+
+def require(condition: bool, message: str) -> None:
+    """Raise ConfigError(message) unless `condition` holds."""
+    if not condition:
+        raise ConfigError(message)
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a (nested) config dataclass."""
+    return dataclasses.asdict(config)
+
+
+def from_dict(cls: type[C], data: dict[str, Any]) -> C:
+    """Build `cls` from a dict made by `to_dict`, recursing into nested configs; unknown keys are an error."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    types = field_types(cls)
+    unknown = set(data) - set(types)
+    if unknown:
+        raise ConfigError(f"{cls.__name__}: unknown option(s) {', '.join(sorted(unknown))}")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        tp = types[name]
+        if dataclasses.is_dataclass(tp):
+            kwargs[name] = from_dict(tp, value)
+        elif tp is float and isinstance(value, int) and not isinstance(value, bool):
+            kwargs[name] = float(value)
+        elif tp in (int, float, str, bool) and not isinstance(value, tp):
+            raise ConfigError(f"{cls.__name__}.{name}: expected {tp.__name__}, got {value!r}")
+        elif typing.get_origin(tp) is tuple and isinstance(value, list):
+            kwargs[name] = tuple(value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+SolverName = Literal["picard", "anderson", "broyden"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SolverConfig:
+    """How a fixed point z* = f(z*) is found (SPEC 2.1)."""
+
+    solver: SolverName = "anderson"
+    """Fixed-point solver: damped Picard iteration, Anderson acceleration or limited-memory Broyden."""
+    max_iter: int = 100
+    """Most solver iterations per solve; the lowest-residual iterate is kept if tol is not reached."""
+    tol: float = 1e-3
+    """Stop when every sample's residual is below this value."""
+    stop_mode: Literal["rel", "abs"] = "rel"
+    """Residual measure: rel = ‖f(z)−z‖/‖f(z)‖ per sample, abs = ‖f(z)−z‖ per sample."""
+    damping: float = 1.0
+    """Picard damping τ in z ← (1−τ)z + τf(z); 1 is plain forward iteration."""
+    anderson_memory: int = 5
+    """Anderson: number of past iterates mixed."""
+    anderson_lam: float = 1e-4
+    """Anderson: Tikhonov regularization of the small least-squares solve, relative to its scale."""
+    anderson_beta: float = 1.0
+    """Anderson: mixing β between f-values (1) and iterates (0)."""
+    broyden_memory: int = 30
+    """Broyden: number of rank-one updates kept (limited memory)."""
+
+    def __post_init__(self) -> None:
+        check_choices(self)
+        require(self.max_iter >= 0, "max_iter must be ≥ 0")
+        require(self.tol > 0, "tol must be > 0")
+        require(0 < self.damping <= 1, "damping must be in (0, 1]")
+        require(self.anderson_memory >= 1, "anderson_memory must be ≥ 1")
+        require(self.anderson_lam >= 0, "anderson_lam must be ≥ 0")
+        require(0 < self.anderson_beta <= 1, "anderson_beta must be in (0, 1]")
+        require(self.broyden_memory >= 1, "broyden_memory must be ≥ 1")
+
+    def options(self) -> dict[str, Any]:
+        """Keyword options of the chosen solver function."""
+        if self.solver == "picard":
+            return {"damping": self.damping}
+        if self.solver == "anderson":
+            return {"memory": self.anderson_memory, "lam": self.anderson_lam, "beta": self.anderson_beta}
+        return {"memory": self.broyden_memory}
+
+
+@dataclasses.dataclass(frozen=True)
+class BackwardConfig:
+    """How gradients pass through the equilibrium (SPEC 2.2)."""
+
+    mode: Literal["exact", "neumann", "jfb"] = "neumann"
+    """exact: solve the adjoint u = Jᵀu + g; neumann: u ≈ Σ_{i≤T}(Jᵀ)ⁱg; jfb: u = g (Jacobian-free)."""
+    neumann_order: int = 1
+    """T, the number of Neumann terms past the identity (1 is the (Implicit)² "one step" default)."""
+    adjoint: SolverConfig = SolverConfig(solver="anderson", max_iter=50, tol=1e-6)
+    """Solver for the exact adjoint u = Jᵀu + g."""
+    warm_start_adjoint: bool = True
+    """Start the exact adjoint solve from the previous step's solution where one is kept."""
+
+    def __post_init__(self) -> None:
+        check_choices(self)
+        require(self.neumann_order >= 0, "neumann_order must be ≥ 0")

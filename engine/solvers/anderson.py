@@ -1,0 +1,97 @@
+"""Anderson acceleration (type II) for batched fixed points, one small least-squares problem per sample.
+
+At step k with the last m iterates z_i and values f(z_i), residuals g_i = f(z_i) − z_i, choose weights α
+(Σα = 1) minimizing ‖Σ α_i g_i‖² + λ‖α‖², then z_{k+1} = β Σ α_i f(z_i) + (1−β) Σ α_i z_i.
+The Gram matrix GGᵀ is updated by one new row per step; λ is scaled by the Gram matrix's mean diagonal so that
+regularization keeps its meaning as the residuals shrink, and raised ×10 for samples whose solve is singular.
+Reference: Walker & Ni, "Anderson acceleration for fixed-point iterations", SIAM J. Numer. Anal. 2011;
+Bai, Kolter, Koltun, "Deep Equilibrium Models", NeurIPS 2019.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from engine.solvers.base import SOLVERS, BestIterate, FixedPointMap, SolverStats, StopMode
+from engine.solvers.history import combine, dots
+
+_MAX_REG_RAISES = 8
+
+
+def mixing_weights(gram: Tensor, lam: float) -> Tensor:
+    """Weights α (B, k), Σα = 1, minimizing αᵀ(GGᵀ + λ̃I)α for each sample's Gram matrix `gram` (B, k, k).
+
+    λ̃ = λ · mean(diag GGᵀ); where a sample's system is singular or its weights are not finite, λ̃ is raised ×10
+    (up to 8 times), and a sample that still fails takes the newest iterate alone (a plain Picard step).
+    """
+    b, k, _ = gram.shape
+    gram = gram.to(torch.float64)
+    eye = torch.eye(k, dtype=gram.dtype, device=gram.device)
+    scale = gram.diagonal(dim1=1, dim2=2).mean(dim=1).clamp_min(1e-300)  # (B,)
+    reg = torch.full((b,), lam, dtype=gram.dtype, device=gram.device).clamp_min(1e-14)
+    ones = torch.ones(b, k, 1, dtype=gram.dtype, device=gram.device)
+    alpha = torch.empty(b, k, dtype=gram.dtype, device=gram.device)
+    todo = torch.ones(b, dtype=torch.bool, device=gram.device)
+    for _ in range(_MAX_REG_RAISES + 1):
+        system = gram + (reg * scale).view(b, 1, 1) * eye
+        y, _info = torch.linalg.solve_ex(system, ones)
+        a = y.squeeze(-1) / y.sum(dim=(1, 2)).unsqueeze(-1)
+        ok = torch.isfinite(a).all(dim=1) & (_info == 0)
+        alpha = torch.where((todo & ok).unsqueeze(-1), a, alpha)
+        todo = todo & ~ok
+        if not bool(todo.any()):
+            return alpha
+        reg = torch.where(todo, reg * 10, reg)
+    fallback = torch.zeros_like(alpha)
+    fallback[:, -1] = 1.0
+    return torch.where(todo.unsqueeze(-1), fallback, alpha)
+
+
+@SOLVERS.register("anderson")
+def anderson(
+    f: FixedPointMap,
+    z0: Tensor,
+    *,
+    max_iter: int,
+    tol: float,
+    stop_mode: StopMode = "rel",
+    memory: int = 5,
+    lam: float = 1e-4,
+    beta: float = 1.0,
+) -> tuple[Tensor, SolverStats]:
+    """Anderson-accelerated fixed-point iteration from z0; returns each sample's lowest-residual iterate."""
+    best = BestIterate(z0, tol, "anderson", stop_mode)
+    shape, b = z0.shape, z0.shape[0]
+    n = z0[0].numel()
+    m = max(1, memory)
+    # histories: only the first min(k + 1, m) slots are ever read, so they need no zero fill
+    F = z0.new_empty(b, m, n)  # f-values of the last m iterates       (B, m, n)
+    G = z0.new_empty(b, m, n)  # their residuals f(z) − z              (B, m, n)
+    X = z0.new_empty(b, m, n) if beta != 1.0 else None  # iterates, only needed when β < 1
+    gram = z0.new_zeros(b, m, m, dtype=torch.float64)  # GGᵀ           (B, m, m)
+    z = z0.detach().reshape(b, n).clone()
+    z_next = torch.empty_like(z)
+    mix_x = torch.empty_like(z) if X is not None else None
+    for k in range(max_iter):
+        slot = k % m
+        fz = f(z.view(shape)).reshape(b, n)
+        F[:, slot].copy_(fz)
+        g = torch.sub(fz, z, out=G[:, slot])
+        if X is not None:
+            X[:, slot].copy_(z)
+        res = torch.linalg.vector_norm(g, dim=1)
+        if stop_mode == "rel":
+            res = res / (torch.linalg.vector_norm(fz, dim=1) + 1e-12)
+        if best.update(z.view(shape), res) or k == max_iter - 1:
+            break
+        filled = min(k + 1, m)
+        row = dots(G[:, :filled], g).to(torch.float64)  # (B, filled)
+        gram[:, slot, :filled] = row
+        gram[:, :filled, slot] = row
+        alpha = mixing_weights(gram[:, :filled, :filled], lam)  # (B, filled)
+        combine(F[:, :filled], alpha, out=z_next)
+        if X is not None and mix_x is not None:
+            z_next.mul_(beta).add_(combine(X[:, :filled], alpha, out=mix_x), alpha=1.0 - beta)
+        z, z_next = z_next, z
+    return best.finish()
+

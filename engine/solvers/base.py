@@ -1,0 +1,148 @@
+"""The fixed-point solver contract: signature, per-sample residuals, best-iterate tracking, statistics.
+
+Every solver has the signature
+
+    solve(f, z0, *, max_iter, tol, stop_mode="rel", **options) -> (z_star, SolverStats)
+
+where z has a leading batch dimension and `f` maps a batch to a batch of the same shape. Residuals are tracked per
+sample; each sample's lowest-residual iterate is returned; the solve stops when every sample is below `tol` or
+after `max_iter` evaluations of f. Solvers run under `torch.no_grad()`.
+Reference: Bai, Kolter, Koltun, "Deep Equilibrium Models", NeurIPS 2019 (solver setup of section 3.1.2).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Literal, Protocol
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from engine.registry import Registry
+
+StopMode = Literal["rel", "abs"]
+FixedPointMap = Callable[[Tensor], Tensor]
+_EPS = 1e-12
+
+
+@dataclasses.dataclass
+class SolverStats:
+    """What a solve did. Per-sample tensors stay on the solve's device; `as_numpy` gives plain data."""
+
+    solver: str
+    """Registered name of the solver."""
+    nstep: int
+    """Evaluations of f performed."""
+    residual_max_trace: list[float]
+    """Batch-max residual after each evaluation of f."""
+    residual_mean_trace: list[float]
+    """Batch-mean residual after each evaluation of f."""
+    residual: Tensor
+    """Final (lowest) residual of each sample, shape (B,)."""
+    converged: Tensor
+    """Whether each sample reached tol, shape (B,) bool."""
+    wall_time_s: float
+    """Seconds spent in the solve (device-synchronized)."""
+    stop_mode: StopMode = "rel"
+    tol: float = 0.0
+
+    @property
+    def max_residual(self) -> float:
+        """Largest final per-sample residual."""
+        return float(self.residual.max()) if self.residual.numel() else 0.0
+
+    def as_numpy(self) -> dict[str, object]:
+        """Plain data (numbers, numpy arrays) for snapshots and logs."""
+        return {
+            "solver": self.solver,
+            "nstep": self.nstep,
+            "residual_max_trace": np.asarray(self.residual_max_trace, dtype=np.float64),
+            "residual_mean_trace": np.asarray(self.residual_mean_trace, dtype=np.float64),
+            "residual": self.residual.detach().cpu().numpy(),
+            "converged": self.converged.detach().cpu().numpy(),
+            "wall_time_s": self.wall_time_s,
+        }
+
+
+class SolverFn(Protocol):
+    def __call__(
+        self, f: FixedPointMap, z0: Tensor, *, max_iter: int, tol: float, stop_mode: StopMode = "rel", **options: float
+    ) -> tuple[Tensor, SolverStats]: ...
+
+
+SOLVERS: Registry[SolverFn] = Registry("solver")
+
+
+def residual_per_sample(fz: Tensor, z: Tensor, stop_mode: StopMode, work: Tensor | None = None) -> Tensor:
+    """‖f(z) − z‖ per sample, divided by ‖f(z)‖ in rel mode. Shape (B,).
+
+    `work`, a buffer shaped like z, receives f(z) − z so that solver loops allocate no large temporaries.
+    """
+    gz = torch.sub(fz, z, out=work) if work is not None else fz - z
+    res = torch.linalg.vector_norm(gz.flatten(1), dim=1)
+    if stop_mode == "rel":
+        res = res / (torch.linalg.vector_norm(fz.flatten(1), dim=1) + _EPS)
+    return res
+
+
+class BestIterate:
+    """Keeps each sample's lowest-residual iterate and the residual traces while a solver runs.
+
+    `update(z, res)` records the residual `res` (B,) measured at iterate `z` and returns True when every sample
+    is below tol (one host synchronization per call).
+    """
+
+    def __init__(self, z0: Tensor, tol: float, solver: str, stop_mode: StopMode) -> None:
+        self.z = z0.detach().clone()
+        self.residual = torch.full((z0.shape[0],), float("inf"), device=z0.device, dtype=torch.float64)
+        self.tol = tol
+        self.solver = solver
+        self.stop_mode = stop_mode
+        self.max_trace: list[float] = []
+        self.mean_trace: list[float] = []
+        self._start = time.perf_counter()
+        self._sync = z0.device.type == "cuda"
+        if self._sync:
+            torch.cuda.synchronize(z0.device)
+
+    def update(self, z: Tensor, res: Tensor) -> bool:
+        res = torch.nan_to_num(res.to(torch.float64), nan=float("inf"))
+        better = res < self.residual
+        self.residual = torch.where(better, res, self.residual)
+        torch.where(better.view(-1, *([1] * (z.dim() - 1))), z, self.z, out=self.z)
+        worst, mean, best_worst = torch.stack([res.max(), res.mean(), self.residual.max()]).tolist()
+        self.max_trace.append(worst)
+        self.mean_trace.append(mean)
+        return best_worst < self.tol
+
+    def finish(self) -> tuple[Tensor, SolverStats]:
+        if self._sync:
+            torch.cuda.synchronize(self.z.device)
+        stats = SolverStats(
+            solver=self.solver,
+            nstep=len(self.max_trace),
+            residual_max_trace=self.max_trace,
+            residual_mean_trace=self.mean_trace,
+            residual=self.residual,
+            converged=self.residual < self.tol,
+            wall_time_s=time.perf_counter() - self._start,
+            stop_mode=self.stop_mode,
+            tol=self.tol,
+        )
+        return self.z, stats
+
+
+def solve(
+    name: str, f: FixedPointMap, z0: Tensor, *, max_iter: int, tol: float, stop_mode: StopMode = "rel", **options: float
+) -> tuple[Tensor, SolverStats]:
+    """Run the registered solver `name` on f from z0 (under no_grad)."""
+    with torch.no_grad():
+        return SOLVERS.get(name)(f, z0, max_iter=max_iter, tol=tol, stop_mode=stop_mode, **options)
+
+
+def zero_step_stats(name: str, z: Tensor, stop_mode: StopMode, tol: float) -> SolverStats:
+    """Stats of a solve that performed no iteration (max_iter = 0): residuals unknown."""
+    inf = torch.full((z.shape[0],), float("inf"), device=z.device, dtype=torch.float64)
+    return SolverStats(name, 0, [], [], inf, inf < 0, 0.0, stop_mode, tol)

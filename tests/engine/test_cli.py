@@ -1,0 +1,41 @@
+"""The headless command line and the solver benchmark run end to end."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from engine import cli
+from tests.conftest import PROJECT_ROOT
+
+
+def test_demo_prints_a_row_per_solver(capsys) -> None:
+    assert cli.main(["demo", "--coords", "256", "--width", "32", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    for name in ("picard", "anderson", "broyden"):
+        assert name in out
+    assert "not converged" not in out
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(capsys, monkeypatch) -> None:
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    assert cli.main(["demo", "--device", "cuda"]) == cli.EXIT_BAD_INPUT
+    assert "no CUDA device" in capsys.readouterr().err
+
+
+def test_console_entry_point_runs_a_verb() -> None:
+    out = subprocess.run([sys.executable, "-m", "app.main", "demo", "--coords", "64", "--width", "16"],
+                         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "anderson" in out.stdout
+
+
+def test_solver_bench_prints_one_json_object() -> None:
+    out = subprocess.run([sys.executable, "bench/solvers.py", "--coords", "256", "--width", "32", "--repeats", "1"],
+                         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    for name in ("picard", "anderson", "broyden"):
+        assert result[name]["converged"] and result[name]["iters"] > 0 and result[name]["ms"] > 0
+        assert result["warm"][name]["iters"] <= result[name]["iters"]
+        assert result["near_linear"][name]["converged"]

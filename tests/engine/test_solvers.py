@@ -1,0 +1,173 @@
+"""Every solver against the closed form of a linear fixed point, per-sample behaviour, best-iterate return."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from engine.solvers import SOLVERS, residual_per_sample, solve
+from tests.engine.linear_problems import affine_map, exact_solution, symmetric_contraction
+
+SOLVER_NAMES = ["picard", "anderson", "broyden"]
+
+
+def test_registry_lists_the_three_solvers() -> None:
+    assert SOLVERS.names() == SOLVER_NAMES
+    with pytest.raises(KeyError, match="choose one of"):
+        SOLVERS.get("newton")
+
+
+@pytest.fixture(scope="module")
+def linear_problem():
+    a = symmetric_contraction(16, 64, 0.9, seed=1)
+    assert torch.allclose(torch.linalg.matrix_norm(a, ord=2), torch.full((16,), 0.9, dtype=torch.float64))
+    b = torch.randn(16, 64, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    return a, b, exact_solution(a, b)
+
+
+@pytest.fixture(scope="module")
+def linear_results(linear_problem):
+    a, b, _ = linear_problem
+    return {
+        name: solve(name, affine_map(a, b), torch.zeros_like(b), max_iter=1000, tol=1e-8, stop_mode="rel")
+        for name in SOLVER_NAMES
+    }
+
+
+@pytest.mark.parametrize("name", SOLVER_NAMES)
+def test_linear_contraction_matches_direct_solve(name, linear_problem, linear_results) -> None:
+    a, b, z_exact = linear_problem
+    z, stats = linear_results[name]
+    assert stats.converged.all()
+    assert stats.max_residual < 1e-8
+    true_res = residual_per_sample(affine_map(a, b)(z), z, "rel")
+    assert (true_res < 1e-8).all()
+    rel_err = (z - z_exact).norm(dim=1) / z_exact.norm(dim=1)
+    assert rel_err.max() < 1e-6
+    assert stats.nstep == len(stats.residual_max_trace) == len(stats.residual_mean_trace)
+    assert stats.wall_time_s > 0
+
+
+@pytest.mark.parametrize("name", ["anderson", "broyden"])
+def test_accelerated_solvers_need_at_most_half_of_picards_iterations(name, linear_results) -> None:
+    picard_steps = linear_results["picard"][1].nstep
+    assert picard_steps > 100  # the problem is hard for plain iteration
+    assert linear_results[name][1].nstep <= picard_steps / 2
+
+
+def test_abs_stop_mode_measures_absolute_residual(linear_problem) -> None:
+    a, b, z_exact = linear_problem
+    z, stats = solve("anderson", affine_map(a, b), torch.zeros_like(b), max_iter=500, tol=1e-9, stop_mode="abs")
+    assert stats.converged.all()
+    assert ((affine_map(a, b)(z) - z).norm(dim=1) < 1e-9).all()
+
+
+def test_damped_picard_converges_where_plain_iteration_oscillates() -> None:
+    # eigenvalues in [-1.2, -0.5]: plain iteration diverges, τ = 0.5 maps them into [-0.1, 0.25]
+    a = -symmetric_contraction(4, 16, 1.2, seed=3, low=0.5)
+    b = torch.randn(4, 16, dtype=torch.float64)
+    _, plain = solve("picard", affine_map(a, b), torch.zeros_like(b), max_iter=60, tol=1e-10)
+    z, damped = solve("picard", affine_map(a, b), torch.zeros_like(b), max_iter=60, tol=1e-10, damping=0.5)
+    assert not plain.converged.any()
+    assert damped.converged.all()
+    assert torch.allclose(z, exact_solution(a, b), atol=1e-8)
+
+
+def _mixed_batch():
+    """Samples 0..3 easy (‖A‖ = 0.1), samples 4..7 hard (‖A‖ = 0.95)."""
+    easy = symmetric_contraction(4, 32, 0.1, seed=4)
+    hard = symmetric_contraction(4, 32, 0.95, seed=5, low=0.5)
+    a = torch.cat([easy, hard])
+    b = torch.randn(8, 32, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    return a, b
+
+
+@pytest.mark.parametrize("name", SOLVER_NAMES)
+def test_mixed_batch_has_per_sample_stats_and_returns_each_samples_best(name) -> None:
+    a, b = _mixed_batch()
+    f = affine_map(a, b)
+    seen: list[torch.Tensor] = []
+
+    def recording_f(z: torch.Tensor) -> torch.Tensor:
+        seen.append(z.clone())
+        return f(z)
+
+    z, stats = solve(name, recording_f, torch.zeros_like(b), max_iter=12, tol=1e-6)
+    # easy samples converge within the budget, hard ones do not
+    assert stats.converged[:4].all() and not stats.converged[4:].any()
+    assert stats.residual[:4].max() < 1e-6 < stats.residual[4:].min()
+    assert stats.residual_max_trace[-1] > stats.residual_mean_trace[-1]
+    # the returned iterate is, per sample, the evaluated iterate with the lowest residual
+    history = torch.stack(seen)  # (K, B, n)
+    residuals = torch.stack([residual_per_sample(f(h), h, "rel") for h in history])  # (K, B)
+    best = residuals.argmin(dim=0)
+    expected = history[best, torch.arange(8)]
+    assert torch.equal(z, expected)
+    assert torch.allclose(stats.residual, residuals.min(dim=0).values)
+
+
+def test_picard_returns_lowest_iterate_when_the_map_expands() -> None:
+    # an expansive map: residuals grow, so the best iterate is the first one
+    a = symmetric_contraction(3, 8, 1.5, seed=7, low=1.2)
+    b = torch.ones(3, 8, dtype=torch.float64)
+    z0 = exact_solution(a, b) + 1e-3
+    z, stats = solve("picard", affine_map(a, b), z0, max_iter=10, tol=1e-12)
+    assert torch.equal(z, z0)
+    assert stats.residual_max_trace[-1] > stats.residual_max_trace[0]
+
+
+@pytest.mark.parametrize("name", SOLVER_NAMES)
+def test_solvers_keep_shape_dtype_and_zero_budget(name) -> None:
+    f = lambda z: 0.5 * z + 1.0  # noqa: E731
+    z0 = torch.zeros(5, 3, 4, dtype=torch.float32)
+    z, stats = solve(name, f, z0, max_iter=100, tol=1e-5)
+    assert z.shape == z0.shape and z.dtype == torch.float32
+    assert torch.allclose(z, torch.full_like(z0, 2.0), atol=1e-4)
+    z_none, none = solve(name, f, z0, max_iter=0, tol=1e-5)
+    assert none.nstep == 0 and torch.equal(z_none, z0)
+
+
+def test_non_finite_values_never_become_the_returned_iterate() -> None:
+    calls = {"n": 0}
+
+    def exploding(z: torch.Tensor) -> torch.Tensor:
+        calls["n"] += 1
+        return z * 0.5 + 1.0 if calls["n"] < 4 else torch.full_like(z, float("nan"))
+
+    z, stats = solve("anderson", exploding, torch.zeros(2, 4), max_iter=8, tol=1e-12)
+    assert torch.isfinite(z).all()
+    assert torch.isfinite(stats.residual).all()
+
+
+def test_stats_as_numpy_is_plain_data(linear_results) -> None:
+    import numpy as np
+
+    data = linear_results["anderson"][1].as_numpy()
+    assert isinstance(data["residual"], np.ndarray) and data["residual"].shape == (16,)
+    assert data["converged"].dtype == bool
+    assert data["nstep"] == len(data["residual_max_trace"])
+
+
+def _near_linear_tanh(batch: int = 256, dim: int = 64):
+    gen = torch.Generator().manual_seed(2)
+    a = symmetric_contraction(1, dim, 0.97, seed=2)[0]
+    inj = 0.05 * torch.sin(torch.randn(batch, dim, generator=gen, dtype=torch.float64))
+    return lambda z: torch.tanh(torch.addmm(inj, z, a)), inj
+
+
+def test_broyden_restarts_diverging_samples_instead_of_blowing_up() -> None:
+    f, inj = _near_linear_tanh()
+    _, plain = solve("broyden", f, torch.zeros_like(inj), max_iter=150, tol=1e-6, restart_ratio=float("inf"))
+    _, guarded = solve("broyden", f, torch.zeros_like(inj), max_iter=150, tol=1e-6)
+    assert not plain.converged.all()  # full Broyden steps alone diverge on some samples here
+    assert guarded.converged.all()
+    _, picard = solve("picard", f, torch.zeros_like(inj), max_iter=1000, tol=1e-6)
+    assert guarded.nstep < picard.nstep
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("name", SOLVER_NAMES)
+def test_solvers_on_cuda_match_the_direct_solve(name, linear_problem) -> None:
+    a, b, z_exact = (t.cuda() for t in linear_problem)
+    z, stats = solve(name, affine_map(a, b), torch.zeros_like(b), max_iter=1000, tol=1e-8)
+    assert z.is_cuda and stats.converged.all()
+    assert ((z - z_exact).norm(dim=1) / z_exact.norm(dim=1)).max() < 1e-6
