@@ -75,16 +75,20 @@ class SolverFn(Protocol):
 SOLVERS: Registry[SolverFn] = Registry("solver")
 
 
+def residual_norms(g: Tensor, fz: Tensor, stop_mode: StopMode) -> Tensor:
+    """Per-sample ‖g‖ for a residual g = f(z) − z, divided by ‖f(z)‖ in rel mode. Shape (B,)."""
+    res = torch.linalg.vector_norm(g.flatten(1), dim=1)
+    if stop_mode == "rel":
+        res = res / (torch.linalg.vector_norm(fz.flatten(1), dim=1) + _EPS)
+    return res
+
+
 def residual_per_sample(fz: Tensor, z: Tensor, stop_mode: StopMode, work: Tensor | None = None) -> Tensor:
     """‖f(z) − z‖ per sample, divided by ‖f(z)‖ in rel mode. Shape (B,).
 
     `work`, a buffer shaped like z, receives f(z) − z so that solver loops allocate no large temporaries.
     """
-    gz = torch.sub(fz, z, out=work) if work is not None else fz - z
-    res = torch.linalg.vector_norm(gz.flatten(1), dim=1)
-    if stop_mode == "rel":
-        res = res / (torch.linalg.vector_norm(fz.flatten(1), dim=1) + _EPS)
-    return res
+    return residual_norms(torch.sub(fz, z, out=work) if work is not None else fz - z, fz, stop_mode)
 
 
 class BestIterate:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from engine.solvers.base import SOLVERS, BestIterate, FixedPointMap, SolverStats, StopMode
+from engine.solvers.base import SOLVERS, BestIterate, FixedPointMap, SolverStats, StopMode, residual_norms
 from engine.solvers.history import combine, dots
 
 
@@ -55,9 +55,7 @@ def broyden(
     for k in range(max_iter):
         fz = f(z.view(shape)).reshape(b, n)
         g = fz - z
-        res = torch.linalg.vector_norm(g, dim=1)
-        if stop_mode == "rel":
-            res = res / (torch.linalg.vector_norm(fz, dim=1) + 1e-12)
+        res = residual_norms(g, fz, stop_mode)
         if best.update(z.view(shape), res) or k == max_iter - 1:
             break
         filled = min(updates, m)
