@@ -24,7 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.cli import resolve_device  # noqa: E402
+from engine.device import resolve_device  # noqa: E402
 from engine.solver_probe import isiren_probe  # noqa: E402
 from engine.solvers import SOLVERS, solve  # noqa: E402
 

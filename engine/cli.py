@@ -7,18 +7,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-import torch
+from engine.device import resolve_device
 
 EXIT_BAD_INPUT = 2
-
-
-def resolve_device(name: str) -> torch.device:
-    """`auto` → CUDA when available, else CPU; `cuda` without a GPU is a user error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but no CUDA device is available")
-    return torch.device(name)
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -1,0 +1,1 @@
+"""Models: implicit neural representations (inr/) and, later, multiscale DEQs (mdeq/)."""

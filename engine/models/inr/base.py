@@ -1,0 +1,85 @@
+"""The common frame of every implicit neural representation: injections, a cell, a readout.
+
+A model computes its input injections (filters) once per coordinate set, then either
+- implicit: z* = f(z*, injections, weights) solved by the DEQ layer (engine.implicit), or
+- explicit: the same cell applied once from z = 0,
+and reads out ŷ = W_out z + b_out. Coordinates form one sample of the solver's batch (z viewed as (1, N, D)), so
+the relative residual is measured over the whole coordinate set, as in the (Implicit)² experiments.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from torch import Tensor, nn
+
+from engine.config import BackwardConfig, SolverConfig
+from engine.implicit import AdjointMemory, implicit_layer
+from engine.solvers import SolverStats
+
+
+@dataclasses.dataclass
+class INROutput:
+    """Prediction ŷ (N, C), the hidden state z (N, D) and, for implicit models, the forward solve's stats."""
+
+    y: Tensor
+    z: Tensor
+    stats: SolverStats | None
+
+
+class INR(nn.Module):
+    """Base class: subclasses define `injections`, `cell_weights` and the static `cell`."""
+
+    def __init__(self, d_in: int, d_out: int, width: int, layers: int, implicit: bool) -> None:
+        super().__init__()
+        self.d_in, self.d_out, self.width, self.layers, self.implicit = d_in, d_out, width, layers, implicit
+        self.readout = nn.Linear(width, d_out)
+        self.solver = SolverConfig()
+        self.backward_config = BackwardConfig()
+
+    def injections(self, x: Tensor) -> tuple[Tensor, ...]:
+        """Everything that depends on the coordinates only, (N, D) each."""
+        raise NotImplementedError
+
+    def cell_weights(self) -> tuple[Tensor, ...]:
+        """The cell's weights as used in this forward (spectral normalization applied)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def cell(z: Tensor | None, *tensors: Tensor) -> Tensor:
+        """One application of the layer to z (N, D); z = None means z = 0 (the explicit network)."""
+        raise NotImplementedError
+
+    def forward(
+        self, x: Tensor, z0: Tensor | None = None, *, iterate: bool = True, adjoint: AdjointMemory | None = None
+    ) -> INROutput:
+        """Predict at coordinates x (N, d_in); implicit models start from z0 (N, D) or zero.
+
+        `iterate=False` applies the cell once at z0 (the amortized step).
+        """
+        tensors = (*self.injections(x), *self.cell_weights())
+        if not self.implicit:
+            z = self.cell(None, *tensors)
+            return INROutput(self.readout(z), z, None)
+        n, width = x.shape[0], self.width
+        start = z0.reshape(1, n, width) if z0 is not None else x.new_zeros(1, n, width)
+        cell = self.cell
+
+        def f(z: Tensor, *ts: Tensor) -> Tensor:  # (1, N, D) -> (1, N, D)
+            return cell(z.view(n, width), *ts).view(1, n, width)
+
+        z, stats = implicit_layer(f, tensors, start, forward=self.solver, backward=self.backward_config,
+                                  iterate=iterate, adjoint=adjoint)
+        z = z.view(n, width)
+        return INROutput(self.readout(z), z, stats)
+
+    @torch.no_grad()
+    def predict(self, x: Tensor, chunk: int = 32768) -> tuple[Tensor, list[SolverStats]]:
+        """ŷ at every coordinate, solved from zero in chunks of `chunk` coordinates (evaluation)."""
+        ys, stats = [], []
+        for start in range(0, x.shape[0], chunk):
+            out = self.forward(x[start : start + chunk])
+            ys.append(out.y)
+            if out.stats is not None:
+                stats.append(out.stats)
+        return torch.cat(ys), stats

@@ -1,0 +1,53 @@
+"""Multiplicative filter networks, implicit (Fourier-/Gabor-iMFN) and explicit (Fourier-/Gabor-MFN).
+
+    L = 1:  z = g₁(x) ⊙ (W (z + g₀(x)) + b)
+    L = 4:  h₀ = z + g₀(x);  h_l = g_l(x) ⊙ (W_l h_{l−1} + b_l), l = 1..4;  z = h₄   (one equilibrium)
+The explicit network is the same cell applied once from z = 0: an MFN with L + 1 filters.
+W_l uniform(±√(1/D)); optional spectral normalization caps ‖W_l‖₂ at 0.97.
+References: Fathony et al., "Multiplicative Filter Networks", ICLR 2021; Huang, Bai, Kolter, "(Implicit)²", 2021.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from engine.models.inr.base import INR
+from engine.models.inr.filters import make_filter
+from engine.models.inr.spectral import SpectralShrink
+
+
+class MFN(INR):
+    """Fourier or Gabor MFN; `implicit` selects the equilibrium (iMFN) or the single pass (MFN)."""
+
+    def __init__(
+        self, d_in: int, d_out: int, width: int, layers: int, *, filter_kind: str, implicit: bool,
+        input_scale: float, spectral_norm: bool, gabor_alpha: float = 3.0,
+    ) -> None:
+        super().__init__(d_in, d_out, width, layers, implicit)
+        self.filters = nn.ModuleList(
+            make_filter(filter_kind, d_in, width, input_scale, layers, gabor_alpha) for _ in range(layers + 1)
+        )
+        bound = math.sqrt(1.0 / width)
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.empty(width, width).uniform_(-bound, bound)) for _ in range(layers)
+        )
+        self.biases = nn.ParameterList(nn.Parameter(torch.empty(width).uniform_(-bound, bound)) for _ in range(layers))
+        self.shrinks = nn.ModuleList(SpectralShrink(width) for _ in range(layers)) if spectral_norm else None
+
+    def injections(self, x: Tensor) -> tuple[Tensor, ...]:
+        return tuple(g(x) for g in self.filters)  # L + 1 tensors (N, D)
+
+    def cell_weights(self) -> tuple[Tensor, ...]:
+        ws = [s(w) for s, w in zip(self.shrinks, self.weights)] if self.shrinks is not None else list(self.weights)
+        return (*ws, *self.biases)
+
+    @staticmethod
+    def cell(z: Tensor | None, *tensors: Tensor) -> Tensor:
+        layers = (len(tensors) - 1) // 3
+        filters, ws, bs = tensors[: layers + 1], tensors[layers + 1 : 2 * layers + 1], tensors[2 * layers + 1 :]
+        h = filters[0] if z is None else z + filters[0]
+        for g, w, b in zip(filters[1:], ws, bs):
+            h = g * torch.addmm(b, h, w.T)
+        return h

@@ -1,0 +1,77 @@
+"""SIREN-type networks: implicit iSIREN, its explicit counterpart (SIREN with input injection), classic SIREN.
+
+    iSIREN L = 1:  z = sin(W (z + sin(U₀ x + c₀)) + b + U₁ x + c₁)
+    L = 4:         h₀ = z + sin(U₀x + c₀);  h_l = sin(W_l h_{l−1} + b_l + U_l x + c_l);  z = h₄
+No ω₀ = 30 factor: frequency comes from `input_scale` in the initialization of U (the filter initialization).
+"SIREN (input injection)" is the same cell once from z = 0. Classic SIREN: sin(30 (W x + b)) layers with the SIREN
+initialization, for reference.
+References: Sitzmann et al., "Implicit Neural Representations with Periodic Activation Functions", NeurIPS 2020;
+Huang, Bai, Kolter, "(Implicit)²", NeurIPS 2021.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from engine.models.inr.base import INR, INROutput
+from engine.models.inr.filters import FourierFilter, LinearInjection
+from engine.models.inr.spectral import SpectralShrink
+
+
+class InjectedSiren(INR):
+    """iSIREN (`implicit=True`) or SIREN with input injection (`implicit=False`)."""
+
+    def __init__(
+        self, d_in: int, d_out: int, width: int, layers: int, *, implicit: bool, input_scale: float,
+        spectral_norm: bool,
+    ) -> None:
+        super().__init__(d_in, d_out, width, layers, implicit)
+        self.first = FourierFilter(d_in, width, input_scale, layers)  # sin(U₀ x + c₀)
+        self.inputs = nn.ModuleList(LinearInjection(d_in, width, input_scale, layers) for _ in range(layers))
+        bound = math.sqrt(1.0 / width)
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.empty(width, width).uniform_(-bound, bound)) for _ in range(layers)
+        )
+        self.biases = nn.ParameterList(nn.Parameter(torch.empty(width).uniform_(-bound, bound)) for _ in range(layers))
+        self.shrinks = nn.ModuleList(SpectralShrink(width) for _ in range(layers)) if spectral_norm else None
+
+    def injections(self, x: Tensor) -> tuple[Tensor, ...]:
+        # U_l x + c_l + b_l folded into one (N, D) injection per layer
+        return (self.first(x), *(inj(x) + b for inj, b in zip(self.inputs, self.biases)))
+
+    def cell_weights(self) -> tuple[Tensor, ...]:
+        if self.shrinks is None:
+            return tuple(self.weights)
+        return tuple(s(w) for s, w in zip(self.shrinks, self.weights))
+
+    @staticmethod
+    def cell(z: Tensor | None, *tensors: Tensor) -> Tensor:
+        layers = (len(tensors) - 1) // 2
+        first, injected, ws = tensors[0], tensors[1 : layers + 1], tensors[layers + 1 :]
+        h = first if z is None else z + first
+        for a, w in zip(injected, ws):
+            h = torch.sin(torch.addmm(a, h, w.T))
+        return h
+
+
+class ClassicSiren(INR):
+    """sin(30 (W x + b)) for the first layer and `layers` hidden layers, then a linear readout (explicit)."""
+
+    omega0 = 30.0
+
+    def __init__(self, d_in: int, d_out: int, width: int, layers: int) -> None:
+        super().__init__(d_in, d_out, width, layers, implicit=False)
+        self.linears = nn.ModuleList([nn.Linear(d_in, width), *(nn.Linear(width, width) for _ in range(layers))])
+        with torch.no_grad():
+            self.linears[0].weight.uniform_(-1.0 / d_in, 1.0 / d_in)
+            for lin in self.linears[1:]:
+                bound = math.sqrt(6.0 / width) / self.omega0
+                lin.weight.uniform_(-bound, bound)
+
+    def forward(self, x: Tensor, z0: Tensor | None = None, **_: object) -> INROutput:  # type: ignore[override]
+        h = x
+        for lin in self.linears:
+            h = torch.sin(self.omega0 * lin(h))
+        return INROutput(self.readout(h), h, None)

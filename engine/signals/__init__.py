@@ -1,0 +1,46 @@
+"""Media loaders: a file becomes a `Signal` (image, audio, video) or a `MeshSignal`; writers go back."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.config import SignalConfig
+from engine.signals.audio import AUDIO_EXTENSIONS, load_audio, write_audio
+from engine.signals.base import Medium, Signal, SignalError, generalization_split, grid_coords
+from engine.signals.image import IMAGE_EXTENSIONS, load_image, write_image
+from engine.signals.mesh import MESH_EXTENSIONS, MeshSignal, load_mesh, marching_cubes, write_mesh
+from engine.signals.video import VIDEO_EXTENSIONS, load_video, write_video
+
+SUPPORTED_EXTENSIONS = IMAGE_EXTENSIONS + AUDIO_EXTENSIONS + VIDEO_EXTENSIONS + MESH_EXTENSIONS
+
+
+def medium_of(path: str | Path) -> Medium:
+    """The medium a file's suffix names; SignalError for anything else."""
+    suffix = Path(path).suffix.lower()
+    for medium, extensions in (("image", IMAGE_EXTENSIONS), ("audio", AUDIO_EXTENSIONS),
+                               ("video", VIDEO_EXTENSIONS), ("mesh", MESH_EXTENSIONS)):
+        if suffix in extensions:
+            return medium  # type: ignore[return-value]
+    raise SignalError(f"{Path(path).name}: unsupported file type {suffix or '(none)'}; "
+                      f"supported: {' '.join(SUPPORTED_EXTENSIONS)}")
+
+
+def load_signal(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal | MeshSignal:
+    """Load any supported file (the medium from its suffix)."""
+    path = Path(path)
+    medium = medium_of(path)
+    if not path.is_file():
+        raise SignalError(f"{path.name}: no such file")
+    if medium == "image":
+        return load_image(path, config)
+    if medium == "audio":
+        return load_audio(path, config)
+    if medium == "video":
+        return load_video(path, config)
+    return load_mesh(path)
+
+
+__all__ = [
+    "MeshSignal", "Signal", "SignalError", "SUPPORTED_EXTENSIONS", "generalization_split", "grid_coords",
+    "load_audio", "load_image", "load_mesh", "load_signal", "load_video", "marching_cubes", "medium_of",
+    "write_audio", "write_image", "write_mesh", "write_video",
+]

@@ -1,0 +1,53 @@
+"""Audio with soundfile: wav, flac, ogg, mp3; mono mixdown, amplitude ÷ max|a|, optional crop and resample."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from engine.config import SignalConfig
+from engine.signals.base import Signal, SignalError, grid_coords
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+
+
+def load_audio(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:
+    """Read a clip as a mono waveform in [−1, 1] over t ∈ [−1, 1]."""
+    path = Path(path)
+    try:
+        info = sf.info(str(path))
+        start = int(round(config.audio_start_s * info.samplerate))
+        frames = -1 if config.audio_duration_s is None else int(round(config.audio_duration_s * info.samplerate))
+        data, rate = sf.read(str(path), start=start, frames=frames, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+        raise SignalError(f"{path.name}: not a readable audio file ({exc})") from exc
+    wave = data.mean(axis=1)
+    if config.audio_rate and config.audio_rate != rate:
+        wave = resample(wave, rate, config.audio_rate)
+        rate = config.audio_rate
+    if wave.size < 16:
+        raise SignalError(f"{path.name}: only {wave.size} samples in the chosen range")
+    if not np.isfinite(wave).all():
+        raise SignalError(f"{path.name}: the waveform holds NaN or infinite samples")
+    peak = float(np.abs(wave).max())
+    if peak == 0.0:
+        raise SignalError(f"{path.name}: the clip is silent")
+    values = torch.from_numpy((wave / peak).astype(np.float32)).unsqueeze(1)
+    return Signal("audio", grid_coords((wave.size,)), values, (wave.size,), float(rate), path.name)
+
+
+def resample(wave: np.ndarray, rate: float, new_rate: float) -> np.ndarray:
+    """Band-limited resampling (polyphase filter) from `rate` to `new_rate`."""
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(int(new_rate), int(rate)).limit_denominator(1000)
+    return resample_poly(wave, ratio.numerator, ratio.denominator).astype(np.float32)
+
+
+def write_audio(path: str | Path, wave: np.ndarray, rate: float) -> None:
+    """Write a float waveform in [−1, 1] as 16-bit PCM (WAV/FLAC by suffix)."""
+    sf.write(str(path), np.clip(wave, -1.0, 1.0), int(round(rate)), subtype="PCM_16")

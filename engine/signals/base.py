@@ -1,0 +1,77 @@
+"""The `Signal` every media loader returns, the loaders' one error type, grid coordinates and protocol splits."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import Tensor
+
+Medium = Literal["image", "audio", "video", "mesh"]
+
+
+class SignalError(Exception):
+    """A file could not be turned into a signal; the message says why, for the user."""
+
+
+@dataclasses.dataclass
+class Signal:
+    """A sampled signal on a regular grid: coordinates in [−1, 1]^d and targets in [−1, 1].
+
+    Attributes:
+        medium: image, audio or video.
+        coords: (N, d) float32 coordinates, row-major over `shape`.
+        values: (N, C) float32 targets in [−1, 1].
+        shape: grid shape — (H, W) image, (T,) audio, (T, H, W) video.
+        rate: sample rate (audio, Hz) or frame rate (video, fps); None for images.
+        source: where the signal came from (a file name, for display).
+    """
+
+    medium: Medium
+    coords: Tensor
+    values: Tensor
+    shape: tuple[int, ...]
+    rate: float | None = None
+    source: str = ""
+
+    @property
+    def channels(self) -> int:
+        return int(self.values.shape[1])
+
+    def to_array(self, values: Tensor | np.ndarray) -> np.ndarray:
+        """Values (N, C) in [−1, 1] back to the medium's layout: uint8 (H, W, C) image, float32 (T,) waveform,
+        uint8 (T, H, W, C) frames."""
+        v = values.detach().cpu().numpy() if isinstance(values, Tensor) else np.asarray(values)
+        v = np.clip(v.astype(np.float32), -1.0, 1.0)
+        if self.medium == "audio":
+            return v.reshape(self.shape)
+        return np.round((v + 1.0) * 127.5).astype(np.uint8).reshape(*self.shape, self.channels)
+
+    def describe(self) -> str:
+        """One line for status bars and logs, e.g. `256×256 gray image`."""
+        dims = "×".join(str(s) for s in self.shape)
+        if self.medium == "image":
+            return f"{dims} {'gray' if self.channels == 1 else 'RGB'} image"
+        if self.medium == "audio":
+            return f"{self.shape[0] / (self.rate or 1):.2f} s audio at {self.rate:g} Hz ({self.shape[0]} samples)"
+        return f"{dims} video at {self.rate:g} fps"
+
+
+def grid_coords(shape: tuple[int, ...]) -> Tensor:
+    """Row-major coordinates of a grid, each axis spanning [−1, 1]: (∏shape, len(shape)) float32."""
+    axes = [torch.linspace(-1.0, 1.0, n) if n > 1 else torch.zeros(1) for n in shape]
+    return torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, len(shape))
+
+
+def generalization_split(signal: Signal) -> tuple[Tensor, Tensor]:
+    """Train and held-out row indices of the generalization protocol (SPEC 2.4).
+
+    Image: train [::2, ::2], test [1::2, 1::2]; audio: even vs odd samples; video: the image rule in every frame.
+    """
+    index = torch.arange(int(np.prod(signal.shape))).reshape(signal.shape)
+    if signal.medium == "audio":
+        return index[::2].reshape(-1), index[1::2].reshape(-1)
+    if signal.medium == "image":
+        return index[::2, ::2].reshape(-1), index[1::2, 1::2].reshape(-1)
+    return index[:, ::2, ::2].reshape(-1), index[:, 1::2, 1::2].reshape(-1)

@@ -1,0 +1,71 @@
+"""Video with PyAV (FFmpeg bundled): mp4, avi, mov, mkv, gif → frames (T, H, W, C); MP4 (H.264) writer."""
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import torch
+from PIL import Image
+
+from engine.config import SignalConfig
+from engine.signals.base import Signal, SignalError, grid_coords
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".gif", ".webm", ".m4v")
+
+
+def load_video(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:
+    """Decode frames as RGB, keep every `video_stride`-th up to `video_max_frames`, downscale to `max_size`."""
+    path = Path(path)
+    frames: list[np.ndarray] = []
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise SignalError(f"{path.name}: the file has no video stream")
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate or stream.guessed_rate or 25)
+            for i, frame in enumerate(container.decode(stream)):
+                if i % config.video_stride:
+                    continue
+                frames.append(_resized(frame.to_ndarray(format="rgb24"), config.max_size))
+                if config.video_max_frames and len(frames) >= config.video_max_frames:
+                    break
+    except SignalError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise SignalError(f"{path.name}: not a readable video ({exc})") from exc
+    if not frames:
+        raise SignalError(f"{path.name}: no frames could be decoded")
+    video = np.stack(frames).astype(np.float32) / 127.5 - 1.0  # (T, H, W, 3)
+    t, h, w, c = video.shape
+    values = torch.from_numpy(video.reshape(-1, c))
+    return Signal("video", grid_coords((t, h, w)), values, (t, h, w), fps / config.video_stride, path.name)
+
+
+def _resized(rgb: np.ndarray, max_size: int | None) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    if not max_size or max(h, w) <= max_size:
+        return rgb
+    scale = max_size / max(h, w)
+    size = (max(2, round(w * scale)), max(2, round(h * scale)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.LANCZOS))
+
+
+def write_video(path: str | Path, frames: np.ndarray, fps: float) -> None:
+    """Write uint8 frames (T, H, W, C) as H.264 MP4 (odd sizes padded by one edge pixel for yuv420p)."""
+    t, h, w = frames.shape[:3]
+    if frames.shape[-1] == 1:
+        frames = np.repeat(frames, 3, axis=-1)
+    frames = np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+    rate = Fraction(fps).limit_denominator(1001)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=rate)
+        stream.width, stream.height = frames.shape[2], frames.shape[1]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": "18"}
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)

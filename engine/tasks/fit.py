@@ -1,0 +1,106 @@
+"""Fitting an image, audio clip or video with an INR: the `represent` and `generalize` protocols (SPEC 2.4).
+
+Loss: MSE on targets in [−1, 1]; PSNR on [0, 1]. Logged rows carry the training batch's PSNR (`psnr_train`, from
+the amortized or minibatch prediction); evaluation rows re-solve from zero and add `eval_psnr_train` and, for
+`generalize`, `psnr_test` on the held-out samples; videos add per-frame PSNR mean and std.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.config import FitConfig
+from engine.metrics import psnr, psnr_per_frame
+from engine.signals import Signal, generalization_split, write_audio, write_image, write_video
+from engine.tasks.base import Snapshot
+from engine.tasks.inr_training import INRTraining, resolve_fit_config, solve_summary
+
+
+class FitTask:
+    """Fit a grid signal (image, audio, video)."""
+
+    def __init__(self, config: FitConfig, signal: Signal, device: torch.device) -> None:
+        self.config = resolve_fit_config(config, signal.medium)
+        self.signal = signal
+        self.device = device
+        self.coords = signal.coords.to(device)
+        self.values = signal.values.to(device)
+        if self.config.protocol == "generalize":
+            train, test = generalization_split(signal)
+            self.train_index, self.test_index = train.to(device), test.to(device)
+        else:
+            self.train_index, self.test_index = torch.arange(len(self.coords), device=device), None
+        self.train_x, self.train_y = self.coords[self.train_index], self.values[self.train_index]
+        self.training = INRTraining(self.config, signal.coords.shape[1], signal.channels, len(self.train_index),
+                                    device)
+        self.reconstruction: np.ndarray | None = None
+
+    @property
+    def model(self):
+        return self.training.model
+
+    @property
+    def step_count(self) -> int:
+        return self.training.step_count
+
+    @property
+    def train_time(self) -> float:
+        return self.training.train_time
+
+    def step(self) -> dict[str, float]:
+        index = self.training.sample_batch()
+        x = self.train_x if index is None else self.train_x[index]
+        y = self.train_y if index is None else self.train_y[index]
+        row = self.training.train_step(x, y, index, F.mse_loss)
+        row["psnr_train"] = psnr(self.training.last_output, y)
+        return row
+
+    def evaluate(self, final: bool = False) -> dict[str, float]:
+        """Re-solve from zero on every coordinate; score train (and held-out) samples."""
+        self.model.eval()
+        pred, stats = self.model.predict(self.coords)
+        row = {"eval_psnr_train": psnr(pred[self.train_index], self.train_y), **solve_summary(stats)}
+        scored = self.train_index
+        if self.test_index is not None:
+            row["psnr_test"] = psnr(pred[self.test_index], self.values[self.test_index])
+            scored = self.test_index
+        if self.signal.medium == "video":
+            frames = self.signal.shape[0]
+            mask = torch.zeros(len(self.coords), dtype=torch.bool, device=self.device)
+            mask[scored] = True
+            per_frame = psnr_per_frame(pred[mask], self.values[mask], frames)
+            row["psnr_frame_mean"], row["psnr_frame_std"] = float(per_frame.mean()), float(per_frame.std())
+        self.reconstruction = self.signal.to_array(pred)
+        return row
+
+    def snapshot(self, scalars: dict[str, float], final: bool = False) -> Snapshot:
+        previews = {} if self.reconstruction is None else {"reconstruction": self.reconstruction}
+        return Snapshot(self.step_count, self.config.steps, self.train_time, dict(scalars), previews, final)
+
+    def export(self, out_dir: Path) -> Path:
+        """Write the latest evaluated reconstruction: PNG, WAV or MP4."""
+        if self.reconstruction is None:
+            self.evaluate()
+        assert self.reconstruction is not None
+        out_dir.mkdir(parents=True, exist_ok=True)
+        medium = self.signal.medium
+        if medium == "image":
+            path = out_dir / "reconstruction.png"
+            write_image(path, self.reconstruction)
+        elif medium == "audio":
+            path = out_dir / "reconstruction.wav"
+            write_audio(path, self.reconstruction, self.signal.rate or 44100)
+        else:
+            path = out_dir / "reconstruction.mp4"
+            write_video(path, self.reconstruction, self.signal.rate or 25)
+        return path
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.training.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.training.load_state_dict(state)

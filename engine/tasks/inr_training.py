@@ -1,0 +1,130 @@
+"""What every INR fitting task shares: medium defaults, model and optimizer, the amortized training step, state.
+
+The step follows SPEC 2.2: full-batch signals keep a per-coordinate buffer of z — step 0 solves from zero, every
+later step applies f once at the stored z and stores the result back; minibatch signals solve from zero (or from the
+stored z of the sampled coordinates). Evaluation always re-solves from zero (`INR.predict`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from engine.config import FitConfig
+from engine.implicit import WarmStartBuffer
+from engine.models.inr import IMPLICIT, INR, build_inr
+from engine.tasks.base import DivergenceError
+
+LossFn = Callable[[Tensor, Tensor], Tensor]
+
+
+def resolve_fit_config(config: FitConfig, medium: str) -> FitConfig:
+    """Fill every empty field with the medium's default from the (Implicit)² protocols (SPEC 2.3)."""
+    model = config.model
+    if model.input_scale is None:
+        scale = {"image": 128.0 if config.protocol == "generalize" else 256.0, "audio": 25000.0,
+                 "video": 128.0, "mesh": 256.0}[medium]
+        model = dataclasses.replace(model, input_scale=scale)
+    if model.spectral_norm is None:
+        model = dataclasses.replace(model, spectral_norm=medium != "audio" and model.model in IMPLICIT)
+    minibatch = medium in ("video", "mesh")
+    return dataclasses.replace(
+        config,
+        model=model,
+        lr=config.lr if config.lr is not None else (5e-4 if medium == "mesh" else 1e-3),
+        batch_size=config.batch_size if config.batch_size is not None else
+        {"video": 65536, "mesh": 50000}.get(medium),
+        grad_clip=config.grad_clip if config.grad_clip is not None else (0.1 if medium == "video" else None),
+        eval_every=config.eval_every if config.eval_every is not None else (250 if minibatch else config.log_every),
+    )
+
+
+class INRTraining:
+    """Model, optimizer, warm-start buffer and sampler of one fit; `train_step` does one update."""
+
+    def __init__(self, config: FitConfig, d_in: int, d_out: int, n_train: int, device: torch.device) -> None:
+        self.config = config
+        self.device = device
+        torch.manual_seed(config.seed)
+        assert config.model.input_scale is not None and config.model.spectral_norm is not None, "resolve first"
+        self.model: INR = build_inr(config.model, d_in, d_out, input_scale=config.model.input_scale,
+                                    spectral_norm=config.model.spectral_norm).to(device)
+        self.model.solver = config.solver
+        self.model.backward_config = config.backward
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.n_train = n_train
+        self.full_batch = config.batch_size is None or config.batch_size >= n_train
+        self.buffer = WarmStartBuffer()
+        if self.model.implicit and (self.full_batch and config.amortize or config.minibatch_warm_start):
+            self.buffer.allocate(n_train, (self.model.width,), device=device, dtype=torch.float32)
+        self.sampler = torch.Generator().manual_seed(config.seed + 1)
+        self.step_count = 0
+        self.train_time = 0.0
+
+    def sample_batch(self) -> Tensor | None:
+        """Indices of the next minibatch (None for full batch)."""
+        if self.full_batch:
+            return None
+        return torch.randint(self.n_train, (int(self.config.batch_size or 0),), generator=self.sampler).to(self.device)
+
+    def train_step(self, x: Tensor, y: Tensor, index: Tensor | None, loss_fn: LossFn) -> dict[str, float]:
+        """One Adam step on (x, y); `index` names the rows of the warm-start buffer (None = all)."""
+        start = time.perf_counter()
+        z0, iterate = None, True
+        if self.buffer.z is not None:
+            z0, filled = self.buffer.lookup(index)
+            iterate = not (filled and self.full_batch)  # amortized: one application; minibatch: warm solve
+        self.model.train()
+        out = self.model(x, z0, iterate=iterate)
+        loss = loss_fn(out.y, y)
+        if not torch.isfinite(loss):
+            raise DivergenceError(f"the loss became {loss.item()} at step {self.step_count + 1}; "
+                                  "lower the learning rate or turn spectral normalization on")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        if self.buffer.z is not None:
+            self.buffer.store(out.z, index)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        elapsed = time.perf_counter() - start
+        self.step_count += 1
+        self.train_time += elapsed
+        row = {"step": float(self.step_count), "time_s": self.train_time, "loss": loss.item(),
+               "ms_per_step": elapsed * 1e3}
+        if out.stats is not None:
+            row["solver_iters"] = float(out.stats.nstep)
+            row["solver_residual"] = out.stats.max_residual
+        self.last_output = out.y.detach()
+        return row
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "buffer": self.buffer.state_dict(),
+            "sampler": self.sampler.get_state(),
+            "step": self.step_count,
+            "train_time": self.train_time,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.buffer.load_state_dict({k: v.to(self.device) for k, v in state["buffer"].items()})
+        self.sampler.set_state(state["sampler"])
+        self.step_count = int(state["step"])
+        self.train_time = float(state["train_time"])
+
+
+def solve_summary(stats: list) -> dict[str, float]:
+    """Largest iteration count and residual over the chunks of an evaluation."""
+    if not stats:
+        return {}
+    return {"eval_iters": float(max(s.nstep for s in stats)), "eval_residual": max(s.max_residual for s in stats)}
