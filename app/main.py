@@ -1,12 +1,22 @@
 """Entry point of `deq-studio`: the desktop window with no arguments, headless verbs otherwise.
 
     deq-studio                 the desktop application (until it lands: the headless demo, said so)
-    deq-studio --demo          the headless demo (what `make run` starts)
+    deq-studio --demo          the headless demo: a short fit of the built-in image sample (what `make run` starts)
     deq-studio <verb> ...      headless command line (engine.cli)
 """
 from __future__ import annotations
 
 import sys
+
+DEMO_STEPS = "150"
+
+
+def demo_arguments() -> list[str]:
+    """`fit` of the built-in image sample, small enough to finish in seconds on two CPU cores."""
+    from engine.resources import sample_path
+
+    return ["fit", str(sample_path("image.png")), "--model", "gabor-imfn", "--width", "64",
+            "--steps", DEMO_STEPS, "--out", "runs/demo-image"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv == ["--demo"]:
         if not argv:
             print("The desktop window is not part of this build yet; running the headless demo instead.")
-        return cli.main(["demo", "--coords", "4096"])
+        return cli.main(demo_arguments())
     return cli.main(argv)
 
 

@@ -1,15 +1,100 @@
-"""`deq-studio <verb>`: the headless command line. Thin: parse, build, run, report.
+"""`deq-studio <verb>`: the headless command line. Thin: parse a config, build a task, iterate the loop, log.
 
-Verbs land here as the engine grows; each prints a one-line reason and exits 2 on bad input.
+Verbs: `fit PATH`, `resume DIR`, `demo`. Bad input prints one line `deq-studio: error: <reason>` and exits 2.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from pathlib import Path
 
-from engine.device import resolve_device
+from engine.checkpoint import CheckpointError
+from engine.cli_options import add_config_arguments, config_from_arguments
+from engine.config import ConfigError, FitConfig, from_dict, to_dict
+from engine.device import device_name, resolve_device
+from engine.signals import SignalError
 
 EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+FIT_FLATTEN = frozenset({"model", "signal"})
+FIT_RENAME = {"backward.mode": "backward"}
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    """Fit a file with an INR and write the run folder."""
+    from engine.run_directory import RunDirectory
+    from engine.tasks import build_fit_task
+
+    config = config_from_arguments(FitConfig, args)
+    device = resolve_device(config.device)
+    path = Path(args.path)
+    task = build_fit_task(path, config, device)
+    out = RunDirectory(args.out or Path("runs") / f"{path.stem}-{config.model.model}-{config.protocol}")
+    out.path.mkdir(parents=True, exist_ok=True)
+    (out.path / "metrics.jsonl").unlink(missing_ok=True)
+    out.write_config({"task": "fit", "input": str(path.resolve()), "config": to_dict(task.config)})
+    print(f"Fitting {task_description(task)} with {config.model.model} on {device_name(device)} → {out.path}",
+          flush=True)
+    return train(task, out, args.checkpoint_every)
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    """Continue a run from its checkpoint; metrics continue as if it had never stopped."""
+    from engine.run_directory import RunDirectory
+    from engine.tasks import build_fit_task
+
+    out = RunDirectory(args.dir)
+    record = out.read_config()
+    if record.get("task") != "fit":
+        raise ValueError(f"{out.path}: cannot resume a task of kind {record.get('task')!r}")
+    config = from_dict(FitConfig, record["config"])
+    if args.steps is not None:
+        config = dataclasses.replace(config, steps=args.steps)
+    if args.device is not None:
+        config = dataclasses.replace(config, device=args.device)
+    _, _, state = out.load_checkpoint()
+    task = build_fit_task(record["input"], config, resolve_device(config.device))
+    task.load_state_dict(state)
+    out.truncate_metrics(task.step_count)
+    out.write_config({**record, "config": to_dict(task.config)})
+    print(f"Resuming {out.path} at step {task.step_count} of {task.config.steps}")
+    return train(task, out, args.checkpoint_every)
+
+
+def task_description(task) -> str:
+    signal = getattr(task, "signal", None) or task.mesh
+    return f"{signal.source}: {signal.describe()}"
+
+
+def train(task, out, checkpoint_every: int) -> int:
+    """Drive the loop with a progress bar, checkpoints, the reconstruction and a summary."""
+    from tqdm import tqdm
+
+    from engine.loop import run
+
+    config = task.config
+    record = {"kind": "fit"}
+    bar = tqdm(total=config.steps, initial=task.step_count, unit="step", disable=not sys.stderr.isatty(),
+               dynamic_ncols=True)
+    last: dict[str, float] = {}
+    for snap in run(task, config.steps, log_every=config.log_every, eval_every=config.eval_every or config.log_every,
+                    logger=out.append_metrics):
+        bar.update(snap.step - bar.n)
+        last = snap.scalars
+        bar.set_postfix({k: f"{v:.4g}" for k, v in last.items() if k in ("loss", "psnr_train", "psnr_test",
+                                                                            "iou_uniform")})
+        if checkpoint_every and snap.step % checkpoint_every == 0 and not snap.final:
+            out.save_checkpoint(record["kind"], to_dict(config), task.state_dict())
+    bar.close()
+    if task.step_count and not last:
+        last = task.evaluate(final=True)
+    written = task.export(out.path)
+    out.save_checkpoint(record["kind"], to_dict(config), task.state_dict())
+    shown = {k: round(v, 4) for k, v in last.items() if k not in ("step",)}
+    print(f"Done: step {task.step_count}, {shown}")
+    print(f"Wrote {written}, {out.path / 'metrics.jsonl'}, {out.path / 'checkpoint.pt'}")
+    return 0
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -19,7 +104,7 @@ def run_demo(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     layer = isiren_probe(coords=args.coords, width=args.width, device=device)
     print(f"Equilibrium of an iSIREN-like layer: {layer.inject0.shape[0]} coordinates × width {args.width}, "
-          f"‖W‖₂ = 0.97, relative tolerance {args.tol:g}, on {device}.")
+          f"‖W‖₂ = 0.97, relative tolerance {args.tol:g}, on {device_name(device)}.")
     print(f"{'solver':<10}{'cold iters':>12}{'cold ms':>10}{'warm iters':>12}{'warm ms':>10}")
     for row in compare_solvers(layer, tol=args.tol):
         print(f"{row['solver']:<10}{row['cold_iters']:>12}{row['cold_ms']:>10.0f}"
@@ -31,6 +116,22 @@ def run_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deq-studio", description="DEQ Studio: implicit layers and JIIO, headless.")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    fit = verbs.add_parser("fit", help="fit an image, audio clip, video or mesh with an implicit representation",
+                           description=FitConfig.__doc__)
+    fit.add_argument("path", help="the file to fit (image, audio, video or mesh)")
+    fit.add_argument("--out", help="run folder (default: runs/<name>-<model>-<protocol>)")
+    fit.add_argument("--checkpoint-every", type=int, default=500, help="also checkpoint every N steps (default 500)")
+    add_config_arguments(fit, FitConfig, flatten=FIT_FLATTEN, rename=FIT_RENAME)
+    fit.set_defaults(run=run_fit)
+
+    resume = verbs.add_parser("resume", help="continue a run from its folder's checkpoint")
+    resume.add_argument("dir", help="the run folder written by `fit`")
+    resume.add_argument("--steps", type=int, help="new total number of steps (default: the run's own)")
+    resume.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override the run's device")
+    resume.add_argument("--checkpoint-every", type=int, default=500, help="also checkpoint every N steps")
+    resume.set_defaults(run=run_resume)
+
     demo = verbs.add_parser("demo", help="compare the fixed-point solvers on an iSIREN-like equilibrium")
     demo.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where to run")
     demo.add_argument("--coords", type=int, default=16384, help="number of coordinates (a square grid)")
@@ -42,12 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse `argv` and run the verb; returns the process exit code."""
+    from engine.tasks.base import DivergenceError
+
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, OSError) as exc:
+    except (SignalError, ConfigError, CheckpointError, ValueError, OSError) as exc:
         print(f"deq-studio: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except DivergenceError as exc:
+        print(f"deq-studio: training diverged: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

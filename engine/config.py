@@ -180,7 +180,7 @@ class ModelConfig:
     """Hidden width D."""
     input_scale: float | None = None
     """Frequency scale of the filter initialization; empty = the medium's default (image 256, or 128 to
-    generalize; audio 25000; video 128; mesh 256)."""
+    generalize; audio 25000; video 128; mesh 32)."""
     spectral_norm: bool | None = None
     """Cap ‖W‖₂ at 0.97 so the fixed point provably exists; empty = on for implicit models except on audio."""
     gabor_alpha: float = 3.0
@@ -245,7 +245,7 @@ class FitConfig:
     steps: int = 1000
     """Training steps."""
     lr: float | None = None
-    """Adam learning rate; empty = 1e-3 (meshes 5e-4)."""
+    """Adam learning rate; empty = 1e-3 (meshes 2e-3)."""
     batch_size: int | None = None
     """Coordinates per step; empty = all of them for images and audio, 65,536 for video, 50,000 for meshes."""
     grad_clip: float | None = None

@@ -54,14 +54,8 @@ class MeshSignal:
         return self._scene.compute_signed_distance(query, nsamples=RAY_SAMPLES).numpy().astype(np.float32)
 
     def surface_points(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """n points uniformly on the surface (area-weighted triangles, uniform barycentric coordinates)."""
-        tri = self.vertices[self.faces]  # (F, 3, 3)
-        area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
-        pick = rng.choice(len(tri), size=n, p=area / area.sum())
-        r1, r2 = rng.random(n), rng.random(n)
-        s = np.sqrt(r1)
-        w = np.stack([1 - s, s * (1 - r2), s * r2], axis=1)[:, :, None]
-        return (tri[pick] * w).sum(axis=1).astype(np.float32)
+        """n points uniformly on the surface."""
+        return sample_surface(self.vertices, self.faces, n, rng)
 
     def sample(self, n: int, sigma: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """n//2 uniform points in [−1, 1]³ and n − n//2 near-surface points, shuffled: (points, is_near)."""
@@ -76,6 +70,17 @@ class MeshSignal:
         """n surface samples displaced by N(0, σ²) noise, clipped to the box."""
         pts = self.surface_points(n, rng) + rng.normal(0.0, sigma, size=(n, 3)).astype(np.float32)
         return np.clip(pts, -1.0, 1.0)
+
+
+def sample_surface(vertices: np.ndarray, faces: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n points uniformly on a triangle mesh (area-weighted triangles, uniform barycentric coordinates)."""
+    tri = vertices[faces]  # (F, 3, 3)
+    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    pick = rng.choice(len(tri), size=n, p=area / area.sum())
+    r1, r2 = rng.random(n), rng.random(n)
+    s = np.sqrt(r1)
+    w = np.stack([1 - s, s * (1 - r2), s * r2], axis=1)[:, :, None]
+    return (tri[pick] * w).sum(axis=1).astype(np.float32)
 
 
 def load_mesh(path: str | Path) -> MeshSignal:

@@ -7,20 +7,19 @@ the amortized or minibatch prediction); evaluation rows re-solve from zero and a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import Tensor
 
 from engine.config import FitConfig
 from engine.metrics import psnr, psnr_per_frame
 from engine.signals import Signal, generalization_split, write_audio, write_image, write_video
 from engine.tasks.base import Snapshot
-from engine.tasks.inr_training import INRTraining, resolve_fit_config, solve_summary
+from engine.tasks.inr_training import INRTask, INRTraining, resolve_fit_config, solve_summary
 
 
-class FitTask:
+class FitTask(INRTask):
     """Fit a grid signal (image, audio, video)."""
 
     def __init__(self, config: FitConfig, signal: Signal, device: torch.device) -> None:
@@ -39,25 +38,11 @@ class FitTask:
                                     device)
         self.reconstruction: np.ndarray | None = None
 
-    @property
-    def model(self):
-        return self.training.model
+    def loss(self, pred: Tensor, target: Tensor) -> Tensor:
+        return F.mse_loss(pred, target)
 
-    @property
-    def step_count(self) -> int:
-        return self.training.step_count
-
-    @property
-    def train_time(self) -> float:
-        return self.training.train_time
-
-    def step(self) -> dict[str, float]:
-        index = self.training.sample_batch()
-        x = self.train_x if index is None else self.train_x[index]
-        y = self.train_y if index is None else self.train_y[index]
-        row = self.training.train_step(x, y, index, F.mse_loss)
-        row["psnr_train"] = psnr(self.training.last_output, y)
-        return row
+    def batch_metrics(self, pred: Tensor, target: Tensor) -> dict[str, float]:
+        return {"psnr_train": psnr(pred, target)}
 
     def evaluate(self, final: bool = False) -> dict[str, float]:
         """Re-solve from zero on every coordinate; score train (and held-out) samples."""
@@ -98,9 +83,3 @@ class FitTask:
             path = out_dir / "reconstruction.mp4"
             write_video(path, self.reconstruction, self.signal.rate or 25)
         return path
-
-    def state_dict(self) -> dict[str, Any]:
-        return self.training.state_dict()
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.training.load_state_dict(state)

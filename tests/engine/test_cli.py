@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -21,6 +22,15 @@ def test_cuda_without_a_gpu_is_a_clear_error(capsys, monkeypatch) -> None:
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     assert cli.main(["demo", "--device", "cuda"]) == cli.EXIT_BAD_INPUT
     assert "no CUDA device" in capsys.readouterr().err
+
+
+def test_demo_entry_point_fits_the_built_in_sample(tmp_path) -> None:
+    out = subprocess.run([sys.executable, str(PROJECT_ROOT / "app" / "main.py"), "--demo"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "runs" / "demo-image" / "reconstruction.png").is_file()
+    assert "psnr" in out.stdout
 
 
 def test_console_entry_point_runs_a_verb() -> None:

@@ -9,12 +9,14 @@ the relative residual is measured over the whole coordinate set, as in the (Impl
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import torch
 from torch import Tensor, nn
 
 from engine.config import BackwardConfig, SolverConfig
 from engine.implicit import AdjointMemory, implicit_layer
+from engine.models.inr.spectral import SpectralShrink
 from engine.solvers import SolverStats
 
 
@@ -36,6 +38,23 @@ class INR(nn.Module):
         self.readout = nn.Linear(width, d_out)
         self.solver = SolverConfig()
         self.backward_config = BackwardConfig()
+
+    def add_square_layers(self, spectral_norm: bool) -> None:
+        """`layers` weights W_l (D, D) and biases b_l, uniform(±√(1/D)), optionally spectrally normalized."""
+        width, bound = self.width, math.sqrt(1.0 / self.width)
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.empty(width, width).uniform_(-bound, bound)) for _ in range(self.layers)
+        )
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.empty(width).uniform_(-bound, bound)) for _ in range(self.layers)
+        )
+        self.shrinks = nn.ModuleList(SpectralShrink(width) for _ in range(self.layers)) if spectral_norm else None
+
+    def normalized_weights(self) -> list[Tensor]:
+        """The W_l as used in this forward (capped at spectral norm 0.97 when enabled)."""
+        if self.shrinks is None:
+            return list(self.weights)
+        return [shrink(w) for shrink, w in zip(self.shrinks, self.weights)]
 
     def injections(self, x: Tensor) -> tuple[Tensor, ...]:
         """Everything that depends on the coordinates only, (N, D) each."""

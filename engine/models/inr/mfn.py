@@ -8,14 +8,11 @@ References: Fathony et al., "Multiplicative Filter Networks", ICLR 2021; Huang, 
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
 
 from engine.models.inr.base import INR
 from engine.models.inr.filters import make_filter
-from engine.models.inr.spectral import SpectralShrink
 
 
 class MFN(INR):
@@ -29,19 +26,13 @@ class MFN(INR):
         self.filters = nn.ModuleList(
             make_filter(filter_kind, d_in, width, input_scale, layers, gabor_alpha) for _ in range(layers + 1)
         )
-        bound = math.sqrt(1.0 / width)
-        self.weights = nn.ParameterList(
-            nn.Parameter(torch.empty(width, width).uniform_(-bound, bound)) for _ in range(layers)
-        )
-        self.biases = nn.ParameterList(nn.Parameter(torch.empty(width).uniform_(-bound, bound)) for _ in range(layers))
-        self.shrinks = nn.ModuleList(SpectralShrink(width) for _ in range(layers)) if spectral_norm else None
+        self.add_square_layers(spectral_norm)
 
     def injections(self, x: Tensor) -> tuple[Tensor, ...]:
         return tuple(g(x) for g in self.filters)  # L + 1 tensors (N, D)
 
     def cell_weights(self) -> tuple[Tensor, ...]:
-        ws = [s(w) for s, w in zip(self.shrinks, self.weights)] if self.shrinks is not None else list(self.weights)
-        return (*ws, *self.biases)
+        return (*self.normalized_weights(), *self.biases)
 
     @staticmethod
     def cell(z: Tensor | None, *tensors: Tensor) -> Tensor:

@@ -17,7 +17,6 @@ from torch import Tensor, nn
 
 from engine.models.inr.base import INR, INROutput
 from engine.models.inr.filters import FourierFilter, LinearInjection
-from engine.models.inr.spectral import SpectralShrink
 
 
 class InjectedSiren(INR):
@@ -30,21 +29,14 @@ class InjectedSiren(INR):
         super().__init__(d_in, d_out, width, layers, implicit)
         self.first = FourierFilter(d_in, width, input_scale, layers)  # sin(U₀ x + c₀)
         self.inputs = nn.ModuleList(LinearInjection(d_in, width, input_scale, layers) for _ in range(layers))
-        bound = math.sqrt(1.0 / width)
-        self.weights = nn.ParameterList(
-            nn.Parameter(torch.empty(width, width).uniform_(-bound, bound)) for _ in range(layers)
-        )
-        self.biases = nn.ParameterList(nn.Parameter(torch.empty(width).uniform_(-bound, bound)) for _ in range(layers))
-        self.shrinks = nn.ModuleList(SpectralShrink(width) for _ in range(layers)) if spectral_norm else None
+        self.add_square_layers(spectral_norm)
 
     def injections(self, x: Tensor) -> tuple[Tensor, ...]:
         # U_l x + c_l + b_l folded into one (N, D) injection per layer
         return (self.first(x), *(inj(x) + b for inj, b in zip(self.inputs, self.biases)))
 
     def cell_weights(self) -> tuple[Tensor, ...]:
-        if self.shrinks is None:
-            return tuple(self.weights)
-        return tuple(s(w) for s, w in zip(self.shrinks, self.weights))
+        return tuple(self.normalized_weights())
 
     @staticmethod
     def cell(z: Tensor | None, *tensors: Tensor) -> Tensor:

@@ -1,0 +1,72 @@
+"""Command-line options generated from config dataclasses: one flag per field, help from the field docstrings.
+
+Nested configs either add their field name as a prefix (`--solver-tol`) or are flattened (`--width` for
+`model.width`); a leaf named like its parent field takes the bare parent name (`--solver` for `solver.solver`).
+Only options the user gives override the config (defaults are not written into the namespace).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from typing import Any, Literal, TypeVar
+
+from engine.config import field_docs, field_types
+
+C = TypeVar("C")
+
+
+def _base_type(tp: Any) -> Any:
+    """X for `X | None`, else tp."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return args[0] if len(args) == 1 else tp
+    return tp
+
+
+def add_config_arguments(
+    parser: argparse.ArgumentParser, cls: type, *, flatten: frozenset[str] = frozenset(),
+    rename: dict[str, str] | None = None, _path: str = "", _prefix: str = "",
+) -> None:
+    """Add a flag for every leaf field of `cls` (recursively); dest is the dotted field path."""
+    rename = rename or {}
+    defaults = cls()
+    docs = field_docs(cls)
+    for f in dataclasses.fields(cls):
+        path = f"{_path}{f.name}"
+        tp = _base_type(field_types(cls)[f.name])
+        if dataclasses.is_dataclass(tp):
+            prefix = _prefix if f.name in flatten else f"{_prefix}{f.name}-"
+            add_config_arguments(parser, tp, flatten=flatten, rename=rename, _path=f"{path}.", _prefix=prefix)
+            continue
+        parent = _path.rstrip(".").rsplit(".", 1)[-1]
+        name = rename.get(path) or (_prefix.rstrip("-") if f.name == parent and _prefix else f"{_prefix}{f.name}")
+        flag = "--" + name.replace("_", "-")
+        default = getattr(defaults, f.name)
+        help_text = docs.get(f.name, "") + ("" if default is None else f" (default: {default})")
+        kwargs: dict[str, Any] = {"dest": path, "default": argparse.SUPPRESS, "help": help_text.replace("%", "%%")}
+        if tp is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
+        elif typing.get_origin(tp) is Literal:
+            choices = typing.get_args(tp)
+            parser.add_argument(flag, type=type(choices[0]), choices=choices, **kwargs)
+        else:
+            parser.add_argument(flag, type=tp, metavar=tp.__name__.upper(), **kwargs)
+
+
+def config_from_arguments(cls: type[C], namespace: argparse.Namespace, base: C | None = None) -> C:
+    """`base` (default: `cls()`) with every dotted-path option present in `namespace` applied."""
+    config: Any = base if base is not None else cls()
+    for path, value in sorted(vars(namespace).items()):
+        if "." in path or dataclasses.is_dataclass(config) and path in {f.name for f in dataclasses.fields(config)}:
+            config = _replace_path(config, path.split("."), value)
+    return config
+
+
+def _replace_path(config: Any, parts: list[str], value: Any) -> Any:
+    if not dataclasses.is_dataclass(config) or parts[0] not in {f.name for f in dataclasses.fields(config)}:
+        return config
+    if len(parts) == 1:
+        return dataclasses.replace(config, **{parts[0]: value})
+    return dataclasses.replace(config, **{parts[0]: _replace_path(getattr(config, parts[0]), parts[1:], value)})

@@ -1,0 +1,41 @@
+"""The one training loop the CLI and the GUI share: step, log, evaluate, snapshot.
+
+`run` is a generator: it yields a `Snapshot` at every logged step (and every `snapshot_every` steps), so the
+caller decides how to display it and when to stop (simply stop iterating; the task stays consistent between
+steps). Metrics rows go to `logger`, which is passed in so that a rank-0 logger or a GUI bridge can be plugged in.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from engine.tasks.base import Snapshot, Task
+
+Logger = Callable[[dict[str, float]], None]
+
+
+def run(
+    task: Task,
+    steps: int,
+    *,
+    log_every: int,
+    eval_every: int,
+    logger: Logger | None = None,
+    snapshot_every: int | None = None,
+) -> Iterator[Snapshot]:
+    """Train `task` until it has done `steps` steps, yielding snapshots.
+
+    A metrics row is logged at step 1, every `log_every` steps and at the last step; the first row, rows at
+    multiples of `eval_every` and the last one add a re-solved evaluation (the last one `final`).
+    """
+    while task.step_count < steps:
+        row = task.step()
+        k = task.step_count
+        final = k == steps
+        logged = k == 1 or k % log_every == 0 or final
+        if logged:
+            if final or k == 1 or k % eval_every == 0:
+                row.update(task.evaluate(final=final))
+            if logger is not None:
+                logger(row)
+        if logged or (snapshot_every and k % snapshot_every == 0):
+            yield task.snapshot(row, final=final)

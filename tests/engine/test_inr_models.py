@@ -1,0 +1,121 @@
+"""INR models: equations, fixed points, spectral normalization, and a 2-step smoke run of every model × medium."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from engine.config import FitConfig, ModelConfig, SignalConfig
+from engine.models.inr import COUNTERPART, IMPLICIT, INR_MODELS, build_inr
+from engine.models.inr.spectral import SpectralShrink
+from engine.tasks import build_fit_task
+from tests.engine.media_files import tiny_media
+
+
+def make(name: str, layers: int = 1, width: int = 32, d_in: int = 2, d_out: int = 3, sn: bool = True):
+    torch.manual_seed(0)
+    model = build_inr(ModelConfig(model=name, layers=layers, width=width), d_in, d_out, input_scale=16.0,
+                      spectral_norm=sn)
+    return model.eval()  # power iteration frozen, so repeated forwards use the same normalized weights
+
+
+def test_registry_has_the_seven_models_and_their_pairs() -> None:
+    assert INR_MODELS.names() == ["isiren", "fourier-imfn", "gabor-imfn", "siren-inj", "fourier-mfn", "gabor-mfn",
+                                  "siren"]
+    assert set(COUNTERPART) == set(IMPLICIT)
+
+
+@pytest.mark.parametrize("name", ["isiren", "fourier-imfn", "gabor-imfn"])
+@pytest.mark.parametrize("layers", [1, 4])
+def test_implicit_output_is_a_fixed_point_of_its_cell(name, layers) -> None:
+    model = make(name, layers)
+    model.solver = model.solver.__class__(solver="anderson", tol=1e-6, max_iter=200)
+    x = torch.rand(300, 2) * 2 - 1
+    with torch.no_grad():
+        out = model(x)
+        tensors = (*model.injections(x), *model.cell_weights())
+        again = model.cell(out.z, *tensors)
+    assert out.stats is not None and out.stats.converged.all()
+    assert torch.linalg.vector_norm(again - out.z) / torch.linalg.vector_norm(again) < 1e-5
+    assert torch.allclose(out.y, model.readout(out.z))
+
+
+@pytest.mark.parametrize("implicit_name", sorted(COUNTERPART))
+def test_explicit_counterpart_is_the_cell_once_from_zero(implicit_name) -> None:
+    explicit = make(COUNTERPART[implicit_name])
+    x = torch.rand(50, 2) * 2 - 1
+    with torch.no_grad():
+        tensors = (*explicit.injections(x), *explicit.cell_weights())
+        zeros = torch.zeros(50, explicit.width)
+        assert torch.allclose(explicit(x).z, explicit.cell(zeros, *tensors), atol=1e-6)
+
+
+def test_mfn_equation_for_one_layer() -> None:
+    model = make("fourier-imfn", sn=False)
+    x = torch.rand(20, 2) * 2 - 1
+    z = torch.randn(20, model.width)
+    g0, g1 = model.filters[0](x), model.filters[1](x)
+    w, b = model.weights[0], model.biases[0]
+    expected = g1 * ((z + g0) @ w.T + b)
+    assert torch.allclose(model.cell(z, *model.injections(x), *model.cell_weights()), expected, atol=1e-6)
+    assert torch.allclose(g0, torch.sin(x @ model.filters[0].omega.T + model.filters[0].phase))
+
+
+def test_isiren_equation_for_one_layer() -> None:
+    model = make("isiren", sn=False)
+    x = torch.rand(20, 2) * 2 - 1
+    z = torch.randn(20, model.width)
+    u0, u1 = model.first, model.inputs[0]
+    expected = torch.sin((z + torch.sin(x @ u0.omega.T + u0.phase)) @ model.weights[0].T + model.biases[0]
+                         + x @ u1.omega.T + u1.phase)
+    assert torch.allclose(model.cell(z, *model.injections(x), *model.cell_weights()), expected, atol=1e-5)
+
+
+def test_gabor_filter_envelope_and_init() -> None:
+    model = make("gabor-imfn", width=256)
+    filt = model.filters[0]
+    assert (filt.gamma > 0).all()
+    x = filt.mu[:1].detach()  # at a filter centre the envelope of that unit is 1
+    value = filt(x)[0, 0]
+    assert torch.allclose(value, torch.sin(x @ filt.linear.omega[:1].T + filt.linear.phase[:1])[0, 0], atol=1e-6)
+
+
+def test_filter_initialization_scale() -> None:
+    torch.manual_seed(0)
+    model = build_inr(ModelConfig(model="fourier-mfn", width=4096), 2, 1, input_scale=256.0, spectral_norm=False)
+    bound = 256.0 / 2**0.5 / 2**0.5  # uniform(±1/√d_in) × input_scale/√(L+1)
+    omega = model.filters[0].omega
+    assert omega.abs().max() <= bound and omega.abs().max() > 0.99 * bound
+
+
+def test_spectral_shrink_caps_only_large_norms() -> None:
+    torch.manual_seed(0)
+    shrink = SpectralShrink(64)
+    big = torch.randn(64, 64)
+    for _ in range(20):  # let the power iteration settle
+        capped = shrink(big)
+    assert torch.linalg.matrix_norm(capped, ord=2) == pytest.approx(0.97, rel=1e-3)
+    small = 0.1 * torch.randn(64, 64) / 8
+    assert torch.equal(shrink(small), small)
+
+
+MEDIA_OPTIONS = {
+    "image": {}, "audio": {}, "video": {"batch_size": 64},
+    "mesh": {"batch_size": 256, "eval_points": 2048, "mc_resolution": 16, "signal": SignalConfig(mesh_points=2000)},
+}
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    return tiny_media(tmp_path_factory.mktemp("smoke"))
+
+
+@pytest.mark.parametrize("medium", ["image", "audio", "video", "mesh"])
+@pytest.mark.parametrize("name", INR_MODELS.names())
+def test_every_model_on_every_medium_runs_two_steps(media, name, medium) -> None:
+    config = FitConfig(model=ModelConfig(model=name, width=16), steps=2, device="cpu", **MEDIA_OPTIONS[medium])
+    task = build_fit_task(media[medium], config, torch.device("cpu"))
+    rows = [task.step() for _ in range(2)]
+    assert task.step_count == 2
+    assert all(torch.isfinite(torch.tensor(r["loss"])) for r in rows)
+    assert ("solver_iters" in rows[0]) == (name in IMPLICIT)
+    assert task.evaluate()
