@@ -278,3 +278,45 @@ class FitConfig:
         require(self.eval_every is None or self.eval_every >= 1, "eval_every must be ≥ 1")
         require(self.eval_points >= 1024, "eval_points must be ≥ 1024")
         require(16 <= self.mc_resolution <= 512, "mc_resolution must be between 16 and 512")
+
+
+@dataclasses.dataclass(frozen=True)
+class JIIOConfig:
+    """Joint inference and input optimization: one augmented fixed point over (z, μ, x) (SPEC 2.5)."""
+
+    iterations: int = 40
+    """K, the fixed budget of augmented iterations (Anderson steps)."""
+    eta_z: float = 0.8
+    """Damping of the state update z ← z + η_z (f(z, x) − z)."""
+    eta_mu: float = 0.6
+    """Damping of the adjoint update μ ← μ + η_μ (∂ℓ/∂z + Jᵀμ − μ)."""
+    alpha: tuple[float, float] = (0.03, 0.01)
+    """Input step sizes (α₁, α₂); α₂ takes over at iteration max(50, ⌊5K/8⌋)."""
+    normalized: bool = False
+    """Normalize each sample's input step to unit L2 norm (attacks)."""
+    projection: Literal["none", "l2"] = "none"
+    """Constraint on the optimized input: none (latents) or an L2 ball of radius epsilon (perturbations)."""
+    epsilon: float = 1.0
+    """Radius of the L2 ball."""
+    box: bool = False
+    """Also keep base + δ inside [0, 1] (attacks on images in [0, 1])."""
+    anderson_memory: int = 10
+    """Anderson memory on the concatenated per-sample state (10–40)."""
+    anderson_lam: float = 1e-4
+    """Anderson regularization."""
+    loss_reduction: Literal["sum", "mean"] = "sum"
+    """How a sample's loss sums its elements; the step sizes are tuned to this scale."""
+    loss_weight: float = 1.0
+    """Multiplier of the loss (e.g. −10 × cross-entropy for attacks is weight 10 on the attack loss)."""
+
+    def __post_init__(self) -> None:
+        check_choices(self)
+        require(self.iterations >= 1, "iterations must be ≥ 1")
+        require(0 < self.eta_z <= 1 and 0 < self.eta_mu <= 1, "eta_z and eta_mu must be in (0, 1]")
+        require(len(self.alpha) == 2 and min(self.alpha) > 0, "alpha must be two positive step sizes")
+        require(self.epsilon > 0, "epsilon must be > 0")
+        require(self.anderson_memory >= 1, "anderson_memory must be ≥ 1")
+
+    def step_size(self, k: int) -> float:
+        """α_k: α₁ before iteration max(50, ⌊5K/8⌋), α₂ from it on (k counted from 0)."""
+        return self.alpha[0] if k < max(50, (5 * self.iterations) // 8) else self.alpha[1]

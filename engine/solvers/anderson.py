@@ -9,6 +9,8 @@ Bai, Kolter, Koltun, "Deep Equilibrium Models", NeurIPS 2019.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 
@@ -58,8 +60,13 @@ def anderson(
     memory: int = 5,
     lam: float = 1e-4,
     beta: float = 1.0,
+    project: Callable[[Tensor], Tensor] | None = None,
 ) -> tuple[Tensor, SolverStats]:
-    """Anderson-accelerated fixed-point iteration from z0; returns each sample's lowest-residual iterate."""
+    """Anderson-accelerated fixed-point iteration from z0; returns each sample's lowest-residual iterate.
+
+    `project`, if given, maps every mixed iterate back onto a constraint set (used by JIIO, whose input variable
+    lives in a ball or box); it receives and returns the batch in z0's shape.
+    """
     best = BestIterate(z0, tol, "anderson", stop_mode)
     shape, b = z0.shape, z0.shape[0]
     n = z0[0].numel()
@@ -90,6 +97,8 @@ def anderson(
         combine(F[:, :filled], alpha, out=z_next)
         if X is not None and mix_x is not None:
             z_next.mul_(beta).add_(combine(X[:, :filled], alpha, out=mix_x), alpha=1.0 - beta)
+        if project is not None:
+            z_next.view(shape).copy_(project(z_next.view(shape)))
         z, z_next = z_next, z
     return best.finish()
 

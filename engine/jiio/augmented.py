@@ -1,0 +1,96 @@
+"""The augmented JIIO map F over v = (z, μ, x), evaluated with a single reverse-mode call.
+
+At the current point, one backward pass of  L = Σ_b ℓ_b(z, x) + Σ_b μ_bᵀ f(z_b, x_b)  gives both
+∂ℓ/∂z + (∂f/∂z)ᵀμ and ∂ℓ/∂x + (∂f/∂x)ᵀμ, and then
+    z ← z + η_z (f(z, x) − z)
+    μ ← μ + η_μ (∂ℓ/∂z + (∂f/∂z)ᵀμ − μ)
+    x ← Π(x − α_k d_k),   d_k = ∂ℓ/∂x + (∂f/∂x)ᵀμ, or d_k/‖d_k‖₂ per sample (normalized mode)
+At a fixed point z = f(z, x), μ is the adjoint of ℓ at z*, and d = 0 (or x is a constrained stationary point):
+the solution of min_x ℓ(z*(x), x) together with its equilibrium and adjoint.
+Reference: Gurumurthy, Bai, Manchester, Kolter, "Joint Inference and Input Optimization in Equilibrium Networks",
+NeurIPS 2021, section 3.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import torch
+from torch import Tensor
+
+from engine.config import JIIOConfig
+
+
+class JIIOProblem(Protocol):
+    """What JIIO optimizes: a DEQ cell, a per-sample loss and the input's constraint set."""
+
+    def cell(self, z: Tensor, x: Tensor) -> Tensor:
+        """f(z, x), batch first, shape of z."""
+
+    def loss(self, z: Tensor, x: Tensor) -> Tensor:
+        """Per-sample loss ℓ (B,), already reduced and weighted as the config says."""
+
+    def project(self, x: Tensor) -> Tensor:
+        """Π: the input back onto its constraint set (identity when unconstrained)."""
+
+
+class StatePacking:
+    """Packs (z, μ, x) into one (B, 2·n_z + n_x) state per sample and back."""
+
+    def __init__(self, z_shape: torch.Size, x_shape: torch.Size) -> None:
+        self.z_shape, self.x_shape = z_shape, x_shape
+        self.nz = int(torch.Size(z_shape[1:]).numel())
+        self.nx = int(torch.Size(x_shape[1:]).numel())
+
+    def pack(self, z: Tensor, mu: Tensor, x: Tensor) -> Tensor:
+        b = z.shape[0]
+        return torch.cat([z.reshape(b, -1), mu.reshape(b, -1), x.reshape(b, -1).to(z.dtype)], dim=1)
+
+    def unpack(self, v: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        z = v[:, : self.nz].reshape(self.z_shape)
+        mu = v[:, self.nz : 2 * self.nz].reshape(self.z_shape)
+        x = v[:, 2 * self.nz :].reshape(self.x_shape)
+        return z, mu, x
+
+
+class AugmentedMap:
+    """F(v) for iteration k = 0, 1, ...; records the mean loss and the time of every evaluation."""
+
+    def __init__(self, problem: JIIOProblem, config: JIIOConfig, packing: StatePacking) -> None:
+        self.problem, self.config, self.packing = problem, config, packing
+        self.k = 0
+        self.loss_trace: list[float] = []
+        self.time_trace: list[float] = []
+        self.start = time.perf_counter()
+
+    def __call__(self, v: Tensor) -> Tensor:
+        config = self.config
+        z, mu, x = self.packing.unpack(v)
+        with torch.enable_grad():
+            z_leaf = z.detach().requires_grad_()
+            x_leaf = x.detach().requires_grad_()
+            fz = self.problem.cell(z_leaf, x_leaf)
+            per_sample = self.problem.loss(z_leaf, x_leaf)
+            total = per_sample.sum() + (mu * fz).sum()
+            grad_z, grad_x = torch.autograd.grad(total, (z_leaf, x_leaf))
+        direction = grad_x
+        if config.normalized:
+            norms = torch.linalg.vector_norm(direction.flatten(1), dim=1).clamp_min(1e-12)
+            direction = direction / norms.view(-1, *([1] * (direction.dim() - 1)))
+        z_new = z + config.eta_z * (fz.detach() - z)
+        mu_new = mu + config.eta_mu * (grad_z - mu)
+        x_new = self.problem.project(x - config.step_size(self.k) * direction)
+        self.loss_trace.append(float(per_sample.detach().mean()))
+        self.time_trace.append(time.perf_counter() - self.start)
+        self.k += 1
+        return self.packing.pack(z_new, mu_new, x_new)
+
+    def projector(self) -> Callable[[Tensor], Tensor]:
+        """Projection of a whole packed state (its x part) for the Anderson driver."""
+
+        def project(v: Tensor) -> Tensor:
+            z, mu, x = self.packing.unpack(v)
+            return self.packing.pack(z, mu, self.problem.project(x))
+
+        return project
