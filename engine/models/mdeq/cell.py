@@ -1,0 +1,86 @@
+"""MDEQ-lite: a weight-tied multiresolution convolutional cell with GroupNorm and weight-normalized convolutions.
+
+The state holds one feature map per resolution branch (branch i at `base_size / 2^i`), flattened per sample into
+z (B, n). One application: a residual block per branch with its input injection added, then every branch receives
+the others resampled to its resolution (strided 3×3 convolutions down, 1×1 convolution and nearest upsampling
+up), then ReLU and GroupNorm.
+Reference: Bai, Koltun, Kolter, "Multiscale Deep Equilibrium Models", NeurIPS 2020 (a small version of its cell).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.parametrizations import weight_norm
+
+
+def conv(c_in: int, c_out: int, kernel: int = 3, stride: int = 1) -> nn.Module:
+    """A weight-normalized convolution, 'same' padding."""
+    return weight_norm(nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2))
+
+
+def groups_for(channels: int, wanted: int = 4) -> int:
+    """The largest group count ≤ `wanted` that divides `channels`."""
+    return max(g for g in range(1, wanted + 1) if channels % g == 0)
+
+
+class ResidualBlock(nn.Module):
+    """relu(GN(x + GN(conv(relu(GN(conv(x))))) + injection))."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        g = groups_for(channels)
+        self.conv1, self.conv2 = conv(channels, channels), conv(channels, channels)
+        self.norm1, self.norm2, self.norm3 = (nn.GroupNorm(g, channels) for _ in range(3))
+
+    def forward(self, x: Tensor, injection: Tensor) -> Tensor:
+        y = self.norm2(self.conv2(F.relu(self.norm1(self.conv1(x)))))
+        return F.relu(self.norm3(x + y + injection))
+
+
+class MultiscaleCell(nn.Module):
+    """f(z, *injections) for branches of `channels` at resolutions base_size, base_size/2, ..."""
+
+    def __init__(self, channels: tuple[int, ...], base_size: int) -> None:
+        super().__init__()
+        if not 1 <= len(channels) <= 4:
+            raise ValueError("MDEQ-lite takes 1 to 4 branches")
+        self.shapes = [(c, base_size >> i, base_size >> i) for i, c in enumerate(channels)]
+        self.sizes = [c * h * w for c, h, w in self.shapes]
+        self.blocks = nn.ModuleList(ResidualBlock(c) for c in channels)
+        self.fuse = nn.ModuleDict()
+        for i, c_in in enumerate(channels):
+            for j, c_out in enumerate(channels):
+                if i < j:  # down: (j − i) strided convolutions
+                    steps = [conv(c_in if k == 0 else c_out, c_out, 3, 2) for k in range(j - i)]
+                    self.fuse[f"{i}to{j}"] = nn.Sequential(*steps)
+                elif i > j:  # up: 1×1 convolution, then nearest upsampling in forward
+                    self.fuse[f"{i}to{j}"] = conv(c_in, c_out, 1)
+        self.post = nn.ModuleList(nn.GroupNorm(groups_for(c), c) for c in channels)
+
+    @property
+    def state_size(self) -> int:
+        return sum(self.sizes)
+
+    def split(self, z: Tensor) -> list[Tensor]:
+        """(B, n) → one (B, c, h, w) map per branch."""
+        parts = torch.split(z, self.sizes, dim=1)
+        return [p.reshape(-1, *shape) for p, shape in zip(parts, self.shapes)]
+
+    def join(self, maps: list[Tensor]) -> Tensor:
+        """One map per branch → (B, n)."""
+        return torch.cat([m.flatten(1) for m in maps], dim=1)
+
+    def forward(self, z: Tensor, *injections: Tensor) -> Tensor:
+        blocks = [block(x, inj) for block, x, inj in zip(self.blocks, self.split(z), injections)]
+        fused = []
+        for j, target in enumerate(blocks):
+            total = target
+            for i, source in enumerate(blocks):
+                if i < j:
+                    total = total + self.fuse[f"{i}to{j}"](source)
+                elif i > j:
+                    total = total + F.interpolate(self.fuse[f"{i}to{j}"](source), scale_factor=2 ** (i - j),
+                                                  mode="nearest")
+            fused.append(self.post[j](F.relu(total)))
+        return self.join(fused)
