@@ -51,9 +51,9 @@ class GaborFilter(nn.Module):
         self.mu = nn.Parameter(torch.empty(width, d_in).uniform_(-1.0, 1.0))  # (D, d)
 
     def forward(self, x: Tensor) -> Tensor:  # (N, d) -> (N, D)
-        # ‖x − μ‖² = ‖x‖² − 2 x·μ + ‖μ‖², as one matmul
-        dist2 = (x * x).sum(-1, keepdim=True) - 2.0 * x @ self.mu.T + (self.mu * self.mu).sum(-1)
-        envelope = torch.exp(-0.5 * self.gamma.clamp_min(0.0) * dist2.clamp_min(0.0))
+        # ‖x − μ‖² = ‖μ‖² − 2 x·μ + ‖x‖²: one addmm and one broadcast add over the (N, D) block
+        dist2 = torch.addmm((self.mu * self.mu).sum(-1), x, self.mu.T, alpha=-2.0).add_((x * x).sum(-1, keepdim=True))
+        envelope = torch.exp(dist2 * (-0.5 * self.gamma.clamp_min(0.0)))
         return torch.sin(self.linear(x)) * envelope
 
 
