@@ -249,7 +249,7 @@ class FitConfig:
     batch_size: int | None = None
     """Coordinates per step; empty = all of them for images and audio, 65,536 for video, 50,000 for meshes."""
     grad_clip: float | None = None
-    """Clip the gradient norm to this value; empty = 0.1 for video, none otherwise."""
+    """Clip every gradient element to ±this value; empty = 0.1 for video, none otherwise."""
     amortize: bool = True
     """Full-batch signals: apply f once at the stored equilibrium each step instead of solving (SPEC 2.2)."""
     minibatch_warm_start: bool = False

@@ -93,7 +93,7 @@ class INRTraining:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            torch.nn.utils.clip_grad_value_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()
         if self.buffer.z is not None:
             self.buffer.store(out.z, index)
