@@ -1,0 +1,42 @@
+"""The shared loop: when it logs, evaluates and yields, and that snapshots hold plain data only."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from engine.config import FitConfig, ModelConfig
+from engine.loop import run
+from engine.tasks import build_fit_task
+from tests.engine.media_files import tiny_media
+
+
+def test_loop_logs_evaluates_and_yields_plain_snapshots(tmp_path) -> None:
+    path = tiny_media(tmp_path)["image"]
+    config = FitConfig(model=ModelConfig(model="gabor-imfn", width=16), protocol="generalize", steps=7,
+                       device="cpu")
+    task = build_fit_task(path, config, torch.device("cpu"))
+    rows: list[dict] = []
+    snaps = list(run(task, 7, log_every=3, eval_every=6, logger=rows.append, snapshot_every=2))
+    assert [int(r["step"]) for r in rows] == [1, 3, 6, 7]
+    assert ["psnr_test" in r for r in rows] == [True, False, True, True]  # first, every 6th, last
+    assert [s.step for s in snaps] == [1, 2, 3, 4, 6, 7]
+    assert snaps[-1].final and not any(s.final for s in snaps[:-1])
+    for snap in snaps:
+        assert all(isinstance(v, float) for v in snap.scalars.values())
+        assert all(isinstance(a, np.ndarray) for a in snap.previews.values())
+    assert snaps[-1].previews["reconstruction"].shape == (12, 16, 3)
+    assert snaps[-1].previews["reconstruction"].dtype == np.uint8
+
+
+def test_stopping_the_iteration_leaves_a_resumable_task(tmp_path) -> None:
+    path = tiny_media(tmp_path)["image"]
+    task = build_fit_task(path, FitConfig(model=ModelConfig(width=8), steps=50, device="cpu"), torch.device("cpu"))
+    for snap in run(task, 50, log_every=5, eval_every=5):
+        if snap.step >= 10:
+            break  # the GUI's Stop: nothing half-done
+    assert task.step_count == 10
+    state = task.state_dict()
+    again = build_fit_task(path, FitConfig(model=ModelConfig(width=8), steps=50, device="cpu"), torch.device("cpu"))
+    again.load_state_dict(state)
+    assert again.step_count == 10
+    assert abs(again.step()["loss"] - task.step()["loss"]) < 1e-6
