@@ -48,6 +48,9 @@ def add_config_arguments(
         kwargs: dict[str, Any] = {"dest": path, "default": argparse.SUPPRESS, "help": help_text.replace("%", "%%")}
         if tp is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
+        elif typing.get_origin(tp) is tuple:
+            item = typing.get_args(tp)[0]
+            parser.add_argument(flag, type=item, nargs="+", metavar=item.__name__.upper(), **kwargs)
         elif typing.get_origin(tp) is Literal:
             choices = typing.get_args(tp)
             parser.add_argument(flag, type=type(choices[0]), choices=choices, **kwargs)
@@ -68,5 +71,5 @@ def _replace_path(config: Any, parts: list[str], value: Any) -> Any:
     if not dataclasses.is_dataclass(config) or parts[0] not in {f.name for f in dataclasses.fields(config)}:
         return config
     if len(parts) == 1:
-        return dataclasses.replace(config, **{parts[0]: value})
+        return dataclasses.replace(config, **{parts[0]: tuple(value) if isinstance(value, list) else value})
     return dataclasses.replace(config, **{parts[0]: _replace_path(getattr(config, parts[0]), parts[1:], value)})

@@ -320,3 +320,42 @@ class JIIOConfig:
     def step_size(self, k: int) -> float:
         """α_k: α₁ before iteration max(50, ⌊5K/8⌋), α₂ from it on (k counted from 0)."""
         return self.alpha[0] if k < max(50, (5 * self.iterations) // 8) else self.alpha[1]
+
+
+@dataclasses.dataclass(frozen=True)
+class PriorConfig:
+    """Training a generative MDEQ-lite decoder whose latents are found by JIIO (SPEC 2.5)."""
+
+    data: str = ""
+    """Folder with the MNIST IDX files, or a folder of images cut into 28×28 gray patches."""
+    latent: int = 64
+    """Latent size k."""
+    channels: tuple[int, ...] = (24, 48)
+    """Channels of each resolution branch (2 to 4 branches)."""
+    steps: int = 1000
+    """Weight updates."""
+    batch_size: int = 64
+    """Images per update."""
+    lr: float = 1e-3
+    """Adam learning rate of the decoder weights."""
+    jiio: JIIOConfig = JIIOConfig(iterations=20, alpha=(0.3, 0.1))
+    """How each batch's latents are found (from zero)."""
+    solver: SolverConfig = SolverConfig(solver="anderson", max_iter=30, tol=1e-3)
+    """Forward and adjoint solver of the decoder's equilibrium."""
+    gmm_components: int = 10
+    """Gaussian-mixture components fitted to the optimized latents for sampling."""
+    log_every: int = 25
+    """Write a metrics row every this many steps."""
+    eval_every: int = 100
+    """Score held-out reconstructions every this many steps."""
+    seed: int = 0
+    """Random seed."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """auto = CUDA when available."""
+
+    def __post_init__(self) -> None:
+        check_choices(self)
+        require(self.latent >= 1 and self.steps >= 0 and self.batch_size >= 1, "latent, steps, batch_size ≥ 1")
+        require(1 <= len(self.channels) <= 4 and min(self.channels) >= 1, "channels: 1 to 4 positive numbers")
+        require(self.lr > 0, "lr must be > 0")
+        require(self.gmm_components >= 1, "gmm_components must be ≥ 1")

@@ -42,3 +42,43 @@ def load_mnist(images: str | Path, labels: str | Path) -> tuple[np.ndarray, np.n
 def mnist_split(images: np.ndarray, labels: np.ndarray, train: int = 8000) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The fixed split of SPEC 2.5: the first `train` digits for training, the rest held out."""
     return {"train": (images[:train], labels[:train]), "held_out": (images[train:], labels[train:])}
+
+
+def image_dataset(folder: str | Path, size: int = 28, patches_per_image: int = 200,
+                  seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Training data for a generative prior, as uint8 (N, size, size) gray images with labels (−1 if none).
+
+    A folder holding the MNIST IDX pair (t10k-… or train-…, gzipped or not) gives its digits split 8,000/2,000 (or
+    80/20 when fewer); any other folder of images is cut into random `size`² gray patches, 90% for training.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SignalError(f"{folder}: not a folder")
+    for prefix in ("t10k", "train"):
+        images = sorted(folder.glob(f"{prefix}-images-idx3-ubyte*"))
+        labels = sorted(folder.glob(f"{prefix}-labels-idx1-ubyte*"))
+        if images and labels:
+            x, y = load_mnist(images[0], labels[0])
+            return mnist_split(x, y, train=min(8000, int(0.8 * len(x))))
+    from PIL import Image, UnidentifiedImageError
+
+    rng = np.random.default_rng(seed)
+    patches = []
+    for path in sorted(folder.iterdir()):
+        try:
+            with Image.open(path) as img:
+                gray = np.asarray(img.convert("L"))
+        except (UnidentifiedImageError, OSError):
+            continue
+        h, w = gray.shape
+        if h < size or w < size:
+            continue
+        for _ in range(patches_per_image):
+            top, left = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
+            patches.append(gray[top : top + size, left : left + size])
+    if len(patches) < 10:
+        raise SignalError(f"{folder}: no MNIST files and too few images of at least {size}×{size} pixels")
+    x = np.stack(patches)[rng.permutation(len(patches))]
+    y = -np.ones(len(x), dtype=np.int64)
+    split = int(0.9 * len(x))
+    return {"train": (x[:split], y[:split]), "held_out": (x[split:], y[split:])}

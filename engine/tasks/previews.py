@@ -1,0 +1,20 @@
+"""Preview arrays for snapshots: batches of images tiled into one uint8 picture."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+def image_grid(images: Tensor, columns: int = 8, low: float = -1.0, high: float = 1.0) -> np.ndarray:
+    """(N, C, H, W) images with values in [low, high] → one uint8 (rows·H, columns·W, C) picture, 1-pixel gaps."""
+    images = images.detach().float().clamp(low, high).cpu()
+    n, c, h, w = images.shape
+    columns = max(1, min(columns, n))
+    rows = -(-n // columns)
+    grid = torch.zeros(c, rows * (h + 1) - 1, columns * (w + 1) - 1)
+    for i in range(n):
+        r, col = divmod(i, columns)
+        grid[:, r * (h + 1) : r * (h + 1) + h, col * (w + 1) : col * (w + 1) + w] = images[i]
+    scaled = (grid - low) / (high - low) * 255.0
+    return scaled.round().to(torch.uint8).permute(1, 2, 0).numpy()
