@@ -359,3 +359,62 @@ class PriorConfig:
         require(1 <= len(self.channels) <= 4 and min(self.channels) >= 1, "channels: 1 to 4 positive numbers")
         require(self.lr > 0, "lr must be > 0")
         require(self.gmm_components >= 1, "gmm_components must be ≥ 1")
+
+
+@dataclasses.dataclass(frozen=True)
+class AttackConfig:
+    """Attacking a DEQ classifier inside an L2 ball (SPEC 2.5): JIO (one augmented fixed point) or PGD."""
+
+    method: Literal["jio", "pgd"] = "jio"
+    """jio: joint input optimization with the equilibrium and its adjoint; pgd: projected gradient steps, each
+    with a full forward and adjoint solve."""
+    epsilon: float = 1.0
+    """L2 radius of the perturbation."""
+    jio: JIIOConfig = JIIOConfig(iterations=80, alpha=(0.6, 0.2), normalized=True, projection="l2", box=True,
+                                 loss_weight=10.0)
+    """JIO settings (K = 80, normalized steps, α = (0.6, 0.2), loss −10 × cross-entropy)."""
+    pgd_steps: int = 20
+    """PGD iterations."""
+    pgd_lr: float = 0.6
+    """PGD step size (normalized steps)."""
+
+    def __post_init__(self) -> None:
+        check_choices(self)
+        require(self.epsilon > 0 and self.pgd_steps >= 1 and self.pgd_lr > 0, "epsilon, pgd_steps, pgd_lr > 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class AdvTrainConfig:
+    """Training an MDEQ-lite classifier, optionally on adversarial examples (SPEC 2.5 `adv-train`)."""
+
+    data: str = ""
+    """Folder with the MNIST IDX files."""
+    channels: tuple[int, ...] = (16, 32)
+    """Channels of each resolution branch."""
+    attack: Literal["none", "pgd", "jio"] = "none"
+    """Train on clean images, or on PGD or JIO adversarial examples."""
+    attack_settings: AttackConfig = AttackConfig()
+    """The attack used during training (its budgets may be smaller than at test time)."""
+    steps: int = 1000
+    """Weight updates."""
+    batch_size: int = 64
+    """Images per update."""
+    lr: float = 1e-3
+    """Adam learning rate."""
+    solver: SolverConfig = SolverConfig(solver="anderson", max_iter=30, tol=1e-3)
+    """Forward solver of the classifier's equilibrium."""
+    eval_images: int = 500
+    """Held-out images scored at evaluation (clean; and under attack at the end)."""
+    log_every: int = 25
+    """Write a metrics row every this many steps."""
+    eval_every: int = 250
+    """Score held-out accuracy every this many steps."""
+    seed: int = 0
+    """Random seed."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """auto = CUDA when available."""
+
+    def __post_init__(self) -> None:
+        check_choices(self)
+        require(self.steps >= 0 and self.batch_size >= 1 and self.lr > 0, "steps ≥ 0, batch_size ≥ 1, lr > 0")
+        require(1 <= len(self.channels) <= 4, "channels: 1 to 4 branches")

@@ -1,0 +1,71 @@
+"""Adversarial perturbations of a DEQ classifier by JIO or PGD, and accuracy under attack.
+
+Both attacks work in eval mode on frozen weights, with the same projection (L2 ball, [0, 1] box); the returned
+perturbations are scored by re-solving the classifier's equilibrium from zero at base + δ (SPEC 2.5).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import torch
+from torch import Tensor
+
+from engine.config import AttackConfig
+from engine.jiio.baselines import projected_gradient_descent
+from engine.jiio.problems import AttackProblem
+from engine.jiio.solve import jiio
+
+
+@dataclasses.dataclass
+class AttackResult:
+    """Perturbations, the predictions they cause (re-solved from zero) and the attack's wall time."""
+
+    delta: Tensor
+    predictions: Tensor
+    seconds: float
+    loss_trace: list[float]
+    time_trace: list[float]
+
+    def success_rate(self, labels: Tensor) -> float:
+        """Fraction of samples whose prediction is no longer the label."""
+        return float((self.predictions != labels).float().mean())
+
+
+def attack(classifier, images: Tensor, labels: Tensor, config: AttackConfig) -> AttackResult:
+    """Perturb `images` (in [0, 1]) to raise the classifier's loss, by config.method."""
+    was_training = classifier.training
+    classifier.eval()
+    grads = [p.requires_grad for p in classifier.parameters()]
+    classifier.requires_grad_(False)
+    problem = AttackProblem(classifier, images, labels, config.epsilon, box=config.jio.box,
+                            weight=config.jio.loss_weight)
+    start = time.perf_counter()
+    try:
+        if config.method == "jio":
+            jio_config = dataclasses.replace(config.jio, epsilon=config.epsilon, projection="l2")
+            z0 = images.new_zeros(len(images), classifier.cell.state_size)
+            found = jiio(problem, z0, torch.zeros_like(images), jio_config)
+            delta, losses, times = found.x, found.loss_trace, found.time_trace
+        else:
+            found = projected_gradient_descent(lambda d: classifier.equilibrium(images + d)[0], problem,
+                                               torch.zeros_like(images), steps=config.pgd_steps, lr=config.pgd_lr)
+            delta, losses, times = found.x, found.loss_trace, found.time_trace
+        seconds = time.perf_counter() - start
+        with torch.no_grad():
+            predictions = classifier(images + delta).argmax(dim=1)
+    finally:
+        for p, g in zip(classifier.parameters(), grads):
+            p.requires_grad_(g)
+        classifier.train(was_training)
+    return AttackResult(delta.detach(), predictions, seconds, losses, times)
+
+
+@torch.no_grad()
+def accuracy(classifier, images: Tensor, labels: Tensor, batch: int = 250) -> float:
+    """Clean accuracy, re-solved from zero, in batches."""
+    classifier.eval()
+    correct = 0
+    for i in range(0, len(images), batch):
+        correct += int((classifier(images[i : i + batch]).argmax(1) == labels[i : i + batch]).sum())
+    return correct / max(1, len(images))
