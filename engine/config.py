@@ -180,7 +180,7 @@ class ModelConfig:
     """Hidden width D."""
     input_scale: float | None = None
     """Frequency scale of the filter initialization; empty = the medium's default (image 256, or 128 to
-    generalize; audio 25000; video 128; mesh 32)."""
+    generalize; audio 25000; video 128; mesh 32; halved for iSIREN and SIREN-inj)."""
     spectral_norm: bool | None = None
     """Cap ‖W‖₂ at 0.97 so the fixed point provably exists; empty = on for implicit models except on audio."""
     gabor_alpha: float = 3.0
