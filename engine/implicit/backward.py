@@ -24,11 +24,10 @@ VJP = Callable[[Tensor], Tensor]
 
 def neumann_adjoint(g: Tensor, vjp: VJP, order: int) -> Tensor:
     """Σ_{i=0..order} (Jᵀ)ⁱ g with `order` vector-Jacobian products."""
-    u = g.clone()
-    term = g
+    u, term = g, g
     for _ in range(order):
         term = vjp(term)
-        u.add_(term)
+        u = u + term
     return u
 
 

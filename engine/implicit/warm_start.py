@@ -45,7 +45,10 @@ class WarmStartBuffer:
             raise RuntimeError("WarmStartBuffer.store before allocate")
         z = z.detach()
         if index is None:
-            self.z.copy_(z)
+            if z.shape == self.z.shape and z.dtype == self.z.dtype and z.device == self.z.device:
+                self.z = z  # keep the new tensor itself: no copy of the whole buffer every step
+            else:
+                self.z.copy_(z)
             self.filled.fill_(True)
         else:
             self.z[index] = z

@@ -119,3 +119,12 @@ def test_every_model_on_every_medium_runs_two_steps(media, name, medium) -> None
     assert all(torch.isfinite(torch.tensor(r["loss"])) for r in rows)
     assert ("solver_iters" in rows[0]) == (name in IMPLICIT)
     assert task.evaluate()
+
+
+def test_sine_keeping_cosine_has_the_gradient_of_sin() -> None:
+    from engine.models.inr.siren import sine
+
+    x = torch.randn(20, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(sine, (x,))
+    with torch.no_grad():
+        assert torch.equal(sine(x), torch.sin(x))

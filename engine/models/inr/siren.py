@@ -19,6 +19,26 @@ from engine.models.inr.base import INR, INROutput
 from engine.models.inr.filters import FourierFilter, LinearInjection
 
 
+class _SineKeepingCosine(torch.autograd.Function):
+    """sin(x) that stores cos(x) for its backward: the implicit layer traverses the cell's graph twice per step
+    (the Neumann term, then the weights), and would otherwise recompute the cosine each time."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor) -> Tensor:  # type: ignore[override]
+        ctx.save_for_backward(torch.cos(x))
+        return torch.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:  # type: ignore[override]
+        (cos,) = ctx.saved_tensors
+        return grad * cos
+
+
+def sine(x: Tensor) -> Tensor:
+    """sin(x); keeps cos(x) for the backward pass when a gradient will be taken."""
+    return _SineKeepingCosine.apply(x) if torch.is_grad_enabled() and x.requires_grad else torch.sin(x)
+
+
 class InjectedSiren(INR):
     """iSIREN (`implicit=True`) or SIREN with input injection (`implicit=False`)."""
 
@@ -44,7 +64,7 @@ class InjectedSiren(INR):
         first, injected, ws = tensors[0], tensors[1 : layers + 1], tensors[layers + 1 :]
         h = first if z is None else z + first
         for a, w in zip(injected, ws):
-            h = torch.sin(torch.addmm(a, h, w.T))
+            h = sine(torch.addmm(a, h, w.T))
         return h
 
 
