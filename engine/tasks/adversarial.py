@@ -19,7 +19,7 @@ from torch import Tensor
 from engine.config import AdvTrainConfig
 from engine.jiio.attacks import accuracy, attack
 from engine.models.mdeq import MDEQClassifier
-from engine.tasks.base import DivergenceError, Snapshot
+from engine.tasks.base import Snapshot, gradient_step
 from engine.tasks.previews import image_grid
 
 
@@ -61,11 +61,7 @@ class AdversarialTrainTask:
         z, stats = self.classifier.equilibrium(images)
         logits = self.classifier.logits(z)
         loss = F.cross_entropy(logits, labels)
-        if not torch.isfinite(loss):
-            raise DivergenceError(f"the loss became {loss.item()} at step {self.step_count + 1}; lower the lr")
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
+        gradient_step(loss, self.optimizer, self.step_count + 1)
         elapsed = time.perf_counter() - start
         self.step_count += 1
         self.train_time += elapsed

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import torch
 
 
 class DivergenceError(RuntimeError):
@@ -56,3 +57,15 @@ class Task(Protocol):
 
     def export(self, out_dir: Path) -> Path:
         """Write the reconstruction in its medium; returns the file written."""
+
+
+def gradient_step(loss, optimizer, step: int, clip_value: float | None = None, hint: str = "lower the lr") -> None:
+    """One optimizer step on `loss`; a non-finite loss raises DivergenceError (nothing is updated)."""
+    if not torch.isfinite(loss):
+        raise DivergenceError(f"the loss became {loss.item()} at step {step}; {hint}")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip_value:
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        torch.nn.utils.clip_grad_value_(params, clip_value)
+    optimizer.step()

@@ -21,7 +21,7 @@ from engine.implicit import AdjointMemory
 from engine.jiio import ReconstructionProblem, jiio
 from engine.metrics import psnr
 from engine.models.mdeq import MDEQDecoder
-from engine.tasks.base import DivergenceError, Snapshot
+from engine.tasks.base import Snapshot, gradient_step
 from engine.tasks.previews import image_grid
 
 HELD_OUT_BATCH = 256
@@ -78,11 +78,7 @@ class GenerativeTrainTask:
         z, stats = self.decoder.equilibrium(found.x, z0=found.z, adjoint=memory)
         recon = self.decoder.decode(z)
         loss = F.mse_loss(recon, images)
-        if not torch.isfinite(loss):
-            raise DivergenceError(f"the loss became {loss.item()} at step {self.step_count + 1}; lower lr or alpha")
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
+        gradient_step(loss, self.optimizer, self.step_count + 1, hint="lower lr or the JIIO step sizes")
         self.latents[index] = found.x
         self.seen[index] = True
         elapsed = time.perf_counter() - start

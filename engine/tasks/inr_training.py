@@ -17,7 +17,7 @@ from torch import Tensor
 from engine.config import FitConfig
 from engine.implicit import WarmStartBuffer
 from engine.models.inr import IMPLICIT, INR, build_inr
-from engine.tasks.base import DivergenceError
+from engine.tasks.base import gradient_step
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 
@@ -93,14 +93,8 @@ class INRTraining:
         self.model.train()
         out = self.model(x, z0, iterate=iterate)
         loss = loss_fn(out.y, y)
-        if not torch.isfinite(loss):
-            raise DivergenceError(f"the loss became {loss.item()} at step {self.step_count + 1}; "
-                                  "lower the learning rate or turn spectral normalization on")
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.config.grad_clip:
-            torch.nn.utils.clip_grad_value_(self.model.parameters(), self.config.grad_clip)
-        self.optimizer.step()
+        gradient_step(loss, self.optimizer, self.step_count + 1, self.config.grad_clip,
+                      "lower the learning rate or turn spectral normalization on")
         if self.buffer.z is not None:
             self.buffer.store(out.z, index)
         if self.device.type == "cuda":

@@ -40,3 +40,15 @@ def test_stopping_the_iteration_leaves_a_resumable_task(tmp_path) -> None:
     again.load_state_dict(state)
     assert again.step_count == 10
     assert abs(again.step()["loss"] - task.step()["loss"]) < 1e-6
+
+
+def test_a_non_finite_loss_raises_a_clear_error_and_updates_nothing() -> None:
+    import pytest
+
+    from engine.tasks.base import DivergenceError, gradient_step
+
+    weight = torch.nn.Parameter(torch.ones(3))
+    optimizer = torch.optim.Adam([weight], lr=0.1)
+    with pytest.raises(DivergenceError, match="step 7"):
+        gradient_step((weight * float("nan")).sum(), optimizer, 7)
+    assert torch.equal(weight.detach(), torch.ones(3))
