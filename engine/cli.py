@@ -1,6 +1,6 @@
 """`deq-studio <verb>`: the headless command line. Thin: parse a config, build a task, iterate the loop, log.
 
-Verbs: `fit PATH`, `resume DIR`, `demo`. Bad input prints one line `deq-studio: error: <reason>` and exits 2.
+Verbs: `fit PATH`, `train-prior --data DIR`, `resume DIR`, `demo`. Bad input prints one line `deq-studio: error: <reason>` and exits 2.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from engine.checkpoint import CheckpointError
 from engine.cli_options import add_config_arguments, config_from_arguments
-from engine.config import ConfigError, FitConfig, from_dict, to_dict
+from engine.config import ConfigError, FitConfig, PriorConfig, from_dict, to_dict
 from engine.device import device_name, resolve_device
 from engine.signals import SignalError
 
@@ -36,30 +36,52 @@ def run_fit(args: argparse.Namespace) -> int:
     out.write_config({"task": "fit", "input": str(path.resolve()), "config": to_dict(task.config)})
     print(f"Fitting {task_description(task)} with {config.model.model} on {device_name(device)} → {out.path}",
           flush=True)
-    return train(task, out, args.checkpoint_every)
+    return train(task, out, args.checkpoint_every, "fit")
+
+
+def run_train_prior(args: argparse.Namespace) -> int:
+    """Train a generative MDEQ-lite decoder with JIIO latents and write the run folder."""
+    from engine.run_directory import RunDirectory
+    from engine.tasks import build_prior_task
+
+    config = config_from_arguments(PriorConfig, args)
+    device = resolve_device(config.device)
+    task = build_prior_task(config, device)
+    out = RunDirectory(args.out or Path("runs") / f"prior-{Path(config.data).name}")
+    out.path.mkdir(parents=True, exist_ok=True)
+    (out.path / "metrics.jsonl").unlink(missing_ok=True)
+    out.write_config({"task": "train-prior", "input": str(Path(config.data).resolve()), "config": to_dict(config)})
+    print(f"Training a generative prior on {len(task.train_images)} images ({len(task.held_out)} held out for "
+          f"scoring) on {device_name(device)} → {out.path}", flush=True)
+    return train(task, out, args.checkpoint_every, "train-prior")
+
+
+RESUMABLE = {"fit": FitConfig, "train-prior": PriorConfig}
 
 
 def run_resume(args: argparse.Namespace) -> int:
     """Continue a run from its checkpoint; metrics continue as if it had never stopped."""
     from engine.run_directory import RunDirectory
-    from engine.tasks import build_fit_task
+    from engine.tasks import build_fit_task, build_prior_task
 
     out = RunDirectory(args.dir)
     record = out.read_config()
-    if record.get("task") != "fit":
-        raise ValueError(f"{out.path}: cannot resume a task of kind {record.get('task')!r}")
-    config = from_dict(FitConfig, record["config"])
+    kind = record.get("task")
+    if kind not in RESUMABLE:
+        raise ValueError(f"{out.path}: cannot resume a task of kind {kind!r}")
+    config = from_dict(RESUMABLE[kind], record["config"])
     if args.steps is not None:
         config = dataclasses.replace(config, steps=args.steps)
     if args.device is not None:
         config = dataclasses.replace(config, device=args.device)
     _, _, state = out.load_checkpoint()
-    task = build_fit_task(record["input"], config, resolve_device(config.device))
+    device = resolve_device(config.device)
+    task = build_fit_task(record["input"], config, device) if kind == "fit" else build_prior_task(config, device)
     task.load_state_dict(state)
     out.truncate_metrics(task.step_count)
     out.write_config({**record, "config": to_dict(task.config)})
     print(f"Resuming {out.path} at step {task.step_count} of {task.config.steps}")
-    return train(task, out, args.checkpoint_every)
+    return train(task, out, args.checkpoint_every, kind)
 
 
 def task_description(task) -> str:
@@ -67,14 +89,13 @@ def task_description(task) -> str:
     return f"{signal.source}: {signal.describe()}"
 
 
-def train(task, out, checkpoint_every: int) -> int:
+def train(task, out, checkpoint_every: int, kind: str) -> int:
     """Drive the loop with a progress bar, checkpoints, the reconstruction and a summary."""
     from tqdm import tqdm
 
     from engine.loop import run
 
     config = task.config
-    record = {"kind": "fit"}
     bar = tqdm(total=config.steps, initial=task.step_count, unit="step", disable=not sys.stderr.isatty(),
                dynamic_ncols=True)
     last: dict[str, float] = {}
@@ -85,12 +106,12 @@ def train(task, out, checkpoint_every: int) -> int:
         bar.set_postfix({k: f"{v:.4g}" for k, v in last.items() if k in ("loss", "psnr_train", "psnr_test",
                                                                             "iou_uniform")})
         if checkpoint_every and snap.step % checkpoint_every == 0 and not snap.final:
-            out.save_checkpoint(record["kind"], to_dict(config), task.state_dict())
+            out.save_checkpoint(kind, to_dict(config), task.state_dict())
     bar.close()
     if task.step_count and not last:
         last = task.evaluate(final=True)
     written = task.export(out.path)
-    out.save_checkpoint(record["kind"], to_dict(config), task.state_dict())
+    out.save_checkpoint(kind, to_dict(config), task.state_dict())
     shown = {k: round(v, 4) for k, v in last.items() if k not in ("step",)}
     print(f"Done: step {task.step_count}, {shown}")
     print(f"Wrote {written}, {out.path / 'metrics.jsonl'}, {out.path / 'checkpoint.pt'}")
@@ -124,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--checkpoint-every", type=int, default=500, help="also checkpoint every N steps (default 500)")
     add_config_arguments(fit, FitConfig, flatten=FIT_FLATTEN, rename=FIT_RENAME)
     fit.set_defaults(run=run_fit)
+
+    prior = verbs.add_parser("train-prior", help="train a generative DEQ decoder whose latents JIIO finds",
+                             description=PriorConfig.__doc__)
+    prior.add_argument("--out", help="run folder (default: runs/prior-<data folder>)")
+    prior.add_argument("--checkpoint-every", type=int, default=250, help="also checkpoint every N steps")
+    add_config_arguments(prior, PriorConfig)
+    prior.set_defaults(run=run_train_prior)
 
     resume = verbs.add_parser("resume", help="continue a run from its folder's checkpoint")
     resume.add_argument("dir", help="the run folder written by `fit`")

@@ -67,3 +67,26 @@ def test_mnist_and_image_folders_become_datasets(data_dir, tmp_path) -> None:
     assert len(split["train"][0]) == 8000 and len(split["held_out"][0]) == 2000
     patches = image_dataset(data_dir / "images", patches_per_image=5)
     assert patches["train"][0].shape[1:] == (28, 28) and len(patches["train"][0]) == 45
+
+
+def test_train_prior_verb_writes_a_run_and_resumes(tmp_path) -> None:
+    from PIL import Image
+
+    from engine import cli
+    from engine.run_directory import RunDirectory
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray((rng.random((40, 40)) * 255).astype(np.uint8)).save(folder / f"p{i}.png")
+    out = tmp_path / "prior"
+    small = ["--data", str(folder), "--latent", "8", "--channels", "8", "16", "--batch-size", "8",
+             "--jiio-iterations", "6", "--solver-max-iter", "10", "--gmm-components", "2", "--log-every", "1",
+             "--eval-every", "3", "--device", "cpu", "--out", str(out)]
+    assert cli.main(["train-prior", *small, "--steps", "3"]) == 0
+    assert (out / "prior.safetensors").is_file() and (out / "samples.png").is_file()
+    assert cli.main(["resume", str(out), "--steps", "4"]) == 0
+    rows = RunDirectory(out).read_metrics()
+    assert [r["step"] for r in rows] == [1, 2, 3, 4] and "psnr_held_out" in rows[2]
+    assert cli.main(["train-prior", "--steps", "1", "--device", "cpu"]) == cli.EXIT_BAD_INPUT  # no --data
