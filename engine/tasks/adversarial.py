@@ -45,6 +45,7 @@ class AdversarialTrainTask:
         self.sampler = torch.Generator().manual_seed(config.seed + 1)
         self.step_count, self.train_time = 0, 0.0
         self.previews: dict[str, np.ndarray] = {}
+        self.last_batch: Tensor | None = None
 
     def step(self) -> dict[str, float]:
         start = time.perf_counter()
@@ -65,7 +66,7 @@ class AdversarialTrainTask:
         elapsed = time.perf_counter() - start
         self.step_count += 1
         self.train_time += elapsed
-        self.previews["batch"] = image_grid(images[:16], low=0.0, high=1.0)
+        self.last_batch = images[:16].detach()  # tiled only when a snapshot asks
         row.update({"step": float(self.step_count), "time_s": self.train_time, "loss": loss.item(),
                     "accuracy_train": float((logits.argmax(1) == labels).float().mean()),
                     "solver_iters": float(stats.nstep), "solver_residual": stats.max_residual,
@@ -82,6 +83,8 @@ class AdversarialTrainTask:
         return row
 
     def snapshot(self, scalars: dict[str, float], final: bool = False) -> Snapshot:
+        if self.last_batch is not None:
+            self.previews["batch"] = image_grid(self.last_batch, low=0.0, high=1.0)
         return Snapshot(self.step_count, self.config.steps, self.train_time, dict(scalars), dict(self.previews), final)
 
     def export(self, out_dir: Path) -> Path:

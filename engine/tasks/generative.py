@@ -49,6 +49,7 @@ class GenerativeTrainTask:
         self.seen = torch.zeros(len(train), dtype=torch.bool, device=device)
         self.step_count, self.train_time = 0, 0.0
         self.previews: dict[str, np.ndarray] = {}
+        self.last_batch: Tensor | None = None
 
     def find_latents(self, images: Tensor) -> tuple:
         """JIIO latents (and z*, μ*) of `images` with frozen weights."""
@@ -90,7 +91,7 @@ class GenerativeTrainTask:
                "ms_per_step": elapsed * 1e3}
         if memory.stats is not None:
             row["adjoint_iters"] = float(memory.stats.nstep)
-        self.previews["reconstructions"] = image_grid(torch.cat([images[:8], recon.detach()[:8]]))
+        self.last_batch = torch.cat([images[:8], recon.detach()[:8]])  # tiled only when a snapshot asks
         return row
 
     def evaluate(self, final: bool = False) -> dict[str, float]:
@@ -125,6 +126,8 @@ class GenerativeTrainTask:
         return self.decoder.decode(z)
 
     def snapshot(self, scalars: dict[str, float], final: bool = False) -> Snapshot:
+        if self.last_batch is not None:
+            self.previews["reconstructions"] = image_grid(self.last_batch)
         return Snapshot(self.step_count, self.config.steps, self.train_time, dict(scalars), dict(self.previews), final)
 
     def export(self, out_dir: Path) -> Path:

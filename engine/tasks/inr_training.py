@@ -83,8 +83,12 @@ class INRTraining:
             return None
         return torch.randint(self.n_train, (int(self.config.batch_size or 0),), generator=self.sampler).to(self.device)
 
-    def train_step(self, x: Tensor, y: Tensor, index: Tensor | None, loss_fn: LossFn) -> dict[str, float]:
-        """One Adam step on (x, y); `index` names the rows of the warm-start buffer (None = all)."""
+    def train_step(
+        self, x: Tensor, y: Tensor, index: Tensor | None, loss_fn: LossFn
+    ) -> tuple[dict[str, float], Tensor]:
+        """One Adam step on (x, y); `index` names the rows of the warm-start buffer (None = all).
+
+        Returns the step's scalars and the (detached) prediction the loss was computed on."""
         start = time.perf_counter()
         z0, iterate = None, True
         if self.buffer.z is not None:
@@ -107,8 +111,7 @@ class INRTraining:
         if out.stats is not None:
             row["solver_iters"] = float(out.stats.nstep)
             row["solver_residual"] = out.stats.max_residual
-        self.last_output = out.y.detach()
-        return row
+        return row, out.y.detach()
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -157,8 +160,8 @@ class INRTask:
         index = self.training.sample_batch()
         x = self.train_x if index is None else self.train_x[index]
         y = self.train_y if index is None else self.train_y[index]
-        row = self.training.train_step(x, y, index, self.loss)
-        row.update(self.batch_metrics(self.training.last_output, y))
+        row, prediction = self.training.train_step(x, y, index, self.loss)
+        row.update(self.batch_metrics(prediction, y))
         return row
 
     def batch_metrics(self, pred: Tensor, target: Tensor) -> dict[str, float]:
