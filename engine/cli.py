@@ -1,6 +1,6 @@
 """`deq-studio <verb>`: the headless command line. Thin: parse a config, build a task, iterate the loop, log.
 
-Verbs: `fit PATH`, `train-prior --data DIR`, `resume DIR`, `demo`. Bad input prints one line `deq-studio: error: <reason>` and exits 2.
+Verbs: `fit PATH`, `train-prior`, `inverse`, `attack`, `adv-train`, `resume DIR`, `demo`. Bad input prints one line `deq-studio: error: <reason>` and exits 2.
 """
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from pathlib import Path
 
 from engine.checkpoint import CheckpointError
 from engine.cli_options import add_config_arguments, config_from_arguments
-from engine.config import ConfigError, FitConfig, PriorConfig, from_dict, to_dict
+from engine.config import (AdvTrainConfig, AttackTaskConfig, ConfigError, FitConfig, InverseConfig, PriorConfig,
+                           from_dict, to_dict)
 from engine.device import device_name, resolve_device
+from engine.model_store import ModelFileError
 from engine.signals import SignalError
 
 EXIT_BAD_INPUT = 2
@@ -47,7 +49,7 @@ def run_train_prior(args: argparse.Namespace) -> int:
     config = config_from_arguments(PriorConfig, args)
     device = resolve_device(config.device)
     task = build_prior_task(config, device)
-    out = RunDirectory(args.out or Path("runs") / f"prior-{Path(config.data).name}")
+    out = RunDirectory(args.out or Path("runs") / f"prior-{Path(config.data).name or 'mnist'}")
     out.path.mkdir(parents=True, exist_ok=True)
     (out.path / "metrics.jsonl").unlink(missing_ok=True)
     out.write_config({"task": "train-prior", "input": str(Path(config.data).resolve()), "config": to_dict(config)})
@@ -56,13 +58,84 @@ def run_train_prior(args: argparse.Namespace) -> int:
     return train(task, out, args.checkpoint_every, "train-prior")
 
 
-RESUMABLE = {"fit": FitConfig, "train-prior": PriorConfig}
+def run_adv_train(args: argparse.Namespace) -> int:
+    """Train an MDEQ-lite classifier on clean, PGD or JIO adversarial digits and write the run folder."""
+    from engine.run_directory import RunDirectory
+    from engine.tasks import build_adv_task
+
+    config = config_from_arguments(AdvTrainConfig, args)
+    device = resolve_device(config.device)
+    task = build_adv_task(config, device)
+    out = RunDirectory(args.out or Path("runs") / f"classifier-{config.attack}")
+    out.path.mkdir(parents=True, exist_ok=True)
+    (out.path / "metrics.jsonl").unlink(missing_ok=True)
+    out.write_config({"task": "adv-train", "input": str(Path(config.data or "mnist")), "config": to_dict(config)})
+    print(f"Training a DEQ classifier ({'clean' if config.attack == 'none' else config.attack + ' adversarial'}) "
+          f"on {len(task.images)} digits on {device_name(device)} → {out.path}", flush=True)
+    return train(task, out, args.checkpoint_every, "adv-train")
+
+
+def run_inverse(args: argparse.Namespace) -> int:
+    """Restore corrupted images with a trained prior by JIIO and/or Adam; report loss against time and PSNR."""
+    from engine.tasks import build_inverse_task
+
+    config = config_from_arguments(InverseConfig, args)
+    device = resolve_device(config.device)
+    task = build_inverse_task(config, device)
+    name = Path(config.image).stem if config.image else "mnist"
+    print(f"Restoring {len(task.clean)} image(s) ({config.corruption}) with {' and '.join(task.methods)} on "
+          f"{device_name(device)}", flush=True)
+    last = solve_all(task, "inverse", config, args.out or Path("runs") / f"inverse-{name}-{config.corruption}")
+    print(f"PSNR of the corrupted images: {last['psnr_corrupted']:.2f} dB")
+    for method in task.methods:
+        print(f"{method:>5}: {last[f'{method}_ms']:8.0f} ms, {last[f'{method}_iterations']:.0f} iterations, "
+              f"loss {last[f'{method}_loss']:.4g}, PSNR {last[f'psnr_{method}']:.2f} dB")
+    return 0
+
+
+def run_attack(args: argparse.Namespace) -> int:
+    """Attack a trained classifier with JIO and/or PGD; report success rates and times."""
+    from engine.tasks import build_attack_task
+
+    config = config_from_arguments(AttackTaskConfig, args)
+    device = resolve_device(config.device)
+    task = build_attack_task(config, device)
+    print(f"Attacking {len(task.images)} held-out digits (L2 ε = {config.attack.epsilon:g}) with "
+          f"{' and '.join(task.methods)} on {device_name(device)}", flush=True)
+    last = solve_all(task, "attack", config, args.out or Path("runs") / "attack-mnist")
+    print(f"clean accuracy: {last['accuracy_clean']:.3f}")
+    for method in task.methods:
+        print(f"{method:>4}: success {last[f'success_{method}']:.3f}, accuracy under attack "
+              f"{last[f'accuracy_{method}']:.3f}, {last[f'{method}_ms']:.0f} ms")
+    return 0
+
+
+def solve_all(task, kind: str, config, folder: Path) -> dict[str, float]:
+    """Drive a task whose steps are its methods; write config, metrics, a checkpoint and the task's export.
+    Returns every scalar reported (the rows merged)."""
+    from engine.loop import run
+    from engine.run_directory import RunDirectory
+
+    out = RunDirectory(folder)
+    out.path.mkdir(parents=True, exist_ok=True)
+    (out.path / "metrics.jsonl").unlink(missing_ok=True)
+    out.write_config({"task": kind, "config": to_dict(config)})
+    merged: dict[str, float] = {}
+    for snap in run(task, task.total_steps, log_every=1, eval_every=1, logger=out.append_metrics):
+        merged.update(snap.scalars)
+    written = task.export(out.path)
+    out.save_checkpoint(kind, to_dict(config), task.state_dict())
+    print(f"Wrote {written}, {out.path / 'metrics.jsonl'}")
+    return merged
+
+
+RESUMABLE = {"fit": FitConfig, "train-prior": PriorConfig, "adv-train": AdvTrainConfig}
 
 
 def run_resume(args: argparse.Namespace) -> int:
     """Continue a run from its checkpoint; metrics continue as if it had never stopped."""
     from engine.run_directory import RunDirectory
-    from engine.tasks import build_fit_task, build_prior_task
+    from engine.tasks import build_adv_task, build_fit_task, build_prior_task
 
     out = RunDirectory(args.dir)
     record = out.read_config()
@@ -76,7 +149,10 @@ def run_resume(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, device=args.device)
     _, _, state = out.load_checkpoint()
     device = resolve_device(config.device)
-    task = build_fit_task(record["input"], config, device) if kind == "fit" else build_prior_task(config, device)
+    if kind == "fit":
+        task = build_fit_task(record["input"], config, device)
+    else:
+        task = (build_prior_task if kind == "train-prior" else build_adv_task)(config, device)
     task.load_state_dict(state)
     out.truncate_metrics(task.step_count)
     out.write_config({**record, "config": to_dict(task.config)})
@@ -153,6 +229,27 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_arguments(prior, PriorConfig)
     prior.set_defaults(run=run_train_prior)
 
+    inverse = verbs.add_parser("inverse", help="denoise or inpaint with a trained prior: JIIO against Adam",
+                               description=InverseConfig.__doc__)
+    inverse.add_argument("--out", help="run folder (default: runs/inverse-<images>-<corruption>)")
+    add_config_arguments(inverse, InverseConfig)
+    inverse.set_defaults(run=run_inverse)
+
+    attack = verbs.add_parser("attack", help="attack a trained DEQ classifier: JIO against PGD",
+                              description=AttackTaskConfig.__doc__)
+    attack.add_argument("--out", help="run folder (default: runs/attack-mnist)")
+    add_config_arguments(attack, AttackTaskConfig, flatten=frozenset({"attack"}),
+                         skip=frozenset({"attack.method", "attack.jio.epsilon", "attack.jio.projection"}))
+    attack.set_defaults(run=run_attack)
+
+    adv = verbs.add_parser("adv-train", help="train a DEQ classifier on clean, PGD or JIO adversarial digits",
+                           description=AdvTrainConfig.__doc__)
+    adv.add_argument("--out", help="run folder (default: runs/classifier-<attack>)")
+    adv.add_argument("--checkpoint-every", type=int, default=250, help="also checkpoint every N steps")
+    add_config_arguments(adv, AdvTrainConfig, skip=frozenset({"attack_settings.method", "attack_settings.jio.epsilon",
+                                                              "attack_settings.jio.projection"}))
+    adv.set_defaults(run=run_adv_train)
+
     resume = verbs.add_parser("resume", help="continue a run from its folder's checkpoint")
     resume.add_argument("dir", help="the run folder written by `fit`")
     resume.add_argument("--steps", type=int, help="new total number of steps (default: the run's own)")
@@ -176,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (SignalError, ConfigError, CheckpointError, ValueError, OSError) as exc:
+    except (SignalError, ConfigError, CheckpointError, ModelFileError, ValueError, OSError) as exc:
         print(f"deq-studio: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except DivergenceError as exc:

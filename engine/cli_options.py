@@ -27,18 +27,24 @@ def _base_type(tp: Any) -> Any:
 
 def add_config_arguments(
     parser: argparse.ArgumentParser, cls: type, *, flatten: frozenset[str] = frozenset(),
-    rename: dict[str, str] | None = None, _path: str = "", _prefix: str = "",
+    rename: dict[str, str] | None = None, skip: frozenset[str] = frozenset(), _path: str = "", _prefix: str = "",
+    _defaults: Any = None,
 ) -> None:
-    """Add a flag for every leaf field of `cls` (recursively); dest is the dotted field path."""
+    """Add a flag for every leaf field of `cls` (recursively); dest is the dotted field path. Help shows the
+    default a run really gets, including a parent's override of a nested config's default. Dotted paths in `skip`
+    get no flag (fields the command sets itself)."""
     rename = rename or {}
-    defaults = cls()
+    defaults = _defaults if _defaults is not None else cls()
     docs = field_docs(cls)
     for f in dataclasses.fields(cls):
         path = f"{_path}{f.name}"
+        if path in skip:
+            continue
         tp = _base_type(field_types(cls)[f.name])
         if dataclasses.is_dataclass(tp):
             prefix = _prefix if f.name in flatten else f"{_prefix}{f.name}-"
-            add_config_arguments(parser, tp, flatten=flatten, rename=rename, _path=f"{path}.", _prefix=prefix)
+            add_config_arguments(parser, tp, flatten=flatten, rename=rename, skip=skip, _path=f"{path}.", _prefix=prefix,
+                                 _defaults=getattr(defaults, f.name))
             continue
         parent = _path.rstrip(".").rsplit(".", 1)[-1]
         name = rename.get(path) or (_prefix.rstrip("-") if f.name == parent and _prefix else f"{_prefix}{f.name}")

@@ -304,6 +304,9 @@ class JIIOConfig:
     """Anderson memory on the concatenated per-sample state (10–40)."""
     anderson_lam: float = 1e-4
     """Anderson regularization."""
+    select: Literal["residual", "loss"] = "residual"
+    """Iterate each sample returns: its lowest-residual one, or its lowest-loss one among those with a residual
+    within 1.3× its lowest (after 10 iterations; the JIIO reference's rule for attacks)."""
     loss_reduction: Literal["sum", "mean"] = "sum"
     """How a sample's loss sums its elements; the step sizes are tuned to this scale."""
     loss_weight: float = 1.0
@@ -371,8 +374,9 @@ class AttackConfig:
     epsilon: float = 1.0
     """L2 radius of the perturbation."""
     jio: JIIOConfig = JIIOConfig(iterations=80, alpha=(0.6, 0.2), normalized=True, projection="l2", box=True,
-                                 loss_weight=10.0)
-    """JIO settings (K = 80, normalized steps, α = (0.6, 0.2), loss −10 × cross-entropy)."""
+                                 anderson_memory=10, select="loss", loss_weight=10.0)
+    """JIO settings: K = 80, normalized steps, α = (0.6, 0.2), Anderson memory 10, best-loss selection,
+    loss −10 × cross-entropy."""
     pgd_steps: int = 20
     """PGD iterations."""
     pgd_lr: float = 0.6
@@ -384,11 +388,86 @@ class AttackConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class InverseConfig:
+    """Restoring corrupted images with a trained generative prior: JIIO against Adam over the latent (SPEC 2.5)."""
+
+    prior: str = ""
+    """Prior model file (.safetensors written by train-prior); empty = the built-in MNIST prior."""
+    data: str = ""
+    """Folder with the MNIST IDX files whose held-out digits are corrupted; empty = $DEQ_STUDIO_DATA/mnist or the
+    shared data folder beside the project."""
+    image: str = ""
+    """Restore this image file instead (made gray and resized to the prior's size)."""
+    count: int = 64
+    """Held-out digits restored together (one batch)."""
+    corruption: Literal["noise", "box", "pixels", "mask"] = "noise"
+    """noise: Gaussian noise; box: a missing square; pixels: missing random pixels; mask: a painted mask image."""
+    sigma: float = 0.2
+    """noise: standard deviation on the [−1, 1] pixel scale (the JIIO paper uses 0.2 and 0.4)."""
+    box_size: int = 20
+    """box: side of the missing square, in pixels."""
+    pixel_fraction: float = 0.5
+    """pixels: fraction of the pixels that are missing."""
+    mask: str = ""
+    """mask: an image whose dark pixels are missing."""
+    method: Literal["jiio", "adam", "both"] = "both"
+    """Which optimizer restores the images; both runs them one after the other on the same data and times each."""
+    jiio: JIIOConfig = JIIOConfig(iterations=40, alpha=(0.3, 0.1))
+    """JIIO settings (latent from zero, summed squared error)."""
+    adam_steps: int = 40
+    """Adam baseline: steps, each a full forward solve and an adjoint solve."""
+    adam_lr: float = 0.3
+    """Adam baseline: learning rate on the latent."""
+    seed: int = 0
+    """Random seed (which digits, the noise and the masks)."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """auto = CUDA when available."""
+
+    def __post_init__(self) -> None:
+        check_choices(self)
+        require(self.count >= 1, "count must be ≥ 1")
+        require(self.sigma >= 0, "sigma must be ≥ 0")
+        require(self.box_size >= 1, "box_size must be ≥ 1")
+        require(0 <= self.pixel_fraction < 1, "pixel_fraction must be in [0, 1)")
+        require(self.corruption != "mask" or bool(self.mask), "corruption mask needs --mask FILE")
+        require(self.adam_steps >= 1 and self.adam_lr > 0, "adam_steps ≥ 1 and adam_lr > 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class AttackTaskConfig:
+    """Attacking a trained DEQ classifier on held-out digits with JIO and PGD, scored by re-solving from zero."""
+
+    classifier: str = ""
+    """Classifier model file (.safetensors written by adv-train); empty = the built-in MNIST classifier."""
+    data: str = ""
+    """Folder with the MNIST IDX files whose held-out digits are attacked; empty = $DEQ_STUDIO_DATA/mnist or the
+    shared data folder beside the project."""
+    count: int = 500
+    """Held-out digits attacked."""
+    method: Literal["jio", "pgd", "both"] = "both"
+    """Which attack; both runs them one after the other on the same digits and times each."""
+    attack: AttackConfig = AttackConfig()
+    """Budgets and step sizes of the attacks."""
+    seed: int = 0
+    """Random seed."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """auto = CUDA when available."""
+
+    def __post_init__(self) -> None:
+        check_choices(self)
+        require(self.count >= 1, "count must be ≥ 1")
+
+
+@dataclasses.dataclass(frozen=True)
 class AdvTrainConfig:
     """Training an MDEQ-lite classifier, optionally on adversarial examples (SPEC 2.5 `adv-train`)."""
 
     data: str = ""
-    """Folder with the MNIST IDX files."""
+    """Folder with the MNIST IDX files; empty = $DEQ_STUDIO_DATA/mnist or the shared data folder beside the
+    project."""
+    init: str = ""
+    """Start from this classifier's weights (.safetensors from adv-train), e.g. adversarial fine-tuning of a clean
+    model; its channels replace the channels option."""
     channels: tuple[int, ...] = (16, 32)
     """Channels of each resolution branch."""
     attack: Literal["none", "pgd", "jio"] = "none"
@@ -401,8 +480,10 @@ class AdvTrainConfig:
     """Images per update."""
     lr: float = 1e-3
     """Adam learning rate."""
-    solver: SolverConfig = SolverConfig(solver="anderson", max_iter=30, tol=1e-3)
-    """Forward solver of the classifier's equilibrium."""
+    jacobian_reg: float = 1.0
+    """Weight of the Jacobian penalty ‖∂f/∂z‖²_F / n at the equilibrium (keeps the solves short and convergent)."""
+    solver: SolverConfig = SolverConfig(solver="anderson", max_iter=20, tol=1e-3)
+    """Forward solver of the classifier's equilibrium (also used to score attacks)."""
     eval_images: int = 500
     """Held-out images scored at evaluation (clean; and under attack at the end)."""
     log_every: int = 25
@@ -417,4 +498,5 @@ class AdvTrainConfig:
     def __post_init__(self) -> None:
         check_choices(self)
         require(self.steps >= 0 and self.batch_size >= 1 and self.lr > 0, "steps ≥ 0, batch_size ≥ 1, lr > 0")
+        require(self.jacobian_reg >= 0, "jacobian_reg must be ≥ 0")
         require(1 <= len(self.channels) <= 4, "channels: 1 to 4 branches")

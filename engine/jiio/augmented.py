@@ -60,6 +60,7 @@ class AugmentedMap:
     def __init__(self, problem: JIIOProblem, config: JIIOConfig, packing: StatePacking) -> None:
         self.problem, self.config, self.packing = problem, config, packing
         self.k = 0
+        self.last_loss: Tensor | None = None
         self.loss_trace: list[float] = []
         self.time_trace: list[float] = []
         self.start = time.perf_counter()
@@ -81,7 +82,8 @@ class AugmentedMap:
         z_new = z + config.eta_z * (fz.detach() - z)
         mu_new = mu + config.eta_mu * (grad_z - mu)
         x_new = self.problem.project(x - config.step_size(self.k) * direction)
-        self.loss_trace.append(float(per_sample.detach().mean()))
+        self.last_loss = per_sample.detach()
+        self.loss_trace.append(float(self.last_loss.mean()))
         self.time_trace.append(time.perf_counter() - self.start)
         self.k += 1
         return self.packing.pack(z_new, mu_new, x_new)

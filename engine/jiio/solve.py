@@ -1,7 +1,8 @@
 """Running JIIO: Anderson acceleration on the augmented state for exactly K iterations.
 
-Each sample's lowest-residual iterate is returned (its x projected onto the constraint set), with the loss and time
-of every iteration for loss-against-wall-clock comparisons.
+Each sample's lowest-residual iterate (or, with select="loss", its lowest-loss near-equilibrium one) is
+returned (its x projected onto the constraint set), with the loss and time of every iteration for
+loss-against-wall-clock comparisons.
 Reference: Gurumurthy, Bai, Manchester, Kolter, "Joint Inference and Input Optimization in Equilibrium Networks",
 NeurIPS 2021, algorithm 1.
 """
@@ -40,7 +41,8 @@ def jiio(problem: JIIOProblem, z0: Tensor, x0: Tensor, config: JIIOConfig, mu0: 
         v0 = packing.pack(z0.detach(), torch.zeros_like(z0) if mu0 is None else mu0.detach(),
                           problem.project(x0.detach()))
         v, stats = anderson(augmented, v0, max_iter=config.iterations, tol=0.0, stop_mode="rel",
-                            memory=config.anderson_memory, lam=config.anderson_lam, project=augmented.projector())
+                            memory=config.anderson_memory, lam=config.anderson_lam, project=augmented.projector(),
+                            cost=(lambda: augmented.last_loss) if config.select == "loss" else None)
         z, mu, x = packing.unpack(v)
         x = problem.project(x)
     stats.solver = "jiio-anderson"

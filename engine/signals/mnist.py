@@ -82,3 +82,28 @@ def image_dataset(folder: str | Path, size: int = 28, patches_per_image: int = 2
     y = -np.ones(len(x), dtype=np.int64)
     split = int(0.9 * len(x))
     return {"train": (x[:split], y[:split]), "held_out": (x[split:], y[split:])}
+
+
+def default_mnist_folder(explicit: str | Path = "") -> Path:
+    """The MNIST folder to use: `explicit` if given, else `$DEQ_STUDIO_DATA/mnist`, else `../shared/data/mnist`
+    beside the project (a source checkout). SignalError says where it looked when none holds the files."""
+    import os
+
+    if explicit:
+        return Path(explicit)
+    candidates = []
+    if os.environ.get("DEQ_STUDIO_DATA"):
+        candidates.append(Path(os.environ["DEQ_STUDIO_DATA"]) / "mnist")
+    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist")
+    for folder in candidates:
+        if any(folder.glob("*-images-idx3-ubyte*")):
+            return folder
+    raise SignalError("no MNIST folder found (looked in " + ", ".join(str(c) for c in candidates)
+                      + "); pass --data DIR with the IDX files")
+
+
+def held_out_digits(folder: str | Path = "", count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The first `count` held-out digits (uint8 (N, 28, 28)) and labels of the fixed split."""
+    data = image_dataset(default_mnist_folder(folder))
+    images, labels = data["held_out"]
+    return images[:count], labels[:count]

@@ -61,11 +61,14 @@ def anderson(
     lam: float = 1e-4,
     beta: float = 1.0,
     project: Callable[[Tensor], Tensor] | None = None,
+    cost: Callable[[], Tensor] | None = None,
 ) -> tuple[Tensor, SolverStats]:
     """Anderson-accelerated fixed-point iteration from z0; returns each sample's lowest-residual iterate.
 
     `project`, if given, maps every mixed iterate back onto a constraint set (used by JIIO, whose input variable
-    lives in a ball or box); it receives and returns the batch in z0's shape.
+    lives in a ball or box); it receives and returns the batch in z0's shape. `cost`, if given, returns the
+    per-sample cost of the iterate f was last called at, and the returned iterate is selected by
+    `BestIterate.update`'s cost rule instead of by residual alone.
     """
     best = BestIterate(z0, tol, "anderson", stop_mode)
     shape, b = z0.shape, z0.shape[0]
@@ -87,7 +90,7 @@ def anderson(
         if X is not None:
             X[:, slot].copy_(z)
         res = residual_norms(g, fz, stop_mode)
-        if best.update(z.view(shape), res) or k == max_iter - 1:
+        if best.update(z.view(shape), res, None if cost is None else cost()) or k == max_iter - 1:
             break
         filled = min(k + 1, m)
         row = dots(G[:, :filled], g).to(torch.float64)  # (B, filled)

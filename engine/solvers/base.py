@@ -92,15 +92,20 @@ def residual_per_sample(fz: Tensor, z: Tensor, stop_mode: StopMode, work: Tensor
 
 
 class BestIterate:
-    """Keeps each sample's lowest-residual iterate and the residual traces while a solver runs.
+    """Keeps each sample's lowest-residual iterate (or, given costs, its best near-equilibrium one) and the residual
+    traces while a solver runs.
 
     `update(z, res)` records the residual `res` (B,) measured at iterate `z` and returns True when every sample
     is below tol (one host synchronization per call).
     """
 
-    def __init__(self, z0: Tensor, tol: float, solver: str, stop_mode: StopMode) -> None:
+    def __init__(self, z0: Tensor, tol: float, solver: str, stop_mode: StopMode, cost_slack: float = 1.3,
+                 warmup: int = 10) -> None:
         self.z = z0.detach().clone()
         self.residual = torch.full((z0.shape[0],), float("inf"), device=z0.device, dtype=torch.float64)
+        self.lowest = self.residual.clone()
+        self.cost = self.residual.clone()
+        self.cost_slack, self.warmup = cost_slack, warmup
         self.tol = tol
         self.solver = solver
         self.stop_mode = stop_mode
@@ -111,9 +116,19 @@ class BestIterate:
         if self._sync:
             torch.cuda.synchronize(z0.device)
 
-    def update(self, z: Tensor, res: Tensor) -> bool:
+    def update(self, z: Tensor, res: Tensor, cost: Tensor | None = None) -> bool:
+        """With a per-sample `cost` of z, a sample also keeps z when its cost is its lowest so far and its residual
+        is within `cost_slack` × its lowest residual, and always during the first `warmup` calls (JIIO attacks:
+        the best attack among near-equilibrium iterates, as the JIIO reference selects)."""
         res = torch.nan_to_num(res.to(torch.float64), nan=float("inf"))
         better = res < self.residual
+        if cost is not None:
+            cost = torch.nan_to_num(cost.detach().to(torch.float64), nan=float("inf"))
+            better = better | (cost < self.cost) & (res < self.cost_slack * self.lowest)
+            if len(self.max_trace) < self.warmup:
+                better = torch.ones_like(better)
+            self.cost = torch.where(better, cost, self.cost)
+            self.lowest = torch.minimum(self.lowest, res)
         self.residual = torch.where(better, res, self.residual)
         torch.where(better.view(-1, *([1] * (z.dim() - 1))), z, self.z, out=self.z)
         worst, mean, best_worst = torch.stack([res.max(), res.mean(), self.residual.max()]).tolist()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from engine.config import FitConfig, PriorConfig
+from engine.config import AdvTrainConfig, AttackTaskConfig, FitConfig, InverseConfig, PriorConfig
 from engine.signals import MeshSignal, load_signal
 from engine.tasks.base import DivergenceError, Snapshot, Task
 from engine.tasks.fit import FitTask
@@ -22,13 +22,66 @@ def build_fit_task(path: str | Path, config: FitConfig, device: torch.device) ->
 
 def build_prior_task(config: PriorConfig, device: torch.device):
     """Read the training images (MNIST IDX folder or image folder) and build generative training."""
-    from engine.signals.mnist import image_dataset
+    from engine.signals.mnist import default_mnist_folder, image_dataset
     from engine.tasks.generative import GenerativeTrainTask
 
-    if not config.data:
-        raise ValueError("train-prior needs --data: a folder with the MNIST IDX files or with images")
-    data = image_dataset(config.data, seed=config.seed)
+    data = image_dataset(default_mnist_folder(config.data), seed=config.seed)
     return GenerativeTrainTask(config, data["train"][0], data["held_out"][0], device)
 
 
-__all__ = ["DivergenceError", "FitTask", "MeshFitTask", "Snapshot", "Task", "build_fit_task", "build_prior_task"]
+def build_inverse_task(config: InverseConfig, device: torch.device):
+    """The prior (built-in when not given) and the images to restore: an image file or held-out MNIST digits."""
+    from engine.models.mdeq.stored import load_decoder
+    from engine.signals.mnist import held_out_digits
+    from engine.tasks.generative import to_signed
+    from engine.tasks.inverse import InverseTask
+
+    decoder, _ = load_decoder(config.prior, device)
+    if config.image:
+        clean = to_signed(read_gray_image(config.image, decoder.image_size)[None], device)
+    else:
+        clean = to_signed(held_out_digits(config.data, config.count)[0], device)
+    return InverseTask(config, decoder, clean, device)
+
+
+def build_attack_task(config: AttackTaskConfig, device: torch.device):
+    """The classifier (built-in when not given) and the held-out digits it is attacked on."""
+    from engine.models.mdeq.stored import load_classifier
+    from engine.signals.mnist import held_out_digits
+    from engine.tasks.adversarial import to_unit
+    from engine.tasks.attack import AttackTask
+
+    classifier = load_classifier(config.classifier, device)
+    images, labels = held_out_digits(config.data, config.count)
+    return AttackTask(config, classifier, to_unit(images, device), torch.from_numpy(labels.copy()), device)
+
+
+def build_adv_task(config: AdvTrainConfig, device: torch.device):
+    """Clean or adversarial training of a classifier on MNIST (the fixed 8,000 / 2,000 split)."""
+    from engine.signals.mnist import default_mnist_folder, image_dataset
+    from engine.tasks.adversarial import AdversarialTrainTask
+
+    data = image_dataset(default_mnist_folder(config.data), seed=config.seed)
+    if (data["train"][1] < 0).any():
+        raise ValueError(f"{config.data}: adv-train needs labelled digits (the MNIST IDX files)")
+    return AdversarialTrainTask(config, data["train"], data["held_out"], device)
+
+
+def read_gray_image(path: str | Path, size: int):
+    """An image file as uint8 (size, size) gray, resized; SignalError when unreadable."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    from engine.signals import SignalError
+
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("L").resize((size, size), Image.BILINEAR))
+    except FileNotFoundError:
+        raise SignalError(f"{path}: no such file") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise SignalError(f"{Path(path).name}: not a readable image ({exc})") from None
+
+
+__all__ = ["DivergenceError", "FitTask", "MeshFitTask", "Snapshot", "Task", "build_adv_task", "build_attack_task",
+           "build_fit_task", "build_inverse_task", "build_prior_task"]

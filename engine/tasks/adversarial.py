@@ -1,7 +1,8 @@
 """Training an MDEQ-lite classifier on clean or adversarial images (JIIO paper, section 4.3; SPEC `adv-train`).
 
 Each step: optionally perturb the batch with the configured attack (frozen weights, eval mode), then one Adam step
-on the cross-entropy of the (perturbed) batch with the classifier's implicit gradient. Evaluation scores clean
+on the cross-entropy of the (perturbed) batch with the classifier's implicit gradient, plus a Jacobian penalty that
+keeps the equilibrium well-posed. Evaluation scores clean
 held-out accuracy; the final one also accuracy under PGD and JIO at the configured budgets.
 """
 from __future__ import annotations
@@ -16,7 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from engine.config import AdvTrainConfig
+from engine.config import AdvTrainConfig, to_dict
+from engine.implicit.jacobian_penalty import jacobian_penalty
 from engine.jiio.attacks import accuracy, attack
 from engine.models.mdeq import MDEQClassifier
 from engine.tasks.base import Snapshot, gradient_step
@@ -25,7 +27,7 @@ from engine.tasks.previews import image_grid
 
 def to_unit(images: np.ndarray, device: torch.device) -> Tensor:
     """uint8 (N, H, W) → float (N, 1, H, W) in [0, 1]."""
-    return torch.from_numpy(images).float().div(255.0).unsqueeze(1).to(device)
+    return torch.from_numpy(np.array(images)).float().div(255.0).unsqueeze(1).to(device)
 
 
 class AdversarialTrainTask:
@@ -35,11 +37,17 @@ class AdversarialTrainTask:
                  held_out: tuple[np.ndarray, np.ndarray], device: torch.device) -> None:
         self.config, self.device = config, device
         torch.manual_seed(config.seed)
-        self.images, self.labels = to_unit(train[0], device), torch.from_numpy(train[1]).to(device)
+        self.images, self.labels = to_unit(train[0], device), torch.from_numpy(np.array(train[1])).to(device)
         n = config.eval_images
-        self.test_images, self.test_labels = to_unit(held_out[0][:n], device), torch.from_numpy(held_out[1][:n]).to(device)
+        self.test_images = to_unit(held_out[0][:n], device)
+        self.test_labels = torch.from_numpy(np.array(held_out[1][:n])).to(device)
         classes = int(max(train[1].max(), held_out[1].max())) + 1
-        self.classifier = MDEQClassifier(config.channels, train[0].shape[-1], 1, classes).to(device)
+        if config.init:
+            from engine.models.mdeq.stored import load_classifier
+
+            self.classifier = load_classifier(config.init, device).requires_grad_(True)
+        else:
+            self.classifier = MDEQClassifier(config.channels, train[0].shape[-1], 1, classes).to(device)
         self.classifier.solver = config.solver
         self.optimizer = torch.optim.Adam(self.classifier.parameters(), lr=config.lr)
         self.sampler = torch.Generator().manual_seed(config.seed + 1)
@@ -62,6 +70,10 @@ class AdversarialTrainTask:
         z, stats = self.classifier.equilibrium(images)
         logits = self.classifier.logits(z)
         loss = F.cross_entropy(logits, labels)
+        if self.config.jacobian_reg > 0:
+            penalty = jacobian_penalty(lambda state: self.classifier.cell_map(state, images), z)
+            row["jacobian_penalty"] = penalty.item()
+            loss = loss + self.config.jacobian_reg * penalty
         gradient_step(loss, self.optimizer, self.step_count + 1)
         elapsed = time.perf_counter() - start
         self.step_count += 1
@@ -92,8 +104,10 @@ class AdversarialTrainTask:
 
         out_dir.mkdir(parents=True, exist_ok=True)
         return save_model(out_dir / "classifier.safetensors", self.classifier, "mdeq-classifier",
-                          {"channels": list(self.config.channels), "image_size": int(self.images.shape[-1]),
-                           "classes": int(self.classifier.head.out_features), "attack": self.config.attack})
+                          {"channels": [shape[0] for shape in self.classifier.cell.shapes],
+                           "image_size": int(self.images.shape[-1]),
+                           "classes": int(self.classifier.head.out_features), "attack": self.config.attack,
+                           "solver": to_dict(self.classifier.solver)})
 
     def state_dict(self) -> dict[str, Any]:
         return {"classifier": self.classifier.state_dict(), "optimizer": self.optimizer.state_dict(),

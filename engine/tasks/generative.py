@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from engine.config import BackwardConfig, PriorConfig
+from engine.config import BackwardConfig, PriorConfig, to_dict
 from engine.implicit import AdjointMemory
 from engine.jiio import ReconstructionProblem, jiio
 from engine.metrics import psnr
@@ -29,7 +29,24 @@ HELD_OUT_BATCH = 256
 
 def to_signed(images: np.ndarray, device: torch.device) -> Tensor:
     """uint8 (N, H, W) → float (N, 1, H, W) in [−1, 1]."""
-    return torch.from_numpy(images).float().div(127.5).sub(1.0).unsqueeze(1).to(device)
+    return torch.from_numpy(np.array(images)).float().div(127.5).sub(1.0).unsqueeze(1).to(device)
+
+
+def mixture_tensors(mixture) -> dict[str, Tensor]:
+    """A fitted scikit-learn GaussianMixture as float32 tensors (stored beside the weights to sample later)."""
+    return {"gmm_weights": torch.from_numpy(mixture.weights_).float(),
+            "gmm_means": torch.from_numpy(mixture.means_).float(),
+            "gmm_covariances": torch.from_numpy(mixture.covariances_).float()}
+
+
+def sample_mixture(extra: dict[str, Tensor], n: int, generator: torch.Generator) -> Tensor:
+    """n latents drawn from a mixture stored by `mixture_tensors`."""
+    weights, means, covariances = extra["gmm_weights"], extra["gmm_means"], extra["gmm_covariances"]
+    components = torch.multinomial(weights.cpu(), n, replacement=True, generator=generator)
+    noise = torch.randn(n, means.shape[1], generator=generator)
+    chol = torch.linalg.cholesky(covariances.cpu().double()).float()
+    draws = means.cpu()[components] + torch.einsum("nij,nj->ni", chol[components], noise)
+    return draws.to(means.device)
 
 
 class GenerativeTrainTask:
@@ -139,8 +156,8 @@ class GenerativeTrainTask:
         write_image(out_dir / "samples.png", image_grid(self.sample(64)))
         return save_model(out_dir / "prior.safetensors", self.decoder, "mdeq-decoder",
                           {"latent": self.config.latent, "channels": list(self.config.channels),
-                           "image_size": int(self.train_images.shape[-1])},
-                          extra={"latents_mean": self.latents[self.seen].mean(0).cpu()})
+                           "image_size": int(self.train_images.shape[-1]), "solver": to_dict(self.decoder.solver)},
+                          extra=mixture_tensors(self.fit_mixture()))
 
     def state_dict(self) -> dict[str, Any]:
         return {"decoder": self.decoder.state_dict(), "optimizer": self.optimizer.state_dict(),

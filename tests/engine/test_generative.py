@@ -44,7 +44,22 @@ def test_training_steps_update_the_decoder_and_record_latents(tmp_path) -> None:
     assert kind == "mdeq-decoder" and arch["latent"] == 8 and (tmp_path / "samples.png").is_file()
     again = MDEQDecoder(arch["latent"], tuple(arch["channels"]), arch["image_size"])
     again.load_state_dict(state)
-    assert "latents_mean" in extra
+    assert extra["gmm_means"].shape[1] == 8 and extra["gmm_weights"].sum().item() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_stored_mixture_draws_have_its_moments() -> None:
+    from engine.tasks.generative import sample_mixture
+
+    weights = torch.tensor([0.25, 0.75])
+    means = torch.tensor([[4.0, 0.0], [-1.0, 2.0]])
+    covariances = torch.stack([torch.eye(2) * 0.25, torch.tensor([[1.0, 0.5], [0.5, 1.0]])])
+    draws = sample_mixture({"gmm_weights": weights, "gmm_means": means, "gmm_covariances": covariances}, 40_000,
+                           torch.Generator().manual_seed(0))
+    expected_mean = weights @ means
+    assert torch.allclose(draws.mean(0), expected_mean, atol=0.05)
+    second = covariances[1] + torch.outer(means[1] - expected_mean, means[1] - expected_mean)
+    first = covariances[0] + torch.outer(means[0] - expected_mean, means[0] - expected_mean)
+    assert torch.allclose(torch.cov(draws.T), 0.25 * first + 0.75 * second, atol=0.1)
 
 
 def test_adjoint_scale_turns_jiio_loss_into_the_batch_mean() -> None:
@@ -89,4 +104,5 @@ def test_train_prior_verb_writes_a_run_and_resumes(tmp_path) -> None:
     assert cli.main(["resume", str(out), "--steps", "4"]) == 0
     rows = RunDirectory(out).read_metrics()
     assert [r["step"] for r in rows] == [1, 2, 3, 4] and "psnr_held_out" in rows[2]
-    assert cli.main(["train-prior", "--steps", "1", "--device", "cpu"]) == cli.EXIT_BAD_INPUT  # no --data
+    missing = ["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "never")]
+    assert cli.main(["train-prior", "--steps", "1", "--device", "cpu", *missing]) == cli.EXIT_BAD_INPUT

@@ -28,7 +28,7 @@ class MDEQClassifier(nn.Module):
             stems.append(nn.Sequential(*layers, nn.GroupNorm(groups_for(c), c)))
         self.stems = nn.ModuleList(stems)
         self.head = nn.Linear(sum(channels), classes)
-        self.solver = SolverConfig(solver="anderson", max_iter=30, tol=1e-3)
+        self.solver = SolverConfig(solver="anderson", max_iter=20, tol=1e-3)
         self.backward_config = BackwardConfig(mode="neumann", neumann_order=3)
 
     def injections(self, images: Tensor) -> list[Tensor]:

@@ -1,0 +1,55 @@
+"""Trained MDEQ-lite models from disk (safetensors, never pickle): the user's files or the built-in MNIST ones."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from engine.config import ConfigError, SolverConfig, from_dict
+from engine.model_store import ModelFileError, load_into, load_model
+from engine.models.mdeq.classifier import MDEQClassifier
+from engine.models.mdeq.decoder import MDEQDecoder
+
+BUILT_IN = {"mdeq-decoder": "mnist-prior.safetensors", "mdeq-classifier": "mnist-classifier.safetensors"}
+
+
+def model_file(path: str | Path, kind: str) -> Path:
+    """`path`, or the built-in model of this kind when `path` is empty."""
+    if path:
+        return Path(path)
+    from engine.resources import resources_dir
+
+    return resources_dir() / "models" / BUILT_IN[kind]
+
+
+def _read(path: str | Path, kind: str) -> tuple[dict, dict, dict]:
+    found, arch, state, extra = load_model(model_file(path, kind))
+    if found != kind:
+        raise ModelFileError(f"{Path(path).name}: holds a {found}, not a {kind}")
+    return arch, state, extra
+
+
+def stored_solver(arch: dict, module) -> None:
+    """Use the forward solver the model was trained with (recorded in its file), when there is one."""
+    if "solver" in arch:
+        try:
+            module.solver = from_dict(SolverConfig, arch["solver"])
+        except ConfigError as exc:
+            raise ModelFileError(f"bad solver settings in the model file: {exc}") from None
+
+
+def load_decoder(path: str | Path = "", device: torch.device | str = "cpu") -> tuple[MDEQDecoder, dict]:
+    """A generative decoder in eval mode with frozen weights, and its extra tensors (latent mixture)."""
+    arch, state, extra = _read(path, "mdeq-decoder")
+    decoder = MDEQDecoder(arch["latent"], tuple(arch["channels"]), arch["image_size"])
+    load_into(decoder, state, device).eval().requires_grad_(False)
+    stored_solver(arch, decoder)
+    return decoder, {k: v.to(device) for k, v in extra.items()}
+
+
+def load_classifier(path: str | Path = "", device: torch.device | str = "cpu") -> MDEQClassifier:
+    """A classifier in eval mode with frozen weights."""
+    arch, state, _ = _read(path, "mdeq-classifier")
+    classifier = MDEQClassifier(tuple(arch["channels"]), arch["image_size"], 1, arch["classes"])
+    stored_solver(arch, classifier)
+    return load_into(classifier, state, device).eval().requires_grad_(False)
