@@ -381,6 +381,9 @@ class AttackConfig:
     """PGD iterations."""
     pgd_lr: float = 0.6
     """PGD step size (normalized steps)."""
+    pgd_gradient: Literal["exact", "neumann"] = "exact"
+    """PGD's input gradient: exact implicit gradient (an adjoint solve with the forward solver's settings) or the
+    classifier's cheaper 3-term Neumann series."""
 
     def __post_init__(self) -> None:
         check_choices(self)

@@ -10,8 +10,9 @@ import time
 
 import torch
 from torch import Tensor
+from torch.nn.utils import parametrize
 
-from engine.config import AttackConfig
+from engine.config import AttackConfig, BackwardConfig
 from engine.jiio.baselines import projected_gradient_descent
 from engine.jiio.problems import AttackProblem
 from engine.jiio.solve import jiio
@@ -32,25 +33,33 @@ class AttackResult:
         return float((self.predictions != labels).float().mean())
 
 
+def run_attack(classifier, problem: AttackProblem, images: Tensor, config: AttackConfig):
+    """(δ, loss trace, time trace) of the configured method."""
+    if config.method == "jio":
+        jio_config = dataclasses.replace(config.jio, epsilon=config.epsilon, projection="l2")
+        z0 = images.new_zeros(len(images), classifier.cell.state_size)
+        found = jiio(problem, z0, torch.zeros_like(images), jio_config)
+        return found.x, found.loss_trace, found.time_trace
+    if config.pgd_gradient == "exact":
+        classifier.backward_config = BackwardConfig(mode="exact", adjoint=classifier.solver)
+    found = projected_gradient_descent(lambda d: classifier.equilibrium(images + d)[0], problem,
+                                       torch.zeros_like(images), steps=config.pgd_steps, lr=config.pgd_lr)
+    return found.x, found.loss_trace, found.time_trace
+
+
 def attack(classifier, images: Tensor, labels: Tensor, config: AttackConfig) -> AttackResult:
     """Perturb `images` (in [0, 1]) to raise the classifier's loss, by config.method."""
     was_training = classifier.training
     classifier.eval()
     grads = [p.requires_grad for p in classifier.parameters()]
+    backward = classifier.backward_config
     classifier.requires_grad_(False)
     problem = AttackProblem(classifier, images, labels, config.epsilon, box=config.jio.box,
                             weight=config.jio.loss_weight)
     start = time.perf_counter()
     try:
-        if config.method == "jio":
-            jio_config = dataclasses.replace(config.jio, epsilon=config.epsilon, projection="l2")
-            z0 = images.new_zeros(len(images), classifier.cell.state_size)
-            found = jiio(problem, z0, torch.zeros_like(images), jio_config)
-            delta, losses, times = found.x, found.loss_trace, found.time_trace
-        else:
-            found = projected_gradient_descent(lambda d: classifier.equilibrium(images + d)[0], problem,
-                                               torch.zeros_like(images), steps=config.pgd_steps, lr=config.pgd_lr)
-            delta, losses, times = found.x, found.loss_trace, found.time_trace
+        with parametrize.cached():  # frozen weight-normalized weights: computed once per attack, for both methods
+            delta, losses, times = run_attack(classifier, problem, images, config)
         seconds = time.perf_counter() - start
         with torch.no_grad():
             predictions = classifier(images + delta).argmax(dim=1)
@@ -58,6 +67,7 @@ def attack(classifier, images: Tensor, labels: Tensor, config: AttackConfig) -> 
         for p, g in zip(classifier.parameters(), grads):
             p.requires_grad_(g)
         classifier.train(was_training)
+        classifier.backward_config = backward
     return AttackResult(delta.detach(), predictions, seconds, losses, times)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
+from torch.nn.utils import parametrize
 
 from engine.config import InverseConfig
 from engine.jiio import ReconstructionProblem, jiio
@@ -61,7 +62,12 @@ class InverseTask:
         return len(self.methods)
 
     def solve(self, method: str) -> tuple[Tensor, list[float], list[float]]:
-        """The latent found by `method`, with its loss and time at every iteration."""
+        """The latent found by `method`, with its loss and time at every iteration. Weight-normalized weights are
+        computed once per solve (they are frozen), for both methods alike."""
+        with parametrize.cached():
+            return self._solve(method)
+
+    def _solve(self, method: str) -> tuple[Tensor, list[float], list[float]]:
         x0 = self.clean.new_zeros(len(self.clean), self.decoder.latent)
         if method == "jiio":
             z0 = self.clean.new_zeros(len(self.clean), self.decoder.cell.state_size)
