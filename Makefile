@@ -44,7 +44,7 @@ $(STAMP): pyproject.toml | $(PY)
 venv: system-deps $(STAMP)
 
 run: venv
-	$(PY) -m app.main --demo
+	$(PY) -m app.main
 
 test: venv
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q

@@ -1,12 +1,16 @@
 """Entry point of `deq-studio`: the desktop window with no arguments, headless verbs otherwise.
 
-    deq-studio                 the desktop application (until it lands: the headless demo, said so)
-    deq-studio --demo          the headless demo: a short fit of the built-in image sample (what `make run` starts)
-    deq-studio <verb> ...      headless command line (engine.cli)
+    deq-studio                          the desktop application on the built-in image sample (headless demo
+                                        instead, said so, where there is no display)
+    deq-studio PATH                     the desktop application with PATH opened
+    deq-studio --demo                   the headless demo: a short fit of the built-in image sample
+    deq-studio --self-test [--screenshot FILE]   build the window, train 20 steps through the worker, exit 0
+    deq-studio <verb> ...               headless command line (engine.cli)
 """
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 DEMO_STEPS = "150"
 
@@ -20,13 +24,38 @@ def demo_arguments() -> list[str]:
             "--lr", "3e-3", "--steps", DEMO_STEPS, "--out", "runs/demo-image"]
 
 
+def run_gui(path: str | None = None) -> int:
+    """The desktop application, with `path` (or the built-in image sample) opened."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from engine.resources import sample_path
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("DEQ Studio")
+    window = MainWindow()
+    window.show()
+    window.open_file(Path(path) if path else sample_path("image.png"))
+    return app.exec()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from engine import cli
 
-    if not argv or argv == ["--demo"]:
-        if not argv:
-            print("The desktop window is not part of this build yet; running the headless demo instead.")
+    if argv and argv[0] == "--self-test":
+        from app.self_test import self_test
+
+        screenshot = argv[argv.index("--screenshot") + 1] if "--screenshot" in argv[:-1] else None
+        return self_test(screenshot)
+    if argv == ["--demo"]:
+        return cli.main(demo_arguments())
+    if not argv or (len(argv) == 1 and Path(argv[0]).is_file()):
+        from app.self_test import has_display
+
+        if has_display():
+            return run_gui(argv[0] if argv else None)
+        print("No display found: running the same job headless (a short fit of the built-in image sample).")
         return cli.main(demo_arguments())
     return cli.main(argv)
 

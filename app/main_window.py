@@ -1,0 +1,255 @@
+"""The main window: menus, toolbar, the config panel, the live view, the curves and the status bar.
+
+It holds no training logic: the controller runs the task in its thread, the panels produce config dataclasses, the
+views draw snapshots. Opening a file builds the fit task at once (so a bad file is reported before anything runs)
+and shows its target; Start trains it, Reset discards the trained state and rebuilds from the panel's settings.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import torch
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
+                               QSplitter, QStackedWidget)
+
+from app.controller import RunController
+from app.panels.config_form import ConfigForm
+from app.views.curves_view import CurvesView
+from app.views.image_view import ImageView
+from engine.config import ConfigError, FitConfig, ModelConfig
+from engine.device import device_name, resolve_device
+from engine.resources import sample_names, sample_path
+from engine.signals import SignalError
+
+FILE_FILTER = "Signals (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.wav *.flac *.ogg *.mp4 *.mov *.avi *.mkv *.ply *.obj " \
+              "*.off *.stl);;All files (*)"
+GUI_DEFAULTS = FitConfig(model=ModelConfig(model="gabor-imfn", width=64, input_scale=64.0), lr=3e-3, steps=300,
+                         log_every=5, eval_every=25)
+"""Starting settings: small enough to show progress within seconds on two CPU cores."""
+
+
+class MainWindow(QMainWindow):
+    """DEQ Studio's main window."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("DEQ Studio")
+        self.settings = settings or QSettings("DEQ Studio", "DEQ Studio")
+        self.controller = RunController(self)
+        self.path: Path | None = None
+        self.task = None
+        self.errors: list[str] = []
+        self.run_count = 0
+        self._rate = (time.perf_counter(), 0)
+        self.device = resolve_device("auto")
+
+        self.form = ConfigForm("Fit", GUI_DEFAULTS, hidden=frozenset({"device"}))
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        dock = QDockWidget("Settings", self)
+        dock.setObjectName("settings-dock")
+        dock.setWidget(scroll)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+
+        self.image_view = ImageView()
+        self.placeholder = QLabel("Open a file (File ▸ Open, drag and drop, or File ▸ Samples) to start.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.views = QStackedWidget()
+        self.views.addWidget(self.placeholder)
+        self.views.addWidget(self.image_view)
+        self.curves = CurvesView()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.views)
+        splitter.addWidget(self.curves)
+        splitter.setSizes([500, 250])
+        self.setCentralWidget(splitter)
+
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.status = QLabel(device_name(self.device))
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self._build_actions()
+        self.setAcceptDrops(True)
+
+        self.controller.snapshot.connect(self.show_snapshot)
+        self.controller.row.connect(self.curves.add_row)
+        self.controller.failed.connect(self.report_error)
+        self.controller.finished.connect(self._run_ended)
+        self.controller.state_changed.connect(self._update_actions)
+        self._update_actions("idle")
+        self.resize(1200, 800)
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+
+    # ---- actions -------------------------------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        def action(text: str, slot, shortcut: str | None = None) -> QAction:
+            act = QAction(text, self)
+            act.triggered.connect(slot)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+            return act
+
+        self.open_action = action("&Open…", self.choose_file, "Ctrl+O")
+        self.start_action = action("&Start", self.start, "F5")
+        self.pause_action = action("&Pause", self.toggle_pause, "F6")
+        self.stop_action = action("S&top", self.controller.stop, "Shift+F5")
+        self.reset_action = action("&Reset", self.reset, "Ctrl+R")
+        self.export_curves_action = action("Export curves (CSV)…", self.export_curves)
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.open_action)
+        samples = file_menu.addMenu("Samples")
+        for name in sample_names():
+            samples.addAction(action(name, lambda _=False, n=name: self.open_file(sample_path(n))))
+        file_menu.addAction(self.export_curves_action)
+        file_menu.addSeparator()
+        file_menu.addAction(action("&Quit", self.close, "Ctrl+Q"))
+        run_menu = self.menuBar().addMenu("&Run")
+        for act in (self.start_action, self.pause_action, self.stop_action, self.reset_action):
+            run_menu.addAction(act)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(action("About DEQ Studio", self.about))
+        toolbar = self.addToolBar("Run")
+        toolbar.setObjectName("run-toolbar")
+        for act in (self.open_action, self.start_action, self.pause_action, self.stop_action, self.reset_action):
+            toolbar.addAction(act)
+
+    def _update_actions(self, state: str) -> None:
+        self.start_action.setEnabled(state == "idle" and self.path is not None)
+        self.pause_action.setEnabled(state in ("running", "paused"))
+        self.pause_action.setText("&Resume" if state == "paused" else "&Pause")
+        self.stop_action.setEnabled(state in ("running", "paused"))
+        self.reset_action.setEnabled(state == "idle" and self.task is not None)
+        self.open_action.setEnabled(state == "idle")
+
+    # ---- files ---------------------------------------------------------------------------------------------------
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a signal", str(self.settings.value("last_dir", "")),
+                                              FILE_FILTER)
+        if path:
+            self.open_file(Path(path))
+
+    def open_file(self, path: str | Path) -> bool:
+        """Load `path` and build its fit task; a bad file is reported and nothing else changes."""
+        if self.controller.busy:
+            self.report_error("Stop the current run before opening another file.")
+            return False
+        path = Path(path)
+        try:
+            task = self._build_task(path)
+        except (SignalError, ConfigError, ValueError, OSError) as exc:
+            self.report_error(f"Could not open {path.name}: {exc}")
+            return False
+        self.path, self.task = path, task
+        self.settings.setValue("last_dir", str(path.parent))
+        self.setWindowTitle(f"DEQ Studio — {path.name}")
+        self._show_target()
+        self.status.setText(f"{device_name(self.device)} · {task.signal.describe() if hasattr(task, 'signal') else ''}")
+        self._update_actions(self.controller.state)
+        return True
+
+    def _build_task(self, path: Path):
+        from engine.tasks import build_fit_task
+
+        config = dataclasses.replace(self.form.config(), device=self.device.type)
+        return build_fit_task(path, config, self.device)
+
+    def _show_target(self) -> None:
+        signal = getattr(self.task, "signal", None)
+        if signal is not None and signal.medium == "image":
+            self.image_view.set_target(signal.to_array(signal.values))
+            self.views.setCurrentWidget(self.image_view)
+        else:
+            self.placeholder.setText(f"{self.path.name}: training runs and its curves are shown below; the live view "
+                                     "for this medium is not in this build yet.")
+            self.views.setCurrentWidget(self.placeholder)
+
+    # ---- run control ---------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.task is None or self.controller.busy:
+            return
+        try:
+            config = dataclasses.replace(self.form.config(), device=self.device.type)
+        except ConfigError as exc:
+            self.report_error(f"Settings: {exc}")
+            return
+        if config != self.task.config and self.task.step_count == 0:
+            self.task = self._build_task(self.path)
+        self.run_count += 1
+        self.curves.add_run(f"{self.path.stem} #{self.run_count}")
+        self._rate = (time.perf_counter(), self.task.step_count)
+        steps = self.task.config.steps
+        self.progress.setRange(0, steps)
+        self.controller.start(self.task, steps, log_every=self.task.config.log_every,
+                              eval_every=self.task.config.eval_every or self.task.config.log_every)
+
+    def toggle_pause(self) -> None:
+        if self.controller.state == "paused":
+            self.controller.resume()
+        else:
+            self.controller.pause()
+
+    def reset(self) -> None:
+        """Discard the trained state: a fresh task from the panel's settings."""
+        if self.path is not None and not self.controller.busy:
+            self.open_file(self.path)
+
+    def show_snapshot(self, snap) -> None:
+        reconstruction = snap.previews.get("reconstruction")
+        if reconstruction is not None and reconstruction.ndim in (2, 3) and self.views.currentWidget() is \
+                self.image_view:
+            self.image_view.set_reconstruction(reconstruction)
+        self.progress.setValue(snap.step)
+        start, first_step = self._rate
+        rate = (snap.step - first_step) / max(time.perf_counter() - start, 1e-9)
+        eta = (snap.total_steps - snap.step) / rate if rate > 0 else float("nan")
+        memory = ""
+        if self.device.type == "cuda":
+            memory = f" · {torch.cuda.memory_allocated(self.device) / 2**30:.1f} GB"
+        psnr = snap.scalars.get("psnr_train")
+        self.status.setText(f"{device_name(self.device)} · step {snap.step}/{snap.total_steps} · {rate:.1f} steps/s · "
+                            f"ETA {eta:.0f} s{memory}" + (f" · PSNR {psnr:.2f} dB" if psnr is not None else ""))
+
+    def _run_ended(self, completed: bool) -> None:
+        self._update_actions("idle")
+        if completed:
+            self.statusBar().showMessage("Run finished", 5000)
+
+    def report_error(self, message: str) -> None:
+        """Show `message` in a dialog that does not block the engine; the app stays usable."""
+        self.errors.append(message)
+        box = QMessageBox(QMessageBox.Icon.Warning, "DEQ Studio", message, parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def export_curves(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.csv", "CSV (*.csv)")
+        if path:
+            self.curves.export_csv(path)
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About DEQ Studio", "DEQ Studio: implicit neural representations and JIIO, "
+                                                    f"running on {device_name(self.device)}.")
+
+    # ---- drag and drop, closing ----------------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        urls = event.mimeData().urls()
+        if urls:
+            self.open_file(Path(urls[0].toLocalFile()))
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.controller.stop()
+        self.controller.wait()
+        self.settings.setValue("geometry", self.saveGeometry())
+        super().closeEvent(event)

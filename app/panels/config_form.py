@@ -1,0 +1,150 @@
+"""A form generated from a frozen config dataclass: one editor per field, the field's docstring as its tooltip.
+
+Booleans get check boxes (optional ones an auto / on / off choice), `Literal` fields combo boxes, numbers spin boxes or line edits (floats like 1e-3 stay
+readable), optional fields accept an empty entry ("auto"), tuples a space-separated list, nested configs a titled
+group. `config()` rebuilds the dataclass, so its own validation runs; a bad entry raises ConfigError with the
+field's name and the form marks the field.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any, Literal
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLineEdit, QWidget
+
+from engine.config import ConfigError, field_docs, field_types
+
+INVALID_STYLE = "border: 1px solid #d9534f;"
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return tp, False
+
+
+def label_for(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+class ConfigForm(QGroupBox):
+    """Editors for every field of `config` (recursively); `hidden` names fields (dotted paths) left out."""
+
+    def __init__(self, title: str, config: Any, hidden: frozenset[str] = frozenset(), parent: QWidget | None = None,
+                 _path: str = "") -> None:
+        super().__init__(title, parent)
+        self.cls, self.base = type(config), config
+        self.editors: dict[str, QWidget] = {}
+        self.children_forms: dict[str, ConfigForm] = {}
+        layout = QFormLayout(self)
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        docs = field_docs(self.cls)
+        for f in dataclasses.fields(self.cls):
+            path = f"{_path}{f.name}"
+            if path in hidden:
+                continue
+            tp, optional = _unwrap_optional(field_types(self.cls)[f.name])
+            value = getattr(config, f.name)
+            if dataclasses.is_dataclass(tp):
+                child = ConfigForm(label_for(f.name), value, hidden, self, _path=f"{path}.")
+                child.setToolTip(docs.get(f.name, ""))
+                self.children_forms[f.name] = child
+                layout.addRow(child)
+                continue
+            editor = self._editor(tp, optional, value)
+            editor.setToolTip(docs.get(f.name, ""))
+            editor.setObjectName(path)
+            self.editors[f.name] = editor
+            layout.addRow(label_for(f.name), editor)
+
+    @staticmethod
+    def _editor(tp: Any, optional: bool, value: Any) -> QWidget:
+        if tp is bool and optional:  # three states: the default (auto), on, off
+            combo = QComboBox()
+            for text, choice in (("auto", None), ("on", True), ("off", False)):
+                combo.addItem(text, choice)
+            combo.setCurrentIndex(max(0, combo.findData(value)))
+            return combo
+        if tp is bool:
+            box = QCheckBox()
+            box.setChecked(bool(value))
+            return box
+        if typing.get_origin(tp) is Literal:
+            combo = QComboBox()
+            for choice in typing.get_args(tp):
+                combo.addItem(str(choice), choice)
+            combo.setCurrentIndex(max(0, combo.findData(value)))
+            return combo
+        edit = QLineEdit("" if value is None else format_value(value))
+        if optional:
+            edit.setPlaceholderText("auto")
+        return edit
+
+    def set_config(self, config: Any) -> None:
+        """Show the values of `config` (same class)."""
+        self.base = config
+        for name, editor in self.editors.items():
+            value = getattr(config, name)
+            if isinstance(editor, QCheckBox):
+                editor.setChecked(bool(value))
+            elif isinstance(editor, QComboBox):
+                editor.setCurrentIndex(max(0, editor.findData(value)))
+            else:
+                editor.setText("" if value is None else format_value(value))
+        for name, child in self.children_forms.items():
+            child.set_config(getattr(config, name))
+
+    def config(self) -> Any:
+        """The dataclass the form shows; ConfigError (naming the field) when an entry is invalid."""
+        values: dict[str, Any] = {}
+        for name, editor in self.editors.items():
+            tp, optional = _unwrap_optional(field_types(self.cls)[name])
+            editor.setStyleSheet("")
+            try:
+                values[name] = read_editor(editor, tp, optional)
+            except (ValueError, TypeError) as exc:
+                editor.setStyleSheet(INVALID_STYLE)
+                raise ConfigError(f"{label_for(name)}: {exc}") from None
+        for name, child in self.children_forms.items():
+            values[name] = child.config()
+        try:
+            return dataclasses.replace(self.base, **values)
+        except ConfigError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(str(exc)) from None
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, tuple):
+        return " ".join(format_value(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def read_editor(editor: QWidget, tp: Any, optional: bool) -> Any:
+    """The typed value an editor holds."""
+    if isinstance(editor, QCheckBox):
+        return editor.isChecked()
+    if isinstance(editor, QComboBox):
+        return editor.currentData()
+    text = editor.text().strip()
+    if not text:
+        if optional:
+            return None
+        if tp is str:
+            return ""
+        raise ValueError("a value is needed")
+    if typing.get_origin(tp) is tuple:
+        item = typing.get_args(tp)[0]
+        return tuple(item(part) for part in text.replace(",", " ").split())
+    if tp is int:
+        return int(float(text)) if float(text).is_integer() else int(text)
+    if tp is float:
+        return float(text)
+    return text

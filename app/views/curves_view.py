@@ -1,0 +1,85 @@
+"""Training curves: loss (log scale) and PSNR against step or seconds, one line per run, with a legend.
+
+Every run since the app started keeps its curves (overlay); rows arrive one at a time from the controller and the
+plots redraw only what changed (one PlotDataItem per run and metric, clipped to the view, peak-downsampled).
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+PANELS = {"loss": ("Loss", ["loss"], True), "psnr": ("PSNR (dB)", ["psnr_train", "psnr_test", "eval_psnr_train"],
+                                                     False)}
+
+
+class CurvesView(QWidget):
+    """Loss and PSNR plots; `add_run(name)` starts a new overlaid run, `add_row(row)` extends the current one."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.widgets = []
+        for key, (title, _, log_y) in PANELS.items():
+            widget = pg.PlotWidget(title=title)
+            widget.setLogMode(y=log_y)
+            widget.showGrid(x=True, y=True, alpha=0.2)
+            widget.addLegend(offset=(-5, 5))
+            layout.addWidget(widget)
+            self.widgets.append(widget)
+            self.plots[key] = widget.getPlotItem()
+        self.x_key = "step"
+        self.runs: list[dict] = []
+
+    def add_run(self, name: str) -> None:
+        """A new run: its rows get their own coloured lines, earlier runs stay as they were."""
+        self.runs.append({"name": name, "rows": [], "lines": {}})
+
+    def add_row(self, row: dict) -> None:
+        if not self.runs:
+            self.add_run("run 1")
+        run = self.runs[-1]
+        run["rows"].append(row)
+        self._draw(len(self.runs) - 1)
+
+    def set_x(self, key: str) -> None:
+        """x axis: 'step' or 'time_s'."""
+        self.x_key = key
+        for i in range(len(self.runs)):
+            self._draw(i)
+
+    def _draw(self, index: int) -> None:
+        run = self.runs[index]
+        color = PALETTE[index % len(PALETTE)]
+        for panel, (_, metrics, _) in PANELS.items():
+            for j, metric in enumerate(metrics):
+                points = [(r[self.x_key], r[metric]) for r in run["rows"] if metric in r and self.x_key in r]
+                if not points:
+                    continue
+                xs, ys = zip(*points)
+                line = run["lines"].get(metric)
+                if line is None:
+                    style = pg.mkPen(color, width=2, style=[pg.QtCore.Qt.PenStyle.SolidLine,
+                                                            pg.QtCore.Qt.PenStyle.DashLine,
+                                                            pg.QtCore.Qt.PenStyle.DotLine][j % 3])
+                    line = self.plots[panel].plot(name=f"{run['name']} {metric}", pen=style)
+                    line.setClipToView(True)
+                    line.setDownsampling(auto=True, method="peak")
+                    run["lines"][metric] = line
+                line.setData(list(xs), list(ys))
+
+    def export_csv(self, path: str | Path) -> Path:
+        """Every run's rows, one line per row, with a run column."""
+        keys = sorted({k for run in self.runs for row in run["rows"] for k in row})
+        with open(path, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["run", *keys])
+            for run in self.runs:
+                for row in run["rows"]:
+                    writer.writerow([run["name"], *(row.get(k, "") for k in keys)])
+        return Path(path)

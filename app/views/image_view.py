@@ -1,0 +1,62 @@
+"""The image view: target | reconstruction | |error| side by side, zoom and pan linked across the three panels.
+
+Images arrive as uint8 arrays (H, W) or (H, W, C) and are shown with fixed levels (no per-frame autoscaling); the
+error panel is the per-pixel absolute difference averaged over channels, as a heat map scaled to 0–25% of the range.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+
+ERROR_RANGE = 64.0
+"""|error| shown from 0 (black) to this many uint8 levels (bright)."""
+
+
+def absolute_error(target: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
+    """Per-pixel |target − reconstruction| (mean over channels), float32, same height and width."""
+    diff = np.abs(target.astype(np.float32) - reconstruction.astype(np.float32))
+    return diff.mean(axis=2) if diff.ndim == 3 else diff
+
+
+class ImageView(QWidget):
+    """Three linked panels; `set_target` once per signal, `set_reconstruction` on every snapshot."""
+
+    TITLES = ("Target", "Reconstruction", "|Error|")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.canvas = pg.GraphicsLayoutWidget()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas)
+        self.boxes, self.items = [], []
+        for i, title in enumerate(self.TITLES):
+            box = self.canvas.addViewBox(row=1, col=i, lockAspect=True, invertY=True, enableMenu=False)
+            self.canvas.addLabel(title, row=0, col=i)
+            item = pg.ImageItem()
+            box.addItem(item)
+            if self.boxes:
+                box.setXLink(self.boxes[0])
+                box.setYLink(self.boxes[0])
+            self.boxes.append(box)
+            self.items.append(item)
+        self.items[2].setColorMap(pg.colormap.get("inferno"))
+        self.target: np.ndarray | None = None
+        self.reconstruction: np.ndarray | None = None
+
+    def set_target(self, image: np.ndarray) -> None:
+        self.target = image
+        self.reconstruction = None
+        self.items[0].setImage(image, levels=(0, 255))
+        self.items[1].clear()
+        self.items[2].clear()
+        self.boxes[0].autoRange(padding=0.02)
+
+    def set_reconstruction(self, image: np.ndarray) -> None:
+        self.reconstruction = image
+        self.items[1].setImage(image, levels=(0, 255))
+        if self.target is not None and self.target.shape[:2] == image.shape[:2]:
+            self.items[2].setImage(absolute_error(self.target, image), levels=(0, ERROR_RANGE))

@@ -1,0 +1,6 @@
+"""Qt tests run on the offscreen platform unless told otherwise."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -1,0 +1,59 @@
+"""The main window offscreen: open, train through the worker, pause/resume/stop, reset, bad files, self-test."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from app.main_window import MainWindow  # noqa: E402
+from engine.resources import sample_path  # noqa: E402
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    win.form.set_config(dataclasses.replace(win.form.config(), steps=400, log_every=2, eval_every=50))
+    yield win
+    win.controller.stop()
+    win.controller.wait()
+
+
+def test_image_sample_trains_live_and_obeys_run_control(window, qtbot) -> None:
+    assert window.open_file(sample_path("image.png"))
+    assert window.image_view.target is not None and window.start_action.isEnabled()
+    window.start()
+    qtbot.waitUntil(lambda: window.controller.snapshots_received >= 3, timeout=60_000)
+    qtbot.waitUntil(lambda: window.image_view.reconstruction is not None, timeout=10_000)
+    assert window.image_view.reconstruction.shape == window.image_view.target.shape
+    window.toggle_pause()
+    assert window.controller.state == "paused" and window.pause_action.text() == "&Resume"
+    window.toggle_pause()
+    assert window.controller.state == "running"
+    with qtbot.waitSignal(window.controller.finished, timeout=30_000):
+        window.controller.stop()
+    trained = window.task.step_count
+    assert 0 < trained < 400 and window.curves.runs[0]["rows"]
+    window.reset()
+    assert window.task.step_count == 0 and window.image_view.reconstruction is None
+
+
+def test_unreadable_file_shows_an_error_and_keeps_the_app_usable(window, tmp_path) -> None:
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"definitely not a png")
+    assert not window.open_file(bad)
+    assert "broken.png" in window.errors[-1]
+    assert window.open_file(sample_path("image.png"))
+
+
+def test_self_test_trains_and_saves_a_screenshot(tmp_path, capsys) -> None:
+    from app.self_test import self_test
+
+    shot = tmp_path / "window.png"
+    assert self_test(str(shot)) == 0
+    assert shot.is_file() and shot.stat().st_size > 10_000
+    assert "self-test passed" in capsys.readouterr().out
