@@ -13,14 +13,16 @@ from pathlib import Path
 import torch
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
-                               QSplitter, QStackedWidget)
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
+                               QScrollArea, QSplitter, QStackedWidget)
 
 from app.controller import RunController
 from app.panels.config_form import ConfigForm
+from app.views.attack_view import AttackView
 from app.views.curves_view import CurvesView
 from app.views.image_view import ImageView
-from engine.config import ConfigError, FitConfig, ModelConfig
+from app.views.race_view import RaceView
+from engine.config import AttackTaskConfig, ConfigError, FitConfig, InverseConfig, ModelConfig
 from engine.device import device_name, resolve_device
 from engine.resources import sample_names, sample_path
 from engine.signals import SignalError
@@ -30,6 +32,13 @@ FILE_FILTER = "Signals (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.wav *.flac *.ogg
 GUI_DEFAULTS = FitConfig(model=ModelConfig(model="gabor-imfn", width=64, input_scale=64.0), lr=3e-3, steps=300,
                          log_every=5, eval_every=25)
 """Starting settings: small enough to show progress within seconds on two CPU cores."""
+TASK_KINDS = {
+    "fit": ("Fit a signal", GUI_DEFAULTS, frozenset({"device"})),
+    "inverse": ("Inverse problem: JIIO vs Adam", InverseConfig(count=16), frozenset({"device"})),
+    "attack": ("Attack: JIO vs PGD", AttackTaskConfig(count=64),
+               frozenset({"device", "attack.method", "attack.jio.epsilon", "attack.jio.projection"})),
+}
+"""Task kinds the window can run: title, starting settings, fields not shown."""
 
 
 class MainWindow(QMainWindow):
@@ -47,10 +56,16 @@ class MainWindow(QMainWindow):
         self._rate = (time.perf_counter(), 0)
         self.device = resolve_device("auto")
 
-        self.form = ConfigForm("Fit", GUI_DEFAULTS, hidden=frozenset({"device"}))
+        self.kind = "fit"
+        self.forms = {kind: ConfigForm(title, config, hidden=hidden) for kind, (title, config, hidden)
+                      in TASK_KINDS.items()}
+        self.form = self.forms["fit"]
+        self.form_stack = QStackedWidget()
+        for form in self.forms.values():
+            self.form_stack.addWidget(form)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(self.form)
+        scroll.setWidget(self.form_stack)
         dock = QDockWidget("Settings", self)
         dock.setObjectName("settings-dock")
         dock.setWidget(scroll)
@@ -62,6 +77,10 @@ class MainWindow(QMainWindow):
         self.views = QStackedWidget()
         self.views.addWidget(self.placeholder)
         self.views.addWidget(self.image_view)
+        self.race_view = RaceView()
+        self.attack_view = AttackView()
+        self.views.addWidget(self.race_view)
+        self.views.addWidget(self.attack_view)
         self.curves = CurvesView()
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.views)
@@ -118,11 +137,39 @@ class MainWindow(QMainWindow):
         help_menu.addAction(action("About DEQ Studio", self.about))
         toolbar = self.addToolBar("Run")
         toolbar.setObjectName("run-toolbar")
+        self.task_box = QComboBox()
+        for kind, (title, _, _) in TASK_KINDS.items():
+            self.task_box.addItem(title, kind)
+        self.task_box.currentIndexChanged.connect(lambda _: self.set_kind(self.task_box.currentData()))
+        self.task_box.setToolTip("What to run: fit a file, restore digits with a prior, or attack a classifier")
+        toolbar.addWidget(self.task_box)
         for act in (self.open_action, self.start_action, self.pause_action, self.stop_action, self.reset_action):
             toolbar.addAction(act)
 
+    def set_kind(self, kind: str, reopen: bool = True) -> None:
+        """Switch between fitting a file, the JIIO race and the attack (between runs)."""
+        if self.controller.busy or kind == self.kind:
+            self.task_box.setCurrentIndex(self.task_box.findData(self.kind))
+            return
+        self.kind = kind
+        self.task_box.setCurrentIndex(self.task_box.findData(kind))
+        self.form_stack.setCurrentWidget(self.forms[kind])
+        if kind == "fit":
+            self.task = None
+            if self.path is not None and reopen:
+                self.open_file(self.path)
+            else:
+                self.views.setCurrentWidget(self.placeholder)
+        else:
+            self.task = None
+            view = self.race_view if kind == "inverse" else self.attack_view
+            view.clear()
+            self.views.setCurrentWidget(view)
+        self._update_actions(self.controller.state)
+
     def _update_actions(self, state: str) -> None:
-        self.start_action.setEnabled(state == "idle" and self.path is not None)
+        self.start_action.setEnabled(state == "idle" and (self.path is not None or self.kind != "fit"))
+        self.task_box.setEnabled(state == "idle")
         self.pause_action.setEnabled(state in ("running", "paused"))
         self.pause_action.setText("&Resume" if state == "paused" else "&Pause")
         self.stop_action.setEnabled(state in ("running", "paused"))
@@ -142,6 +189,8 @@ class MainWindow(QMainWindow):
             self.report_error("Stop the current run before opening another file.")
             return False
         path = Path(path)
+        if self.kind != "fit":
+            self.set_kind("fit", reopen=False)
         try:
             task = self._build_task(path)
         except (SignalError, ConfigError, ValueError, OSError) as exc:
@@ -155,10 +204,14 @@ class MainWindow(QMainWindow):
         self._update_actions(self.controller.state)
         return True
 
-    def _build_task(self, path: Path):
-        from engine.tasks import build_fit_task
+    def _build_task(self, path: Path | None):
+        from engine.tasks import build_attack_task, build_fit_task, build_inverse_task
 
-        config = dataclasses.replace(self.form.config(), device=self.device.type)
+        config = dataclasses.replace(self.forms[self.kind].config(), device=self.device.type)
+        if self.kind == "inverse":
+            return build_inverse_task(config, self.device)
+        if self.kind == "attack":
+            return build_attack_task(config, self.device)
         return build_fit_task(path, config, self.device)
 
     def _show_target(self) -> None:
@@ -173,7 +226,12 @@ class MainWindow(QMainWindow):
 
     # ---- run control ---------------------------------------------------------------------------------------------
     def start(self) -> None:
-        if self.task is None or self.controller.busy:
+        if self.controller.busy:
+            return
+        if self.kind != "fit":
+            self.start_comparison()
+            return
+        if self.task is None:
             return
         try:
             config = dataclasses.replace(self.form.config(), device=self.device.type)
@@ -190,6 +248,23 @@ class MainWindow(QMainWindow):
         self.controller.start(self.task, steps, log_every=self.task.config.log_every,
                               eval_every=self.task.config.eval_every or self.task.config.log_every)
 
+    def start_comparison(self) -> None:
+        """The JIIO race or the attack: a fresh task from the settings, one step per method."""
+        from engine.model_store import ModelFileError
+
+        try:
+            self.task = self._build_task(None)
+        except (SignalError, ConfigError, ModelFileError, ValueError, OSError) as exc:
+            self.report_error(f"Could not start: {exc}")
+            return
+        view = self.race_view if self.kind == "inverse" else self.attack_view
+        view.clear()
+        self.run_count += 1
+        self.curves.add_run(f"{self.kind} #{self.run_count}")
+        self._rate = (time.perf_counter(), 0)
+        self.progress.setRange(0, self.task.total_steps)
+        self.controller.start(self.task, self.task.total_steps, log_every=1, eval_every=1)
+
     def toggle_pause(self) -> None:
         if self.controller.state == "paused":
             self.controller.resume()
@@ -198,10 +273,20 @@ class MainWindow(QMainWindow):
 
     def reset(self) -> None:
         """Discard the trained state: a fresh task from the panel's settings."""
-        if self.path is not None and not self.controller.busy:
+        if self.controller.busy:
+            return
+        if self.kind != "fit":
+            self.task = None
+            (self.race_view if self.kind == "inverse" else self.attack_view).clear()
+            self._update_actions("idle")
+        elif self.path is not None:
             self.open_file(self.path)
 
     def show_snapshot(self, snap) -> None:
+        if self.kind == "inverse":
+            self.race_view.show_snapshot(snap.previews, snap.scalars)
+        elif self.kind == "attack":
+            self.attack_view.show_snapshot(snap.previews, snap.scalars)
         reconstruction = snap.previews.get("reconstruction")
         if reconstruction is not None and reconstruction.ndim in (2, 3) and self.views.currentWidget() is \
                 self.image_view:

@@ -57,3 +57,30 @@ def test_self_test_trains_and_saves_a_screenshot(tmp_path, capsys) -> None:
     assert self_test(str(shot)) == 0
     assert shot.is_file() and shot.stat().st_size > 10_000
     assert "self-test passed" in capsys.readouterr().out
+
+
+def test_jiio_race_and_attack_run_from_the_window(window, qtbot, data_dir) -> None:
+    import os
+
+    os.environ.setdefault("DEQ_STUDIO_DATA", str(data_dir))
+    window.set_kind("inverse")
+    form = window.forms["inverse"]
+    form.set_config(dataclasses.replace(form.config(), count=4, adam_steps=3,
+                                        jiio=dataclasses.replace(form.config().jiio, iterations=8)))
+    assert window.start_action.isEnabled()
+    with qtbot.waitSignal(window.controller.finished, timeout=120_000) as done:
+        window.start()
+    assert done.args == [True] and not window.errors
+    qtbot.waitUntil(lambda: window.race_view.panels["adam"].image is not None, timeout=5_000)
+    assert set(window.race_view.curves) == {"jiio", "adam"}
+    window.set_kind("attack")
+    form = window.forms["attack"]
+    attack = dataclasses.replace(form.config().attack, pgd_steps=2,
+                                 jio=dataclasses.replace(form.config().attack.jio, iterations=6))
+    form.set_config(dataclasses.replace(form.config(), count=8, attack=attack))
+    with qtbot.waitSignal(window.controller.finished, timeout=120_000) as done:
+        window.start()
+    assert done.args == [True] and not window.errors
+    qtbot.waitUntil(lambda: "PGD" in window.attack_view.predictions.text(), timeout=5_000)
+    assert window.attack_view.panels["perturbation_jio"].image is not None
+    assert window.open_file(sample_path("image.png")) and window.kind == "fit"
