@@ -122,12 +122,16 @@ class MainWindow(QMainWindow):
         self.stop_action = action("S&top", self.controller.stop, "Shift+F5")
         self.reset_action = action("&Reset", self.reset, "Ctrl+R")
         self.export_curves_action = action("Export curves (CSV)…", self.export_curves)
+        self.save_action = action("&Save snapshot…", self.choose_snapshot_folder, "Ctrl+S")
+        self.load_action = action("&Load snapshot…", self.choose_snapshot_to_load, "Ctrl+L")
+        self.export_action = action("&Export reconstruction…", self.choose_export_folder, "Ctrl+E")
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_action)
         samples = file_menu.addMenu("Samples")
         for name in sample_names():
             samples.addAction(action(name, lambda _=False, n=name: self.open_file(sample_path(n))))
-        file_menu.addAction(self.export_curves_action)
+        for act in (self.save_action, self.load_action, self.export_action, self.export_curves_action):
+            file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", self.close, "Ctrl+Q"))
         run_menu = self.menuBar().addMenu("&Run")
@@ -174,6 +178,10 @@ class MainWindow(QMainWindow):
         self.pause_action.setText("&Resume" if state == "paused" else "&Pause")
         self.stop_action.setEnabled(state in ("running", "paused"))
         self.reset_action.setEnabled(state == "idle" and self.task is not None)
+        fitted = state == "idle" and self.kind == "fit" and self.task is not None
+        self.save_action.setEnabled(fitted)
+        self.export_action.setEnabled(fitted and self.task.step_count > 0)
+        self.load_action.setEnabled(state == "idle")
         self.open_action.setEnabled(state == "idle")
 
     # ---- files ---------------------------------------------------------------------------------------------------
@@ -240,6 +248,9 @@ class MainWindow(QMainWindow):
             return
         if config != self.task.config and self.task.step_count == 0:
             self.task = self._build_task(self.path)
+        elif self.task.step_count > 0:  # a trained task keeps its model; only the schedule can change
+            self.task.config = dataclasses.replace(self.task.config, steps=config.steps, log_every=config.log_every,
+                                                   eval_every=config.eval_every)
         self.run_count += 1
         self.curves.add_run(f"{self.path.stem} #{self.run_count}")
         self._rate = (time.perf_counter(), self.task.step_count)
@@ -313,6 +324,88 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.Warning, "DEQ Studio", message, parent=self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
+
+    # ---- snapshots and exports ----------------------------------------------------------------------------------
+    def choose_snapshot_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save the snapshot into a folder")
+        if folder:
+            self.save_snapshot(folder)
+
+    def save_snapshot(self, folder: str | Path) -> Path | None:
+        """A resumable run folder (config.json, metrics.jsonl, checkpoint.pt), the same as the CLI writes, so
+        `deq-studio resume FOLDER` continues it too."""
+        from engine.config import to_dict
+        from engine.run_directory import RunDirectory
+
+        if self.task is None or self.kind != "fit" or self.controller.busy:
+            return None
+        out = RunDirectory(folder)
+        try:
+            out.write_config({"task": "fit", "input": str(self.path.resolve()), "config": to_dict(self.task.config)})
+            (out.path / "metrics.jsonl").unlink(missing_ok=True)
+            for row in self.curves.runs[-1]["rows"] if self.curves.runs else []:
+                out.append_metrics(row)
+            return out.save_checkpoint("fit", to_dict(self.task.config), self.task.state_dict())
+        except OSError as exc:
+            self.report_error(f"Could not save the snapshot: {exc}")
+            return None
+
+    def choose_snapshot_to_load(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Load a snapshot (a run folder)")
+        if folder:
+            self.load_snapshot(folder)
+
+    def load_snapshot(self, folder: str | Path) -> bool:
+        """Reopen a run folder (from this window or the CLI) where it stopped; its curves join the overlay."""
+        from engine.checkpoint import CheckpointError
+        from engine.config import from_dict
+        from engine.run_directory import RunDirectory
+        from engine.tasks import build_fit_task
+
+        if self.controller.busy:
+            return False
+        run = RunDirectory(folder)
+        try:
+            record = run.read_config()
+            if record.get("task") != "fit":
+                raise ValueError(f"a {record.get('task')!r} run; the window reopens fit runs")
+            config = dataclasses.replace(from_dict(FitConfig, record["config"]), device=self.device.type)
+            _, _, state = run.load_checkpoint()
+            task = build_fit_task(record["input"], config, self.device)
+            task.load_state_dict(state)
+        except (CheckpointError, ConfigError, SignalError, ValueError, KeyError, OSError) as exc:
+            self.report_error(f"Could not load the snapshot {Path(folder).name}: {exc}")
+            return False
+        if self.kind != "fit":
+            self.set_kind("fit", reopen=False)
+        self.path, self.task = Path(record["input"]), task
+        self.forms["fit"].set_config(dataclasses.replace(config, device=GUI_DEFAULTS.device))
+        self._show_target()
+        self.curves.add_run(f"{Path(folder).name} (reopened)")
+        for row in run.read_metrics():
+            self.curves.add_row(row)
+        if task.step_count and hasattr(task, "evaluate"):
+            task.evaluate()
+            preview = task.snapshot({}).previews.get("reconstruction")
+            if preview is not None and self.views.currentWidget() is self.image_view:
+                self.image_view.set_reconstruction(preview)
+        self._update_actions("idle")
+        return True
+
+    def choose_export_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the reconstruction into a folder")
+        if folder:
+            self.export_reconstruction(folder)
+
+    def export_reconstruction(self, folder: str | Path) -> Path | None:
+        """The reconstruction in its medium (PNG, WAV, MP4 or PLY), as the CLI writes it."""
+        if self.task is None or self.controller.busy:
+            return None
+        try:
+            return self.task.export(Path(folder))
+        except (OSError, ValueError) as exc:
+            self.report_error(f"Could not export: {exc}")
+            return None
 
     def export_curves(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.csv", "CSV (*.csv)")

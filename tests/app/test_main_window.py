@@ -84,3 +84,31 @@ def test_jiio_race_and_attack_run_from_the_window(window, qtbot, data_dir) -> No
     qtbot.waitUntil(lambda: "PGD" in window.attack_view.predictions.text(), timeout=5_000)
     assert window.attack_view.panels["perturbation_jio"].image is not None
     assert window.open_file(sample_path("image.png")) and window.kind == "fit"
+
+
+def test_snapshot_saves_reloads_and_continues_and_exports(window, qtbot, tmp_path) -> None:
+    from engine.run_directory import RunDirectory
+
+    window.forms["fit"].set_config(dataclasses.replace(window.forms["fit"].config(), steps=6, log_every=2,
+                                                       eval_every=6))
+    assert window.open_file(sample_path("image.png"))
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
+        window.start()
+    assert window.task.step_count == 6
+    saved = window.save_snapshot(tmp_path / "snap")
+    assert saved is not None and RunDirectory(tmp_path / "snap").read_metrics()[-1]["step"] == 6
+    exported = window.export_reconstruction(tmp_path / "export")
+    assert exported is not None and exported.suffix == ".png" and exported.is_file()
+    weights = [p.detach().clone() for p in window.task.model.parameters()]
+    window.reset()
+    assert window.task.step_count == 0
+    assert window.load_snapshot(tmp_path / "snap")
+    assert window.task.step_count == 6 and window.image_view.reconstruction is not None
+    assert all((a == b.detach()).all() for a, b in zip(weights, window.task.model.parameters()))
+    assert window.curves.runs[-1]["name"].endswith("(reopened)")
+    window.forms["fit"].set_config(dataclasses.replace(window.forms["fit"].config(), steps=8))
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000) as done:
+        window.start()
+    assert done.args == [True] and window.task.step_count == 8
+    (tmp_path / "junk").mkdir()
+    assert not window.load_snapshot(tmp_path / "junk") and "junk" in window.errors[-1]
