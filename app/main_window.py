@@ -130,7 +130,9 @@ class MainWindow(QMainWindow):
         samples = file_menu.addMenu("Samples")
         for name in sample_names():
             samples.addAction(action(name, lambda _=False, n=name: self.open_file(sample_path(n))))
-        for act in (self.save_action, self.load_action, self.export_action, self.export_curves_action):
+        self.export_plot_action = action("Export curves (PNG)…", self.export_curves_png)
+        for act in (self.save_action, self.load_action, self.export_action, self.export_curves_action,
+                    self.export_plot_action):
             file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", self.close, "Ctrl+Q"))
@@ -411,6 +413,14 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.csv", "CSV (*.csv)")
         if path:
             self.curves.export_csv(path)
+
+    def export_curves_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.png", "PNG (*.png)")
+        if path:
+            try:
+                self.curves.export_png(path)
+            except OSError as exc:
+                self.report_error(str(exc))
 
     def about(self) -> None:
         QMessageBox.about(self, "About DEQ Studio", "DEQ Studio: implicit neural representations and JIIO, "

@@ -9,7 +9,7 @@ import csv
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 PANELS = {"loss": ("Loss", ["loss"], True), "psnr": ("PSNR (dB)", ["psnr_train", "psnr_test", "eval_psnr_train"],
@@ -21,8 +21,27 @@ class CurvesView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        controls = QHBoxLayout()
+        self.x_box = QComboBox()
+        self.x_box.addItem("x: step", "step")
+        self.x_box.addItem("x: seconds", "time_s")
+        self.x_box.currentIndexChanged.connect(lambda _: self.set_x(self.x_box.currentData()))
+        self.log_box = QCheckBox("log loss")
+        self.log_box.setChecked(True)
+        self.log_box.toggled.connect(lambda on: self.plots["loss"].setLogMode(y=on))
+        self.ema_box = QDoubleSpinBox()
+        self.ema_box.setRange(0.0, 0.99)
+        self.ema_box.setSingleStep(0.1)
+        self.ema_box.setToolTip("Exponential moving average of every curve (0 = raw values)")
+        self.ema_box.valueChanged.connect(lambda value: self.set_smoothing(value))
+        for widget in (self.x_box, self.log_box, QLabel("smoothing"), self.ema_box):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        outer.addLayout(controls)
+        layout = QHBoxLayout()
+        outer.addLayout(layout, 1)
         self.plots: dict[str, pg.PlotItem] = {}
         self.widgets = []
         for key, (title, _, log_y) in PANELS.items():
@@ -34,6 +53,7 @@ class CurvesView(QWidget):
             self.widgets.append(widget)
             self.plots[key] = widget.getPlotItem()
         self.x_key = "step"
+        self.smoothing = 0.0
         self.runs: list[dict] = []
 
     def add_run(self, name: str) -> None:
@@ -53,6 +73,12 @@ class CurvesView(QWidget):
         for i in range(len(self.runs)):
             self._draw(i)
 
+    def set_smoothing(self, weight: float) -> None:
+        """EMA weight in [0, 1): y_t = w·y_(t−1) + (1 − w)·value_t."""
+        self.smoothing = weight
+        for i in range(len(self.runs)):
+            self._draw(i)
+
     def _draw(self, index: int) -> None:
         run = self.runs[index]
         color = PALETTE[index % len(PALETTE)]
@@ -62,6 +88,7 @@ class CurvesView(QWidget):
                 if not points:
                     continue
                 xs, ys = zip(*points)
+                ys = ema(ys, self.smoothing)
                 line = run["lines"].get(metric)
                 if line is None:
                     style = pg.mkPen(color, width=2, style=[pg.QtCore.Qt.PenStyle.SolidLine,
@@ -73,6 +100,12 @@ class CurvesView(QWidget):
                     run["lines"][metric] = line
                 line.setData(list(xs), list(ys))
 
+    def export_png(self, path: str | Path) -> Path:
+        """Both plots as one picture."""
+        if not self.grab().save(str(path)):
+            raise OSError(f"could not write {path}")
+        return Path(path)
+
     def export_csv(self, path: str | Path) -> Path:
         """Every run's rows, one line per row, with a run column."""
         keys = sorted({k for run in self.runs for row in run["rows"] for k in row})
@@ -83,3 +116,14 @@ class CurvesView(QWidget):
                 for row in run["rows"]:
                     writer.writerow([run["name"], *(row.get(k, "") for k in keys)])
         return Path(path)
+
+
+def ema(values, weight: float) -> list[float]:
+    """Exponential moving average (bias-corrected from the first value)."""
+    if weight <= 0:
+        return list(values)
+    out, current = [], None
+    for value in values:
+        current = value if current is None else weight * current + (1 - weight) * value
+        out.append(current)
+    return out
