@@ -19,9 +19,11 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMai
 from app.controller import RunController
 from app.panels.config_form import ConfigForm
 from app.views.attack_view import AttackView
+from app.views.audio_view import AudioView
 from app.views.curves_view import CurvesView
 from app.views.image_view import ImageView
 from app.views.race_view import RaceView
+from app.views.video_view import VideoView
 from engine.config import AttackTaskConfig, ConfigError, FitConfig, InverseConfig, ModelConfig
 from engine.device import device_name, resolve_device
 from engine.resources import sample_names, sample_path
@@ -77,6 +79,10 @@ class MainWindow(QMainWindow):
         self.views = QStackedWidget()
         self.views.addWidget(self.placeholder)
         self.views.addWidget(self.image_view)
+        self.audio_view = AudioView()
+        self.video_view = VideoView()
+        self.views.addWidget(self.audio_view)
+        self.views.addWidget(self.video_view)
         self.race_view = RaceView()
         self.attack_view = AttackView()
         self.views.addWidget(self.race_view)
@@ -229,6 +235,12 @@ class MainWindow(QMainWindow):
         if signal is not None and signal.medium == "image":
             self.image_view.set_target(signal.to_array(signal.values))
             self.views.setCurrentWidget(self.image_view)
+        elif signal is not None and signal.medium == "audio":
+            self.audio_view.set_target(signal.to_array(signal.values), signal.rate or 1.0)
+            self.views.setCurrentWidget(self.audio_view)
+        elif signal is not None and signal.medium == "video":
+            self.video_view.set_target(signal.to_array(signal.values), signal.rate)
+            self.views.setCurrentWidget(self.video_view)
         else:
             self.placeholder.setText(f"{self.path.name}: training runs and its curves are shown below; the live view "
                                      "for this medium is not in this build yet.")
@@ -301,9 +313,9 @@ class MainWindow(QMainWindow):
         elif self.kind == "attack":
             self.attack_view.show_snapshot(snap.previews, snap.scalars)
         reconstruction = snap.previews.get("reconstruction")
-        if reconstruction is not None and reconstruction.ndim in (2, 3) and self.views.currentWidget() is \
-                self.image_view:
-            self.image_view.set_reconstruction(reconstruction)
+        current = self.views.currentWidget()
+        if reconstruction is not None and current in (self.image_view, self.audio_view, self.video_view):
+            current.set_reconstruction(reconstruction)
         self.progress.setValue(snap.step)
         start, first_step = self._rate
         rate = (snap.step - first_step) / max(time.perf_counter() - start, 1e-9)
@@ -389,8 +401,9 @@ class MainWindow(QMainWindow):
         if task.step_count and hasattr(task, "evaluate"):
             task.evaluate()
             preview = task.snapshot({}).previews.get("reconstruction")
-            if preview is not None and self.views.currentWidget() is self.image_view:
-                self.image_view.set_reconstruction(preview)
+            current = self.views.currentWidget()
+            if preview is not None and current in (self.image_view, self.audio_view, self.video_view):
+                current.set_reconstruction(preview)
         self._update_actions("idle")
         return True
 

@@ -112,3 +112,31 @@ def test_snapshot_saves_reloads_and_continues_and_exports(window, qtbot, tmp_pat
     assert done.args == [True] and window.task.step_count == 8
     (tmp_path / "junk").mkdir()
     assert not window.load_snapshot(tmp_path / "junk") and "junk" in window.errors[-1]
+
+
+@pytest.mark.parametrize("name, view", [("audio.wav", "audio_view"), ("video.mp4", "video_view")])
+def test_audio_and_video_samples_train_live(window, qtbot, name, view) -> None:
+    window.forms["fit"].set_config(dataclasses.replace(window.forms["fit"].config(), steps=4, log_every=2,
+                                                       eval_every=2, batch_size=4096))
+    assert window.open_file(sample_path(name))
+    shown = getattr(window, view)
+    assert window.views.currentWidget() is shown and shown.target is not None
+    with qtbot.waitSignal(window.controller.finished, timeout=120_000) as done:
+        window.start()
+    assert done.args == [True] and not window.errors
+    qtbot.waitUntil(lambda: shown.reconstruction is not None, timeout=5_000)
+    assert shown.reconstruction.shape == shown.target.shape
+    if view == "video_view":
+        shown.slider.setValue(shown.count - 1)
+        assert shown.frames.reconstruction.shape == shown.target.shape[1:]
+
+
+def test_spectrogram_finds_a_tone() -> None:
+    import numpy as np
+
+    from app.views.audio_view import spectrogram
+
+    rate = 8000
+    wave = np.sin(2 * np.pi * 1000 * np.arange(rate) / rate).astype(np.float32)
+    spec = spectrogram(wave, window=512)
+    assert abs(int(spec.mean(axis=1).argmax()) - round(1000 / rate * 512)) <= 1

@@ -1,0 +1,63 @@
+"""The audio view: target and reconstruction waveforms overlaid, and the reconstruction's spectrogram.
+
+Waveforms arrive as float32 (T,) arrays in [−1, 1] with their sample rate. The spectrogram is a Hann-windowed STFT
+magnitude in dB (numpy only), redrawn with fixed levels so frames do not flicker.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from app.views.image_view import pg  # noqa: F811  (shared pyqtgraph configuration)
+
+MAX_POINTS = 20_000
+"""Waveform points drawn (peak-downsampled beyond this)."""
+
+
+def spectrogram(wave: np.ndarray, window: int = 512, hop: int = 128) -> np.ndarray:
+    """(frequencies, frames) magnitude in dB, floor −80 dB relative to the peak."""
+    if wave.size < window:
+        wave = np.pad(wave, (0, window - wave.size))
+    frames = 1 + (wave.size - window) // hop
+    index = np.arange(window)[None, :] + hop * np.arange(frames)[:, None]
+    spectrum = np.abs(np.fft.rfft(wave[index] * np.hanning(window)[None, :], axis=1))
+    db = 20 * np.log10(spectrum + 1e-9)
+    return np.maximum(db - db.max(), -80.0).T.astype(np.float32)
+
+
+class AudioView(QWidget):
+    """Waveforms (target grey, reconstruction coloured) above the reconstruction's spectrogram."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.wave_plot = pg.PlotWidget(title="Waveform (target grey, reconstruction red)")
+        self.wave_plot.setYRange(-1, 1)
+        self.target_line = self.wave_plot.plot(pen=pg.mkPen("#888888"))
+        self.recon_line = self.wave_plot.plot(pen=pg.mkPen("#d62728"))
+        for line in (self.target_line, self.recon_line):
+            line.setClipToView(True)
+            line.setDownsampling(auto=True, method="peak")
+        self.spec_canvas = pg.GraphicsLayoutWidget()
+        self.spec_box = self.spec_canvas.addViewBox(enableMenu=False)
+        self.spec_item = pg.ImageItem()
+        self.spec_item.setColorMap(pg.colormap.get("viridis"))
+        self.spec_box.addItem(self.spec_item)
+        layout.addWidget(self.wave_plot, 1)
+        layout.addWidget(self.spec_canvas, 1)
+        self.rate = 1.0
+        self.target: np.ndarray | None = None
+        self.reconstruction: np.ndarray | None = None
+
+    def set_target(self, wave: np.ndarray, rate: float) -> None:
+        self.target, self.rate, self.reconstruction = wave, rate, None
+        self.target_line.setData(np.arange(wave.size) / rate, wave)
+        self.recon_line.setData([], [])
+        self.spec_item.setImage(spectrogram(wave), levels=(-80, 0))  # row 0 (0 Hz) at the bottom
+
+    def set_reconstruction(self, wave: np.ndarray) -> None:
+        self.reconstruction = wave
+        self.recon_line.setData(np.arange(wave.size) / self.rate, wave)
+        self.spec_item.setImage(spectrogram(wave), levels=(-80, 0))

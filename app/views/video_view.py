@@ -1,0 +1,63 @@
+"""The video view: target | reconstruction frames side by side with a frame scrubber and Play.
+
+Frames arrive as uint8 (T, H, W, C); the reconstruction appears at evaluations (video re-solves are costly).
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSlider, QVBoxLayout, QWidget
+
+from app.views.image_view import ImageView
+
+
+class VideoView(QWidget):
+    """An ImageView on one frame, a slider over frames and a play button."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.frames = ImageView()
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.valueChanged.connect(self.show_frame)
+        self.play_button = QPushButton("Play")
+        self.play_button.setCheckable(True)
+        self.play_button.toggled.connect(self._play)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(lambda: self.slider.setValue((self.slider.value() + 1) % max(1, self.count)))
+        controls = QHBoxLayout()
+        controls.addWidget(self.play_button)
+        controls.addWidget(self.slider, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.frames, 1)
+        layout.addLayout(controls)
+        self.target: np.ndarray | None = None
+        self.reconstruction: np.ndarray | None = None
+        self.count, self.fps = 0, 25.0
+
+    def set_target(self, frames: np.ndarray, fps: float | None) -> None:
+        self.target, self.reconstruction = frames, None
+        self.count, self.fps = len(frames), fps or 25.0
+        self.slider.setRange(0, max(0, self.count - 1))
+        self.frames.set_target(frames[0])
+        self.show_frame(self.slider.value())
+
+    def set_reconstruction(self, frames: np.ndarray) -> None:
+        self.reconstruction = frames
+        self.show_frame(self.slider.value())
+
+    def show_frame(self, index: int) -> None:
+        if self.target is None:
+            return
+        index = min(index, self.count - 1)
+        self.frames.target = self.target[index]
+        self.frames.items[0].setImage(self.target[index], levels=(0, 255))
+        if self.reconstruction is not None and len(self.reconstruction) == self.count:
+            self.frames.set_reconstruction(self.reconstruction[index])
+
+    def _play(self, on: bool) -> None:
+        self.play_button.setText("Pause" if on else "Play")
+        if on:
+            self.timer.start(int(1000 / self.fps))
+        else:
+            self.timer.stop()
