@@ -22,6 +22,7 @@ from app.views.attack_view import AttackView
 from app.views.audio_view import AudioView
 from app.views.curves_view import CurvesView
 from app.views.image_view import ImageView
+from app.views.mesh_view import MeshView
 from app.views.race_view import RaceView
 from app.views.video_view import VideoView
 from engine.config import AttackTaskConfig, ConfigError, FitConfig, InverseConfig, ModelConfig
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.views = QStackedWidget()
         self.views.addWidget(self.placeholder)
         self.views.addWidget(self.image_view)
+        self.mesh_view: MeshView | None = None  # made on first use: it may create an OpenGL context
         self.audio_view = AudioView()
         self.video_view = VideoView()
         self.views.addWidget(self.audio_view)
@@ -216,7 +218,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("last_dir", str(path.parent))
         self.setWindowTitle(f"DEQ Studio — {path.name}")
         self._show_target()
-        self.status.setText(f"{device_name(self.device)} · {task.signal.describe() if hasattr(task, 'signal') else ''}")
+        described = (getattr(task, "signal", None) or task.mesh).describe()
+        self.status.setText(f"{device_name(self.device)} · {described}")
         self._update_actions(self.controller.state)
         return True
 
@@ -241,6 +244,12 @@ class MainWindow(QMainWindow):
         elif signal is not None and signal.medium == "video":
             self.video_view.set_target(signal.to_array(signal.values), signal.rate)
             self.views.setCurrentWidget(self.video_view)
+        elif getattr(self.task, "mesh", None) is not None:
+            if self.mesh_view is None:
+                self.mesh_view = MeshView()
+                self.views.addWidget(self.mesh_view)
+            self.mesh_view.set_target(self.task.mesh.vertices, self.task.mesh.faces)
+            self.views.setCurrentWidget(self.mesh_view)
         else:
             self.placeholder.setText(f"{self.path.name}: training runs and its curves are shown below; the live view "
                                      "for this medium is not in this build yet.")
@@ -316,6 +325,8 @@ class MainWindow(QMainWindow):
         current = self.views.currentWidget()
         if reconstruction is not None and current in (self.image_view, self.audio_view, self.video_view):
             current.set_reconstruction(reconstruction)
+        if self.mesh_view is not None and current is self.mesh_view:
+            self.mesh_view.show_previews(snap.previews)
         self.progress.setValue(snap.step)
         start, first_step = self._rate
         rate = (snap.step - first_step) / max(time.perf_counter() - start, 1e-9)
