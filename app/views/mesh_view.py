@@ -146,6 +146,7 @@ class MeshView(QWidget):
         layout.addWidget(self.title, 0, 0)
         layout.addWidget(self.canvas, 1, 0)
         layout.addWidget(self.slice_panel, 0, 1, 2, 1)
+        layout.setRowStretch(1, 1)
         layout.setColumnStretch(0, 3)
         layout.setColumnStretch(1, 2)
         self.target = None
