@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from app.worker import EngineWorker
 
-PREVIEW_HZ = 20
+PREVIEW_HZ = 10
 
 
 class RunController(QObject):

@@ -9,6 +9,7 @@ import csv
 from pathlib import Path
 
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -55,6 +56,11 @@ class CurvesView(QWidget):
         self.x_key = "step"
         self.smoothing = 0.0
         self.runs: list[dict] = []
+        self._dirty: set[int] = set()
+        self._redraw = QTimer(self)  # rows may arrive faster than a plot needs redrawing
+        self._redraw.setInterval(150)
+        self._redraw.timeout.connect(self.flush)
+        self._redraw.start()
 
     def add_run(self, name: str) -> None:
         """A new run: its rows get their own coloured lines, earlier runs stay as they were."""
@@ -63,9 +69,14 @@ class CurvesView(QWidget):
     def add_row(self, row: dict) -> None:
         if not self.runs:
             self.add_run("run 1")
-        run = self.runs[-1]
-        run["rows"].append(row)
-        self._draw(len(self.runs) - 1)
+        self.runs[-1]["rows"].append(row)
+        self._dirty.add(len(self.runs) - 1)
+
+    def flush(self) -> None:
+        """Redraw the runs that received rows since the last redraw."""
+        for index in sorted(self._dirty):
+            self._draw(index)
+        self._dirty.clear()
 
     def set_x(self, key: str) -> None:
         """x axis: 'step' or 'time_s'."""
@@ -102,6 +113,7 @@ class CurvesView(QWidget):
 
     def export_png(self, path: str | Path) -> Path:
         """Both plots as one picture."""
+        self.flush()
         if not self.grab().save(str(path)):
             raise OSError(f"could not write {path}")
         return Path(path)

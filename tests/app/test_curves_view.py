@@ -18,6 +18,7 @@ def test_runs_overlay_and_export(qtbot, tmp_path) -> None:
         view.add_row({"step": step, "time_s": step * 0.5, "loss": 1.0 / step, "psnr_train": 10.0 + step})
     view.add_run("b")
     view.add_row({"step": 1, "time_s": 0.1, "loss": 0.5})
+    view.flush()
     assert len(view.runs) == 2 and set(view.runs[0]["lines"]) == {"loss", "psnr_train"}
     view.set_x("time_s")
     x, _ = view.runs[0]["lines"]["loss"].getData()

@@ -22,7 +22,7 @@ from app.main_window import MainWindow  # noqa: E402
 from engine.loop import run  # noqa: E402
 from engine.resources import sample_path  # noqa: E402
 
-STEPS = 40
+STEPS = 100
 
 
 def test_event_loop_latency_and_throughput_while_training(qtbot, tmp_path, capsys) -> None:
