@@ -43,36 +43,41 @@ def run_fit(args: argparse.Namespace) -> int:
 
 def run_train_prior(args: argparse.Namespace) -> int:
     """Train a generative MDEQ-lite decoder with JIIO latents and write the run folder."""
-    from engine.run_directory import RunDirectory
     from engine.tasks import build_prior_task
 
     config = config_from_arguments(PriorConfig, args)
     device = resolve_device(config.device)
     task = build_prior_task(config, device)
-    out = RunDirectory(args.out or Path("runs") / f"prior-{Path(config.data).name or 'mnist'}")
-    out.path.mkdir(parents=True, exist_ok=True)
-    (out.path / "metrics.jsonl").unlink(missing_ok=True)
-    out.write_config({"task": "train-prior", "input": str(Path(config.data).resolve()), "config": to_dict(config)})
-    print(f"Training a generative prior on {len(task.train_images)} images ({len(task.held_out)} held out for "
-          f"scoring) on {device_name(device)} → {out.path}", flush=True)
-    return train(task, out, args.checkpoint_every, "train-prior")
+    folder = args.out or Path("runs") / f"prior-{Path(config.data).name or 'mnist'}"
+    return start_training(task, "train-prior", config, folder, args.checkpoint_every,
+                          f"Training a generative prior on {len(task.train_images)} images ({len(task.held_out)} "
+                          f"held out for scoring) on {device_name(device)}")
 
 
 def run_adv_train(args: argparse.Namespace) -> int:
     """Train an MDEQ-lite classifier on clean, PGD or JIO adversarial digits and write the run folder."""
-    from engine.run_directory import RunDirectory
     from engine.tasks import build_adv_task
 
     config = config_from_arguments(AdvTrainConfig, args)
     device = resolve_device(config.device)
     task = build_adv_task(config, device)
-    out = RunDirectory(args.out or Path("runs") / f"classifier-{config.attack}")
+    kind = "clean" if config.attack == "none" else config.attack + " adversarial"
+    return start_training(task, "adv-train", config, args.out or Path("runs") / f"classifier-{config.attack}",
+                          args.checkpoint_every,
+                          f"Training a DEQ classifier ({kind}) on {len(task.images)} digits on {device_name(device)}")
+
+
+def start_training(task, kind: str, config, folder: str | Path, checkpoint_every: int, announce: str) -> int:
+    """A fresh run folder for a dataset task (config.json with the data folder, empty metrics), then train."""
+    from engine.run_directory import RunDirectory
+
+    out = RunDirectory(folder)
     out.path.mkdir(parents=True, exist_ok=True)
     (out.path / "metrics.jsonl").unlink(missing_ok=True)
-    out.write_config({"task": "adv-train", "input": str(Path(config.data or "mnist")), "config": to_dict(config)})
-    print(f"Training a DEQ classifier ({'clean' if config.attack == 'none' else config.attack + ' adversarial'}) "
-          f"on {len(task.images)} digits on {device_name(device)} → {out.path}", flush=True)
-    return train(task, out, args.checkpoint_every, "adv-train")
+    out.write_config({"task": kind, "input": str(Path(config.data).resolve()) if config.data else "mnist",
+                      "config": to_dict(config)})
+    print(f"{announce} → {out.path}", flush=True)
+    return train(task, out, checkpoint_every, kind)
 
 
 def run_inverse(args: argparse.Namespace) -> int:
