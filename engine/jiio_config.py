@@ -201,6 +201,9 @@ class AdvTrainConfig:
     model; its channels replace the channels option."""
     channels: tuple[int, ...] = (16, 32)
     """Channels of each resolution branch."""
+    contractive: bool = False
+    """Use the contractive cell relu(s·Lz + injection) with ‖s·L‖₂ ≤ 0.9: a unique equilibrium that every solver
+    and JIO's adjoint iteration reach (instead of MDEQ-lite's GroupNorm cell)."""
     attack: Literal["none", "pgd", "jio"] = "none"
     """Train on clean images, or on PGD or JIO adversarial examples."""
     attack_settings: AttackConfig = AttackConfig()

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from engine.config import BackwardConfig, SolverConfig
 from engine.implicit import module_implicit_layer
 from engine.models.mdeq.cell import MultiscaleCell, conv, groups_for
+from engine.models.mdeq.contractive_cell import ContractiveMultiscaleCell
 from engine.solvers import SolverStats
 
 
@@ -18,9 +19,11 @@ class MDEQClassifier(nn.Module):
     """Images (B, C, S, S) in [0, 1] → logits (B, classes)."""
 
     def __init__(self, channels: tuple[int, ...] = (16, 32), image_size: int = 28, image_channels: int = 1,
-                 classes: int = 10) -> None:
+                 classes: int = 10, contractive: bool = False) -> None:
         super().__init__()
-        self.cell = MultiscaleCell(channels, image_size // 2)
+        self.contractive = contractive
+        self.cell = (ContractiveMultiscaleCell(channels, image_size // 2) if contractive
+                     else MultiscaleCell(channels, image_size // 2))
         stems = []
         for i, c in enumerate(channels):  # 2^(i+1) downsampling by strided convolutions
             layers: list[nn.Module] = [conv(image_channels, c, 3, 2)]

@@ -50,6 +50,7 @@ def load_decoder(path: str | Path = "", device: torch.device | str = "cpu") -> t
 def load_classifier(path: str | Path = "", device: torch.device | str = "cpu") -> MDEQClassifier:
     """A classifier in eval mode with frozen weights."""
     arch, state, _ = _read(path, "mdeq-classifier")
-    classifier = MDEQClassifier(tuple(arch["channels"]), arch["image_size"], 1, arch["classes"])
+    classifier = MDEQClassifier(tuple(arch["channels"]), arch["image_size"], 1, arch["classes"],
+                                contractive=bool(arch.get("contractive", False)))
     stored_solver(arch, classifier)
     return load_into(classifier, state, device).eval().requires_grad_(False)
