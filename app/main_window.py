@@ -42,6 +42,7 @@ TASK_KINDS = {
                frozenset({"device", "attack.method", "attack.jio.epsilon", "attack.jio.projection"})),
 }
 """Task kinds the window can run: title, starting settings, fields not shown."""
+RECENT_COUNT = 8
 
 
 class MainWindow(QMainWindow):
@@ -135,6 +136,8 @@ class MainWindow(QMainWindow):
         self.export_action = action("&Export reconstruction…", self.choose_export_folder, "Ctrl+E")
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._fill_recent()
         samples = file_menu.addMenu("Samples")
         for name in sample_names():
             samples.addAction(action(name, lambda _=False, n=name: self.open_file(sample_path(n))))
@@ -216,12 +219,33 @@ class MainWindow(QMainWindow):
             return False
         self.path, self.task = path, task
         self.settings.setValue("last_dir", str(path.parent))
+        self._remember(path)
         self.setWindowTitle(f"DEQ Studio — {path.name}")
         self._show_target()
         described = (getattr(task, "signal", None) or task.mesh).describe()
         self.status.setText(f"{device_name(self.device)} · {described}")
         self._update_actions(self.controller.state)
         return True
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _remember(self, path: Path) -> None:
+        """Put `path` first in Open Recent (at most RECENT_COUNT, no duplicates)."""
+        entry = str(path.resolve())
+        recent = [entry] + [p for p in self.recent_files() if p != entry]
+        self.settings.setValue("recent", recent[:RECENT_COUNT])
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for entry in self.recent_files():
+            act = QAction(Path(entry).name, self)
+            act.setToolTip(entry)
+            act.triggered.connect(lambda _=False, p=entry: self.open_file(Path(p)))
+            self.recent_menu.addAction(act)
+        self.recent_menu.setEnabled(bool(self.recent_files()))
 
     def _build_task(self, path: Path | None):
         from engine.tasks import build_attack_task, build_fit_task, build_inverse_task

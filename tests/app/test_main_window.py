@@ -140,3 +140,16 @@ def test_spectrogram_finds_a_tone() -> None:
     wave = np.sin(2 * np.pi * 1000 * np.arange(rate) / rate).astype(np.float32)
     spec = spectrogram(wave, window=512)
     assert abs(int(spec.mean(axis=1).argmax()) - round(1000 / rate * 512)) <= 1
+
+
+def test_open_recent_remembers_files_across_windows(window, qtbot, tmp_path) -> None:
+    assert window.open_file(sample_path("image.png"))
+    assert window.open_file(sample_path("audio.wav"))
+    assert window.open_file(sample_path("image.png"))
+    names = [a.text() for a in window.recent_menu.actions()]
+    assert names == ["image.png", "audio.wav"]
+    again = MainWindow(window.settings)
+    qtbot.addWidget(again)
+    assert [a.text() for a in again.recent_menu.actions()] == names
+    again.recent_menu.actions()[1].trigger()
+    assert again.path.name == "audio.wav"
