@@ -8,7 +8,6 @@ the clean image (SPEC 2.5).
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,6 @@ class InverseTask:
 
     def __init__(self, config: InverseConfig, decoder: MDEQDecoder, clean: Tensor, device: torch.device) -> None:
         self.config, self.decoder, self.device = config, decoder.eval().requires_grad_(False), device
-        decoder.backward_config = dataclasses.replace(decoder.backward_config, mode="exact")
         self.clean = clean.to(device)
         self.corrupted = corrupt(self.clean, config, torch.Generator().manual_seed(config.seed))
         self.problem = ReconstructionProblem(decoder, self.corrupted.observation, self.corrupted.mask,

@@ -40,8 +40,10 @@ class Block(nn.Module):
         return F.relu(self.conv2(F.relu(self.conv1(x))) + injection)
 
 
-class MultiscaleCell(nn.Module):
-    """f(z, *injections) for branches of `channels` at resolutions base_size, base_size/2, ..."""
+class MultiscaleLayout(nn.Module):
+    """What every multiscale cell shares: the state layout (one flattened map per branch, branch i at
+    `base_size / 2^i`) and the cross-resolution fusion (strided 3×3 convolutions down, 1×1 convolution and nearest
+    upsampling up), built by `build_fusion` from `make_conv(c_in, c_out, kernel, stride)`."""
 
     def __init__(self, channels: tuple[int, ...], base_size: int) -> None:
         super().__init__()
@@ -49,16 +51,17 @@ class MultiscaleCell(nn.Module):
             raise ValueError("MDEQ-lite takes 1 to 4 branches")
         self.shapes = [(c, base_size >> i, base_size >> i) for i, c in enumerate(channels)]
         self.sizes = [c * h * w for c, h, w in self.shapes]
-        self.blocks = nn.ModuleList(Block(c) for c in channels)
+
+    def build_fusion(self, channels: tuple[int, ...], make_conv) -> None:
+        """The cross-resolution convolutions (a subclass calls this where its initialization order wants it)."""
         self.fuse = nn.ModuleDict()
         for i, c_in in enumerate(channels):
             for j, c_out in enumerate(channels):
                 if i < j:  # down: (j − i) strided convolutions
-                    steps = [conv(c_in if k == 0 else c_out, c_out, 3, 2) for k in range(j - i)]
+                    steps = [make_conv(c_in if k == 0 else c_out, c_out, 3, 2) for k in range(j - i)]
                     self.fuse[f"{i}to{j}"] = nn.Sequential(*steps)
-                elif i > j:  # up: 1×1 convolution, then nearest upsampling in forward
-                    self.fuse[f"{i}to{j}"] = conv(c_in, c_out, 1)
-        self.post = nn.ModuleList(nn.GroupNorm(groups_for(c), c) for c in channels)
+                elif i > j:  # up: 1×1 convolution, then nearest upsampling in `fused`
+                    self.fuse[f"{i}to{j}"] = make_conv(c_in, c_out, 1, 1)
 
     @property
     def state_size(self) -> int:
@@ -73,16 +76,30 @@ class MultiscaleCell(nn.Module):
         """One map per branch → (B, n)."""
         return torch.cat([m.flatten(1) for m in maps], dim=1)
 
-    def forward(self, z: Tensor, *injections: Tensor) -> Tensor:
-        blocks = [block(x, inj) for block, x, inj in zip(self.blocks, self.split(z), injections)]
-        fused = []
-        for j, target in enumerate(blocks):
+    def fused(self, maps: list[Tensor]) -> list[Tensor]:
+        """Each branch's map plus every other branch's resampled to its resolution."""
+        out = []
+        for j, target in enumerate(maps):
             total = target
-            for i, source in enumerate(blocks):
+            for i, source in enumerate(maps):
                 if i < j:
                     total = total + self.fuse[f"{i}to{j}"](source)
                 elif i > j:
                     total = total + F.interpolate(self.fuse[f"{i}to{j}"](source), scale_factor=2 ** (i - j),
                                                   mode="nearest")
-            fused.append(self.post[j](F.relu(total)))
-        return self.join(fused)
+            out.append(total)
+        return out
+
+
+class MultiscaleCell(MultiscaleLayout):
+    """f(z, *injections) for branches of `channels` at resolutions base_size, base_size/2, ..."""
+
+    def __init__(self, channels: tuple[int, ...], base_size: int) -> None:
+        super().__init__(channels, base_size)
+        self.blocks = nn.ModuleList(Block(c) for c in channels)
+        self.build_fusion(channels, conv)
+        self.post = nn.ModuleList(nn.GroupNorm(groups_for(c), c) for c in channels)
+
+    def forward(self, z: Tensor, *injections: Tensor) -> Tensor:
+        blocks = [block(x, inj) for block, x, inj in zip(self.blocks, self.split(z), injections)]
+        return self.join([norm(F.relu(total)) for norm, total in zip(self.post, self.fused(blocks))])

@@ -14,54 +14,29 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from engine.models.mdeq.cell import MultiscaleLayout
 
-class ContractiveMultiscaleCell(nn.Module):
-    """f(z, *injections) with branches of `channels` at base_size, base_size/2, ...; the same state layout as
-    `MultiscaleCell` (one flattened map per branch)."""
+
+def plain_conv(c_in: int, c_out: int, kernel: int, stride: int) -> nn.Module:
+    """A bias-free convolution, 'same' padding: a linear map, whose norm the power iteration tracks."""
+    return nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False)
+
+
+class ContractiveMultiscaleCell(MultiscaleLayout):
+    """f(z, *injections) with branches of `channels` at base_size, base_size/2, ...; the same state layout and
+    fusion as `MultiscaleCell`."""
 
     def __init__(self, channels: tuple[int, ...], base_size: int, bound: float = 0.9,
                  power_iterations: int = 1) -> None:
-        super().__init__()
-        self.shapes = [(c, base_size >> i, base_size >> i) for i, c in enumerate(channels)]
-        self.sizes = [c * h * w for c, h, w in self.shapes]
+        super().__init__(channels, base_size)
         self.bound, self.power_iterations = bound, power_iterations
-        self.mix = nn.ModuleList(nn.Conv2d(c, c, 3, padding=1, bias=False) for c in channels)
-        self.fuse = nn.ModuleDict()
-        for i, c_in in enumerate(channels):
-            for j, c_out in enumerate(channels):
-                if i < j:
-                    steps = [nn.Conv2d(c_in if k == 0 else c_out, c_out, 3, stride=2, padding=1, bias=False)
-                             for k in range(j - i)]
-                    self.fuse[f"{i}to{j}"] = nn.Sequential(*steps)
-                elif i > j:
-                    self.fuse[f"{i}to{j}"] = nn.Conv2d(c_in, c_out, 1, bias=False)
+        self.mix = nn.ModuleList(plain_conv(c, c, 3, 1) for c in channels)
+        self.build_fusion(channels, plain_conv)
         self.register_buffer("probe", F.normalize(torch.randn(1, sum(self.sizes)), dim=1))
-
-    @property
-    def state_size(self) -> int:
-        return sum(self.sizes)
-
-    def split(self, z: Tensor) -> list[Tensor]:
-        parts = torch.split(z, self.sizes, dim=1)
-        return [p.reshape(-1, *shape) for p, shape in zip(parts, self.shapes)]
-
-    def join(self, maps: list[Tensor]) -> Tensor:
-        return torch.cat([m.flatten(1) for m in maps], dim=1)
 
     def linear(self, z: Tensor) -> Tensor:
         """L z (no bias, no nonlinearity)."""
-        mixed = [conv(x) for conv, x in zip(self.mix, self.split(z))]
-        out = []
-        for j, target in enumerate(mixed):
-            total = target
-            for i, source in enumerate(mixed):
-                if i < j:
-                    total = total + self.fuse[f"{i}to{j}"](source)
-                elif i > j:
-                    total = total + F.interpolate(self.fuse[f"{i}to{j}"](source), scale_factor=2 ** (i - j),
-                                                  mode="nearest")
-            out.append(total)
-        return self.join(out)
+        return self.join(self.fused([conv(x) for conv, x in zip(self.mix, self.split(z))]))
 
     def spectral_norm(self) -> Tensor:
         """‖L‖₂ from the persistent probe (updated in training), differentiable in the weights."""
