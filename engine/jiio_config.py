@@ -32,6 +32,9 @@ class JIIOConfig:
     """Anderson memory on the concatenated per-sample state (10–40)."""
     anderson_lam: float = 1e-4
     """Anderson regularization."""
+    anderson_kind: Literal["II", "I"] = "II"
+    """Anderson mixing: II minimizes the mixed residual (least squares); I ("good" Anderson, as the JIIO reference)
+    makes it orthogonal to the differences of iterates."""
     select: Literal["residual", "loss"] = "residual"
     """Iterate each sample returns: its lowest-residual one, or its lowest-loss one among those with a residual
     within 1.3× its lowest (after 10 iterations; the JIIO reference's rule for attacks)."""
@@ -102,9 +105,9 @@ class AttackConfig:
     epsilon: float = 1.0
     """L2 radius of the perturbation."""
     jio: JIIOConfig = JIIOConfig(iterations=80, alpha=(0.6, 0.2), normalized=True, projection="l2", box=True,
-                                 anderson_memory=10, select="loss", loss_weight=10.0)
-    """JIO settings: K = 80, normalized steps, α = (0.6, 0.2), Anderson memory 10, best-loss selection,
-    loss −10 × cross-entropy."""
+                                 anderson_memory=10, anderson_kind="I", select="loss", loss_weight=10.0)
+    """JIO settings: K = 80, normalized steps, α = (0.6, 0.2), type-I Anderson with memory 10, best-loss
+    selection, loss −10 × cross-entropy."""
     pgd_steps: int = 20
     """PGD iterations."""
     pgd_lr: float = 0.6

@@ -41,7 +41,8 @@ def jiio(problem: JIIOProblem, z0: Tensor, x0: Tensor, config: JIIOConfig, mu0: 
         v0 = packing.pack(z0.detach(), torch.zeros_like(z0) if mu0 is None else mu0.detach(),
                           problem.project(x0.detach()))
         v, stats = anderson(augmented, v0, max_iter=config.iterations, tol=0.0, stop_mode="rel",
-                            memory=config.anderson_memory, lam=config.anderson_lam, project=augmented.projector(),
+                            memory=config.anderson_memory, lam=config.anderson_lam, kind=config.anderson_kind,
+                            project=augmented.projector(),
                             cost=(lambda: augmented.last_loss) if config.select == "loss" else None)
         z, mu, x = packing.unpack(v)
         x = problem.project(x)

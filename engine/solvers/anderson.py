@@ -1,15 +1,20 @@
-"""Anderson acceleration (type II) for batched fixed points, one small least-squares problem per sample.
+"""Anderson acceleration for batched fixed points, one small linear system per sample.
 
 At step k with the last m iterates z_i and values f(z_i), residuals g_i = f(z_i) − z_i, choose weights α
-(Σα = 1) minimizing ‖Σ α_i g_i‖² + λ‖α‖², then z_{k+1} = β Σ α_i f(z_i) + (1−β) Σ α_i z_i.
-The Gram matrix GGᵀ is updated by one new row per step; λ is scaled by the Gram matrix's mean diagonal so that
+(Σα = 1), then z_{k+1} = β Σ α_i f(z_i) + (1−β) Σ α_i z_i. Both kinds solve H α ∝ 1 with
+- type II (default): H = GGᵀ, i.e. α minimizes ‖Σ α_i g_i‖² + λ‖α‖² (least-squares residual);
+- type I ("good" Anderson, a multisecant Broyden method): H_ij = ⟨z_i, g_j⟩, i.e. the mixed residual Σ α_j g_j is
+  orthogonal to every difference of iterates z_i − z_l (Petrov–Galerkin). The JIIO reference uses it.
+H is updated by one new row (and column) per step; λ is scaled by the mean |diagonal| of H so that
 regularization keeps its meaning as the residuals shrink, and raised ×10 for samples whose solve is singular.
 Reference: Walker & Ni, "Anderson acceleration for fixed-point iterations", SIAM J. Numer. Anal. 2011;
+Fang & Saad, "Two classes of multisecant methods for nonlinear acceleration", Numer. Linear Algebra Appl. 2009;
 Bai, Kolter, Koltun, "Deep Equilibrium Models", NeurIPS 2019.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import torch
 from torch import Tensor
@@ -20,16 +25,20 @@ from engine.solvers.history import combine, dots
 _MAX_REG_RAISES = 8
 
 
-def mixing_weights(gram: Tensor, lam: float) -> Tensor:
-    """Weights α (B, k), Σα = 1, minimizing αᵀ(GGᵀ + λ̃I)α for each sample's Gram matrix `gram` (B, k, k).
+AndersonKind = Literal["II", "I"]
 
-    λ̃ = λ · mean(diag GGᵀ); where a sample's system is singular or its weights are not finite, λ̃ is raised ×10
+
+def mixing_weights(gram: Tensor, lam: float) -> Tensor:
+    """Weights α (B, k) ∝ (H + λ̃I)⁻¹1 with Σα = 1, for each sample's matrix `gram` H (B, k, k): the minimizer of
+    αᵀ(GGᵀ + λ̃I)α when H = GGᵀ (type II), the bordered type-I system when H_ij = ⟨z_i, g_j⟩.
+
+    λ̃ = λ · mean|diag H|; where a sample's system is singular or its weights are not finite, λ̃ is raised ×10
     (up to 8 times), and a sample that still fails takes the newest iterate alone (a plain Picard step).
     """
     b, k, _ = gram.shape
     gram = gram.to(torch.float64)
     eye = torch.eye(k, dtype=gram.dtype, device=gram.device)
-    scale = gram.diagonal(dim1=1, dim2=2).mean(dim=1).clamp_min(1e-300)  # (B,)
+    scale = gram.diagonal(dim1=1, dim2=2).abs().mean(dim=1).clamp_min(1e-300)  # (B,)
     reg = torch.full((b,), lam, dtype=gram.dtype, device=gram.device).clamp_min(1e-14)
     ones = torch.ones(b, k, 1, dtype=gram.dtype, device=gram.device)
     alpha = torch.empty(b, k, dtype=gram.dtype, device=gram.device)
@@ -62,14 +71,17 @@ def anderson(
     beta: float = 1.0,
     project: Callable[[Tensor], Tensor] | None = None,
     cost: Callable[[], Tensor] | None = None,
+    kind: AndersonKind = "II",
 ) -> tuple[Tensor, SolverStats]:
     """Anderson-accelerated fixed-point iteration from z0; returns each sample's lowest-residual iterate.
 
     `project`, if given, maps every mixed iterate back onto a constraint set (used by JIIO, whose input variable
     lives in a ball or box); it receives and returns the batch in z0's shape. `cost`, if given, returns the
     per-sample cost of the iterate f was last called at, and the returned iterate is selected by
-    `BestIterate.update`'s cost rule instead of by residual alone.
+    `BestIterate.update`'s cost rule instead of by residual alone. `kind` picks type II or type I mixing.
     """
+    if kind not in ("II", "I"):
+        raise ValueError(f"Anderson kind must be 'II' or 'I', not {kind!r}")
     best = BestIterate(z0, tol, "anderson", stop_mode)
     shape, b = z0.shape, z0.shape[0]
     n = z0[0].numel()
@@ -77,11 +89,11 @@ def anderson(
     # histories: only the first min(k + 1, m) slots are ever read, so they need no zero fill
     F = z0.new_empty(b, m, n)  # f-values of the last m iterates       (B, m, n)
     G = z0.new_empty(b, m, n)  # their residuals f(z) − z              (B, m, n)
-    X = z0.new_empty(b, m, n) if beta != 1.0 else None  # iterates, only needed when β < 1
-    gram = z0.new_zeros(b, m, m, dtype=torch.float64)  # GGᵀ           (B, m, m)
+    X = z0.new_empty(b, m, n) if beta != 1.0 or kind == "I" else None  # iterates: for β < 1 and type I
+    gram = z0.new_zeros(b, m, m, dtype=torch.float64)  # H: GGᵀ, or ⟨z_i, g_j⟩ for type I   (B, m, m)
     z = z0.detach().reshape(b, n).clone()
     z_next = torch.empty_like(z)
-    mix_x = torch.empty_like(z) if X is not None else None
+    mix_x = torch.empty_like(z) if beta != 1.0 else None
     for k in range(max_iter):
         slot = k % m
         fz = f(z.view(shape)).reshape(b, n)
@@ -93,12 +105,18 @@ def anderson(
         if best.update(z.view(shape), res, None if cost is None else cost()) or k == max_iter - 1:
             break
         filled = min(k + 1, m)
-        row = dots(G[:, :filled], g).to(torch.float64)  # (B, filled)
-        gram[:, slot, :filled] = row
-        gram[:, :filled, slot] = row
+        if kind == "II":
+            row = dots(G[:, :filled], g).to(torch.float64)  # (B, filled)
+            gram[:, slot, :filled] = row
+            gram[:, :filled, slot] = row
+        else:
+            assert X is not None
+            gram[:, slot, :filled] = dots(G[:, :filled], z).to(torch.float64)  # ⟨z_slot, g_j⟩
+            gram[:, :filled, slot] = dots(X[:, :filled], g).to(torch.float64)  # ⟨z_i, g_slot⟩
         alpha = mixing_weights(gram[:, :filled, :filled], lam)  # (B, filled)
         combine(F[:, :filled], alpha, out=z_next)
-        if X is not None and mix_x is not None:
+        if mix_x is not None:
+            assert X is not None
             z_next.mul_(beta).add_(combine(X[:, :filled], alpha, out=mix_x), alpha=1.0 - beta)
         if project is not None:
             z_next.view(shape).copy_(project(z_next.view(shape)))

@@ -48,9 +48,11 @@ def _rel(a, b):
     return ((a - b).norm(dim=1) / b.norm(dim=1)).max().item()
 
 
-def test_jiio_reaches_the_closed_form_optimum_and_the_exact_adjoint() -> None:
+@pytest.mark.parametrize("kind", ["II", "I"])
+def test_jiio_reaches_the_closed_form_optimum_and_the_exact_adjoint(kind) -> None:
     problem = LinearProblem()
-    config = JIIOConfig(iterations=200, alpha=(0.5, 0.5), anderson_memory=10)
+    config = JIIOConfig(iterations=200, alpha=(0.5, 0.5), anderson_memory=10, anderson_kind=kind,
+                        anderson_lam=1e-4 if kind == "II" else 1e-8)
     result = jiio(problem, torch.zeros(4, 16, dtype=DT), torch.zeros(4, 6, dtype=DT), config)
     assert _rel(result.x, problem.x_star) < 1e-4
     assert _rel(result.z, problem.z_star) < 1e-4
@@ -119,6 +121,37 @@ def test_l2_projection_never_exceeds_the_radius(epsilon) -> None:
     assert (projected.flatten(1).norm(dim=1) <= epsilon * (1 + 1e-6)).all()
     small = delta * 1e-4
     assert torch.equal(project_perturbation(small, None, 1e3, box=False), small)
+
+
+def _dykstra(y, low, high, epsilon, rounds=20_000):
+    """Dykstra's alternating projections onto the box and the ball: the exact projection in the limit."""
+    x, p, q = y.clone(), torch.zeros_like(y), torch.zeros_like(y)
+    for _ in range(rounds):
+        u = torch.maximum(torch.minimum(x + p, high), low)
+        p = x + p - u
+        v = u + q
+        v = v * torch.clamp(epsilon / v.norm(dim=1, keepdim=True), max=1.0)
+        q = u + q - v
+        x = v
+    return x
+
+
+def test_ball_and_box_projection_is_the_nearest_feasible_point() -> None:
+    gen = torch.Generator().manual_seed(5)
+    base = torch.rand(32, 12, generator=gen, dtype=DT)
+    base[:, :4] = torch.tensor([0.0, 1.0, 0.0, 1.0], dtype=DT)  # pixels on the box's faces, as in MNIST
+    y = torch.randn(32, 12, generator=gen, dtype=DT) * torch.linspace(0.05, 2.0, 32, dtype=DT)[:, None]
+    projected = project_perturbation(y, base, 0.8, box=True)
+    assert (projected.norm(dim=1) <= 0.8 * (1 + 1e-9)).all()
+    assert (base + projected).min() >= -1e-12 and (base + projected).max() <= 1 + 1e-12
+    expected = _dykstra(y, -base, 1 - base, 0.8)
+    assert (projected - expected).abs().max() < 1e-6
+    composite = project_perturbation(project_perturbation(y, base, None, box=True), None, 0.8, box=False)
+    assert (composite - y).norm(dim=1).min() >= (projected - y).norm(dim=1).min() - 1e-9
+    assert ((composite - y).norm(dim=1) > (projected - y).norm(dim=1) + 1e-6).any()  # clip-then-scale is not it
+    inside = y * 1e-3
+    assert torch.allclose(project_perturbation(inside, base, 0.8, box=True),
+                          torch.maximum(torch.minimum(inside, 1 - base), -base))
 
 
 def test_weight_gradient_with_mu_star_warm_start_matches_the_cold_adjoint() -> None:

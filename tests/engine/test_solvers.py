@@ -54,6 +54,18 @@ def test_accelerated_solvers_need_at_most_half_of_picards_iterations(name, linea
     assert linear_results[name][1].nstep <= picard_steps / 2
 
 
+def test_type_one_anderson_matches_direct_solve_and_beats_picard(linear_problem, linear_results) -> None:
+    """Type I wants a small regularization: λ = 1e-4 of |diag H| already slows it below Picard here."""
+    a, b, z_exact = linear_problem
+    z, stats = solve("anderson", affine_map(a, b), torch.zeros_like(b), max_iter=1000, tol=1e-8, kind="I",
+                     lam=1e-8)
+    assert stats.converged.all()
+    assert ((z - z_exact).norm(dim=1) / z_exact.norm(dim=1)).max() < 1e-6
+    assert stats.nstep <= linear_results["picard"][1].nstep / 2
+    with pytest.raises(ValueError, match="kind"):
+        solve("anderson", affine_map(a, b), torch.zeros_like(b), max_iter=3, tol=1e-8, kind="III")
+
+
 def test_abs_stop_mode_measures_absolute_residual(linear_problem) -> None:
     a, b, z_exact = linear_problem
     z, stats = solve("anderson", affine_map(a, b), torch.zeros_like(b), max_iter=500, tol=1e-9, stop_mode="abs")
