@@ -9,10 +9,11 @@ PIP    := $(PY) -m pip
 TORCH_CPU  ?= torch==2.13.0
 TORCH_CUDA ?= torch
 HAS_NVIDIA := $(shell nvidia-smi -L >/dev/null 2>&1 && echo yes)
-# Debian packages the runtime needs: libusb for Open3D, the Qt/xcb/GL libraries for the GUI and its tests.
+# Debian packages the runtime needs: libusb for Open3D, the Qt/xcb/GL libraries for the GUI and its tests,
+# PortAudio for audio playback.
 APT_PACKAGES := libusb-1.0-0 libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
                 libglib2.0-0 xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 \
-                libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libgl1-mesa-dri
+                libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libgl1-mesa-dri libportaudio2
 STAMP  := $(VENV)/.installed
 
 .PHONY: run test bench system-deps venv clean help

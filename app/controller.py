@@ -46,7 +46,7 @@ class RunController(QObject):
         self.task = task
         self.thread = QThread()
         self.worker = EngineWorker(task, steps, log_every=log_every, eval_every=eval_every,
-                                   snapshot_every=snapshot_every)
+                                   snapshot_every=snapshot_every, min_interval=1.0 / PREVIEW_HZ)
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.work)
         self.worker.snapshot.connect(self._keep)

@@ -1,8 +1,10 @@
-"""The main window: menus, toolbar, the config panel, the live view, the curves and the status bar.
+"""The main window: menus, toolbar, the settings panel, the live view, the curves and the status bar.
 
 It holds no training logic: the controller runs the task in its thread, the panels produce config dataclasses, the
-views draw snapshots. Opening a file builds the fit task at once (so a bad file is reported before anything runs)
-and shows its target; Start trains it, Reset discards the trained state and rebuilds from the panel's settings.
+views draw snapshots. Opening a file builds the fit task at once (so a bad file is reported before anything runs),
+with settings chosen for the file's medium, and shows its target; Start trains it, Reset discards the trained state
+and rebuilds from the panel's settings. The other task kinds (generative prior, JIIO race, attack, classifier
+training) need no file: Start builds them from their panel.
 """
 from __future__ import annotations
 
@@ -10,39 +12,34 @@ import dataclasses
 import time
 from pathlib import Path
 
-import torch
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
                                QScrollArea, QSplitter, QStackedWidget)
 
 from app.controller import RunController
+from app.worker import reserve_gui_thread
 from app.panels.config_form import ConfigForm
+from app.status import memory_text
+from app.task_kinds import TASK_KINDS, fit_defaults
 from app.views.attack_view import AttackView
 from app.views.audio_view import AudioView
 from app.views.curves_view import CurvesView
+from app.views.grid_view import GridView
 from app.views.image_view import ImageView
 from app.views.mesh_view import MeshView
 from app.views.race_view import RaceView
 from app.views.video_view import VideoView
-from engine.config import AttackTaskConfig, ConfigError, FitConfig, InverseConfig, ModelConfig
+from engine.config import ConfigError, FitConfig
 from engine.device import device_name, resolve_device
 from engine.resources import sample_names, sample_path
-from engine.signals import SignalError
+from engine.signals import SignalError, medium_of
 
 FILE_FILTER = "Signals (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.wav *.flac *.ogg *.mp4 *.mov *.avi *.mkv *.ply *.obj " \
               "*.off *.stl);;All files (*)"
-GUI_DEFAULTS = FitConfig(model=ModelConfig(model="gabor-imfn", width=64, input_scale=64.0), lr=3e-3, steps=300,
-                         log_every=5, eval_every=25)
-"""Starting settings: small enough to show progress within seconds on two CPU cores."""
-TASK_KINDS = {
-    "fit": ("Fit a signal", GUI_DEFAULTS, frozenset({"device"})),
-    "inverse": ("Inverse problem: JIIO vs Adam", InverseConfig(count=16), frozenset({"device"})),
-    "attack": ("Attack: JIO vs PGD", AttackTaskConfig(count=64),
-               frozenset({"device", "attack.method", "attack.jio.epsilon", "attack.jio.projection"})),
-}
-"""Task kinds the window can run: title, starting settings, fields not shown."""
 RECENT_COUNT = 8
+STATUS_INTERVAL_S = 0.5
+"""The status bar and progress bar are refreshed at most this often during a run."""
 
 
 class MainWindow(QMainWindow):
@@ -50,19 +47,25 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
+        reserve_gui_thread()
         self.setWindowTitle("DEQ Studio")
         self.settings = settings or QSettings("DEQ Studio", "DEQ Studio")
         self.controller = RunController(self)
         self.path: Path | None = None
         self.task = None
+        self.built_from = None
+        """The settings the current task was built from (a changed panel rebuilds an untrained task)."""
         self.errors: list[str] = []
         self.run_count = 0
         self._rate = (time.perf_counter(), 0)
         self.device = resolve_device("auto")
+        self.fit_medium = "image"
+        self._shown_reconstruction = None
+        self._status_time = 0.0
 
         self.kind = "fit"
-        self.forms = {kind: ConfigForm(title, config, hidden=hidden) for kind, (title, config, hidden)
-                      in TASK_KINDS.items()}
+        self.forms = {key: ConfigForm(kind.title, kind.config, hidden=kind.hidden) for key, kind in TASK_KINDS.items()}
+        self.forms["fit"].set_config(fit_defaults("image", self.device))
         self.form = self.forms["fit"]
         self.form_stack = QStackedWidget()
         for form in self.forms.values():
@@ -70,32 +73,29 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form_stack)
-        dock = QDockWidget("Settings", self)
-        dock.setObjectName("settings-dock")
-        dock.setWidget(scroll)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.settings_dock = QDockWidget("Settings", self)
+        self.settings_dock.setObjectName("settings-dock")
+        self.settings_dock.setWidget(scroll)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.settings_dock)
 
-        self.image_view = ImageView()
-        self.placeholder = QLabel("Open a file (File ▸ Open, drag and drop, or File ▸ Samples) to start.")
+        self.placeholder = QLabel("Open a file (File ▸ Open, drag and drop, or File ▸ Samples), or pick a task "
+                                  "in the toolbar, to start.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.views = QStackedWidget()
-        self.views.addWidget(self.placeholder)
-        self.views.addWidget(self.image_view)
+        self.image_view, self.audio_view, self.video_view = ImageView(), AudioView(), VideoView()
+        self.race_view, self.attack_view, self.grid_view = RaceView(), AttackView(), GridView()
         self.mesh_view: MeshView | None = None  # made on first use: it may create an OpenGL context
-        self.audio_view = AudioView()
-        self.video_view = VideoView()
-        self.views.addWidget(self.audio_view)
-        self.views.addWidget(self.video_view)
-        self.race_view = RaceView()
-        self.attack_view = AttackView()
-        self.views.addWidget(self.race_view)
-        self.views.addWidget(self.attack_view)
+        self.views = QStackedWidget()
+        for view in (self.placeholder, self.image_view, self.audio_view, self.video_view, self.race_view,
+                     self.attack_view, self.grid_view):
+            self.views.addWidget(view)
+        self.kind_views = {"inverse": self.race_view, "attack": self.attack_view, "prior": self.grid_view,
+                           "adv-train": self.grid_view}
         self.curves = CurvesView()
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.views)
-        splitter.addWidget(self.curves)
-        splitter.setSizes([500, 250])
-        self.setCentralWidget(splitter)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.views)
+        self.splitter.addWidget(self.curves)
+        self.splitter.setSizes([500, 250])
+        self.setCentralWidget(self.splitter)
 
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
@@ -112,28 +112,38 @@ class MainWindow(QMainWindow):
         self.controller.state_changed.connect(self._update_actions)
         self._update_actions("idle")
         self.resize(1200, 800)
-        geometry = self.settings.value("geometry")
+        geometry, state = self.settings.value("geometry"), self.settings.value("window_state")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
 
     # ---- actions -------------------------------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        def action(text: str, slot, shortcut: str | None = None) -> QAction:
+        def action(text: str, slot, shortcut: str | None = None, tip: str = "") -> QAction:
             act = QAction(text, self)
             act.triggered.connect(slot)
             if shortcut:
                 act.setShortcut(QKeySequence(shortcut))
+            if tip:
+                act.setStatusTip(tip)
+                act.setToolTip(tip)
             return act
 
-        self.open_action = action("&Open…", self.choose_file, "Ctrl+O")
-        self.start_action = action("&Start", self.start, "F5")
-        self.pause_action = action("&Pause", self.toggle_pause, "F6")
-        self.stop_action = action("S&top", self.controller.stop, "Shift+F5")
-        self.reset_action = action("&Reset", self.reset, "Ctrl+R")
-        self.export_curves_action = action("Export curves (CSV)…", self.export_curves)
-        self.save_action = action("&Save snapshot…", self.choose_snapshot_folder, "Ctrl+S")
-        self.load_action = action("&Load snapshot…", self.choose_snapshot_to_load, "Ctrl+L")
-        self.export_action = action("&Export reconstruction…", self.choose_export_folder, "Ctrl+E")
+        self.open_action = action("&Open…", self.choose_file, "Ctrl+O", "Open an image, audio clip, video or mesh")
+        self.start_action = action("&Start", self.start, "F5", "Train (or continue) with the panel's settings")
+        self.pause_action = action("&Pause", self.toggle_pause, "F6", "Pause or resume between steps")
+        self.stop_action = action("S&top", self.controller.stop, "Shift+F5", "Stop after the current step")
+        self.reset_action = action("&Reset", self.reset, "Ctrl+R", "Discard the trained state")
+        self.save_action = action("&Save snapshot…", self.choose_snapshot_folder, "Ctrl+S",
+                                  "Save a resumable run folder (also `deq-studio resume FOLDER`)")
+        self.load_action = action("&Load snapshot…", self.choose_snapshot_to_load, "Ctrl+L",
+                                  "Reopen a run folder saved here or by the command line")
+        self.export_action = action("&Export result…", self.choose_export_folder, "Ctrl+E",
+                                    "The reconstruction in its medium (PNG, WAV, MP4, PLY) or the task's result")
+        self.export_metrics_action = action("Export &metrics (CSV or JSONL)…", self.choose_metrics_file)
+        self.export_plot_action = action("Export curves (PNG)…", self.export_curves_png)
+        self.screenshot_action = action("Export screens&hot…", self.choose_screenshot_file, "Ctrl+Shift+S")
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
@@ -141,61 +151,71 @@ class MainWindow(QMainWindow):
         samples = file_menu.addMenu("Samples")
         for name in sample_names():
             samples.addAction(action(name, lambda _=False, n=name: self.open_file(sample_path(n))))
-        self.export_plot_action = action("Export curves (PNG)…", self.export_curves_png)
-        for act in (self.save_action, self.load_action, self.export_action, self.export_curves_action,
-                    self.export_plot_action):
+        file_menu.addSeparator()
+        for act in (self.save_action, self.load_action, self.export_action, self.export_metrics_action,
+                    self.export_plot_action, self.screenshot_action):
             file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", self.close, "Ctrl+Q"))
         run_menu = self.menuBar().addMenu("&Run")
         for act in (self.start_action, self.pause_action, self.stop_action, self.reset_action):
             run_menu.addAction(act)
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(action("About DEQ Studio", self.about))
         toolbar = self.addToolBar("Run")
         toolbar.setObjectName("run-toolbar")
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.settings_dock.toggleViewAction())
+        view_menu.addAction(toolbar.toggleViewAction())
+        self.curves_action = QAction("Curves", self, checkable=True, checked=True)
+        self.curves_action.toggled.connect(self.curves.setVisible)
+        view_menu.addAction(self.curves_action)
+        view_menu.addAction(action("Full screen", lambda: self.showNormal() if self.isFullScreen()
+                                   else self.showFullScreen(), "F11"))
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(action("About DEQ Studio", self.about))
         self.task_box = QComboBox()
-        for kind, (title, _, _) in TASK_KINDS.items():
-            self.task_box.addItem(title, kind)
+        for key, kind in TASK_KINDS.items():
+            self.task_box.addItem(kind.title, key)
+            self.task_box.setItemData(self.task_box.count() - 1, kind.tooltip, Qt.ItemDataRole.ToolTipRole)
         self.task_box.currentIndexChanged.connect(lambda _: self.set_kind(self.task_box.currentData()))
-        self.task_box.setToolTip("What to run: fit a file, restore digits with a prior, or attack a classifier")
+        self.task_box.setToolTip("What to run")
         toolbar.addWidget(self.task_box)
         for act in (self.open_action, self.start_action, self.pause_action, self.stop_action, self.reset_action):
             toolbar.addAction(act)
 
     def set_kind(self, kind: str, reopen: bool = True) -> None:
-        """Switch between fitting a file, the JIIO race and the attack (between runs)."""
+        """Switch the task kind (between runs): its panel and its view."""
         if self.controller.busy or kind == self.kind:
             self.task_box.setCurrentIndex(self.task_box.findData(self.kind))
             return
         self.kind = kind
         self.task_box.setCurrentIndex(self.task_box.findData(kind))
-        self.form_stack.setCurrentWidget(self.forms[kind])
+        self.form = self.forms[kind]
+        self.form_stack.setCurrentWidget(self.form)
+        self.task, self.built_from = None, None
         if kind == "fit":
-            self.task = None
             if self.path is not None and reopen:
                 self.open_file(self.path)
             else:
                 self.views.setCurrentWidget(self.placeholder)
         else:
-            self.task = None
-            view = self.race_view if kind == "inverse" else self.attack_view
+            view = self.kind_views[kind]
             view.clear()
             self.views.setCurrentWidget(view)
         self._update_actions(self.controller.state)
 
     def _update_actions(self, state: str) -> None:
-        self.start_action.setEnabled(state == "idle" and (self.path is not None or self.kind != "fit"))
-        self.task_box.setEnabled(state == "idle")
+        kind = TASK_KINDS[self.kind]
+        idle = state == "idle"
+        self.start_action.setEnabled(idle and (self.path is not None or not kind.needs_file))
+        self.task_box.setEnabled(idle)
         self.pause_action.setEnabled(state in ("running", "paused"))
         self.pause_action.setText("&Resume" if state == "paused" else "&Pause")
         self.stop_action.setEnabled(state in ("running", "paused"))
-        self.reset_action.setEnabled(state == "idle" and self.task is not None)
-        fitted = state == "idle" and self.kind == "fit" and self.task is not None
-        self.save_action.setEnabled(fitted)
-        self.export_action.setEnabled(fitted and self.task.step_count > 0)
-        self.load_action.setEnabled(state == "idle")
-        self.open_action.setEnabled(state == "idle")
+        self.reset_action.setEnabled(idle and self.task is not None)
+        self.save_action.setEnabled(idle and self.kind == "fit" and self.task is not None)
+        self.export_action.setEnabled(idle and self.task is not None and self.task.step_count > 0)
+        self.load_action.setEnabled(idle)
+        self.open_action.setEnabled(idle)
 
     # ---- files ---------------------------------------------------------------------------------------------------
     def choose_file(self) -> None:
@@ -205,19 +225,29 @@ class MainWindow(QMainWindow):
             self.open_file(Path(path))
 
     def open_file(self, path: str | Path) -> bool:
-        """Load `path` and build its fit task; a bad file is reported and nothing else changes."""
+        """Load `path` and build its fit task; a bad file is reported and nothing else changes.
+
+        A file of another medium than the last one resets the fit panel to that medium's starting settings."""
         if self.controller.busy:
             self.report_error("Stop the current run before opening another file.")
             return False
         path = Path(path)
+        try:
+            medium = medium_of(path)
+        except SignalError as exc:
+            self.report_error(f"Could not open {path.name}: {exc}")
+            return False
         if self.kind != "fit":
             self.set_kind("fit", reopen=False)
+        if medium != self.fit_medium:
+            self.forms["fit"].set_config(fit_defaults(medium, self.device))
         try:
-            task = self._build_task(path)
+            task, settings = self._build_task(path)
         except (SignalError, ConfigError, ValueError, OSError) as exc:
             self.report_error(f"Could not open {path.name}: {exc}")
             return False
-        self.path, self.task = path, task
+        self.fit_medium = medium
+        self.path, self.task, self.built_from = path, task, settings
         self.settings.setValue("last_dir", str(path.parent))
         self._remember(path)
         self.setWindowTitle(f"DEQ Studio — {path.name}")
@@ -248,14 +278,10 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(self.recent_files()))
 
     def _build_task(self, path: Path | None):
-        from engine.tasks import build_attack_task, build_fit_task, build_inverse_task
-
-        config = dataclasses.replace(self.forms[self.kind].config(), device=self.device.type)
-        if self.kind == "inverse":
-            return build_inverse_task(config, self.device)
-        if self.kind == "attack":
-            return build_attack_task(config, self.device)
-        return build_fit_task(path, config, self.device)
+        """(task, the panel settings it was built from) for the current kind; ConfigError etc. on bad input."""
+        settings = self.form.config()
+        config = dataclasses.replace(settings, device=self.device.type)
+        return TASK_KINDS[self.kind].build(config, path, self.device), settings
 
     def _show_target(self) -> None:
         signal = getattr(self.task, "signal", None)
@@ -274,54 +300,44 @@ class MainWindow(QMainWindow):
                 self.views.addWidget(self.mesh_view)
             self.mesh_view.set_target(self.task.mesh.vertices, self.task.mesh.faces)
             self.views.setCurrentWidget(self.mesh_view)
-        else:
-            self.placeholder.setText(f"{self.path.name}: training runs and its curves are shown below; the live view "
-                                     "for this medium is not in this build yet.")
-            self.views.setCurrentWidget(self.placeholder)
 
     # ---- run control ---------------------------------------------------------------------------------------------
     def start(self) -> None:
+        """Start the current kind: a training run (continuing a trained task) or a race of methods."""
         if self.controller.busy:
             return
-        if self.kind != "fit":
-            self.start_comparison()
-            return
-        if self.task is None:
-            return
+        kind = TASK_KINDS[self.kind]
         try:
-            config = dataclasses.replace(self.form.config(), device=self.device.type)
+            settings = self.form.config()
         except ConfigError as exc:
             self.report_error(f"Settings: {exc}")
             return
-        if config != self.task.config and self.task.step_count == 0:
-            self.task = self._build_task(self.path)
+        if kind.comparison or self.task is None or (settings != self.built_from and self.task.step_count == 0):
+            from engine.model_store import ModelFileError
+
+            try:
+                self.task, self.built_from = self._build_task(self.path)
+            except (SignalError, ConfigError, ModelFileError, ValueError, OSError) as exc:
+                self.report_error(f"Could not start: {exc}")
+                return
         elif self.task.step_count > 0:  # a trained task keeps its model; only the schedule can change
-            self.task.config = dataclasses.replace(self.task.config, steps=config.steps, log_every=config.log_every,
-                                                   eval_every=config.eval_every)
+            self.task.config = dataclasses.replace(self.task.config, steps=settings.steps,
+                                                   log_every=settings.log_every, eval_every=settings.eval_every)
         self.run_count += 1
-        self.curves.add_run(f"{self.path.stem} #{self.run_count}")
+        name = self.path.stem if self.kind == "fit" else self.kind
+        self.curves.add_run(f"{name} #{self.run_count}")
         self._rate = (time.perf_counter(), self.task.step_count)
-        steps = self.task.config.steps
+        if kind.comparison:
+            self.kind_views[self.kind].clear()
+            steps, log_every, eval_every = self.task.total_steps, 1, 1
+        else:
+            config = self.task.config
+            steps, log_every = config.steps, config.log_every
+            eval_every = config.eval_every or log_every
+        if self.kind in ("prior", "adv-train") and self.task.step_count == 0:
+            self.grid_view.clear()
         self.progress.setRange(0, steps)
-        self.controller.start(self.task, steps, log_every=self.task.config.log_every,
-                              eval_every=self.task.config.eval_every or self.task.config.log_every)
-
-    def start_comparison(self) -> None:
-        """The JIIO race or the attack: a fresh task from the settings, one step per method."""
-        from engine.model_store import ModelFileError
-
-        try:
-            self.task = self._build_task(None)
-        except (SignalError, ConfigError, ModelFileError, ValueError, OSError) as exc:
-            self.report_error(f"Could not start: {exc}")
-            return
-        view = self.race_view if self.kind == "inverse" else self.attack_view
-        view.clear()
-        self.run_count += 1
-        self.curves.add_run(f"{self.kind} #{self.run_count}")
-        self._rate = (time.perf_counter(), 0)
-        self.progress.setRange(0, self.task.total_steps)
-        self.controller.start(self.task, self.task.total_steps, log_every=1, eval_every=1)
+        self.controller.start(self.task, steps, log_every=log_every, eval_every=eval_every)
 
     def toggle_pause(self) -> None:
         if self.controller.state == "paused":
@@ -334,33 +350,40 @@ class MainWindow(QMainWindow):
         if self.controller.busy:
             return
         if self.kind != "fit":
-            self.task = None
-            (self.race_view if self.kind == "inverse" else self.attack_view).clear()
+            self.task, self.built_from = None, None
+            self.kind_views[self.kind].clear()
             self._update_actions("idle")
         elif self.path is not None:
             self.open_file(self.path)
 
     def show_snapshot(self, snap) -> None:
-        if self.kind == "inverse":
-            self.race_view.show_snapshot(snap.previews, snap.scalars)
-        elif self.kind == "attack":
-            self.attack_view.show_snapshot(snap.previews, snap.scalars)
+        view = self.kind_views.get(self.kind)
+        if view is not None:
+            view.show_snapshot(snap.previews, snap.scalars)
         reconstruction = snap.previews.get("reconstruction")
         current = self.views.currentWidget()
-        if reconstruction is not None and current in (self.image_view, self.audio_view, self.video_view):
-            current.set_reconstruction(reconstruction)
+        fresh = reconstruction is not None and reconstruction is not self._shown_reconstruction
+        if fresh and current in (self.image_view, self.audio_view, self.video_view):
+            current.set_reconstruction(reconstruction)  # redrawn only when an evaluation made a new one
+            self._shown_reconstruction = reconstruction
         if self.mesh_view is not None and current is self.mesh_view:
             self.mesh_view.show_previews(snap.previews)
+        now = time.perf_counter()
+        if now - self._status_time < STATUS_INTERVAL_S and not snap.final:
+            return
+        self._status_time = now
         self.progress.setValue(snap.step)
         start, first_step = self._rate
         rate = (snap.step - first_step) / max(time.perf_counter() - start, 1e-9)
         eta = (snap.total_steps - snap.step) / rate if rate > 0 else float("nan")
-        memory = ""
-        if self.device.type == "cuda":
-            memory = f" · {torch.cuda.memory_allocated(self.device) / 2**30:.1f} GB"
-        psnr = snap.scalars.get("psnr_train")
+        quality = ""
+        for key, text in (("psnr_train", "PSNR {:.2f} dB"), ("accuracy_clean", "accuracy {:.1%}"),
+                          ("iou", "IoU {:.3f}")):
+            if key in snap.scalars:
+                quality = " · " + text.format(snap.scalars[key])
+                break
         self.status.setText(f"{device_name(self.device)} · step {snap.step}/{snap.total_steps} · {rate:.1f} steps/s · "
-                            f"ETA {eta:.0f} s{memory}" + (f" · PSNR {psnr:.2f} dB" if psnr is not None else ""))
+                            f"ETA {eta:.0f} s · {memory_text(self.device)}{quality}")
 
     def _run_ended(self, completed: bool) -> None:
         self._update_actions("idle")
@@ -428,7 +451,9 @@ class MainWindow(QMainWindow):
         if self.kind != "fit":
             self.set_kind("fit", reopen=False)
         self.path, self.task = Path(record["input"]), task
-        self.forms["fit"].set_config(dataclasses.replace(config, device=GUI_DEFAULTS.device))
+        self.fit_medium = medium_of(self.path)
+        self.built_from = dataclasses.replace(config, device="auto")
+        self.forms["fit"].set_config(self.built_from)
         self._show_target()
         self.curves.add_run(f"{Path(folder).name} (reopened)")
         for row in run.read_metrics():
@@ -448,7 +473,8 @@ class MainWindow(QMainWindow):
             self.export_reconstruction(folder)
 
     def export_reconstruction(self, folder: str | Path) -> Path | None:
-        """The reconstruction in its medium (PNG, WAV, MP4 or PLY), as the CLI writes it."""
+        """The reconstruction in its medium (PNG, WAV, MP4 or PLY), or another task's result, as the CLI writes
+        it."""
         if self.task is None or self.controller.busy:
             return None
         try:
@@ -457,10 +483,21 @@ class MainWindow(QMainWindow):
             self.report_error(f"Could not export: {exc}")
             return None
 
-    def export_curves(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.csv", "CSV (*.csv)")
+    def choose_metrics_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv",
+                                              "CSV, every run (*.csv);;JSON lines, every run (*.jsonl)")
         if path:
-            self.curves.export_csv(path)
+            self.export_metrics(path)
+
+    def export_metrics(self, path: str | Path) -> Path | None:
+        """Every run's metrics rows: CSV with a run column, or JSON lines with a "run" key (by the suffix)."""
+        try:
+            if Path(path).suffix.lower() == ".jsonl":
+                return self.curves.export_jsonl(path)
+            return self.curves.export_csv(path)
+        except OSError as exc:
+            self.report_error(f"Could not export the metrics: {exc}")
+            return None
 
     def export_curves_png(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.png", "PNG (*.png)")
@@ -469,6 +506,20 @@ class MainWindow(QMainWindow):
                 self.curves.export_png(path)
             except OSError as exc:
                 self.report_error(str(exc))
+
+    def choose_screenshot_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export a screenshot of the window", "deq-studio.png",
+                                              "PNG (*.png);;JPEG (*.jpg)")
+        if path:
+            self.save_screenshot(path)
+
+    def save_screenshot(self, path: str | Path) -> Path | None:
+        """The whole window as a picture."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if not self.grab().save(str(path)):
+            self.report_error(f"Could not write the screenshot {path}")
+            return None
+        return Path(path)
 
     def about(self) -> None:
         QMessageBox.about(self, "About DEQ Studio", "DEQ Studio: implicit neural representations and JIIO, "
@@ -488,4 +539,5 @@ class MainWindow(QMainWindow):
         self.controller.stop()
         self.controller.wait()
         self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
         super().closeEvent(event)

@@ -1,13 +1,14 @@
-"""The audio view: target and reconstruction waveforms overlaid, and the reconstruction's spectrogram.
+"""The audio view: target and reconstruction waveforms overlaid, the reconstruction's spectrogram, and playback.
 
 Waveforms arrive as float32 (T,) arrays in [−1, 1] with their sample rate. The spectrogram is a Hann-windowed STFT
-magnitude in dB (numpy only), redrawn with fixed levels so frames do not flicker.
+magnitude in dB (numpy only), redrawn with fixed levels so frames do not flicker. Play uses PortAudio (sounddevice)
+where an output device exists; elsewhere the buttons are disabled and say why.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from app.views.image_view import pg  # noqa: F811  (shared pyqtgraph configuration)
 
@@ -24,6 +25,19 @@ def spectrogram(wave: np.ndarray, window: int = 512, hop: int = 128) -> np.ndarr
     spectrum = np.abs(np.fft.rfft(wave[index] * np.hanning(window)[None, :], axis=1))
     db = 20 * np.log10(spectrum + 1e-9)
     return np.maximum(db - db.max(), -80.0).T.astype(np.float32)
+
+
+def output_device_problem() -> str | None:
+    """None when audio can be played here, else why not (no PortAudio, no output device)."""
+    try:
+        import sounddevice
+    except (ImportError, OSError) as exc:
+        return f"audio playback needs PortAudio ({exc})"
+    try:
+        sounddevice.query_devices(kind="output")
+    except (sounddevice.PortAudioError, ValueError) as exc:
+        return f"no audio output device ({exc})"
+    return None
 
 
 class AudioView(QWidget):
@@ -45,6 +59,22 @@ class AudioView(QWidget):
         self.spec_item = pg.ImageItem()
         self.spec_item.setColorMap(pg.colormap.get("viridis"))
         self.spec_box.addItem(self.spec_item)
+        controls = QHBoxLayout()
+        self.play_buttons = {}
+        for key, text in (("target", "Play target"), ("reconstruction", "Play reconstruction")):
+            button = QPushButton(text)
+            button.clicked.connect(lambda _=False, k=key: self.play(k))
+            controls.addWidget(button)
+            self.play_buttons[key] = button
+        stop = QPushButton("Stop")
+        stop.clicked.connect(self.stop)
+        controls.addWidget(stop)
+        controls.addStretch(1)
+        self.playback_problem = output_device_problem()
+        for button in (*self.play_buttons.values(), stop):
+            button.setEnabled(self.playback_problem is None)
+            button.setToolTip(self.playback_problem or "")
+        layout.addLayout(controls)
         layout.addWidget(self.wave_plot, 1)
         layout.addWidget(self.spec_canvas, 1)
         self.rate = 1.0
@@ -61,3 +91,23 @@ class AudioView(QWidget):
         self.reconstruction = wave
         self.recon_line.setData(np.arange(wave.size) / self.rate, wave)
         self.spec_item.setImage(spectrogram(wave), levels=(-80, 0))
+
+    def play(self, which: str) -> bool:
+        """Play the target or the reconstruction (non-blocking); False when there is nothing to play or no device."""
+        wave = self.target if which == "target" else self.reconstruction
+        if wave is None or self.playback_problem is not None:
+            return False
+        import sounddevice
+
+        try:
+            sounddevice.play(np.clip(wave, -1, 1).astype(np.float32), int(self.rate))
+        except (sounddevice.PortAudioError, ValueError) as exc:
+            self.playback_problem = f"playback failed ({exc})"
+            return False
+        return True
+
+    def stop(self) -> None:
+        if self.playback_problem is None:
+            import sounddevice
+
+            sounddevice.stop()

@@ -1,20 +1,33 @@
-"""Training curves: loss (log scale) and PSNR against step or seconds, one line per run, with a legend.
+"""Training curves: loss (log scale), quality (PSNR train / held out, IoU, accuracy) and a chosen solver metric
+(residual, iterations, ms per step) against step or seconds, one line per run, with a legend.
 
-Every run since the app started keeps its curves (overlay); rows arrive one at a time from the controller and the
-plots redraw only what changed (one PlotDataItem per run and metric, clipped to the view, peak-downsampled).
+Every run since the app started keeps its curves (overlay), and so do runs reopened from disk; rows arrive one at a
+time from the controller and the plots redraw only what changed (one PlotDataItem per run and metric, clipped to
+the view, peak-downsampled). While rows arrive the view ranges grow with headroom (x to 1.5× the data) instead of
+auto-ranging on every point: a range change repaints the axes' text, the costly part of a plot's repaint. The
+plot's own auto-range button ("A") hands the range back to pyqtgraph.
 """
 from __future__ import annotations
 
 import csv
+import json
+import math
 from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+REDRAW_MS = 200
+"""Every this often one plot with new rows is redrawn (in turn): a plot's repaint costs ~10–20 ms of the GUI
+thread (mostly axis text), so redrawing all three at once would stall the event loop for ~50 ms."""
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-PANELS = {"loss": ("Loss", ["loss"], True), "psnr": ("PSNR (dB)", ["psnr_train", "psnr_test", "eval_psnr_train"],
-                                                     False)}
+QUALITY = ["psnr_train", "psnr_test", "psnr_held_out", "iou_uniform", "iou_near", "accuracy_clean"]
+SOLVER_CHOICES = {"residual": ("Solver residual", ["solver_residual", "eval_residual"], True),
+                  "iterations": ("Solver iterations", ["solver_iters", "eval_iters", "adjoint_iters"], False),
+                  "ms": ("ms per step", ["ms_per_step"], False)}
+PANELS = {"loss": ("Loss", ["loss"], True), "quality": ("PSNR (dB) · IoU · accuracy", QUALITY, False),
+          "solver": SOLVER_CHOICES["residual"]}
 
 
 class CurvesView(QWidget):
@@ -31,13 +44,18 @@ class CurvesView(QWidget):
         self.x_box.currentIndexChanged.connect(lambda _: self.set_x(self.x_box.currentData()))
         self.log_box = QCheckBox("log loss")
         self.log_box.setChecked(True)
-        self.log_box.toggled.connect(lambda on: self.plots["loss"].setLogMode(y=on))
+        self.log_box.toggled.connect(self._set_log_loss)
         self.ema_box = QDoubleSpinBox()
         self.ema_box.setRange(0.0, 0.99)
         self.ema_box.setSingleStep(0.1)
         self.ema_box.setToolTip("Exponential moving average of every curve (0 = raw values)")
         self.ema_box.valueChanged.connect(lambda value: self.set_smoothing(value))
-        for widget in (self.x_box, self.log_box, QLabel("smoothing"), self.ema_box):
+        self.solver_box = QComboBox()
+        for key, (title, _, _) in SOLVER_CHOICES.items():
+            self.solver_box.addItem(title, key)
+        self.solver_box.setToolTip("What the right-hand plot shows")
+        self.solver_box.currentIndexChanged.connect(lambda _: self.set_solver_metric(self.solver_box.currentData()))
+        for widget in (self.x_box, self.log_box, QLabel("smoothing"), self.ema_box, self.solver_box):
             controls.addWidget(widget)
         controls.addStretch(1)
         outer.addLayout(controls)
@@ -50,16 +68,19 @@ class CurvesView(QWidget):
             widget.setLogMode(y=log_y)
             widget.showGrid(x=True, y=True, alpha=0.2)
             widget.addLegend(offset=(-5, 5))
+            widget.getPlotItem().getViewBox().disableAutoRange()
             layout.addWidget(widget)
             self.widgets.append(widget)
             self.plots[key] = widget.getPlotItem()
+        self.panels = dict(PANELS)
         self.x_key = "step"
         self.smoothing = 0.0
         self.runs: list[dict] = []
-        self._dirty: set[int] = set()
+        self._dirty: set[tuple[int, str]] = set()  # (run index, panel) with rows not drawn yet
+        self._turn = 0
         self._redraw = QTimer(self)  # rows may arrive faster than a plot needs redrawing
-        self._redraw.setInterval(150)
-        self._redraw.timeout.connect(self.flush)
+        self._redraw.setInterval(REDRAW_MS)
+        self._redraw.timeout.connect(self.flush_next)
         self._redraw.start()
 
     def add_run(self, name: str) -> None:
@@ -70,30 +91,99 @@ class CurvesView(QWidget):
         if not self.runs:
             self.add_run("run 1")
         self.runs[-1]["rows"].append(row)
-        self._dirty.add(len(self.runs) - 1)
+        self._dirty.update((len(self.runs) - 1, panel) for panel in self.panels)
 
     def flush(self) -> None:
-        """Redraw the runs that received rows since the last redraw."""
-        for index in sorted(self._dirty):
-            self._draw(index)
+        """Redraw every plot that received rows since its last redraw."""
+        for index, panel in sorted(self._dirty):
+            self._draw(index, panel)
+        for panel in {panel for _, panel in self._dirty}:
+            self._fit_view(panel)
         self._dirty.clear()
+
+    def flush_next(self) -> None:
+        """Redraw the next plot (in turn) that received rows since its last redraw."""
+        names = list(self.panels)
+        for offset in range(len(names)):
+            panel = names[(self._turn + offset) % len(names)]
+            pending = sorted(key for key in self._dirty if key[1] == panel)
+            if pending:
+                for index, _ in pending:
+                    self._draw(index, panel)
+                self._dirty.difference_update(pending)
+                self._turn = (self._turn + offset + 1) % len(names)
+                return
 
     def set_x(self, key: str) -> None:
         """x axis: 'step' or 'time_s'."""
         self.x_key = key
-        for i in range(len(self.runs)):
-            self._draw(i)
+        self.redraw_all()
 
     def set_smoothing(self, weight: float) -> None:
         """EMA weight in [0, 1): y_t = w·y_(t−1) + (1 − w)·value_t."""
         self.smoothing = weight
+        self.redraw_all()
+
+    def _set_log_loss(self, on: bool) -> None:
+        self.plots["loss"].setLogMode(y=on)
+        self._fit_view("loss", reset=True)
+
+    def redraw_all(self) -> None:
+        """Every line of every run, and every view range fitted afresh."""
         for i in range(len(self.runs)):
             self._draw(i)
+        for panel in self.panels:
+            self._fit_view(panel, reset=True)
+        self._dirty.clear()
 
-    def _draw(self, index: int) -> None:
+    def _fit_view(self, panel: str, reset: bool = False) -> None:
+        """Grow the panel's view range to show all its lines (with headroom), or fit it exactly with `reset`;
+        left alone while the user has auto-range on."""
+        plot = self.plots[panel]
+        box = plot.getViewBox()
+        if any(box.autoRangeEnabled()):
+            return
+        log_y = plot.getAxis("left").logMode
+        xs, ys = [], []
+        for run in self.runs:
+            for metric in self.panels[panel][1]:
+                if metric in run.get("data", {}):
+                    x, y = run["data"][metric]
+                    xs += [min(x), max(x)]
+                    ys += [math.log10(v) for v in y if v > 0] if log_y else list(y)
+        finite = [v for v in ys if math.isfinite(v)]
+        if not xs or not finite:
+            return
+        x0, x1, y0, y1 = min(xs), max(xs), min(finite), max(finite)
+        (vx0, vx1), (vy0, vy1) = box.viewRange()
+        span = max(y1 - y0, 0.1 if log_y else 1e-9 + 1e-3 * abs(y1))
+        if reset or x0 < vx0 or x1 > vx1:
+            box.setXRange(x0, x0 + 1.5 * max(x1 - x0, 1e-9), padding=0)
+        if reset:
+            box.setYRange(y0 - 0.05 * span, y1 + 0.05 * span, padding=0)
+        elif y0 < vy0 or y1 > vy1:  # grow by a quarter of the span on the side that overflowed
+            box.setYRange(min(vy0, y0 - 0.25 * span), max(vy1, y1 + 0.25 * span), padding=0)
+
+    def set_solver_metric(self, key: str) -> None:
+        """The right-hand plot: 'residual', 'iterations' or 'ms'."""
+        title, metrics, log_y = SOLVER_CHOICES[key]
+        self.panels["solver"] = (title, metrics, log_y)
+        plot = self.plots["solver"]
+        for run in self.runs:
+            for metric in [m for m in run["lines"] if run["lines"][m].getViewBox() is plot.getViewBox()]:
+                plot.removeItem(run["lines"].pop(metric))
+        plot.setTitle(title)
+        plot.setLogMode(y=log_y)
+        for i in range(len(self.runs)):
+            self._draw(i, "solver")
+        self._fit_view("solver", reset=True)
+
+    def _draw(self, index: int, only: str | None = None) -> None:
         run = self.runs[index]
         color = PALETTE[index % len(PALETTE)]
-        for panel, (_, metrics, _) in PANELS.items():
+        for panel, (_, metrics, _) in self.panels.items():
+            if only is not None and panel != only:
+                continue
             for j, metric in enumerate(metrics):
                 points = [(r[self.x_key], r[metric]) for r in run["rows"] if metric in r and self.x_key in r]
                 if not points:
@@ -110,12 +200,21 @@ class CurvesView(QWidget):
                     line.setDownsampling(auto=True, method="peak")
                     run["lines"][metric] = line
                 line.setData(list(xs), list(ys))
+                run.setdefault("data", {})[metric] = (xs, ys)
 
     def export_png(self, path: str | Path) -> Path:
         """Both plots as one picture."""
         self.flush()
         if not self.grab().save(str(path)):
             raise OSError(f"could not write {path}")
+        return Path(path)
+
+    def export_jsonl(self, path: str | Path) -> Path:
+        """Every run's rows as JSON lines, each with a "run" key."""
+        with open(path, "w") as handle:
+            for run in self.runs:
+                for row in run["rows"]:
+                    handle.write(json.dumps({"run": run["name"], **row}) + "\n")
         return Path(path)
 
     def export_csv(self, path: str | Path) -> Path:

@@ -1,4 +1,5 @@
-"""The image view: target | reconstruction | |error| side by side, zoom and pan linked across the three panels.
+"""The image view: target | reconstruction | |error| side by side, zoom (wheel) and pan (drag) linked across the
+three panels, and a split slider that shows the target left of a line inside the reconstruction panel.
 
 Images arrive as uint8 arrays (H, W) or (H, W, C) and are shown with fixed levels (no per-frame autoscaling); the
 error panel is the per-pixel absolute difference averaged over channels, as a heat map scaled to 0–25% of the range.
@@ -7,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
@@ -21,6 +23,14 @@ def absolute_error(target: np.ndarray, reconstruction: np.ndarray) -> np.ndarray
     return diff.mean(axis=2) if diff.ndim == 3 else diff
 
 
+def split_composite(target: np.ndarray, reconstruction: np.ndarray, fraction: float) -> np.ndarray:
+    """The reconstruction with its left `fraction` of columns replaced by the target's."""
+    column = int(round(fraction * target.shape[1]))
+    out = reconstruction.copy()
+    out[:, :column] = target[:, :column]
+    return out
+
+
 class ImageView(QWidget):
     """Three linked panels; `set_target` once per signal, `set_reconstruction` on every snapshot."""
 
@@ -29,9 +39,18 @@ class ImageView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.canvas = pg.GraphicsLayoutWidget()
+        self.split = QSlider(Qt.Orientation.Horizontal)
+        self.split.setRange(0, 100)
+        self.split.setToolTip("Compare: the reconstruction panel shows the target left of the line")
+        self.split.valueChanged.connect(lambda _: self._draw_reconstruction())
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Split"))
+        controls.addWidget(self.split, 1)
+        controls.addWidget(QLabel("wheel: zoom · drag: pan · double-click: fit"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.canvas)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(controls)
         self.boxes, self.items = [], []
         for i, title in enumerate(self.TITLES):
             box = self.canvas.addViewBox(row=1, col=i, lockAspect=True, invertY=True, enableMenu=False)
@@ -44,6 +63,10 @@ class ImageView(QWidget):
             self.boxes.append(box)
             self.items.append(item)
         self.items[2].setColorMap(pg.colormap.get("inferno"))
+        self.split_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#ffffff", width=1))
+        self.split_line.hide()
+        self.boxes[1].addItem(self.split_line)
+        self.canvas.scene().sigMouseClicked.connect(self._fit_on_double_click)
         self.target: np.ndarray | None = None
         self.reconstruction: np.ndarray | None = None
 
@@ -57,6 +80,22 @@ class ImageView(QWidget):
 
     def set_reconstruction(self, image: np.ndarray) -> None:
         self.reconstruction = image
-        self.items[1].setImage(image, levels=(0, 255))
+        self._draw_reconstruction()
         if self.target is not None and self.target.shape[:2] == image.shape[:2]:
             self.items[2].setImage(absolute_error(self.target, image), levels=(0, ERROR_RANGE))
+
+    def _draw_reconstruction(self) -> None:
+        image, fraction = self.reconstruction, self.split.value() / 100
+        if image is None:
+            return
+        if fraction > 0 and self.target is not None and self.target.shape == image.shape:
+            image = split_composite(self.target, image, fraction)
+            self.split_line.setPos(fraction * image.shape[1])
+            self.split_line.show()
+        else:
+            self.split_line.hide()
+        self.items[1].setImage(image, levels=(0, 255))
+
+    def _fit_on_double_click(self, event) -> None:
+        if event.double():
+            self.boxes[0].autoRange(padding=0.02)

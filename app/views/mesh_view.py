@@ -158,9 +158,11 @@ class MeshView(QWidget):
         self.canvas.set_mesh(vertices, faces)
 
     def show_previews(self, previews: dict) -> None:
-        if "slice" in previews:
+        """The slice and the marching-cubes mesh of a snapshot; unchanged arrays (same objects) are not redrawn."""
+        if "slice" in previews and previews["slice"] is not self.slice_panel.image:
             self.slice_panel.set_image(previews["slice"])
-        if "vertices" in previews and "faces" in previews:
+        if "vertices" in previews and "faces" in previews and (
+                self.reconstruction is None or previews["vertices"] is not self.reconstruction[0]):
             self.reconstruction = (previews["vertices"], previews["faces"])
             self.title.setText(f"Reconstruction ({len(previews['faces'])} triangles, {self.renderer} view)")
             self.canvas.set_mesh(previews["vertices"], previews["faces"])

@@ -1,6 +1,17 @@
-"""Qt tests run on the offscreen platform unless told otherwise."""
+"""Qt tests run on the offscreen platform unless told otherwise; a window keeps the GUI thread on one torch thread
+(`reserve_gui_thread`), so each test gives the main thread its threads back for the tests that follow."""
 from __future__ import annotations
 
 import os
 
+import pytest
+import torch
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def restore_torch_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)

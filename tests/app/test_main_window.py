@@ -116,9 +116,9 @@ def test_snapshot_saves_reloads_and_continues_and_exports(window, qtbot, tmp_pat
 
 @pytest.mark.parametrize("name, view", [("audio.wav", "audio_view"), ("video.mp4", "video_view")])
 def test_audio_and_video_samples_train_live(window, qtbot, name, view) -> None:
+    assert window.open_file(sample_path(name))
     window.forms["fit"].set_config(dataclasses.replace(window.forms["fit"].config(), steps=4, log_every=2,
                                                        eval_every=2, batch_size=4096))
-    assert window.open_file(sample_path(name))
     shown = getattr(window, view)
     assert window.views.currentWidget() is shown and shown.target is not None
     with qtbot.waitSignal(window.controller.finished, timeout=120_000) as done:
