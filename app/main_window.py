@@ -12,6 +12,11 @@ import dataclasses
 import time
 from pathlib import Path
 
+import numpy as np
+import platformdirs
+import torch
+from PIL import Image
+
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
@@ -22,7 +27,7 @@ from app.worker import reserve_gui_thread
 from app.panels.config_form import ConfigForm
 from app.status import memory_text
 from app.task_kinds import TASK_KINDS, fit_defaults
-from app.views.attack_view import AttackView
+from app.views.attack_view import AttackView, confidence_text
 from app.views.audio_view import AudioView
 from app.views.curves_view import CurvesView
 from app.views.grid_view import GridView
@@ -62,6 +67,8 @@ class MainWindow(QMainWindow):
         self.fit_medium = "image"
         self._shown_reconstruction = None
         self._status_time = 0.0
+        self.task_rows: list[dict] = []
+        """Every metrics row of the current task since it was built (what a saved snapshot holds)."""
 
         self.kind = "fit"
         self.forms = {key: ConfigForm(kind.title, kind.config, hidden=kind.hidden) for key, kind in TASK_KINDS.items()}
@@ -105,8 +112,20 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.setAcceptDrops(True)
 
+        self.drawings_dir = Path(platformdirs.user_data_dir("deq-studio")) / "drawings"
+        """Where painted masks and drawn digits are saved (the settings name the files)."""
+        self._digit_classifier = None
+        controls = self.race_view.controls
+        controls.sigma_changed.connect(lambda sigma: self._update_form("inverse", sigma=sigma, corruption="noise"))
+        controls.mask_painted.connect(self.use_painted_mask)
+        controls = self.attack_view.controls
+        controls.epsilon_changed.connect(self.set_attack_epsilon)
+        controls.digit_drawn.connect(self.classify_drawing)
+        controls.attack_digit.connect(self.attack_drawing)
+
         self.controller.snapshot.connect(self.show_snapshot)
         self.controller.row.connect(self.curves.add_row)
+        self.controller.row.connect(self.task_rows_append)
         self.controller.failed.connect(self.report_error)
         self.controller.finished.connect(self._run_ended)
         self.controller.state_changed.connect(self._update_actions)
@@ -191,7 +210,7 @@ class MainWindow(QMainWindow):
         self.task_box.setCurrentIndex(self.task_box.findData(kind))
         self.form = self.forms[kind]
         self.form_stack.setCurrentWidget(self.form)
-        self.task, self.built_from = None, None
+        self.task, self.built_from, self.task_rows = None, None, []
         if kind == "fit":
             if self.path is not None and reopen:
                 self.open_file(self.path)
@@ -212,7 +231,7 @@ class MainWindow(QMainWindow):
         self.pause_action.setText("&Resume" if state == "paused" else "&Pause")
         self.stop_action.setEnabled(state in ("running", "paused"))
         self.reset_action.setEnabled(idle and self.task is not None)
-        self.save_action.setEnabled(idle and self.kind == "fit" and self.task is not None)
+        self.save_action.setEnabled(idle and kind.run_kind is not None and self.task is not None)
         self.export_action.setEnabled(idle and self.task is not None and self.task.step_count > 0)
         self.load_action.setEnabled(idle)
         self.open_action.setEnabled(idle)
@@ -247,7 +266,7 @@ class MainWindow(QMainWindow):
             self.report_error(f"Could not open {path.name}: {exc}")
             return False
         self.fit_medium = medium
-        self.path, self.task, self.built_from = path, task, settings
+        self.path, self.task, self.built_from, self.task_rows = path, task, settings, []
         self.settings.setValue("last_dir", str(path.parent))
         self._remember(path)
         self.setWindowTitle(f"DEQ Studio — {path.name}")
@@ -317,6 +336,7 @@ class MainWindow(QMainWindow):
 
             try:
                 self.task, self.built_from = self._build_task(self.path)
+                self.task_rows = []
             except (SignalError, ConfigError, ModelFileError, ValueError, OSError) as exc:
                 self.report_error(f"Could not start: {exc}")
                 return
@@ -350,7 +370,7 @@ class MainWindow(QMainWindow):
         if self.controller.busy:
             return
         if self.kind != "fit":
-            self.task, self.built_from = None, None
+            self.task, self.built_from, self.task_rows = None, None, []
             self.kind_views[self.kind].clear()
             self._update_actions("idle")
         elif self.path is not None:
@@ -385,6 +405,9 @@ class MainWindow(QMainWindow):
         self.status.setText(f"{device_name(self.device)} · step {snap.step}/{snap.total_steps} · {rate:.1f} steps/s · "
                             f"ETA {eta:.0f} s · {memory_text(self.device)}{quality}")
 
+    def task_rows_append(self, row: dict) -> None:
+        self.task_rows.append(row)
+
     def _run_ended(self, completed: bool) -> None:
         self._update_actions("idle")
         if completed:
@@ -397,6 +420,83 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
+    # ---- JIIO controls -------------------------------------------------------------------------------------------
+    def _update_form(self, kind: str, **changes) -> None:
+        """Put values chosen in a view into a task's settings (they apply to its next run)."""
+        form = self.forms[kind]
+        try:
+            form.set_config(dataclasses.replace(form.config(), **changes))
+        except ConfigError as exc:
+            self.report_error(f"Settings: {exc}")
+
+    def _save_drawing(self, pixels: np.ndarray, name: str) -> Path | None:
+        try:
+            self.drawings_dir.mkdir(parents=True, exist_ok=True)
+            path = self.drawings_dir / name
+            Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8), mode="L").save(path)
+            return path
+        except OSError as exc:
+            self.report_error(f"Could not save the drawing: {exc}")
+            return None
+
+    def use_painted_mask(self, pixels: np.ndarray) -> None:
+        """The inverse task restores the digits with the painted mask (dark = missing)."""
+        if not (pixels < 128).any():
+            self.report_error("The mask is empty: paint the pixels to hide first.")
+            return
+        path = self._save_drawing(pixels, "mask.png")
+        if path is not None:
+            self._update_form("inverse", corruption="mask", mask=str(path))
+            self.statusBar().showMessage(f"Inpainting with the painted mask ({int((pixels < 128).sum())} pixels "
+                                         "missing); press Start", 8000)
+
+    def set_attack_epsilon(self, epsilon: float) -> None:
+        form = self.forms["attack"]
+        try:
+            config = form.config()
+        except ConfigError as exc:
+            self.report_error(f"Settings: {exc}")
+            return
+        form.set_config(dataclasses.replace(config, attack=dataclasses.replace(config.attack, epsilon=epsilon)))
+
+    def classify_drawing(self, pixels: np.ndarray) -> np.ndarray | None:
+        """The classifier's class probabilities for the drawn digit, shown under the canvas."""
+        from engine.model_store import ModelFileError
+        from engine.models.mdeq.stored import load_classifier
+
+        label = self.attack_view.controls.prediction
+        if pixels.max() == 0:
+            label.setText("The classifier's guess appears here.")
+            return None
+        try:
+            path = self.forms["attack"].config().classifier
+            if self._digit_classifier is None or self._digit_classifier[0] != path:
+                self._digit_classifier = (path, load_classifier(path, "cpu").eval())
+            classifier = self._digit_classifier[1]
+            size = classifier.image_size
+            image = np.asarray(Image.fromarray(pixels, mode="L").resize((size, size), Image.BILINEAR))
+            with torch.no_grad():
+                logits = classifier(torch.from_numpy(image.astype(np.float32) / 255.0)[None, None])
+            probabilities = torch.softmax(logits, dim=1)[0].numpy()
+        except (ConfigError, ModelFileError, OSError, ValueError) as exc:
+            self.report_error(f"Could not classify the drawing: {exc}")
+            return None
+        label.setText(f"Classifier: {confidence_text(probabilities)}")
+        return probabilities
+
+    def attack_drawing(self, pixels: np.ndarray) -> None:
+        """Run the attack on the drawn digit (labelled with the classifier's guess)."""
+        if pixels.max() == 0:
+            self.report_error("Draw a digit first.")
+            return
+        path = self._save_drawing(pixels, "digit.png")
+        if path is None:
+            return
+        if self.kind != "attack":
+            self.set_kind("attack")
+        self._update_form("attack", image=str(path), label=None)
+        self.start()
+
     # ---- snapshots and exports ----------------------------------------------------------------------------------
     def choose_snapshot_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Save the snapshot into a folder")
@@ -405,19 +505,23 @@ class MainWindow(QMainWindow):
 
     def save_snapshot(self, folder: str | Path) -> Path | None:
         """A resumable run folder (config.json, metrics.jsonl, checkpoint.pt), the same as the CLI writes, so
-        `deq-studio resume FOLDER` continues it too."""
+        `deq-studio resume FOLDER` continues it too (fits, generative priors, classifier training)."""
         from engine.config import to_dict
         from engine.run_directory import RunDirectory
 
-        if self.task is None or self.kind != "fit" or self.controller.busy:
+        run_kind = TASK_KINDS[self.kind].run_kind
+        if self.task is None or run_kind is None or self.controller.busy:
             return None
         out = RunDirectory(folder)
+        record = {"task": run_kind, "config": to_dict(self.task.config)}
+        if self.kind == "fit":
+            record["input"] = str(self.path.resolve())
         try:
-            out.write_config({"task": "fit", "input": str(self.path.resolve()), "config": to_dict(self.task.config)})
+            out.write_config(record)
             (out.path / "metrics.jsonl").unlink(missing_ok=True)
-            for row in self.curves.runs[-1]["rows"] if self.curves.runs else []:
+            for row in self.task_rows:
                 out.append_metrics(row)
-            return out.save_checkpoint("fit", to_dict(self.task.config), self.task.state_dict())
+            return out.save_checkpoint(run_kind, to_dict(self.task.config), self.task.state_dict())
         except OSError as exc:
             self.report_error(f"Could not save the snapshot: {exc}")
             return None
@@ -428,44 +532,68 @@ class MainWindow(QMainWindow):
             self.load_snapshot(folder)
 
     def load_snapshot(self, folder: str | Path) -> bool:
-        """Reopen a run folder (from this window or the CLI) where it stopped; its curves join the overlay."""
+        """Reopen a run folder (from this window or the CLI) where it stopped; its curves join the overlay.
+
+        Fits, priors and classifier training continue from their checkpoint; the curves of a race or an attack
+        (which are re-run, not resumed) join the overlay alone."""
         from engine.checkpoint import CheckpointError
         from engine.config import from_dict
+        from engine.model_store import ModelFileError
         from engine.run_directory import RunDirectory
-        from engine.tasks import build_fit_task
 
         if self.controller.busy:
             return False
         run = RunDirectory(folder)
+        name = Path(folder).name
         try:
             record = run.read_config()
-            if record.get("task") != "fit":
-                raise ValueError(f"a {record.get('task')!r} run; the window reopens fit runs")
-            config = dataclasses.replace(from_dict(FitConfig, record["config"]), device=self.device.type)
+            kinds = {kind.run_kind: key for key, kind in TASK_KINDS.items() if kind.run_kind}
+            if record.get("task") in ("inverse", "attack"):
+                self._overlay(name, run.read_metrics())
+                self.statusBar().showMessage(f"{name}: the curves of this {record['task']} run were added", 8000)
+                return True
+            if record.get("task") not in kinds:
+                raise ValueError(f"not a run folder the window knows (task {record.get('task')!r})")
+            key = kinds[record["task"]]
+            config = dataclasses.replace(from_dict(type(TASK_KINDS[key].config), record["config"]),
+                                         device=self.device.type)
             _, _, state = run.load_checkpoint()
-            task = build_fit_task(record["input"], config, self.device)
+            path = Path(record["input"]) if key == "fit" else None
+            task = TASK_KINDS[key].build(config, path, self.device)
             task.load_state_dict(state)
-        except (CheckpointError, ConfigError, SignalError, ValueError, KeyError, OSError) as exc:
-            self.report_error(f"Could not load the snapshot {Path(folder).name}: {exc}")
+            rows = run.read_metrics()
+        except (CheckpointError, ConfigError, SignalError, ModelFileError, ValueError, KeyError, OSError) as exc:
+            self.report_error(f"Could not load the snapshot {name}: {exc}")
             return False
-        if self.kind != "fit":
-            self.set_kind("fit", reopen=False)
-        self.path, self.task = Path(record["input"]), task
-        self.fit_medium = medium_of(self.path)
-        self.built_from = dataclasses.replace(config, device="auto")
-        self.forms["fit"].set_config(self.built_from)
-        self._show_target()
-        self.curves.add_run(f"{Path(folder).name} (reopened)")
-        for row in run.read_metrics():
-            self.curves.add_row(row)
-        if task.step_count and hasattr(task, "evaluate"):
-            task.evaluate()
-            preview = task.snapshot({}).previews.get("reconstruction")
-            current = self.views.currentWidget()
-            if preview is not None and current in (self.image_view, self.audio_view, self.video_view):
-                current.set_reconstruction(preview)
+        if self.kind != key:
+            self.set_kind(key, reopen=False)
+        self.task, self.built_from = task, dataclasses.replace(config, device="auto")
+        self.task_rows = list(rows)
+        self.form.set_config(self.built_from)
+        self._overlay(f"{name} (reopened)", rows)
+        if key == "fit":
+            self.path = path
+            self.fit_medium = medium_of(path)
+            self._show_target()
+            if task.step_count and hasattr(task, "evaluate"):
+                task.evaluate()
+                preview = task.snapshot({}).previews.get("reconstruction")
+                current = self.views.currentWidget()
+                if preview is not None and current in (self.image_view, self.audio_view, self.video_view):
+                    current.set_reconstruction(preview)
+        else:
+            self.grid_view.clear()
+            if task.step_count:
+                task.evaluate()  # fills the previews (held-out reconstructions, samples)
+            self.grid_view.show_snapshot(task.snapshot({}).previews, {})
         self._update_actions("idle")
         return True
+
+    def _overlay(self, name: str, rows: list[dict]) -> None:
+        """A finished run's rows as a new overlaid run in the curves."""
+        self.curves.add_run(name)
+        for row in rows:
+            self.curves.add_row(row)
 
     def choose_export_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export the reconstruction into a folder")

@@ -52,6 +52,8 @@ class TaskKind:
     needs_file: bool = False
     comparison: bool = False
     """A race of methods (one step per method) rather than a training run."""
+    run_kind: str | None = None
+    """The task's name in a run folder's config.json (as `deq-studio resume` knows it); None: not resumable."""
 
 
 def _fit(config: FitConfig, path: Path | None, device: torch.device):
@@ -88,10 +90,11 @@ def _adv(config: AdvTrainConfig, path: Path | None, device: torch.device):
 
 TASK_KINDS: dict[str, TaskKind] = {kind.key: kind for kind in (
     TaskKind("fit", "Fit a file", "Fit the opened image, audio clip, video or mesh with an implicit network",
-             fit_defaults("image", torch.device("cpu")), frozenset({"device"}), _fit, needs_file=True),
+             fit_defaults("image", torch.device("cpu")), frozenset({"device"}), _fit, needs_file=True, run_kind="fit"),
     TaskKind("prior", "Train a generative prior (MNIST)",
              "Train an MDEQ-lite decoder whose latents are found by JIIO; samples from a Gaussian mixture",
-             PriorConfig(steps=200, eval_every=50, log_every=5), frozenset({"device"}), _prior),
+             PriorConfig(steps=200, eval_every=50, log_every=5), frozenset({"device"}), _prior,
+             run_kind="train-prior"),
     TaskKind("inverse", "Inverse problem: JIIO vs Adam",
              "Denoise or inpaint digits with a prior: JIIO and Adam over the latent race against the clock",
              InverseConfig(count=16), frozenset({"device"}), _inverse, comparison=True),
@@ -100,6 +103,7 @@ TASK_KINDS: dict[str, TaskKind] = {kind.key: kind for kind in (
                                                     "attack.jio.projection"}), _attack, comparison=True),
     TaskKind("adv-train", "Train a classifier (clean or adversarial)",
              "Train an MDEQ-lite MNIST classifier on clean digits or on PGD / JIO adversarial examples",
-             AdvTrainConfig(steps=300, log_every=5, eval_every=100, eval_images=200), frozenset({"device"}), _adv),
+             AdvTrainConfig(steps=300, log_every=5, eval_every=100, eval_images=200), frozenset({"device"}), _adv,
+             run_kind="adv-train"),
 )}
 """Every task the engine registers, as the window offers them."""

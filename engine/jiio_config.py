@@ -178,6 +178,11 @@ class AttackTaskConfig:
     shared data folder beside the project."""
     count: int = 500
     """Held-out digits attacked."""
+    image: str = ""
+    """Attack this image file instead (made gray and resized to the classifier's size; white strokes on black, as
+    MNIST)."""
+    label: int | None = None
+    """The true class of --image; empty = the classifier's prediction on the clean image."""
     method: Literal["jio", "pgd", "both"] = "both"
     """Which attack; both runs them one after the other on the same digits and times each."""
     attack: AttackConfig = AttackConfig()
@@ -190,6 +195,7 @@ class AttackTaskConfig:
     def __post_init__(self) -> None:
         check_choices(self)
         require(self.count >= 1, "count must be ≥ 1")
+        require(self.label is None or self.label >= 0, "label must be ≥ 0")
 
 
 @dataclasses.dataclass(frozen=True)

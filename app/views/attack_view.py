@@ -1,13 +1,18 @@
-"""The attack view: clean digits, each attack's adversarial digits and perturbations, predictions and success.
+"""The attack view: clean digits, each attack's adversarial digits and perturbations, predictions and success;
+beside them an ε slider and a canvas to draw a digit, classified as it is drawn and attackable on its own.
 
 Fed by the attack task's snapshots: uint8 grids `clean`, `jio`, `pgd`, `perturbation_jio`, `perturbation_pgd`,
 class probabilities `probabilities_*` (n, classes) and `labels`; success rates and times come from the scalars.
+The controls only emit what the user chose (`epsilon_changed`, `digit_drawn`, `attack_digit`); the window
+classifies and runs.
 """
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
+from app.views.paint_canvas import PaintCanvas
 from app.views.race_view import METHOD_NAMES, ImagePanel
 
 
@@ -21,12 +26,61 @@ def prediction_text(probabilities: np.ndarray, labels: np.ndarray, count: int = 
     return "  ".join(parts)
 
 
+def confidence_text(probabilities: np.ndarray, top: int = 3) -> str:
+    """'7 (93%) · 1 (4%) · 9 (1%)': the most probable classes."""
+    order = np.argsort(probabilities)[::-1][:top]
+    return " · ".join(f"{int(k)} ({probabilities[k]:.0%})" for k in order)
+
+
+class AttackControls(QGroupBox):
+    """ε slider (L2 radius 0.1–3) and a digit canvas (draw white on black, as MNIST)."""
+
+    epsilon_changed = Signal(float)
+    digit_drawn = Signal(object)
+    """uint8 (28, 28) after every stroke."""
+    attack_digit = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Attack settings", parent)
+        layout = QVBoxLayout(self)
+        self.epsilon_label = QLabel()
+        self.epsilon = QSlider(Qt.Orientation.Horizontal)
+        self.epsilon.setRange(1, 30)
+        self.epsilon.setToolTip("L2 radius of the perturbation, for both attacks")
+        self.epsilon.valueChanged.connect(self._epsilon_moved)
+        self.epsilon.setValue(10)
+        layout.addWidget(self.epsilon_label)
+        layout.addWidget(self.epsilon)
+        layout.addWidget(QLabel("Draw a digit (left: draw, right: erase)"))
+        self.canvas = PaintCanvas(28, ink=255, paper=0, radius=1.3)
+        self.canvas.changed.connect(lambda: self.digit_drawn.emit(self.canvas.pixels.copy()))
+        layout.addWidget(self.canvas, 1)
+        self.prediction = QLabel("The classifier's guess appears here.")
+        self.prediction.setWordWrap(True)
+        layout.addWidget(self.prediction)
+        buttons = QHBoxLayout()
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.canvas.clear)
+        self.attack_button = QPushButton("Attack this digit")
+        self.attack_button.setToolTip("Run JIO and PGD on the drawn digit, labelled with the classifier's guess")
+        self.attack_button.clicked.connect(lambda: self.attack_digit.emit(self.canvas.pixels.copy()))
+        buttons.addWidget(clear)
+        buttons.addWidget(self.attack_button)
+        layout.addLayout(buttons)
+
+    def _epsilon_moved(self, value: int) -> None:
+        self.epsilon_label.setText(f"ε = {value / 10:.1f} (L2)")
+        self.epsilon_changed.emit(value / 10)
+
+
 class AttackView(QWidget):
-    """Clean | JIO | PGD digits, perturbations below, predictions under each."""
+    """Clean | JIO | PGD digits, perturbations below, predictions under each; the attack controls beside."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QGridLayout(self)
+        self.controls = AttackControls()
+        layout.addWidget(self.controls, 0, 3, 3, 1)
         self.panels = {"clean": ImagePanel("Clean"), "jio": ImagePanel("JIO"), "pgd": ImagePanel("PGD"),
                        "perturbation_jio": ImagePanel("JIO perturbation"),
                        "perturbation_pgd": ImagePanel("PGD perturbation")}

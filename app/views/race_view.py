@@ -1,15 +1,19 @@
-"""The JIIO race: the corrupted digits, each method's restorations, and both loss curves against wall-clock time.
+"""The JIIO race: the corrupted digits, each method's restorations, and both loss curves against wall-clock time;
+beside them the corruption controls: a noise slider and a mask painter.
 
 Fed by the inverse task's snapshots: uint8 grids `clean`, `corrupted`, `jiio`, `adam` and float32 (n, 2) traces
-`race_jiio`, `race_adam` of (seconds, loss) per iteration; PSNRs come from the scalars.
+`race_jiio`, `race_adam` of (seconds, loss) per iteration; PSNRs come from the scalars. The controls only emit
+what the user chose (`sigma_changed`, `mask_painted`); the window puts it into the inverse settings.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from app.views.image_view import pg  # noqa: F401  (shared pyqtgraph configuration)
+from app.views.paint_canvas import PaintCanvas
 
 METHOD_COLORS = {"jiio": "#d62728", "adam": "#1f77b4", "jio": "#d62728", "pgd": "#1f77b4"}
 METHOD_NAMES = {"jiio": "JIIO", "adam": "Adam", "jio": "JIO", "pgd": "PGD"}
@@ -37,8 +41,46 @@ class ImagePanel(QWidget):
         self.box.autoRange(padding=0.01)
 
 
+class CorruptionControls(QGroupBox):
+    """Noise σ slider (0–0.6 on the [−1, 1] scale) and a 28×28 mask painter (paint the missing pixels dark)."""
+
+    sigma_changed = Signal(float)
+    mask_painted = Signal(object)
+    """uint8 (28, 28): 255 observed, 0 missing."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Corruption", parent)
+        layout = QVBoxLayout(self)
+        self.sigma_label = QLabel()
+        self.sigma = QSlider(Qt.Orientation.Horizontal)
+        self.sigma.setRange(0, 60)
+        self.sigma.setToolTip("Gaussian noise σ added to the digits (pixel scale −1…1); moving it picks the noise "
+                              "corruption")
+        self.sigma.valueChanged.connect(self._sigma_moved)
+        self.sigma.setValue(20)
+        layout.addWidget(self.sigma_label)
+        layout.addWidget(self.sigma)
+        layout.addWidget(QLabel("Mask: paint the missing pixels (left), erase (right)"))
+        self.painter = PaintCanvas(28, ink=0, paper=255, radius=1.5)
+        self.painter.setToolTip("Dark pixels are hidden from both methods; they must fill them in from the prior")
+        layout.addWidget(self.painter, 1)
+        buttons = QHBoxLayout()
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.painter.clear)
+        self.use_mask = QPushButton("Use this mask")
+        self.use_mask.setToolTip("Restore the digits with this mask (the inpainting corruption)")
+        self.use_mask.clicked.connect(lambda: self.mask_painted.emit(self.painter.pixels.copy()))
+        buttons.addWidget(clear)
+        buttons.addWidget(self.use_mask)
+        layout.addLayout(buttons)
+
+    def _sigma_moved(self, value: int) -> None:
+        self.sigma_label.setText(f"Noise σ = {value / 100:.2f}")
+        self.sigma_changed.emit(value / 100)
+
+
 class RaceView(QWidget):
-    """Clean | corrupted | JIIO | Adam grids above the loss-against-time race."""
+    """Clean | corrupted | JIIO | Adam grids above the loss-against-time race; the corruption controls beside."""
 
     PANELS = ("clean", "corrupted", "jiio", "adam")
     TITLES = {"clean": "Clean", "corrupted": "Corrupted", "jiio": "JIIO", "adam": "Adam over the latent"}
@@ -46,6 +88,8 @@ class RaceView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QGridLayout(self)
+        self.controls = CorruptionControls()
+        layout.addWidget(self.controls, 0, len(self.PANELS), 2, 1)
         self.panels = {key: ImagePanel(self.TITLES[key]) for key in self.PANELS}
         for i, key in enumerate(self.PANELS):
             layout.addWidget(self.panels[key], 0, i)

@@ -45,13 +45,24 @@ def build_inverse_task(config: InverseConfig, device: torch.device):
 
 
 def build_attack_task(config: AttackTaskConfig, device: torch.device):
-    """The classifier (built-in when not given) and the held-out digits it is attacked on."""
+    """The classifier (built-in when not given) and what it is attacked on: held-out digits, or one image file
+    (labelled by `config.label` or by the classifier's clean prediction)."""
     from engine.models.mdeq.stored import load_classifier
     from engine.signals.mnist import held_out_digits
     from engine.tasks.adversarial import to_unit
     from engine.tasks.attack import AttackTask
 
     classifier = load_classifier(config.classifier, device)
+    if config.image:
+        images = to_unit(read_gray_image(config.image, classifier.image_size)[None], device)
+        if config.label is not None:
+            if config.label >= classifier.classes:
+                raise ValueError(f"label {config.label}: the classifier knows {classifier.classes} classes")
+            labels = torch.tensor([config.label])
+        else:
+            with torch.no_grad():
+                labels = classifier.eval()(images).argmax(1).cpu()
+        return AttackTask(config, classifier, images, labels, device)
     images, labels = held_out_digits(config.data, config.count)
     return AttackTask(config, classifier, to_unit(images, device), torch.from_numpy(labels.copy()), device)
 

@@ -100,3 +100,35 @@ def test_every_task_kind_starts_from_its_panel(window, qtbot, data_dir, monkeypa
         panels = view.panels
         assert any(panel.image is not None for panel in panels.values()), kind
         assert window.export_action.isEnabled()
+
+
+def test_prior_snapshot_reloads_and_continues_and_race_curves_reopen(window, qtbot, tmp_path, data_dir,
+                                                                     monkeypatch) -> None:
+    from engine.cli import main as cli
+
+    monkeypatch.setenv("DEQ_STUDIO_DATA", str(data_dir))
+    window.set_kind("prior")
+    form = window.form
+    form.set_config(dataclasses.replace(form.config(), steps=2, batch_size=8, log_every=1, eval_every=2,
+                                        jiio=dataclasses.replace(form.config().jiio, iterations=3)))
+    with qtbot.waitSignal(window.controller.finished, timeout=300_000):
+        window.start()
+    assert window.save_action.isEnabled()
+    assert window.save_snapshot(tmp_path / "prior") is not None
+    window.reset()
+    assert window.task is None
+    window.set_kind("fit")
+    assert window.load_snapshot(tmp_path / "prior"), window.errors
+    assert window.kind == "prior" and window.task.step_count == 2 and len(window.task_rows) == 2
+    assert window.grid_view.panels
+    form.set_config(dataclasses.replace(form.config(), steps=3))
+    with qtbot.waitSignal(window.controller.finished, timeout=300_000) as done:
+        window.start()
+    assert done.args == [True] and window.task.step_count == 3 and not window.errors
+
+    race = tmp_path / "race"
+    assert cli(["inverse", "--count", "2", "--adam-steps", "2", "--jiio-iterations", "3", "--out", str(race),
+                "--device", "cpu"]) == 0
+    runs = len(window.curves.runs)
+    assert window.load_snapshot(race) and len(window.curves.runs) == runs + 1
+    assert window.curves.runs[-1]["rows"] and not window.errors

@@ -21,7 +21,7 @@ class MDEQClassifier(nn.Module):
     def __init__(self, channels: tuple[int, ...] = (16, 32), image_size: int = 28, image_channels: int = 1,
                  classes: int = 10, contractive: bool = False) -> None:
         super().__init__()
-        self.contractive = contractive
+        self.contractive, self.image_size, self.classes = contractive, image_size, classes
         self.cell = (ContractiveMultiscaleCell(channels, image_size // 2) if contractive
                      else MultiscaleCell(channels, image_size // 2))
         stems = []

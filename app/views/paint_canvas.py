@@ -1,0 +1,75 @@
+"""A small grayscale canvas painted with the mouse: the JIIO inpainting mask and the digit drawn for the classifier.
+
+The picture is a uint8 (size, size) array shown magnified; the left button paints `ink`, the right button paints
+`paper`, with a soft round brush (radius in canvas pixels). `changed` fires after every stroke.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QMouseEvent, QPainter
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+class PaintCanvas(QWidget):
+    """Paint on a (size, size) uint8 picture; `pixels` is the picture, `clear()` fills it with paper."""
+
+    changed = Signal()
+
+    def __init__(self, size: int = 28, ink: int = 255, paper: int = 0, radius: float = 1.2,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.size_px, self.ink, self.paper, self.radius = size, ink, paper, radius
+        self.pixels = np.full((size, size), paper, dtype=np.uint8)
+        self._value: int | None = None
+        self.setMinimumSize(QSize(4 * size, 4 * size))
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+
+    def clear(self) -> None:
+        self.pixels[:] = self.paper
+        self.update()
+        self.changed.emit()
+
+    def set_pixels(self, pixels: np.ndarray) -> None:
+        self.pixels = np.ascontiguousarray(pixels, dtype=np.uint8).copy()
+        self.update()
+        self.changed.emit()
+
+    def paint_at(self, x: float, y: float, value: int) -> None:
+        """Brush `value` around canvas coordinates (x, y) (pixel centres at k + 0.5)."""
+        ys, xs = np.mgrid[0 : self.size_px, 0 : self.size_px]
+        distance = np.hypot(xs + 0.5 - x, ys + 0.5 - y)
+        weight = np.clip(self.radius + 0.5 - distance, 0.0, 1.0)  # 1 inside the radius, soft edge of one pixel
+        blended = self.pixels * (1 - weight) + value * weight
+        self.pixels = np.round(blended).astype(np.uint8)
+        self.update()
+
+    def _canvas_point(self, event: QMouseEvent) -> QPointF:
+        side = min(self.width(), self.height())
+        position = event.position()
+        return QPointF(position.x() * self.size_px / side, position.y() * self.size_px / side)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        self._value = self.ink if event.button() == Qt.MouseButton.LeftButton else self.paper
+        point = self._canvas_point(event)
+        self.paint_at(point.x(), point.y(), self._value)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        if self._value is not None:
+            point = self._canvas_point(event)
+            self.paint_at(point.x(), point.y(), self._value)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        if self._value is not None:
+            self._value = None
+            self.changed.emit()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        side = min(self.width(), self.height())
+        image = QImage(self.pixels.data, self.size_px, self.size_px, self.size_px, QImage.Format.Format_Grayscale8)
+        painter = QPainter(self)
+        painter.drawImage(self.rect().adjusted(0, 0, side - self.width(), side - self.height()), image)
+        painter.setPen(Qt.GlobalColor.darkGray)
+        painter.drawRect(0, 0, side - 1, side - 1)
+        painter.end()

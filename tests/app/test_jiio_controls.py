@@ -1,0 +1,86 @@
+"""The JIIO views' controls: noise slider and mask painter drive the inverse settings; ε slider, the digit canvas
+(classified as drawn) and 'Attack this digit' drive the attack."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
+
+from app.main_window import MainWindow  # noqa: E402
+from app.views.paint_canvas import PaintCanvas  # noqa: E402
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("DEQ_STUDIO_DATA", str(data_dir))
+    win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    win.drawings_dir = tmp_path / "drawings"
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.controller.stop()
+    win.controller.wait()
+
+
+def test_canvas_paints_with_the_mouse(qtbot) -> None:
+    canvas = PaintCanvas(28, ink=255, paper=0, radius=1.5)
+    qtbot.addWidget(canvas)
+    canvas.resize(280, 280)
+    canvas.show()
+    with qtbot.waitSignal(canvas.changed):
+        qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(140, 140))
+        qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(140, 140))
+    assert canvas.pixels[14, 14] == 255 and canvas.pixels[0, 0] == 0
+    qtbot.mousePress(canvas, Qt.MouseButton.RightButton, pos=QPoint(140, 140))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.RightButton, pos=QPoint(140, 140))
+    assert canvas.pixels[14, 14] == 0
+
+
+def test_noise_slider_and_painted_mask_drive_the_race(window, qtbot) -> None:
+    window.set_kind("inverse")
+    controls = window.race_view.controls
+    controls.sigma.setValue(40)
+    assert window.form.config().sigma == pytest.approx(0.4) and window.form.config().corruption == "noise"
+    controls.use_mask.click()  # nothing painted: refused with a message
+    assert "empty" in window.errors[-1]
+    for x in range(8, 20):
+        for y in range(8, 20):
+            controls.painter.paint_at(x + 0.5, y + 0.5, 0)
+    controls.use_mask.click()
+    config = window.form.config()
+    assert config.corruption == "mask" and (window.drawings_dir / "mask.png").is_file()
+    window.form.set_config(dataclasses.replace(config, count=2, adam_steps=2,
+                                               jiio=dataclasses.replace(config.jiio, iterations=3)))
+    with qtbot.waitSignal(window.controller.finished, timeout=120_000) as done:
+        window.start()
+    assert done.args == [True] and len(window.errors) == 1
+    qtbot.waitUntil(lambda: window.race_view.panels["corrupted"].image is not None, timeout=5_000)
+    corrupted = window.race_view.panels["corrupted"].image
+    assert corrupted.ndim >= 2 and (corrupted[10:18, 10:18] == corrupted[10, 10]).all()  # the hole is flat
+
+
+def test_epsilon_slider_drawn_digit_and_its_attack(window, qtbot) -> None:
+    controls = window.attack_view.controls
+    controls.epsilon.setValue(15)
+    assert window.forms["attack"].config().attack.epsilon == pytest.approx(1.5)
+    digit = np.zeros((28, 28), dtype=np.uint8)
+    digit[5:23, 13:16] = 255  # a "1"
+    controls.canvas.set_pixels(digit)
+    probabilities = window.classify_drawing(digit)
+    assert probabilities is not None and probabilities.sum() == pytest.approx(1.0, abs=1e-4)
+    assert controls.prediction.text().startswith("Classifier: ")
+    form = window.forms["attack"]
+    attack = dataclasses.replace(form.config().attack, pgd_steps=2,
+                                 jio=dataclasses.replace(form.config().attack.jio, iterations=4))
+    form.set_config(dataclasses.replace(form.config(), attack=attack))
+    with qtbot.waitSignal(window.controller.finished, timeout=120_000) as done:
+        controls.attack_button.click()
+    assert done.args == [True] and not window.errors and window.kind == "attack"
+    assert len(window.task.images) == 1 and int(window.task.labels[0]) == int(probabilities.argmax())
+    qtbot.waitUntil(lambda: window.attack_view.panels["jio"].image is not None, timeout=5_000)
+    assert window.task.config.attack.epsilon == pytest.approx(1.5)
