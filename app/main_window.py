@@ -220,7 +220,16 @@ class MainWindow(QMainWindow):
             view = self.kind_views[kind]
             view.clear()
             self.views.setCurrentWidget(view)
+            self._sync_controls()
         self._update_actions(self.controller.state)
+
+    def _sync_controls(self) -> None:
+        """The views' sliders show the settings' σ and ε (which may have been typed in the panel)."""
+        try:
+            self.race_view.controls.show_sigma(self.forms["inverse"].config().sigma)
+            self.attack_view.controls.show_epsilon(self.forms["attack"].config().attack.epsilon)
+        except ConfigError:
+            pass  # an entry being typed; the panel marks it
 
     def _update_actions(self, state: str) -> None:
         kind = TASK_KINDS[self.kind]
@@ -349,6 +358,7 @@ class MainWindow(QMainWindow):
         self._rate = (time.perf_counter(), self.task.step_count)
         if kind.comparison:
             self.kind_views[self.kind].clear()
+            self._sync_controls()
             steps, log_every, eval_every = self.task.total_steps, 1, 1
         else:
             config = self.task.config

@@ -68,6 +68,13 @@ class AttackControls(QGroupBox):
         buttons.addWidget(self.attack_button)
         layout.addLayout(buttons)
 
+    def show_epsilon(self, epsilon: float) -> None:
+        """Move the slider to the settings' ε without emitting."""
+        self.epsilon.blockSignals(True)
+        self.epsilon.setValue(round(epsilon * 10))
+        self.epsilon.blockSignals(False)
+        self.epsilon_label.setText(f"ε = {epsilon:.1f} (L2)")
+
     def _epsilon_moved(self, value: int) -> None:
         self.epsilon_label.setText(f"ε = {value / 10:.1f} (L2)")
         self.epsilon_changed.emit(value / 10)
@@ -89,6 +96,9 @@ class AttackView(QWidget):
         layout.addWidget(self.panels["pgd"], 0, 2)
         layout.addWidget(self.panels["perturbation_jio"], 1, 1)
         layout.addWidget(self.panels["perturbation_pgd"], 1, 2)
+        for column in range(3):
+            layout.setColumnStretch(column, 2)
+        layout.setColumnStretch(3, 1)
         self.predictions = QLabel()
         self.predictions.setWordWrap(True)
         layout.addWidget(self.predictions, 2, 0, 1, 3)

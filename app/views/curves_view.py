@@ -18,7 +18,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-REDRAW_MS = 200
+REDRAW_MS = 250
 """Every this often one plot with new rows is redrawn (in turn): a plot's repaint costs ~10–20 ms of the GUI
 thread (mostly axis text), so redrawing all three at once would stall the event loop for ~50 ms."""
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -110,6 +110,7 @@ class CurvesView(QWidget):
             if pending:
                 for index, _ in pending:
                     self._draw(index, panel)
+                self._fit_view(panel)
                 self._dirty.difference_update(pending)
                 self._turn = (self._turn + offset + 1) % len(names)
                 return
@@ -161,8 +162,9 @@ class CurvesView(QWidget):
             box.setXRange(x0, x0 + 1.5 * max(x1 - x0, 1e-9), padding=0)
         if reset:
             box.setYRange(y0 - 0.05 * span, y1 + 0.05 * span, padding=0)
-        elif y0 < vy0 or y1 > vy1:  # grow by a quarter of the span on the side that overflowed
-            box.setYRange(min(vy0, y0 - 0.25 * span), max(vy1, y1 + 0.25 * span), padding=0)
+        elif y0 < vy0 or y1 > vy1:  # grow by half the span on the side that overflowed
+            box.setYRange(min(vy0, y0 - 0.5 * span) if y0 < vy0 else vy0,
+                          max(vy1, y1 + 0.5 * span) if y1 > vy1 else vy1, padding=0)
 
     def set_solver_metric(self, key: str) -> None:
         """The right-hand plot: 'residual', 'iterations' or 'ms'."""

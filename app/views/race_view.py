@@ -74,6 +74,13 @@ class CorruptionControls(QGroupBox):
         buttons.addWidget(self.use_mask)
         layout.addLayout(buttons)
 
+    def show_sigma(self, sigma: float) -> None:
+        """Move the slider to the settings' σ without emitting."""
+        self.sigma.blockSignals(True)
+        self.sigma.setValue(round(sigma * 100))
+        self.sigma.blockSignals(False)
+        self.sigma_label.setText(f"Noise σ = {sigma:.2f}")
+
     def _sigma_moved(self, value: int) -> None:
         self.sigma_label.setText(f"Noise σ = {value / 100:.2f}")
         self.sigma_changed.emit(value / 100)
@@ -100,6 +107,9 @@ class RaceView(QWidget):
         layout.addWidget(self.plot, 1, 0, 1, len(self.PANELS))
         layout.setRowStretch(0, 2)
         layout.setRowStretch(1, 2)
+        for column in range(len(self.PANELS)):
+            layout.setColumnStretch(column, 2)
+        layout.setColumnStretch(len(self.PANELS), 1)
         self.curves: dict[str, pg.PlotDataItem] = {}
 
     def clear(self) -> None:

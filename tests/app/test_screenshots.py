@@ -1,11 +1,13 @@
-"""Screenshots of the main window with an image, an audio clip, a mesh and the JIIO race, saved (not committed)
-into `screenshots/` at the project root for the README and for review."""
+"""Screenshots of the main window with an image, an audio clip, a mesh (the real files in ../shared/data), the JIIO
+race and an attack on a drawn digit, saved (not committed) into `screenshots/` at the project root for the README
+and for review."""
 from __future__ import annotations
 
 import dataclasses
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
@@ -13,7 +15,6 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from app.main_window import MainWindow  # noqa: E402
-from engine.resources import sample_path  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[2] / "screenshots"
 
@@ -34,20 +35,31 @@ def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
     window.resize(1280, 800)
     window.show()
     OUT.mkdir(exist_ok=True)
+    window.drawings_dir = tmp_path / "drawings"
     shots = {}
-    assert window.open_file(sample_path("image.png"))
+    assert window.open_file(data_dir / "images" / "kodim05.png")
     train(window, qtbot, steps=60, log_every=5, eval_every=20)
+    window.image_view.split.setValue(40)
     shots["image"] = window.grab()
-    assert window.open_file(sample_path("audio.wav"))
-    train(window, qtbot, steps=6, log_every=2, eval_every=6, batch_size=8192)
+    assert window.open_file(data_dir / "audio" / "gt_bach.wav")
+    train(window, qtbot, steps=30, log_every=5, eval_every=15)
     shots["audio"] = window.grab()
-    assert window.open_file(sample_path("mesh.ply"))
-    train(window, qtbot, steps=4, log_every=2, eval_every=4, batch_size=8192, mc_resolution=48, eval_points=8192)
+    assert window.open_file(data_dir / "meshes" / "bunny.obj")
+    train(window, qtbot, steps=30, log_every=5, eval_every=30)
     shots["mesh"] = window.grab()
     window.set_kind("inverse")
     jiio = dataclasses.replace(window.forms["inverse"].config().jiio, iterations=30)
     train(window, qtbot, count=16, sigma=0.4, adam_steps=10, jiio=jiio)
     shots["jiio-race"] = window.grab()
+    window.set_kind("attack")
+    digit = np.zeros((28, 28), dtype=np.uint8)
+    digit[5:8, 8:20] = 255
+    for row in range(8, 23):  # a "7": a bar and a slanted stroke
+        digit[row, max(8, 19 - (row - 8) * 2 // 3) : 22 - (row - 8) * 2 // 3] = 255
+    window.attack_view.controls.canvas.set_pixels(digit)
+    window.classify_drawing(digit)
+    train(window, qtbot, count=16)
+    shots["attack"] = window.grab()
     for name, picture in shots.items():
         path = OUT / f"{name}.png"
         assert picture.save(str(path)) and path.stat().st_size > 20_000, name
