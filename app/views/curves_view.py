@@ -26,7 +26,9 @@ QUALITY = ["psnr_train", "psnr_test", "psnr_held_out", "iou_uniform", "iou_near"
 SOLVER_CHOICES = {"residual": ("Solver residual", ["solver_residual", "eval_residual"], True),
                   "iterations": ("Solver iterations", ["solver_iters", "eval_iters", "adjoint_iters"], False),
                   "ms": ("ms per step", ["ms_per_step"], False)}
-PANELS = {"loss": ("Loss", ["loss"], True), "quality": ("PSNR (dB) · IoU · accuracy", QUALITY, False),
+PERCENT = {"iou_uniform", "iou_near", "accuracy_clean"}
+"""Quality metrics in [0, 1] drawn as percentages, to share the quality plot with PSNRs in dB."""
+PANELS = {"loss": ("Loss", ["loss"], True), "quality": ("PSNR (dB) · IoU, accuracy (%)", QUALITY, False),
           "solver": SOLVER_CHOICES["residual"]}
 
 
@@ -191,13 +193,14 @@ class CurvesView(QWidget):
                 if not points:
                     continue
                 xs, ys = zip(*points)
-                ys = ema(ys, self.smoothing)
+                ys = ema([100 * y for y in ys] if metric in PERCENT else ys, self.smoothing)
                 line = run["lines"].get(metric)
                 if line is None:
                     style = pg.mkPen(color, width=2, style=[pg.QtCore.Qt.PenStyle.SolidLine,
                                                             pg.QtCore.Qt.PenStyle.DashLine,
                                                             pg.QtCore.Qt.PenStyle.DotLine][j % 3])
-                    line = self.plots[panel].plot(name=f"{run['name']} {metric}", pen=style)
+                    unit = " (%)" if metric in PERCENT else ""
+                    line = self.plots[panel].plot(name=f"{run['name']} {metric}{unit}", pen=style)
                     line.setClipToView(True)
                     line.setDownsampling(auto=True, method="peak")
                     run["lines"][metric] = line

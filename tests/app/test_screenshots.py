@@ -45,7 +45,7 @@ def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
     train(window, qtbot, steps=30, log_every=5, eval_every=15)
     shots["audio"] = window.grab()
     assert window.open_file(data_dir / "meshes" / "bunny.obj")
-    train(window, qtbot, steps=30, log_every=5, eval_every=30)
+    train(window, qtbot, steps=200, log_every=10, eval_every=100)
     shots["mesh"] = window.grab()
     window.set_kind("inverse")
     jiio = dataclasses.replace(window.forms["inverse"].config().jiio, iterations=30)
