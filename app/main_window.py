@@ -226,8 +226,8 @@ class MainWindow(QMainWindow):
     def _sync_controls(self) -> None:
         """The views' sliders show the settings' σ and ε (which may have been typed in the panel)."""
         try:
-            self.race_view.controls.show_sigma(self.forms["inverse"].config().sigma)
-            self.attack_view.controls.show_epsilon(self.forms["attack"].config().attack.epsilon)
+            self.race_view.controls.sigma.show_value(self.forms["inverse"].config().sigma)
+            self.attack_view.controls.epsilon.show_value(self.forms["attack"].config().attack.epsilon)
         except ConfigError:
             pass  # an entry being typed; the panel marks it
 

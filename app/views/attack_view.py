@@ -9,11 +9,12 @@ classifies and runs.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from app.views.paint_canvas import PaintCanvas
+from app.views.paint_canvas import PaintCanvas, canvas_buttons
 from app.views.race_view import METHOD_NAMES, ImagePanel
+from app.views.value_slider import ValueSlider
 
 
 def prediction_text(probabilities: np.ndarray, labels: np.ndarray, count: int = 8) -> str:
@@ -43,13 +44,9 @@ class AttackControls(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Attack settings", parent)
         layout = QVBoxLayout(self)
-        self.epsilon_label = QLabel()
-        self.epsilon = QSlider(Qt.Orientation.Horizontal)
-        self.epsilon.setRange(1, 30)
-        self.epsilon.setToolTip("L2 radius of the perturbation, for both attacks")
-        self.epsilon.valueChanged.connect(self._epsilon_moved)
-        self.epsilon.setValue(10)
-        layout.addWidget(self.epsilon_label)
+        self.epsilon = ValueSlider("ε = {:.{digits}f} (L2)", 0.1, 3.0, 0.1, 1.0,
+                                   "L2 radius of the perturbation, for both attacks", digits=1)
+        self.epsilon.value_changed.connect(self.epsilon_changed)
         layout.addWidget(self.epsilon)
         layout.addWidget(QLabel("Draw a digit (left: draw, right: erase)"))
         self.canvas = PaintCanvas(28, ink=255, paper=0, radius=1.3)
@@ -58,26 +55,10 @@ class AttackControls(QGroupBox):
         self.prediction = QLabel("The classifier's guess appears here.")
         self.prediction.setWordWrap(True)
         layout.addWidget(self.prediction)
-        buttons = QHBoxLayout()
-        clear = QPushButton("Clear")
-        clear.clicked.connect(self.canvas.clear)
-        self.attack_button = QPushButton("Attack this digit")
-        self.attack_button.setToolTip("Run JIO and PGD on the drawn digit, labelled with the classifier's guess")
-        self.attack_button.clicked.connect(lambda: self.attack_digit.emit(self.canvas.pixels.copy()))
-        buttons.addWidget(clear)
-        buttons.addWidget(self.attack_button)
+        buttons, self.attack_button = canvas_buttons(
+            self.canvas, "Attack this digit", "Run JIO and PGD on the drawn digit, labelled with the classifier's "
+            "guess", self.attack_digit.emit)
         layout.addLayout(buttons)
-
-    def show_epsilon(self, epsilon: float) -> None:
-        """Move the slider to the settings' ε without emitting."""
-        self.epsilon.blockSignals(True)
-        self.epsilon.setValue(round(epsilon * 10))
-        self.epsilon.blockSignals(False)
-        self.epsilon_label.setText(f"ε = {epsilon:.1f} (L2)")
-
-    def _epsilon_moved(self, value: int) -> None:
-        self.epsilon_label.setText(f"ε = {value / 10:.1f} (L2)")
-        self.epsilon_changed.emit(value / 10)
 
 
 class AttackView(QWidget):

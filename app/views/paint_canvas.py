@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPainter
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QWidget
 
 
 class PaintCanvas(QWidget):
@@ -73,3 +73,16 @@ class PaintCanvas(QWidget):
         painter.setPen(Qt.GlobalColor.darkGray)
         painter.drawRect(0, 0, side - 1, side - 1)
         painter.end()
+
+
+def canvas_buttons(canvas: PaintCanvas, action: str, tooltip: str, emit) -> tuple[QHBoxLayout, QPushButton]:
+    """'Clear' and an action button under a canvas; the action calls `emit(pixels)` with a copy of the picture."""
+    row = QHBoxLayout()
+    clear = QPushButton("Clear")
+    clear.clicked.connect(canvas.clear)
+    button = QPushButton(action)
+    button.setToolTip(tooltip)
+    button.clicked.connect(lambda: emit(canvas.pixels.copy()))
+    row.addWidget(clear)
+    row.addWidget(button)
+    return row, button

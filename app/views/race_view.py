@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from app.views.image_view import pg  # noqa: F401  (shared pyqtgraph configuration)
-from app.views.paint_canvas import PaintCanvas
+from app.views.paint_canvas import PaintCanvas, canvas_buttons
+from app.views.value_slider import ValueSlider
 
 METHOD_COLORS = {"jiio": "#d62728", "adam": "#1f77b4", "jio": "#d62728", "pgd": "#1f77b4"}
 METHOD_NAMES = {"jiio": "JIIO", "adam": "Adam", "jio": "JIO", "pgd": "PGD"}
@@ -51,39 +52,17 @@ class CorruptionControls(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Corruption", parent)
         layout = QVBoxLayout(self)
-        self.sigma_label = QLabel()
-        self.sigma = QSlider(Qt.Orientation.Horizontal)
-        self.sigma.setRange(0, 60)
-        self.sigma.setToolTip("Gaussian noise σ added to the digits (pixel scale −1…1); moving it picks the noise "
-                              "corruption")
-        self.sigma.valueChanged.connect(self._sigma_moved)
-        self.sigma.setValue(20)
-        layout.addWidget(self.sigma_label)
+        self.sigma = ValueSlider("Noise σ = {:.{digits}f}", 0.0, 0.6, 0.01, 0.2, "Gaussian noise σ added to the "
+                                 "digits (pixel scale −1…1); moving it picks the noise corruption")
+        self.sigma.value_changed.connect(self.sigma_changed)
         layout.addWidget(self.sigma)
         layout.addWidget(QLabel("Mask: paint the missing pixels (left), erase (right)"))
         self.painter = PaintCanvas(28, ink=0, paper=255, radius=1.5)
         self.painter.setToolTip("Dark pixels are hidden from both methods; they must fill them in from the prior")
         layout.addWidget(self.painter, 1)
-        buttons = QHBoxLayout()
-        clear = QPushButton("Clear")
-        clear.clicked.connect(self.painter.clear)
-        self.use_mask = QPushButton("Use this mask")
-        self.use_mask.setToolTip("Restore the digits with this mask (the inpainting corruption)")
-        self.use_mask.clicked.connect(lambda: self.mask_painted.emit(self.painter.pixels.copy()))
-        buttons.addWidget(clear)
-        buttons.addWidget(self.use_mask)
+        buttons, self.use_mask = canvas_buttons(self.painter, "Use this mask", "Restore the digits with this mask "
+                                                "(the inpainting corruption)", self.mask_painted.emit)
         layout.addLayout(buttons)
-
-    def show_sigma(self, sigma: float) -> None:
-        """Move the slider to the settings' σ without emitting."""
-        self.sigma.blockSignals(True)
-        self.sigma.setValue(round(sigma * 100))
-        self.sigma.blockSignals(False)
-        self.sigma_label.setText(f"Noise σ = {sigma:.2f}")
-
-    def _sigma_moved(self, value: int) -> None:
-        self.sigma_label.setText(f"Noise σ = {value / 100:.2f}")
-        self.sigma_changed.emit(value / 100)
 
 
 class RaceView(QWidget):

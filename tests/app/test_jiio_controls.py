@@ -44,7 +44,7 @@ def test_canvas_paints_with_the_mouse(qtbot) -> None:
 def test_noise_slider_and_painted_mask_drive_the_race(window, qtbot) -> None:
     window.set_kind("inverse")
     controls = window.race_view.controls
-    controls.sigma.setValue(40)
+    controls.sigma.set_value(0.4)
     assert window.form.config().sigma == pytest.approx(0.4) and window.form.config().corruption == "noise"
     controls.use_mask.click()  # nothing painted: refused with a message
     assert "empty" in window.errors[-1]
@@ -66,7 +66,7 @@ def test_noise_slider_and_painted_mask_drive_the_race(window, qtbot) -> None:
 
 def test_epsilon_slider_drawn_digit_and_its_attack(window, qtbot) -> None:
     controls = window.attack_view.controls
-    controls.epsilon.setValue(15)
+    controls.epsilon.set_value(1.5)
     assert window.forms["attack"].config().attack.epsilon == pytest.approx(1.5)
     digit = np.zeros((28, 28), dtype=np.uint8)
     digit[5:23, 13:16] = 255  # a "1"

@@ -1,7 +1,8 @@
 """The UI stays responsive while the worker trains: event-loop latency and training throughput with the GUI attached.
 
 Both sides run as fresh processes, as the app and the CLI do (`python -m app.responsiveness headless|gui`),
-interleaved three times; the medians are compared. Reported, not asserted on wall-clock time (the suite runs on
+interleaved three times; the best rate of each side is compared (as timeit does: the least disturbed run measures
+what the code can do; a 2-core machine's runs vary by ±10%), and the ratio of the medians is reported beside it. Reported, not asserted on wall-clock time (the suite runs on
 loaded CI machines): the p99 lateness of a 10 ms QTimer during a run (target < 50 ms) and the steps/s of the same
 fit through the window's worker against headless (target ≥ 0.9×). The numbers are printed and written to
 `runs/responsiveness.json`.
@@ -38,12 +39,15 @@ def test_event_loop_latency_and_throughput_while_training(capsys) -> None:
         gui.append(measure("gui"))
     for run in gui:
         assert run["errors"] == [] and run["steps"] == 150 and run["snapshots"] >= 3 and run["ticks"] > 10
-    headless_rate = statistics.median(r["steps_per_s"] for r in headless)
-    gui_rate = statistics.median(r["steps_per_s"] for r in gui)
+    headless_rate = max(r["steps_per_s"] for r in headless)
+    gui_rate = max(r["steps_per_s"] for r in gui)
+    median_ratio = statistics.median(r["steps_per_s"] for r in gui) / statistics.median(
+        r["steps_per_s"] for r in headless)
     report = {"event_loop_p99_ms": round(statistics.median(r["event_loop_p99_ms"] for r in gui), 1),
               "event_loop_max_ms": round(max(r["event_loop_max_ms"] for r in gui), 1),
               "steps_per_s_headless": round(headless_rate, 2), "steps_per_s_gui": round(gui_rate, 2),
-              "throughput_ratio": round(gui_rate / headless_rate, 3), "repeats": REPEATS,
+              "throughput_ratio": round(gui_rate / headless_rate, 3),
+              "throughput_ratio_of_medians": round(median_ratio, 3), "repeats": REPEATS,
               "runs": {"headless": [round(r["steps_per_s"], 2) for r in headless],
                        "gui": [round(r["steps_per_s"], 2) for r in gui],
                        "gui_p99_ms": [round(r["event_loop_p99_ms"], 1) for r in gui]}}
