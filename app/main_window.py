@@ -9,6 +9,7 @@ training) need no file: Start builds them from their panel.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        self.restore_settings()
 
     # ---- actions -------------------------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -678,4 +680,36 @@ class MainWindow(QMainWindow):
         self.controller.wait()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
+        self.save_settings()
         super().closeEvent(event)
+
+    def save_settings(self) -> None:
+        """Every panel's settings (as JSON), the fit panel's medium and the task kind, for the next start."""
+        from engine.config import to_dict
+
+        for key, form in self.forms.items():
+            try:
+                self.settings.setValue(f"forms/{key}", json.dumps(to_dict(form.config())))
+            except ConfigError:
+                pass  # an invalid entry is not kept; the last valid settings stay
+        self.settings.setValue("fit_medium", self.fit_medium)
+        self.settings.setValue("kind", self.kind)
+
+    def restore_settings(self) -> None:
+        """The panels as they were when the window last closed; anything unreadable keeps the defaults."""
+        from engine.config import from_dict
+
+        for key, form in self.forms.items():
+            text = self.settings.value(f"forms/{key}")
+            if not text:
+                continue
+            try:
+                form.set_config(from_dict(type(TASK_KINDS[key].config), json.loads(text)))
+            except (ConfigError, ValueError, TypeError, KeyError):
+                continue
+        medium = self.settings.value("fit_medium")
+        if medium in ("image", "audio", "video", "mesh"):
+            self.fit_medium = medium
+        kind = self.settings.value("kind")
+        if kind in TASK_KINDS and kind != "fit":
+            self.set_kind(kind)

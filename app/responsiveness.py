@@ -54,6 +54,7 @@ def gui(steps: int, probe: bool = True) -> dict:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "deq-studio-responsiveness.ini"),
                          QSettings.Format.IniFormat)
+    settings.clear()  # the same starting settings every time
     window = MainWindow(settings)
     window.show()
     window.forms["fit"].set_config(dataclasses.replace(fit_config(steps), device="auto"))

@@ -36,6 +36,7 @@ def self_test(screenshot: str | None = None, timeout_s: float = 300.0) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = QSettings(str(Path(os.environ.get("TMPDIR", "/tmp")) / "deq-studio-self-test.ini"),
                          QSettings.Format.IniFormat)
+    settings.clear()  # the same starting settings every time
     window = MainWindow(settings)
     window.form.set_config(dataclasses.replace(window.form.config(), steps=SELF_TEST_STEPS, log_every=2,
                                                eval_every=SELF_TEST_STEPS))

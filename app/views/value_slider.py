@@ -31,7 +31,7 @@ class ValueSlider(QWidget):
 
     @property
     def value(self) -> float:
-        return self.slider.value() * self.step
+        return round(self.slider.value() * self.step, 10)
 
     def set_value(self, value: float) -> None:
         """Move the slider as a user would (emits when the value changes)."""

@@ -153,3 +153,20 @@ def test_open_recent_remembers_files_across_windows(window, qtbot, tmp_path) -> 
     assert [a.text() for a in again.recent_menu.actions()] == names
     again.recent_menu.actions()[1].trigger()
     assert again.path.name == "audio.wav"
+
+
+def test_panels_and_task_kind_persist_across_windows(window, qtbot) -> None:
+    window.set_kind("attack")
+    form = window.forms["attack"]
+    form.set_config(dataclasses.replace(form.config(), count=7))
+    window.forms["inverse"].set_config(dataclasses.replace(window.forms["inverse"].config(), sigma=0.35))
+    window.close()
+    again = MainWindow(window.settings)
+    qtbot.addWidget(again)
+    assert again.kind == "attack" and again.forms["attack"].config().count == 7
+    assert again.forms["inverse"].config().sigma == 0.35
+    assert again.race_view.controls.sigma.value == 0.35
+    window.settings.setValue("forms/inverse", "{not json")
+    third = MainWindow(window.settings)
+    qtbot.addWidget(third)
+    assert third.forms["inverse"].config().sigma == 0.2  # unreadable: the defaults
