@@ -36,7 +36,7 @@ from app.views.image_view import ImageView
 from app.views.mesh_view import MeshView
 from app.views.race_view import RaceView
 from app.views.video_view import VideoView
-from engine.config import ConfigError, FitConfig
+from engine.config import ConfigError
 from engine.device import device_name, resolve_device
 from engine.resources import sample_names, sample_path
 from engine.signals import SignalError, medium_of

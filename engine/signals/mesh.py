@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import open3d as o3d
-import torch
 from torch import Tensor
 
 from engine.signals.base import SignalError
