@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from app.views.race_view import ImagePanel
 
-MAX_SOFTWARE_FACES = 20_000
+MAX_SOFTWARE_FACES = 10_000
 LIGHT = np.array([0.3, 0.5, 0.8]) / np.linalg.norm([0.3, 0.5, 0.8])
 
 
@@ -50,9 +50,9 @@ class SoftwareMeshCanvas(QWidget):
         self._drag: QPointF | None = None
 
     def set_mesh(self, vertices: np.ndarray, faces: np.ndarray) -> None:
-        faces = np.asarray(faces, np.int64)
-        if len(faces) > MAX_SOFTWARE_FACES:  # an even subsample keeps the silhouette
-            faces = faces[np.linspace(0, len(faces) - 1, MAX_SOFTWARE_FACES).astype(np.int64)]
+        from engine.signals.mesh import simplify
+
+        vertices, faces = simplify(vertices, np.asarray(faces, np.int64), MAX_SOFTWARE_FACES)  # no holes
         self.vertices, self.faces = np.asarray(vertices, np.float32), faces
         self.update()
 

@@ -126,3 +126,14 @@ def write_mesh(path: str | Path, vertices: np.ndarray, faces: np.ndarray) -> Non
     mesh.compute_vertex_normals()
     if not o3d.io.write_triangle_mesh(str(path), mesh, write_ascii=False):
         raise OSError(f"could not write {path}")
+
+
+def simplify(vertices: np.ndarray, faces: np.ndarray, target_faces: int) -> tuple[np.ndarray, np.ndarray]:
+    """The mesh with at most `target_faces` triangles by quadric decimation (Open3D), closed where it was closed;
+    unchanged when already small enough."""
+    if len(faces) <= target_faces:
+        return vertices, faces
+    mesh = o3d.geometry.TriangleMesh(o3d.utility.Vector3dVector(np.asarray(vertices, np.float64)),
+                                     o3d.utility.Vector3iVector(np.asarray(faces, np.int32)))
+    small = mesh.simplify_quadric_decimation(target_number_of_triangles=int(target_faces))
+    return np.asarray(small.vertices, np.float32), np.asarray(small.triangles, np.int64)

@@ -74,6 +74,23 @@ def test_marching_cubes_of_a_sphere_field() -> None:
         marching_cubes(np.ones((8, 8, 8)))
 
 
+def test_simplify_keeps_a_closed_surface_in_fewer_triangles() -> None:
+    from engine.signals.mesh import simplify
+
+    r = 48
+    axis = np.linspace(-1, 1, r)
+    x, y, z = np.meshgrid(axis, axis, axis, indexing="ij")
+    verts, faces = marching_cubes(np.sqrt(x**2 + y**2 + z**2) - 0.6)
+    small_v, small_f = simplify(verts, faces, 1000)
+    assert len(faces) > 5000 and 500 <= len(small_f) <= 1000
+    assert np.abs(np.linalg.norm(small_v, axis=1) - 0.6).max() < 0.05  # still the sphere
+    edges = np.sort(np.concatenate([small_f[:, [0, 1]], small_f[:, [1, 2]], small_f[:, [2, 0]]]), axis=1)
+    _, counts = np.unique(edges, axis=0, return_counts=True)
+    assert (counts == 2).all()  # every edge shared by two triangles: no holes
+    same_v, same_f = simplify(verts, faces, len(faces))
+    assert same_f is faces and same_v is verts
+
+
 @pytest.mark.parametrize("medium", ["image", "audio", "video"])
 def test_generalization_split_is_disjoint_and_a_quarter_or_half(media, medium) -> None:
     sig = load_signal(media[medium])
