@@ -9,14 +9,11 @@ training) need no file: Start builds them from their panel.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 import platformdirs
-import torch
-from PIL import Image
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -24,8 +21,11 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMai
                                QScrollArea, QSplitter, QStackedWidget)
 
 from app.controller import RunController
+from app.drawings import DigitReader, save_gray_png
 from app.worker import reserve_gui_thread
 from app.panels.config_form import ConfigForm
+from app.panels.persistence import restore_forms, save_forms
+from app.run_folders import reopen_run, save_run
 from app.status import memory_text
 from app.task_kinds import TASK_KINDS, fit_defaults
 from app.views.attack_view import AttackView, confidence_text
@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
 
         self.drawings_dir = Path(platformdirs.user_data_dir("deq-studio")) / "drawings"
         """Where painted masks and drawn digits are saved (the settings name the files)."""
-        self._digit_classifier = None
+        self.digit_reader = DigitReader()
         controls = self.race_view.controls
         controls.sigma_changed.connect(lambda sigma: self._update_form("inverse", sigma=sigma, corruption="noise"))
         controls.mask_painted.connect(self.use_painted_mask)
@@ -443,10 +443,7 @@ class MainWindow(QMainWindow):
 
     def _save_drawing(self, pixels: np.ndarray, name: str) -> Path | None:
         try:
-            self.drawings_dir.mkdir(parents=True, exist_ok=True)
-            path = self.drawings_dir / name
-            Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8), mode="L").save(path)
-            return path
+            return save_gray_png(pixels, self.drawings_dir / name)
         except OSError as exc:
             self.report_error(f"Could not save the drawing: {exc}")
             return None
@@ -474,22 +471,13 @@ class MainWindow(QMainWindow):
     def classify_drawing(self, pixels: np.ndarray) -> np.ndarray | None:
         """The classifier's class probabilities for the drawn digit, shown under the canvas."""
         from engine.model_store import ModelFileError
-        from engine.models.mdeq.stored import load_classifier
 
         label = self.attack_view.controls.prediction
         if pixels.max() == 0:
             label.setText("The classifier's guess appears here.")
             return None
         try:
-            path = self.forms["attack"].config().classifier
-            if self._digit_classifier is None or self._digit_classifier[0] != path:
-                self._digit_classifier = (path, load_classifier(path, "cpu").eval())
-            classifier = self._digit_classifier[1]
-            size = classifier.image_size
-            image = np.asarray(Image.fromarray(pixels, mode="L").resize((size, size), Image.BILINEAR))
-            with torch.no_grad():
-                logits = classifier(torch.from_numpy(image.astype(np.float32) / 255.0)[None, None])
-            probabilities = torch.softmax(logits, dim=1)[0].numpy()
+            probabilities = self.digit_reader.probabilities(pixels, self.forms["attack"].config().classifier)
         except (ConfigError, ModelFileError, OSError, ValueError) as exc:
             self.report_error(f"Could not classify the drawing: {exc}")
             return None
@@ -516,24 +504,11 @@ class MainWindow(QMainWindow):
             self.save_snapshot(folder)
 
     def save_snapshot(self, folder: str | Path) -> Path | None:
-        """A resumable run folder (config.json, metrics.jsonl, checkpoint.pt), the same as the CLI writes, so
-        `deq-studio resume FOLDER` continues it too (fits, generative priors, classifier training)."""
-        from engine.config import to_dict
-        from engine.run_directory import RunDirectory
-
-        run_kind = TASK_KINDS[self.kind].run_kind
-        if self.task is None or run_kind is None or self.controller.busy:
+        """A resumable run folder of the current task (fits, generative priors, classifier training)."""
+        if self.task is None or TASK_KINDS[self.kind].run_kind is None or self.controller.busy:
             return None
-        out = RunDirectory(folder)
-        record = {"task": run_kind, "config": to_dict(self.task.config)}
-        if self.kind == "fit":
-            record["input"] = str(self.path.resolve())
         try:
-            out.write_config(record)
-            (out.path / "metrics.jsonl").unlink(missing_ok=True)
-            for row in self.task_rows:
-                out.append_metrics(row)
-            return out.save_checkpoint(run_kind, to_dict(self.task.config), self.task.state_dict())
+            return save_run(folder, self.kind, self.task, self.task_rows, self.path if self.kind == "fit" else None)
         except OSError as exc:
             self.report_error(f"Could not save the snapshot: {exc}")
             return None
@@ -544,59 +519,40 @@ class MainWindow(QMainWindow):
             self.load_snapshot(folder)
 
     def load_snapshot(self, folder: str | Path) -> bool:
-        """Reopen a run folder (from this window or the CLI) where it stopped; its curves join the overlay.
-
-        Fits, priors and classifier training continue from their checkpoint; the curves of a race or an attack
-        (which are re-run, not resumed) join the overlay alone."""
+        """Reopen a run folder (from this window or the CLI) where it stopped; its curves join the overlay (a race's
+        or an attack's curves alone)."""
         from engine.checkpoint import CheckpointError
-        from engine.config import from_dict
         from engine.model_store import ModelFileError
-        from engine.run_directory import RunDirectory
 
         if self.controller.busy:
             return False
-        run = RunDirectory(folder)
         name = Path(folder).name
         try:
-            record = run.read_config()
-            kinds = {kind.run_kind: key for key, kind in TASK_KINDS.items() if kind.run_kind}
-            if record.get("task") in ("inverse", "attack"):
-                self._overlay(name, run.read_metrics())
-                self.statusBar().showMessage(f"{name}: the curves of this {record['task']} run were added", 8000)
-                return True
-            if record.get("task") not in kinds:
-                raise ValueError(f"not a run folder the window knows (task {record.get('task')!r})")
-            key = kinds[record["task"]]
-            config = dataclasses.replace(from_dict(type(TASK_KINDS[key].config), record["config"]),
-                                         device=self.device.type)
-            _, _, state = run.load_checkpoint()
-            path = Path(record["input"]) if key == "fit" else None
-            task = TASK_KINDS[key].build(config, path, self.device)
-            task.load_state_dict(state)
-            rows = run.read_metrics()
+            opened = reopen_run(folder, self.device)
         except (CheckpointError, ConfigError, SignalError, ModelFileError, ValueError, KeyError, OSError) as exc:
             self.report_error(f"Could not load the snapshot {name}: {exc}")
             return False
-        if self.kind != key:
-            self.set_kind(key, reopen=False)
-        self.task, self.built_from = task, dataclasses.replace(config, device="auto")
-        self.task_rows = list(rows)
-        self.form.set_config(self.built_from)
-        self._overlay(f"{name} (reopened)", rows)
-        if key == "fit":
-            self.path = path
-            self.fit_medium = medium_of(path)
+        if opened.task is None:
+            self._overlay(name, opened.rows)
+            self.statusBar().showMessage(f"{name}: the curves of this {opened.key} run were added", 8000)
+            return True
+        task = opened.task
+        if self.kind != opened.key:
+            self.set_kind(opened.key, reopen=False)
+        self.task, self.built_from, self.task_rows = task, opened.settings, list(opened.rows)
+        self.form.set_config(opened.settings)
+        self._overlay(f"{name} (reopened)", opened.rows)
+        if task.step_count:
+            task.evaluate()  # the reconstruction, or the prior's held-out previews and samples
+        if opened.key == "fit":
+            self.path, self.fit_medium = opened.path, medium_of(opened.path)
             self._show_target()
-            if task.step_count and hasattr(task, "evaluate"):
-                task.evaluate()
-                preview = task.snapshot({}).previews.get("reconstruction")
-                current = self.views.currentWidget()
-                if preview is not None and current in (self.image_view, self.audio_view, self.video_view):
-                    current.set_reconstruction(preview)
+            preview = task.snapshot({}).previews.get("reconstruction")
+            current = self.views.currentWidget()
+            if preview is not None and current in (self.image_view, self.audio_view, self.video_view):
+                current.set_reconstruction(preview)
         else:
             self.grid_view.clear()
-            if task.step_count:
-                task.evaluate()  # fills the previews (held-out reconstructions, samples)
             self.grid_view.show_snapshot(task.snapshot({}).previews, {})
         self._update_actions("idle")
         return True
@@ -684,29 +640,14 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def save_settings(self) -> None:
-        """Every panel's settings (as JSON), the fit panel's medium and the task kind, for the next start."""
-        from engine.config import to_dict
-
-        for key, form in self.forms.items():
-            try:
-                self.settings.setValue(f"forms/{key}", json.dumps(to_dict(form.config())))
-            except ConfigError:
-                pass  # an invalid entry is not kept; the last valid settings stay
+        """Every panel's settings, the fit panel's medium and the task kind, for the next start."""
+        save_forms(self.settings, self.forms)
         self.settings.setValue("fit_medium", self.fit_medium)
         self.settings.setValue("kind", self.kind)
 
     def restore_settings(self) -> None:
-        """The panels as they were when the window last closed; anything unreadable keeps the defaults."""
-        from engine.config import from_dict
-
-        for key, form in self.forms.items():
-            text = self.settings.value(f"forms/{key}")
-            if not text:
-                continue
-            try:
-                form.set_config(from_dict(type(TASK_KINDS[key].config), json.loads(text)))
-            except (ConfigError, ValueError, TypeError, KeyError):
-                continue
+        """The panels, the fit medium and the task kind as they were when the window last closed."""
+        restore_forms(self.settings, self.forms)
         medium = self.settings.value("fit_medium")
         if medium in ("image", "audio", "video", "mesh"):
             self.fit_medium = medium
