@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import platformdirs
@@ -410,12 +412,12 @@ class MainWindow(QMainWindow):
         eta = (snap.total_steps - snap.step) / rate if rate > 0 else float("nan")
         quality = ""
         for key, text in (("psnr_train", "PSNR {:.2f} dB"), ("accuracy_clean", "accuracy {:.1%}"),
-                          ("iou", "IoU {:.3f}")):
+                          ("iou_uniform", "IoU {:.3f}")):
             if key in snap.scalars:
                 quality = " · " + text.format(snap.scalars[key])
                 break
-        self.status.setText(f"{device_name(self.device)} · step {snap.step}/{snap.total_steps} · {rate:.1f} steps/s · "
-                            f"ETA {eta:.0f} s · {memory_text(self.device)}{quality}")
+        self.status.setText(f"{device_name(self.device)} · step {snap.step}/{snap.total_steps} · "
+                            f"{rate:.1f} steps/s · ETA {eta:.0f} s · {memory_text(self.device)}{quality}")
 
     def task_rows_append(self, row: dict) -> None:
         self.task_rows.append(row)
@@ -433,13 +435,16 @@ class MainWindow(QMainWindow):
         box.open()
 
     # ---- JIIO controls -------------------------------------------------------------------------------------------
-    def _update_form(self, kind: str, **changes) -> None:
+    def _edit_form(self, kind: str, edit: Callable[[Any], Any]) -> None:
         """Put values chosen in a view into a task's settings (they apply to its next run)."""
         form = self.forms[kind]
         try:
-            form.set_config(dataclasses.replace(form.config(), **changes))
+            form.set_config(edit(form.config()))
         except ConfigError as exc:
             self.report_error(f"Settings: {exc}")
+
+    def _update_form(self, kind: str, **changes) -> None:
+        self._edit_form(kind, lambda config: dataclasses.replace(config, **changes))
 
     def _save_drawing(self, pixels: np.ndarray, name: str) -> Path | None:
         try:
@@ -460,13 +465,8 @@ class MainWindow(QMainWindow):
                                          "missing); press Start", 8000)
 
     def set_attack_epsilon(self, epsilon: float) -> None:
-        form = self.forms["attack"]
-        try:
-            config = form.config()
-        except ConfigError as exc:
-            self.report_error(f"Settings: {exc}")
-            return
-        form.set_config(dataclasses.replace(config, attack=dataclasses.replace(config.attack, epsilon=epsilon)))
+        self._edit_form("attack", lambda config: dataclasses.replace(
+            config, attack=dataclasses.replace(config.attack, epsilon=epsilon)))
 
     def classify_drawing(self, pixels: np.ndarray) -> np.ndarray | None:
         """The classifier's class probabilities for the drawn digit, shown under the canvas."""

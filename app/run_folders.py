@@ -15,6 +15,7 @@ import torch
 from app.task_kinds import TASK_KINDS
 from engine.config import from_dict, to_dict
 from engine.run_directory import RunDirectory
+from engine.tasks import RESUMABLE, build_resumed_task
 
 CURVES_ONLY = ("inverse", "attack")
 """Run kinds whose folders reopen as curves only."""
@@ -58,13 +59,12 @@ def reopen_run(folder: str | Path, device: torch.device) -> ReopenedRun:
     task_name = record.get("task")
     if task_name in CURVES_ONLY:
         return ReopenedRun(task_name, None, None, run.read_metrics())
-    keys = {kind.run_kind: key for key, kind in TASK_KINDS.items() if kind.run_kind}
-    if task_name not in keys:
+    if task_name not in RESUMABLE:
         raise ValueError(f"not a run folder the window knows (task {task_name!r})")
-    key = keys[task_name]
-    settings = dataclasses.replace(from_dict(type(TASK_KINDS[key].config), record["config"]), device="auto")
+    key = next(key for key, kind in TASK_KINDS.items() if kind.run_kind == task_name)
+    settings = dataclasses.replace(from_dict(RESUMABLE[task_name], record["config"]), device="auto")
     _, _, state = run.load_checkpoint()
-    path = Path(record["input"]) if key == "fit" else None
-    task = TASK_KINDS[key].build(dataclasses.replace(settings, device=device.type), path, device)
+    task = build_resumed_task(record, dataclasses.replace(settings, device=device.type), device)
     task.load_state_dict(state)
+    path = Path(record["input"]) if task_name == "fit" else None
     return ReopenedRun(key, task, settings, run.read_metrics(), path)

@@ -16,6 +16,7 @@ import torch
 
 from engine.config import (AdvTrainConfig, AttackTaskConfig, FitConfig, InverseConfig, ModelConfig, PriorConfig,
                            SignalConfig)
+from engine.tasks import build_adv_task, build_attack_task, build_fit_task, build_inverse_task, build_prior_task
 
 
 def fit_defaults(medium: str, device: torch.device) -> FitConfig:
@@ -57,35 +58,14 @@ class TaskKind:
 
 
 def _fit(config: FitConfig, path: Path | None, device: torch.device):
-    from engine.tasks import build_fit_task
-
     if path is None:
         raise ValueError("open a file first")
     return build_fit_task(path, config, device)
 
 
-def _prior(config: PriorConfig, path: Path | None, device: torch.device):
-    from engine.tasks import build_prior_task
-
-    return build_prior_task(config, device)
-
-
-def _inverse(config: InverseConfig, path: Path | None, device: torch.device):
-    from engine.tasks import build_inverse_task
-
-    return build_inverse_task(config, device)
-
-
-def _attack(config: AttackTaskConfig, path: Path | None, device: torch.device):
-    from engine.tasks import build_attack_task
-
-    return build_attack_task(config, device)
-
-
-def _adv(config: AdvTrainConfig, path: Path | None, device: torch.device):
-    from engine.tasks import build_adv_task
-
-    return build_adv_task(config, device)
+def _without_file(build: Callable[[Any, torch.device], Any]) -> Callable[[Any, Path | None, torch.device], Any]:
+    """A builder of a task that needs no opened file (MNIST tasks), in TaskKind.build's signature."""
+    return lambda config, path, device: build(config, device)
 
 
 TASK_KINDS: dict[str, TaskKind] = {kind.key: kind for kind in (
@@ -93,17 +73,18 @@ TASK_KINDS: dict[str, TaskKind] = {kind.key: kind for kind in (
              fit_defaults("image", torch.device("cpu")), frozenset({"device"}), _fit, needs_file=True, run_kind="fit"),
     TaskKind("prior", "Train a generative prior (MNIST)",
              "Train an MDEQ-lite decoder whose latents are found by JIIO; samples from a Gaussian mixture",
-             PriorConfig(steps=200, eval_every=50, log_every=5), frozenset({"device"}), _prior,
+             PriorConfig(steps=200, eval_every=50, log_every=5), frozenset({"device"}), _without_file(build_prior_task),
              run_kind="train-prior"),
     TaskKind("inverse", "Inverse problem: JIIO vs Adam",
              "Denoise or inpaint digits with a prior: JIIO and Adam over the latent race against the clock",
-             InverseConfig(count=16), frozenset({"device"}), _inverse, comparison=True),
+             InverseConfig(count=16), frozenset({"device"}), _without_file(build_inverse_task), comparison=True),
     TaskKind("attack", "Attack: JIO vs PGD", "Attack the MNIST classifier inside an L2 ball with JIO and with PGD",
-             AttackTaskConfig(count=64), frozenset({"device", "attack.method", "attack.jio.epsilon",
-                                                    "attack.jio.projection"}), _attack, comparison=True),
+             AttackTaskConfig(count=64),
+             frozenset({"device", "attack.method", "attack.jio.epsilon", "attack.jio.projection"}),
+             _without_file(build_attack_task), comparison=True),
     TaskKind("adv-train", "Train a classifier (clean or adversarial)",
              "Train an MDEQ-lite MNIST classifier on clean digits or on PGD / JIO adversarial examples",
-             AdvTrainConfig(steps=300, log_every=5, eval_every=100, eval_images=200), frozenset({"device"}), _adv,
-             run_kind="adv-train"),
+             AdvTrainConfig(steps=300, log_every=5, eval_every=100, eval_images=200), frozenset({"device"}),
+             _without_file(build_adv_task), run_kind="adv-train"),
 )}
 """Every task the engine registers, as the window offers them."""

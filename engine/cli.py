@@ -134,13 +134,10 @@ def solve_all(task, kind: str, config, folder: Path) -> dict[str, float]:
     return merged
 
 
-RESUMABLE = {"fit": FitConfig, "train-prior": PriorConfig, "adv-train": AdvTrainConfig}
-
-
 def run_resume(args: argparse.Namespace) -> int:
     """Continue a run from its checkpoint; metrics continue as if it had never stopped."""
     from engine.run_directory import RunDirectory
-    from engine.tasks import build_adv_task, build_fit_task, build_prior_task
+    from engine.tasks import RESUMABLE, build_resumed_task
 
     out = RunDirectory(args.dir)
     record = out.read_config()
@@ -153,11 +150,7 @@ def run_resume(args: argparse.Namespace) -> int:
     if args.device is not None:
         config = dataclasses.replace(config, device=args.device)
     _, _, state = out.load_checkpoint()
-    device = resolve_device(config.device)
-    if kind == "fit":
-        task = build_fit_task(record["input"], config, device)
-    else:
-        task = (build_prior_task if kind == "train-prior" else build_adv_task)(config, device)
+    task = build_resumed_task(record, config, resolve_device(config.device))
     task.load_state_dict(state)
     out.truncate_metrics(task.step_count)
     out.write_config({**record, "config": to_dict(task.config)})

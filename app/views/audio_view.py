@@ -66,14 +66,13 @@ class AudioView(QWidget):
             button.clicked.connect(lambda _=False, k=key: self.play(k))
             controls.addWidget(button)
             self.play_buttons[key] = button
-        stop = QPushButton("Stop")
-        stop.clicked.connect(self.stop)
-        controls.addWidget(stop)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        controls.addWidget(self.stop_button)
         controls.addStretch(1)
-        self.playback_problem = output_device_problem()
-        for button in (*self.play_buttons.values(), stop):
-            button.setEnabled(self.playback_problem is None)
-            button.setToolTip(self.playback_problem or "")
+        self.playback_problem: str | None = "no clip yet"
+        self._probed = False  # PortAudio is started when the first clip arrives, not with the window
+        self._enable_playback()
         layout.addLayout(controls)
         layout.addWidget(self.wave_plot, 1)
         layout.addWidget(self.spec_canvas, 1)
@@ -81,7 +80,16 @@ class AudioView(QWidget):
         self.target: np.ndarray | None = None
         self.reconstruction: np.ndarray | None = None
 
+    def _enable_playback(self) -> None:
+        for button in (*self.play_buttons.values(), self.stop_button):
+            button.setEnabled(self.playback_problem is None)
+            button.setToolTip(self.playback_problem or "")
+
     def set_target(self, wave: np.ndarray, rate: float) -> None:
+        if not self._probed:
+            self._probed = True
+            self.playback_problem = output_device_problem()
+            self._enable_playback()
         self.target, self.rate, self.reconstruction = wave, rate, None
         self.target_line.setData(np.arange(wave.size) / rate, wave)
         self.recon_line.setData([], [])

@@ -10,6 +10,7 @@ plot's own auto-range button ("A") hands the range back to pyqtgraph.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -30,6 +31,23 @@ PERCENT = {"iou_uniform", "iou_near", "accuracy_clean"}
 """Quality metrics in [0, 1] drawn as percentages, to share the quality plot with PSNRs in dB."""
 PANELS = {"loss": ("Loss", ["loss"], True), "quality": ("PSNR (dB) · IoU, accuracy (%)", QUALITY, False),
           "solver": SOLVER_CHOICES["residual"]}
+
+
+@dataclasses.dataclass(frozen=True)
+class Extent:
+    """A line's x range and finite y range, also in log10 over its positive values (None where there are none),
+    computed once when the line is drawn."""
+
+    x: tuple[float, float]
+    y: tuple[float | None, float | None]
+    log_y: tuple[float | None, float | None]
+
+    @staticmethod
+    def of(xs, ys) -> Extent:
+        finite = [y for y in ys if math.isfinite(y)]
+        positive = [math.log10(y) for y in finite if y > 0]
+        return Extent((min(xs), max(xs)), (min(finite, default=None), max(finite, default=None)),
+                      (min(positive, default=None), max(positive, default=None)))
 
 
 class CurvesView(QWidget):
@@ -147,17 +165,13 @@ class CurvesView(QWidget):
         if any(box.autoRangeEnabled()):
             return
         log_y = plot.getAxis("left").logMode
-        xs, ys = [], []
-        for run in self.runs:
-            for metric in self.panels[panel][1]:
-                if metric in run.get("data", {}):
-                    x, y = run["data"][metric]
-                    xs += [min(x), max(x)]
-                    ys += [math.log10(v) for v in y if v > 0] if log_y else list(y)
-        finite = [v for v in ys if math.isfinite(v)]
-        if not xs or not finite:
+        extents = [run["extents"][metric] for run in self.runs for metric in self.panels[panel][1]
+                   if metric in run.get("extents", {})]
+        ys = [y for extent in extents for y in (extent.log_y if log_y else extent.y) if y is not None]
+        if not extents or not ys:
             return
-        x0, x1, y0, y1 = min(xs), max(xs), min(finite), max(finite)
+        x0, x1 = min(e.x[0] for e in extents), max(e.x[1] for e in extents)
+        y0, y1 = min(ys), max(ys)
         (vx0, vx1), (vy0, vy1) = box.viewRange()
         span = max(y1 - y0, 0.1 if log_y else 1e-9 + 1e-3 * abs(y1))
         if reset or x0 < vx0 or x1 > vx1:
@@ -205,7 +219,7 @@ class CurvesView(QWidget):
                     line.setDownsampling(auto=True, method="peak")
                     run["lines"][metric] = line
                 line.setData(list(xs), list(ys))
-                run.setdefault("data", {})[metric] = (xs, ys)
+                run.setdefault("extents", {})[metric] = Extent.of(xs, ys)
 
     def export_png(self, path: str | Path) -> Path:
         """Both plots as one picture."""

@@ -78,6 +78,23 @@ def build_adv_task(config: AdvTrainConfig, device: torch.device):
     return AdversarialTrainTask(config, data["train"], data["held_out"], device)
 
 
+RESUMABLE = {"fit": FitConfig, "train-prior": PriorConfig, "adv-train": AdvTrainConfig}
+"""Run-folder task names that can continue from a checkpoint, and their config classes."""
+
+
+def build_resumed_task(record: dict, config, device: torch.device):
+    """The task a run folder's config.json `record` describes, built from `config` (its settings, possibly
+    adjusted) before the checkpoint is loaded into it; ValueError for a task that cannot be resumed."""
+    kind = record.get("task")
+    if kind == "fit":
+        return build_fit_task(record["input"], config, device)
+    if kind == "train-prior":
+        return build_prior_task(config, device)
+    if kind == "adv-train":
+        return build_adv_task(config, device)
+    raise ValueError(f"cannot resume a task of kind {kind!r}")
+
+
 def read_gray_image(path: str | Path, size: int):
     """An image file as uint8 (size, size) gray, resized; SignalError when unreadable."""
     import numpy as np
@@ -94,5 +111,5 @@ def read_gray_image(path: str | Path, size: int):
         raise SignalError(f"{Path(path).name}: not a readable image ({exc})") from None
 
 
-__all__ = ["DivergenceError", "FitTask", "MeshFitTask", "Snapshot", "Task", "build_adv_task", "build_attack_task",
-           "build_fit_task", "build_inverse_task", "build_prior_task"]
+__all__ = ["RESUMABLE", "DivergenceError", "FitTask", "MeshFitTask", "Snapshot", "Task", "build_adv_task",
+           "build_attack_task", "build_fit_task", "build_inverse_task", "build_prior_task", "build_resumed_task"]

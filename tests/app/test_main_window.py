@@ -170,3 +170,17 @@ def test_panels_and_task_kind_persist_across_windows(window, qtbot) -> None:
     third = MainWindow(window.settings)
     qtbot.addWidget(third)
     assert third.forms["inverse"].config().sigma == 0.2  # unreadable: the defaults
+
+
+def test_audio_playback_is_probed_with_the_first_clip(qtbot) -> None:
+    import numpy as np
+
+    from app.views.audio_view import AudioView, output_device_problem
+
+    view = AudioView()
+    qtbot.addWidget(view)
+    assert not view.play_buttons["target"].isEnabled() and not view.play("target")  # nothing to play yet
+    view.set_target(np.zeros(800, np.float32), 8000.0)
+    problem = output_device_problem()
+    assert view.playback_problem == problem
+    assert view.play_buttons["target"].isEnabled() == (problem is None)
