@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import platformdirs
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -23,14 +19,14 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMai
                                QScrollArea, QSplitter, QStackedWidget)
 
 from app.controller import RunController
-from app.drawings import DigitReader, save_gray_png
+from app.jiio_controls import JIIOControls
 from app.worker import reserve_gui_thread
 from app.panels.config_form import ConfigForm
 from app.panels.persistence import restore_forms, save_forms
 from app.run_folders import reopen_run, save_run
 from app.status import memory_text
 from app.task_kinds import TASK_KINDS, fit_defaults
-from app.views.attack_view import AttackView, confidence_text
+from app.views.attack_view import AttackView
 from app.views.audio_view import AudioView
 from app.views.curves_view import CurvesView
 from app.views.grid_view import GridView
@@ -115,16 +111,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.setAcceptDrops(True)
 
-        self.drawings_dir = Path(platformdirs.user_data_dir("deq-studio")) / "drawings"
-        """Where painted masks and drawn digits are saved (the settings name the files)."""
-        self.digit_reader = DigitReader()
-        controls = self.race_view.controls
-        controls.sigma_changed.connect(lambda sigma: self._update_form("inverse", sigma=sigma, corruption="noise"))
-        controls.mask_painted.connect(self.use_painted_mask)
-        controls = self.attack_view.controls
-        controls.epsilon_changed.connect(self.set_attack_epsilon)
-        controls.digit_drawn.connect(self.classify_drawing)
-        controls.attack_digit.connect(self.attack_drawing)
+        self.jiio_controls = JIIOControls(self)
 
         self.controller.snapshot.connect(self.show_snapshot)
         self.controller.row.connect(self.curves.add_row)
@@ -224,16 +211,8 @@ class MainWindow(QMainWindow):
             view = self.kind_views[kind]
             view.clear()
             self.views.setCurrentWidget(view)
-            self._sync_controls()
+            self.jiio_controls.sync()
         self._update_actions(self.controller.state)
-
-    def _sync_controls(self) -> None:
-        """The views' sliders show the settings' σ and ε (which may have been typed in the panel)."""
-        try:
-            self.race_view.controls.sigma.show_value(self.forms["inverse"].config().sigma)
-            self.attack_view.controls.epsilon.show_value(self.forms["attack"].config().attack.epsilon)
-        except ConfigError:
-            pass  # an entry being typed; the panel marks it
 
     def _update_actions(self, state: str) -> None:
         kind = TASK_KINDS[self.kind]
@@ -362,7 +341,7 @@ class MainWindow(QMainWindow):
         self._rate = (time.perf_counter(), self.task.step_count)
         if kind.comparison:
             self.kind_views[self.kind].clear()
-            self._sync_controls()
+            self.jiio_controls.sync()
             steps, log_every, eval_every = self.task.total_steps, 1, 1
         else:
             config = self.task.config
@@ -433,69 +412,6 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.Warning, "DEQ Studio", message, parent=self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
-
-    # ---- JIIO controls -------------------------------------------------------------------------------------------
-    def _edit_form(self, kind: str, edit: Callable[[Any], Any]) -> None:
-        """Put values chosen in a view into a task's settings (they apply to its next run)."""
-        form = self.forms[kind]
-        try:
-            form.set_config(edit(form.config()))
-        except ConfigError as exc:
-            self.report_error(f"Settings: {exc}")
-
-    def _update_form(self, kind: str, **changes) -> None:
-        self._edit_form(kind, lambda config: dataclasses.replace(config, **changes))
-
-    def _save_drawing(self, pixels: np.ndarray, name: str) -> Path | None:
-        try:
-            return save_gray_png(pixels, self.drawings_dir / name)
-        except OSError as exc:
-            self.report_error(f"Could not save the drawing: {exc}")
-            return None
-
-    def use_painted_mask(self, pixels: np.ndarray) -> None:
-        """The inverse task restores the digits with the painted mask (dark = missing)."""
-        if not (pixels < 128).any():
-            self.report_error("The mask is empty: paint the pixels to hide first.")
-            return
-        path = self._save_drawing(pixels, "mask.png")
-        if path is not None:
-            self._update_form("inverse", corruption="mask", mask=str(path))
-            self.statusBar().showMessage(f"Inpainting with the painted mask ({int((pixels < 128).sum())} pixels "
-                                         "missing); press Start", 8000)
-
-    def set_attack_epsilon(self, epsilon: float) -> None:
-        self._edit_form("attack", lambda config: dataclasses.replace(
-            config, attack=dataclasses.replace(config.attack, epsilon=epsilon)))
-
-    def classify_drawing(self, pixels: np.ndarray) -> np.ndarray | None:
-        """The classifier's class probabilities for the drawn digit, shown under the canvas."""
-        from engine.model_store import ModelFileError
-
-        label = self.attack_view.controls.prediction
-        if pixels.max() == 0:
-            label.setText("The classifier's guess appears here.")
-            return None
-        try:
-            probabilities = self.digit_reader.probabilities(pixels, self.forms["attack"].config().classifier)
-        except (ConfigError, ModelFileError, OSError, ValueError) as exc:
-            self.report_error(f"Could not classify the drawing: {exc}")
-            return None
-        label.setText(f"Classifier: {confidence_text(probabilities)}")
-        return probabilities
-
-    def attack_drawing(self, pixels: np.ndarray) -> None:
-        """Run the attack on the drawn digit (labelled with the classifier's guess)."""
-        if pixels.max() == 0:
-            self.report_error("Draw a digit first.")
-            return
-        path = self._save_drawing(pixels, "digit.png")
-        if path is None:
-            return
-        if self.kind != "attack":
-            self.set_kind("attack")
-        self._update_form("attack", image=str(path), label=None)
-        self.start()
 
     # ---- snapshots and exports ----------------------------------------------------------------------------------
     def choose_snapshot_folder(self) -> None:

@@ -19,7 +19,7 @@ from app.views.paint_canvas import PaintCanvas  # noqa: E402
 def window(qtbot, tmp_path, data_dir, monkeypatch):
     monkeypatch.setenv("DEQ_STUDIO_DATA", str(data_dir))
     win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    win.drawings_dir = tmp_path / "drawings"
+    win.jiio_controls.drawings_dir = tmp_path / "drawings"
     qtbot.addWidget(win)
     win.show()
     yield win
@@ -53,7 +53,7 @@ def test_noise_slider_and_painted_mask_drive_the_race(window, qtbot) -> None:
             controls.painter.paint_at(x + 0.5, y + 0.5, 0)
     controls.use_mask.click()
     config = window.form.config()
-    assert config.corruption == "mask" and (window.drawings_dir / "mask.png").is_file()
+    assert config.corruption == "mask" and (window.jiio_controls.drawings_dir / "mask.png").is_file()
     window.form.set_config(dataclasses.replace(config, count=2, adam_steps=2,
                                                jiio=dataclasses.replace(config.jiio, iterations=3)))
     with qtbot.waitSignal(window.controller.finished, timeout=120_000) as done:
@@ -71,7 +71,7 @@ def test_epsilon_slider_drawn_digit_and_its_attack(window, qtbot) -> None:
     digit = np.zeros((28, 28), dtype=np.uint8)
     digit[5:23, 13:16] = 255  # a "1"
     controls.canvas.set_pixels(digit)
-    probabilities = window.classify_drawing(digit)
+    probabilities = window.jiio_controls.classify_drawing(digit)
     assert probabilities is not None and probabilities.sum() == pytest.approx(1.0, abs=1e-4)
     assert controls.prediction.text().startswith("Classifier: ")
     form = window.forms["attack"]

@@ -35,7 +35,7 @@ def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
     window.resize(1280, 800)
     window.show()
     OUT.mkdir(exist_ok=True)
-    window.drawings_dir = tmp_path / "drawings"
+    window.jiio_controls.drawings_dir = tmp_path / "drawings"
     shots = {}
     assert window.open_file(data_dir / "images" / "kodim05.png")
     train(window, qtbot, steps=60, log_every=5, eval_every=20)
@@ -57,7 +57,7 @@ def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
     for row in range(8, 23):  # a "7": a bar and a slanted stroke
         digit[row, max(8, 19 - (row - 8) * 2 // 3) : 22 - (row - 8) * 2 // 3] = 255
     window.attack_view.controls.canvas.set_pixels(digit)
-    window.classify_drawing(digit)
+    window.jiio_controls.classify_drawing(digit)
     train(window, qtbot, count=16)
     shots["attack"] = window.grab()
     for name, picture in shots.items():

@@ -1,0 +1,104 @@
+"""The JIIO views' controls wired to the settings: the race's noise slider and mask painter, the attack's ε slider
+and digit canvas. The views only emit what the user chose; this puts it into the inverse and attack panels (for
+their next run), saves drawings, reads the drawn digit with the classifier and starts an attack on it."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import platformdirs
+
+from app.drawings import DigitReader, save_gray_png
+from app.views.attack_view import confidence_text
+from engine.config import ConfigError
+
+
+class JIIOControls:
+    """Connects `window`'s race and attack controls; `sync()` moves the sliders to the panels' values."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        self.drawings_dir = Path(platformdirs.user_data_dir("deq-studio")) / "drawings"
+        """Where painted masks and drawn digits are saved (the settings name the files)."""
+        self.digit_reader = DigitReader()
+        race, attack = window.race_view.controls, window.attack_view.controls
+        race.sigma_changed.connect(lambda sigma: self.update("inverse", sigma=sigma, corruption="noise"))
+        race.mask_painted.connect(self.use_painted_mask)
+        attack.epsilon_changed.connect(self.set_epsilon)
+        attack.digit_drawn.connect(self.classify_drawing)
+        attack.attack_digit.connect(self.attack_drawing)
+
+    def sync(self) -> None:
+        """The sliders show the settings' σ and ε (which may have been typed in the panel)."""
+        forms = self.window.forms
+        try:
+            self.window.race_view.controls.sigma.show_value(forms["inverse"].config().sigma)
+            self.window.attack_view.controls.epsilon.show_value(forms["attack"].config().attack.epsilon)
+        except ConfigError:
+            pass  # an entry being typed; the panel marks it
+
+    def edit(self, kind: str, change: Callable[[Any], Any]) -> None:
+        """Apply `change` to a panel's settings (they take effect with its next run)."""
+        form = self.window.forms[kind]
+        try:
+            form.set_config(change(form.config()))
+        except ConfigError as exc:
+            self.window.report_error(f"Settings: {exc}")
+
+    def update(self, kind: str, **changes) -> None:
+        self.edit(kind, lambda config: dataclasses.replace(config, **changes))
+
+    def set_epsilon(self, epsilon: float) -> None:
+        self.edit("attack", lambda config: dataclasses.replace(
+            config, attack=dataclasses.replace(config.attack, epsilon=epsilon)))
+
+    def _save(self, pixels: np.ndarray, name: str) -> Path | None:
+        try:
+            return save_gray_png(pixels, self.drawings_dir / name)
+        except OSError as exc:
+            self.window.report_error(f"Could not save the drawing: {exc}")
+            return None
+
+    def use_painted_mask(self, pixels: np.ndarray) -> None:
+        """The inverse task restores the digits with the painted mask (dark = missing)."""
+        missing = int((pixels < 128).sum())
+        if not missing:
+            self.window.report_error("The mask is empty: paint the pixels to hide first.")
+            return
+        path = self._save(pixels, "mask.png")
+        if path is not None:
+            self.update("inverse", corruption="mask", mask=str(path))
+            self.window.statusBar().showMessage(f"Inpainting with the painted mask ({missing} pixels missing); "
+                                                "press Start", 8000)
+
+    def classify_drawing(self, pixels: np.ndarray) -> np.ndarray | None:
+        """The classifier's class probabilities for the drawn digit, shown under the canvas."""
+        from engine.model_store import ModelFileError
+
+        label = self.window.attack_view.controls.prediction
+        if pixels.max() == 0:
+            label.setText("The classifier's guess appears here.")
+            return None
+        try:
+            probabilities = self.digit_reader.probabilities(pixels, self.window.forms["attack"].config().classifier)
+        except (ConfigError, ModelFileError, OSError, ValueError) as exc:
+            self.window.report_error(f"Could not classify the drawing: {exc}")
+            return None
+        label.setText(f"Classifier: {confidence_text(probabilities)}")
+        return probabilities
+
+    def attack_drawing(self, pixels: np.ndarray) -> None:
+        """Run the attack on the drawn digit (labelled with the classifier's guess)."""
+        if pixels.max() == 0:
+            self.window.report_error("Draw a digit first.")
+            return
+        path = self._save(pixels, "digit.png")
+        if path is None:
+            return
+        if self.window.kind != "attack":
+            self.window.set_kind("attack")
+        self.update("attack", image=str(path), label=None)
+        self.window.start()
