@@ -1,8 +1,10 @@
 """Measure how the window behaves while it trains: event-loop latency and training speed against headless.
 
     python -m app.responsiveness headless [--steps N]   the fit loop alone, as the CLI runs it
-    python -m app.responsiveness gui [--steps N]        the same fit through the window's worker thread, with a
-                                                        10 ms QTimer measuring the event loop's lateness
+    python -m app.responsiveness gui [--steps N] [--no-probe]
+                                                        the same fit through the window's worker thread, with a
+                                                        10 ms QTimer measuring the event loop's lateness (or
+                                                        without it, for the training speed alone)
 
 Each prints one JSON object. Run them as separate fresh processes (like the app and the CLI): the test does, and
 reports steps/s of both, their ratio (target ≥ 0.9) and the p99 lateness (target < 50 ms).
