@@ -20,6 +20,7 @@ import traceback
 import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
+from engine.allocator import release_freed_memory
 from engine.loop import run
 
 ENGINE_THREADS = torch.get_num_threads()
@@ -96,4 +97,5 @@ class EngineWorker(QObject):
         except Exception as exc:  # noqa: BLE001 — every failure becomes a message; the app keeps running
             self.traceback = traceback.format_exc()
             self.failed.emit(describe_failure(exc))
+        release_freed_memory()  # the engine keeps freed memory for speed while it runs (engine/allocator.py)
         self.finished.emit(completed)

@@ -213,6 +213,9 @@ class AdvTrainConfig:
     contractive: bool = False
     """Use the contractive cell relu(s·Lz + injection) with ‖s·L‖₂ ≤ 0.9: a unique equilibrium that every solver
     and JIO's adjoint iteration reach (instead of MDEQ-lite's GroupNorm cell)."""
+    head: Literal["mean", "grid"] = "grid"
+    """Classification head: mean = global average pool of every branch, then linear; grid = every branch pooled to
+    the coarsest resolution (7×7 for MNIST) and flattened, then linear (keeps where the strokes are)."""
     attack: Literal["none", "pgd", "jio"] = "none"
     """Train on clean images, or on PGD or JIO adversarial examples."""
     attack_settings: AttackConfig = AttackConfig()
@@ -223,8 +226,9 @@ class AdvTrainConfig:
     """Images per update."""
     lr: float = 1e-3
     """Adam learning rate."""
-    jacobian_reg: float = 1.0
-    """Weight of the Jacobian penalty ‖∂f/∂z‖²_F / n at the equilibrium (keeps the solves short and convergent)."""
+    jacobian_reg: float = 0.01
+    """Weight of the Jacobian penalty ‖∂f/∂z‖²_F / n at the equilibrium (keeps the solves short and convergent;
+    0.01 is the JIIO reference's MNIST setting)."""
     solver: SolverConfig = SolverConfig(solver="anderson", max_iter=20, tol=1e-3)
     """Forward solver of the classifier's equilibrium (also used to score attacks)."""
     eval_images: int = 500

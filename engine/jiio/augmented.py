@@ -48,9 +48,10 @@ class StatePacking:
         return torch.cat([z.reshape(b, -1), mu.reshape(b, -1), x.reshape(b, -1).to(z.dtype)], dim=1)
 
     def unpack(self, v: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        z = v[:, : self.nz].reshape(self.z_shape)
-        mu = v[:, self.nz : 2 * self.nz].reshape(self.z_shape)
-        x = v[:, 2 * self.nz :].reshape(self.x_shape)
+        """Views into v (writing into them writes v)."""
+        z = v[:, : self.nz].view(self.z_shape)
+        mu = v[:, self.nz : 2 * self.nz].view(self.z_shape)
+        x = v[:, 2 * self.nz :].view(self.x_shape)
         return z, mu, x
 
 
@@ -79,20 +80,23 @@ class AugmentedMap:
         if config.normalized:
             norms = torch.linalg.vector_norm(direction.flatten(1), dim=1).clamp_min(1e-12)
             direction = direction / norms.view(-1, *([1] * (direction.dim() - 1)))
-        z_new = z + config.eta_z * (fz.detach() - z)
-        mu_new = mu + config.eta_mu * (grad_z - mu)
-        x_new = self.problem.project(x - config.step_size(self.k) * direction)
+        out = torch.empty_like(v)
+        z_new, mu_new, x_new = self.packing.unpack(out)  # views: the new state is written in place
+        torch.lerp(z, fz.detach().reshape(z.shape), config.eta_z, out=z_new)
+        torch.lerp(mu, grad_z, config.eta_mu, out=mu_new)
+        x_new.copy_(self.problem.project(x - config.step_size(self.k) * direction))
         self.last_loss = per_sample.detach()
         self.loss_trace.append(float(self.last_loss.mean()))
         self.time_trace.append(time.perf_counter() - self.start)
         self.k += 1
-        return self.packing.pack(z_new, mu_new, x_new)
+        return out
 
     def projector(self) -> Callable[[Tensor], Tensor]:
-        """Projection of a whole packed state (its x part) for the Anderson driver."""
+        """Projection of a whole packed state (its x part, in place) for the Anderson driver."""
 
         def project(v: Tensor) -> Tensor:
-            z, mu, x = self.packing.unpack(v)
-            return self.packing.pack(z, mu, self.problem.project(x))
+            x = self.packing.unpack(v)[2]
+            x.copy_(self.problem.project(x))
+            return v
 
         return project

@@ -76,7 +76,7 @@ def anderson(
     """Anderson-accelerated fixed-point iteration from z0; returns each sample's lowest-residual iterate.
 
     `project`, if given, maps every mixed iterate back onto a constraint set (used by JIIO, whose input variable
-    lives in a ball or box); it receives and returns the batch in z0's shape. `cost`, if given, returns the
+    lives in a ball or box); it receives and returns the batch in z0's shape, and may project in place. `cost`, if given, returns the
     per-sample cost of the iterate f was last called at, and the returned iterate is selected by
     `BestIterate.update`'s cost rule instead of by residual alone. `kind` picks type II or type I mixing.
     """
@@ -119,7 +119,9 @@ def anderson(
             assert X is not None
             z_next.mul_(beta).add_(combine(X[:, :filled], alpha, out=mix_x), alpha=1.0 - beta)
         if project is not None:
-            z_next.view(shape).copy_(project(z_next.view(shape)))
+            projected = project(z_next.view(shape))
+            if projected.data_ptr() != z_next.data_ptr():
+                z_next.view(shape).copy_(projected)
         z, z_next = z_next, z
     return best.finish()
 

@@ -1,7 +1,8 @@
 """Batched products with a solver's history of vectors, laid out (B, k, n): one (k, n) history per sample.
 
 Both run at memory bandwidth on CPU for the shapes solvers meet (B up to ~10⁵ samples, k ≤ 40): dot products use
-bmm in the (1, n) × (n, k) orientation, combinations accumulate with addcmul into a reused buffer.
+bmm in the (1, n) × (n, k) orientation, combinations are one bmm (1, k) × (k, n) into a reused buffer (faster than
+accumulating k addcmul passes, measured from 64 × 4704 to 65536 × 256 states).
 """
 from __future__ import annotations
 
@@ -16,11 +17,7 @@ def dots(history: Tensor, v: Tensor) -> Tensor:
 
 def combine(history: Tensor, coef: Tensor, out: Tensor) -> Tensor:
     """out[b] = Σ_i coef[b, i] · history[b, i]: (B, k, n), (B, k) → out (B, n); zeros when k = 0."""
-    k = history.shape[1]
-    if k == 0:
+    if history.shape[1] == 0:
         return out.zero_()
-    coef = coef.to(out.dtype)
-    torch.mul(history[:, 0], coef[:, 0:1], out=out)
-    for i in range(1, k):
-        out.addcmul_(history[:, i], coef[:, i : i + 1])
+    torch.bmm(coef.to(out.dtype).unsqueeze(1), history, out=out.unsqueeze(1))
     return out

@@ -48,7 +48,7 @@ class AdversarialTrainTask:
             self.classifier = load_classifier(config.init, device).requires_grad_(True)
         else:
             self.classifier = MDEQClassifier(config.channels, train[0].shape[-1], 1, classes,
-                                             contractive=config.contractive).to(device)
+                                             contractive=config.contractive, head=config.head).to(device)
         self.classifier.solver = config.solver
         self.optimizer = torch.optim.Adam(self.classifier.parameters(), lr=config.lr)
         self.sampler = torch.Generator().manual_seed(config.seed + 1)
@@ -107,6 +107,7 @@ class AdversarialTrainTask:
         return save_model(out_dir / "classifier.safetensors", self.classifier, "mdeq-classifier",
                           {"channels": [shape[0] for shape in self.classifier.cell.shapes],
                            "image_size": int(self.images.shape[-1]), "contractive": self.classifier.contractive,
+                           "head": self.classifier.head_kind,
                            "classes": int(self.classifier.head.out_features), "attack": self.config.attack,
                            "solver": to_dict(self.classifier.solver)})
 

@@ -117,3 +117,54 @@ def test_contractive_classifier_converges_and_round_trips(tmp_path) -> None:
     again.solver = model.solver
     with torch.no_grad():
         assert torch.allclose(again(images), model.eval()(images), atol=1e-4)
+
+
+@pytest.mark.parametrize("channels, stride", [(1, 2), (3, 1), (3, 2)])
+def test_image_convolution_gradients_equal_pytorchs(channels: int, stride: int) -> None:
+    from engine.models.mdeq.cell import conv
+    from engine.models.mdeq.image_conv import _FoldedInputGradient
+
+    torch.manual_seed(0)
+    folded, plain = conv(channels, 6, 3, stride, of_image=True).double(), conv(channels, 6, 3, stride).double()
+    plain.load_state_dict(folded.state_dict())  # same parameters, same state-dict keys
+    image = torch.rand(3, channels, 11, 11, dtype=torch.float64, requires_grad=True)
+    grad = torch.randn_like(plain(image))
+    ours = torch.autograd.grad(folded(image), [image, *folded.parameters()], grad)
+    theirs = torch.autograd.grad(plain(image), [image, *plain.parameters()], grad)
+    for a, b in zip(ours, theirs):
+        assert torch.allclose(a, b, atol=1e-12)
+    weight = torch.randn(6, channels, 3, 3, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(6, dtype=torch.float64, requires_grad=True)
+    apply = lambda x, w, b: _FoldedInputGradient.apply(x, w, b, (stride, stride), (1, 1))  # noqa: E731
+    assert torch.autograd.gradcheck(apply, (image, weight, bias))
+    assert torch.autograd.gradgradcheck(apply, (image, weight, bias))  # Jacobian penalties differentiate twice
+
+
+def test_grid_head_classifier_round_trips_and_keeps_positions(tmp_path) -> None:
+    from engine.model_store import save_model
+    from engine.models.mdeq.stored import load_classifier
+
+    torch.manual_seed(0)
+    model = MDEQClassifier((4, 8), 16, 1, 3, head="grid").eval()
+    assert model.head.in_features == (4 + 8) * 4 * 4  # both branches pooled to the coarsest 4×4 grid
+    images = torch.rand(5, 1, 16, 16)
+    path = save_model(tmp_path / "g.safetensors", model, "mdeq-classifier",
+                      {"channels": [4, 8], "image_size": 16, "classes": 3, "head": "grid"})
+    again = load_classifier(path)
+    with torch.no_grad():
+        assert torch.allclose(again(images), model(images), atol=1e-5)
+        z, _ = model.equilibrium(images)
+        a, b = model.cell.split(z)
+        moved = model.cell.join([a.flip(-1), b.flip(-1)])  # mirrored features: a mean head cannot tell
+        assert not torch.allclose(model.logits(moved), model.logits(z), atol=1e-4)
+    with pytest.raises(ValueError, match="head"):
+        MDEQClassifier((4, 8), 16, 1, 3, head="max")
+
+
+def test_freed_memory_is_kept_on_glibc() -> None:
+    import sys
+
+    from engine.allocator import keep_freed_memory, release_freed_memory
+
+    assert keep_freed_memory() == sys.platform.startswith("linux")  # the CI and this machine run glibc
+    release_freed_memory()

@@ -13,10 +13,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm
 
+from engine.models.mdeq.image_conv import ImageConv2d
 
-def conv(c_in: int, c_out: int, kernel: int = 3, stride: int = 1) -> nn.Module:
-    """A weight-normalized convolution, 'same' padding."""
-    return weight_norm(nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2))
+
+def conv(c_in: int, c_out: int, kernel: int = 3, stride: int = 1, of_image: bool = False) -> nn.Module:
+    """A weight-normalized convolution, 'same' padding; `of_image`: it reads the raw image (gets a fast input
+    gradient, see `ImageConv2d`)."""
+    kind = ImageConv2d if of_image else nn.Conv2d
+    return weight_norm(kind(c_in, c_out, kernel, stride=stride, padding=kernel // 2))
 
 
 def groups_for(channels: int, wanted: int = 4) -> int:

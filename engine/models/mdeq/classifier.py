@@ -15,22 +15,39 @@ from engine.models.mdeq.contractive_cell import ContractiveMultiscaleCell
 from engine.solvers import SolverStats
 
 
+HEADS = ("mean", "grid")
+
+
+def pool_to(maps: Tensor, size: int) -> Tensor:
+    """Average-pool (B, C, H, H) maps to (B, C, size, size): plain k×k pooling when H = k·size (much faster than
+    adaptive pooling on CPU), adaptive pooling otherwise."""
+    height = maps.shape[-1]
+    if height == size:
+        return maps
+    if height % size == 0:
+        return F.avg_pool2d(maps, height // size)
+    return F.adaptive_avg_pool2d(maps, size)
+
+
 class MDEQClassifier(nn.Module):
     """Images (B, C, S, S) in [0, 1] → logits (B, classes)."""
 
     def __init__(self, channels: tuple[int, ...] = (16, 32), image_size: int = 28, image_channels: int = 1,
-                 classes: int = 10, contractive: bool = False) -> None:
+                 classes: int = 10, contractive: bool = False, head: str = "mean") -> None:
         super().__init__()
-        self.contractive, self.image_size, self.classes = contractive, image_size, classes
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}")
+        self.contractive, self.image_size, self.classes, self.head_kind = contractive, image_size, classes, head
         self.cell = (ContractiveMultiscaleCell(channels, image_size // 2) if contractive
                      else MultiscaleCell(channels, image_size // 2))
         stems = []
         for i, c in enumerate(channels):  # 2^(i+1) downsampling by strided convolutions
-            layers: list[nn.Module] = [conv(image_channels, c, 3, 2)]
+            layers: list[nn.Module] = [conv(image_channels, c, 3, 2, of_image=True)]
             layers += [conv(c, c, 3, 2) for _ in range(i)]
             stems.append(nn.Sequential(*layers, nn.GroupNorm(groups_for(c), c)))
         self.stems = nn.ModuleList(stems)
-        self.head = nn.Linear(sum(channels), classes)
+        coarsest = self.cell.shapes[-1][1]
+        self.head = nn.Linear(sum(channels) * (coarsest * coarsest if head == "grid" else 1), classes)
         self.solver = SolverConfig(solver="anderson", max_iter=20, tol=1e-3)
         self.backward_config = BackwardConfig(mode="neumann", neumann_order=3)
 
@@ -42,8 +59,15 @@ class MDEQClassifier(nn.Module):
         return self.cell(z, *self.injections(images))
 
     def logits(self, z: Tensor) -> Tensor:
-        """Equilibrium state (B, n) → class scores: global average pool of every branch, then linear."""
-        pooled = [m.mean(dim=(2, 3)) for m in self.cell.split(z)]
+        """Equilibrium state (B, n) → class scores. Head "mean": global average pool of every branch, then linear;
+        "grid": every branch average-pooled to the coarsest branch's resolution, flattened, then linear (keeps where
+        the strokes are)."""
+        maps = self.cell.split(z)
+        if self.head_kind == "grid":
+            size = maps[-1].shape[-1]
+            pooled = [pool_to(m, size).flatten(1) for m in maps]
+        else:
+            pooled = [m.mean(dim=(2, 3)) for m in maps]
         return self.head(torch.cat(pooled, dim=1))
 
     def equilibrium(self, images: Tensor) -> tuple[Tensor, SolverStats]:

@@ -51,6 +51,6 @@ def load_classifier(path: str | Path = "", device: torch.device | str = "cpu") -
     """A classifier in eval mode with frozen weights."""
     arch, state, _ = _read(path, "mdeq-classifier")
     classifier = MDEQClassifier(tuple(arch["channels"]), arch["image_size"], 1, arch["classes"],
-                                contractive=bool(arch.get("contractive", False)))
+                                contractive=bool(arch.get("contractive", False)), head=arch.get("head", "mean"))
     stored_solver(arch, classifier)
     return load_into(classifier, state, device).eval().requires_grad_(False)

@@ -1,0 +1,44 @@
+"""Keeping freed tensor memory in the process instead of handing it back to the kernel at every free (glibc).
+
+Solver loops allocate and free the same few tens of megabytes at every iteration. By default glibc serves blocks of
+more than 128 KB–32 MB (a threshold it adapts) with mmap and returns them with munmap, so every iteration pays for
+page faults and for the kernel zeroing fresh pages: measured here, a 500 × 1 × 28² → 32-channel convolution took
+9.6 ms instead of 1.0 ms. Raising the mmap and trim thresholds makes such blocks reusable heap memory, as tcmalloc
+or jemalloc would; the resident size then stays at its peak until `release_freed_memory` is called.
+On other C libraries (Windows, macOS, musl) both functions do nothing.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_THRESHOLD = 1 << 30
+"""Blocks below 1 GiB come from the heap; the heap is trimmed only past 1 GiB of free memory at its top."""
+
+
+def _glibc():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+def keep_freed_memory() -> bool:
+    """Raise glibc's mmap and trim thresholds; True if the C library took both."""
+    libc = _glibc()
+    if libc is None:
+        return False
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, _THRESHOLD)) & bool(libc.mallopt(_M_TRIM_THRESHOLD, _THRESHOLD))
+
+
+def release_freed_memory() -> None:
+    """Give the heap's free memory back to the kernel (after a run ends)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
