@@ -219,7 +219,8 @@ class AdvTrainConfig:
     attack: Literal["none", "pgd", "jio"] = "none"
     """Train on clean images, or on PGD or JIO adversarial examples."""
     attack_settings: AttackConfig = AttackConfig()
-    """The attack used during training (its budgets may be smaller than at test time)."""
+    """The attack used during training (its budgets may be smaller than at test time: the final scores always use
+    PGD-20 and JIO-80, with this ε and box)."""
     steps: int = 1000
     """Weight updates."""
     batch_size: int = 64

@@ -3,7 +3,8 @@
 Each step: optionally perturb the batch with the configured attack (frozen weights, eval mode), then one Adam step
 on the cross-entropy of the (perturbed) batch with the classifier's implicit gradient, plus a Jacobian penalty that
 keeps the equilibrium well-posed. Evaluation scores clean
-held-out accuracy; the final one also accuracy under PGD and JIO at the configured budgets.
+held-out accuracy; the final one also accuracy under PGD-20 and JIO-80 (the SPEC's test-time budgets, whatever
+budget trained the model) with the training attack's ε and box.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from engine.config import AdvTrainConfig, to_dict
+from engine.config import AdvTrainConfig, AttackConfig, to_dict
 from engine.implicit.jacobian_penalty import jacobian_penalty
 from engine.jiio.attacks import accuracy, attack
 from engine.models.mdeq import MDEQClassifier
@@ -89,8 +90,11 @@ class AdversarialTrainTask:
     def evaluate(self, final: bool = False) -> dict[str, float]:
         row = {"accuracy_clean": accuracy(self.classifier, self.test_images, self.test_labels)}
         if final:
+            trained = self.config.attack_settings
+            test_time = AttackConfig(epsilon=trained.epsilon,
+                                     jio=dataclasses.replace(AttackConfig().jio, box=trained.jio.box))
             for method in ("pgd", "jio"):
-                settings = dataclasses.replace(self.config.attack_settings, method=method)
+                settings = dataclasses.replace(test_time, method=method)
                 found = attack(self.classifier, self.test_images, self.test_labels, settings)
                 row[f"accuracy_{method}"] = 1.0 - found.success_rate(self.test_labels)
         return row

@@ -52,3 +52,15 @@ def test_a_trained_classifier_loses_accuracy_under_pgd() -> None:
     found = attack(task.classifier, task.test_images, task.test_labels, settings)
     assert (found.delta.flatten(1).norm(dim=1) <= 2.0 * (1 + 1e-6)).all()
     assert 1 - found.success_rate(task.test_labels) < clean
+
+
+def test_final_scores_use_test_time_budgets_with_the_training_ball(monkeypatch) -> None:
+    import engine.tasks.adversarial as adversarial
+
+    task = AdversarialTrainTask(small_config("pgd"), stripes(32), stripes(8, seed=1), torch.device("cpu"))
+    used = []
+    real = adversarial.attack
+    monkeypatch.setattr(adversarial, "attack", lambda *a: used.append(a[3]) or real(*a))
+    task.evaluate(final=True)
+    assert [(c.method, c.pgd_steps, c.jio.iterations, c.epsilon, c.jio.box) for c in used] == [
+        ("pgd", 20, 80, 0.5, True), ("jio", 20, 80, 0.5, True)]  # trained with PGD-3 / JIO-6
