@@ -135,9 +135,9 @@ class GenerativeTrainTask:
 
     @torch.no_grad()
     def sample(self, n: int) -> Tensor:
-        """n images decoded from mixture draws."""
-        draws, _ = self.fit_mixture().sample(n)
-        x = torch.from_numpy(draws).float().to(self.device)
+        """n images decoded from mixture draws (the same Cholesky sampler as a stored prior's)."""
+        draws = sample_mixture(mixture_tensors(self.fit_mixture()), n, torch.Generator().manual_seed(self.config.seed))
+        x = draws.to(self.device)
         self.decoder.eval()
         z, _ = self.decoder.equilibrium(x)
         return self.decoder.decode(z)
