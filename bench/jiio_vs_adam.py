@@ -1,8 +1,8 @@
 """JIIO against Adam over the latent on held-out MNIST digits: denoising and inpainting with a trained prior.
 
 Fair by construction: the same decoder (eval mode, frozen weights, the same solver settings), the same corrupted
-batch, the same summed squared-error loss, timed alone one after the other on the same device (synchronized on
-CUDA). Each method gets the same small tuning grid: Adam's learning rate and JIIO's (α₁, α₂) pair are each the
+batch, the same summed squared-error loss, timed alone one after the other on the same device (CUDA events on
+a GPU). Each method gets the same small tuning grid: Adam's learning rate and JIIO's (α₁, α₂) pair are each the
 best of their grid on the quantity the benchmark measures. Then:
 
 - Adam-40 runs its 40 steps (each a forward solve and an adjoint solve): `adam_ms`, and `adam_final_loss`, the
@@ -22,10 +22,8 @@ import argparse
 import dataclasses
 import json
 import sys
-import time
 from pathlib import Path
 
-import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,6 +34,7 @@ from engine.models.mdeq.stored import load_decoder  # noqa: E402
 from engine.signals.mnist import held_out_digits  # noqa: E402
 from engine.tasks.generative import to_signed  # noqa: E402
 from engine.tasks.inverse import InverseTask  # noqa: E402
+from engine.timing import timed  # noqa: E402
 
 TASKS = {
     "denoise-0.2": {"corruption": "noise", "sigma": 0.2},
@@ -47,17 +46,6 @@ TASKS = {
 ADAM_LRS = (0.1, 0.3, 1.0, 3.0)
 JIIO_ALPHAS = ((0.3, 0.1), (1.0, 0.3), (3.0, 1.0), (10.0, 3.0))
 K_LADDER = tuple(range(5, 85, 5))
-
-
-def timed(device: torch.device, fn):
-    """fn() and its wall time in ms, synchronized on CUDA."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    result = fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return result, (time.perf_counter() - start) * 1e3
 
 
 def run_method(task: InverseTask, method: str, config: InverseConfig) -> dict:

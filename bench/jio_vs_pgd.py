@@ -1,7 +1,7 @@
 """JIO against PGD-20 on held-out MNIST digits, attacking a trained DEQ classifier inside the same L2 ball.
 
 Both attacks run on frozen weights in eval mode with the classifier's solver settings, on the same digits, timed
-alone one after the other (synchronized on CUDA), and are scored the same way: re-solve the classifier from zero
+alone one after the other (CUDA events on a GPU), and are scored the same way: re-solve the classifier from zero
 at base + δ. PGD takes 20 normalized steps of lr 0.6, each a forward solve and an exact implicit backward (an
 adjoint solve with the same solver settings). JIO runs the
 augmented fixed point with K = 80 (SPEC settings) and, to find the time at which it matches PGD, with the smaller
@@ -19,7 +19,6 @@ import argparse
 import dataclasses
 import json
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -33,18 +32,14 @@ from engine.jiio.attacks import accuracy, attack  # noqa: E402
 from engine.models.mdeq.stored import load_classifier  # noqa: E402
 from engine.signals.mnist import held_out_digits  # noqa: E402
 from engine.tasks.adversarial import to_unit  # noqa: E402
+from engine.timing import timed  # noqa: E402
 
 K_LADDER = (10, 20, 30, 40, 50, 60, 80)
 
 
 def timed_attack(classifier, images, labels, config: AttackConfig, device: torch.device) -> dict:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    found = attack(classifier, images, labels, config)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return {"success": round(found.success_rate(labels), 4), "ms": round((time.perf_counter() - start) * 1e3, 1)}
+    found, ms = timed(device, lambda: attack(classifier, images, labels, config))
+    return {"success": round(found.success_rate(labels), 4), "ms": round(ms, 1)}
 
 
 def main(argv: list[str] | None = None) -> dict:

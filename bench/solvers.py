@@ -17,7 +17,6 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -27,16 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.device import resolve_device  # noqa: E402
 from engine.solver_probe import isiren_probe  # noqa: E402
 from engine.solvers import SOLVERS, solve  # noqa: E402
+from engine.timing import timed  # noqa: E402
 
 
 def timed_solve(name: str, f, z0: torch.Tensor, tol: float, max_iter: int, repeats: int) -> tuple[dict, torch.Tensor]:
     times, stats, z = [], None, z0
     for _ in range(repeats):
-        start = time.perf_counter()
-        z, stats = solve(name, f, z0, max_iter=max_iter, tol=tol, stop_mode="rel")
-        if z0.is_cuda:
-            torch.cuda.synchronize()
-        times.append((time.perf_counter() - start) * 1e3)
+        (z, stats), ms = timed(z0.device, lambda: solve(name, f, z0, max_iter=max_iter, tol=tol, stop_mode="rel"))
+        times.append(ms)
     assert stats is not None
     return {
         "iters": stats.nstep,

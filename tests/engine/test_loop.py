@@ -52,3 +52,14 @@ def test_a_non_finite_loss_raises_a_clear_error_and_updates_nothing() -> None:
     with pytest.raises(DivergenceError, match="step 7"):
         gradient_step((weight * float("nan")).sum(), optimizer, 7)
     assert torch.equal(weight.detach(), torch.ones(3))
+
+
+def test_timed_returns_the_result_and_the_wall_time() -> None:
+    import time
+
+    import torch
+
+    from engine.timing import timed
+
+    result, ms = timed(torch.device("cpu"), lambda: time.sleep(0.02) or 7)
+    assert result == 7 and 15.0 <= ms < 2000.0
