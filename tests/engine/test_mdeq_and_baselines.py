@@ -112,7 +112,7 @@ def test_contractive_classifier_converges_and_round_trips(tmp_path) -> None:
     z, stats = model.equilibrium(images)
     assert bool(stats.converged.all())
     path = save_model(tmp_path / "c.safetensors", model, "mdeq-classifier",
-                      {"channels": [4, 8], "image_size": 16, "classes": 3, "contractive": True})
+                      {"channels": [4, 8], "image_size": 16, "classes": 3, "contractive": True, "head": "grid"})
     again = load_classifier(path)
     again.solver = model.solver
     with torch.no_grad():
@@ -159,6 +159,10 @@ def test_grid_head_classifier_round_trips_and_keeps_positions(tmp_path) -> None:
         assert not torch.allclose(model.logits(moved), model.logits(z), atol=1e-4)
     with pytest.raises(ValueError, match="head"):
         MDEQClassifier((4, 8), 16, 1, 3, head="max")
+    older = MDEQClassifier((4, 8), 16, 1, 3, head="mean")  # files written before the grid head name no head
+    path = save_model(tmp_path / "m.safetensors", older, "mdeq-classifier", {"channels": [4, 8], "image_size": 16,
+                                                                             "classes": 3})
+    assert load_classifier(path).head_kind == "mean"
 
 
 def test_freed_memory_is_kept_on_glibc() -> None:

@@ -33,7 +33,7 @@ class MDEQClassifier(nn.Module):
     """Images (B, C, S, S) in [0, 1] → logits (B, classes)."""
 
     def __init__(self, channels: tuple[int, ...] = (16, 32), image_size: int = 28, image_channels: int = 1,
-                 classes: int = 10, contractive: bool = False, head: str = "mean") -> None:
+                 classes: int = 10, contractive: bool = False, head: str = "grid") -> None:
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}")
