@@ -14,12 +14,12 @@ from pathlib import Path
 
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
                                QScrollArea, QSplitter, QStackedWidget)
 
 from app.controller import RunController
 from app.jiio_controls import JIIOControls
+from app.menus import build_menus
 from app.worker import reserve_gui_thread
 from app.panels.config_form import ConfigForm
 from app.panels.persistence import restore_forms, save_forms
@@ -36,12 +36,10 @@ from app.views.race_view import RaceView
 from app.views.video_view import VideoView
 from engine.config import ConfigError
 from engine.device import device_name, resolve_device
-from engine.resources import sample_names, sample_path
 from engine.signals import SignalError, medium_of
 
 FILE_FILTER = "Signals (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.wav *.flac *.ogg *.mp4 *.mov *.avi *.mkv *.ply *.obj " \
               "*.off *.stl);;All files (*)"
-RECENT_COUNT = 8
 STATUS_INTERVAL_S = 0.5
 """The status bar and progress bar are refreshed at most this often during a run."""
 
@@ -108,7 +106,7 @@ class MainWindow(QMainWindow):
         self.status = QLabel(device_name(self.device))
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.progress)
-        self._build_actions()
+        build_menus(self)
         self.setAcceptDrops(True)
 
         self.jiio_controls = JIIOControls(self)
@@ -129,69 +127,6 @@ class MainWindow(QMainWindow):
         self.restore_settings()
 
     # ---- actions -------------------------------------------------------------------------------------------------
-    def _build_actions(self) -> None:
-        def action(text: str, slot, shortcut: str | None = None, tip: str = "") -> QAction:
-            act = QAction(text, self)
-            act.triggered.connect(slot)
-            if shortcut:
-                act.setShortcut(QKeySequence(shortcut))
-            if tip:
-                act.setStatusTip(tip)
-                act.setToolTip(tip)
-            return act
-
-        self.open_action = action("&Open…", self.choose_file, "Ctrl+O", "Open an image, audio clip, video or mesh")
-        self.start_action = action("&Start", self.start, "F5", "Train (or continue) with the panel's settings")
-        self.pause_action = action("&Pause", self.toggle_pause, "F6", "Pause or resume between steps")
-        self.stop_action = action("S&top", self.controller.stop, "Shift+F5", "Stop after the current step")
-        self.reset_action = action("&Reset", self.reset, "Ctrl+R", "Discard the trained state")
-        self.save_action = action("&Save snapshot…", self.choose_snapshot_folder, "Ctrl+S",
-                                  "Save a resumable run folder (also `deq-studio resume FOLDER`)")
-        self.load_action = action("&Load snapshot…", self.choose_snapshot_to_load, "Ctrl+L",
-                                  "Reopen a run folder saved here or by the command line")
-        self.export_action = action("&Export result…", self.choose_export_folder, "Ctrl+E",
-                                    "The reconstruction in its medium (PNG, WAV, MP4, PLY) or the task's result")
-        self.export_metrics_action = action("Export &metrics (CSV or JSONL)…", self.choose_metrics_file)
-        self.export_plot_action = action("Export curves (PNG)…", self.export_curves_png)
-        self.screenshot_action = action("Export screens&hot…", self.choose_screenshot_file, "Ctrl+Shift+S")
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self.open_action)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self._fill_recent()
-        samples = file_menu.addMenu("Samples")
-        for name in sample_names():
-            samples.addAction(action(name, lambda _=False, n=name: self.open_file(sample_path(n))))
-        file_menu.addSeparator()
-        for act in (self.save_action, self.load_action, self.export_action, self.export_metrics_action,
-                    self.export_plot_action, self.screenshot_action):
-            file_menu.addAction(act)
-        file_menu.addSeparator()
-        file_menu.addAction(action("&Quit", self.close, "Ctrl+Q"))
-        run_menu = self.menuBar().addMenu("&Run")
-        for act in (self.start_action, self.pause_action, self.stop_action, self.reset_action):
-            run_menu.addAction(act)
-        toolbar = self.addToolBar("Run")
-        toolbar.setObjectName("run-toolbar")
-        view_menu = self.menuBar().addMenu("&View")
-        view_menu.addAction(self.settings_dock.toggleViewAction())
-        view_menu.addAction(toolbar.toggleViewAction())
-        self.curves_action = QAction("Curves", self, checkable=True, checked=True)
-        self.curves_action.toggled.connect(self.curves.setVisible)
-        view_menu.addAction(self.curves_action)
-        view_menu.addAction(action("Full screen", lambda: self.showNormal() if self.isFullScreen()
-                                   else self.showFullScreen(), "F11"))
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(action("About DEQ Studio", self.about))
-        self.task_box = QComboBox()
-        for key, kind in TASK_KINDS.items():
-            self.task_box.addItem(kind.title, key)
-            self.task_box.setItemData(self.task_box.count() - 1, kind.tooltip, Qt.ItemDataRole.ToolTipRole)
-        self.task_box.currentIndexChanged.connect(lambda _: self.set_kind(self.task_box.currentData()))
-        self.task_box.setToolTip("What to run")
-        toolbar.addWidget(self.task_box)
-        for act in (self.open_action, self.start_action, self.pause_action, self.stop_action, self.reset_action):
-            toolbar.addAction(act)
-
     def set_kind(self, kind: str, reopen: bool = True) -> None:
         """Switch the task kind (between runs): its panel and its view."""
         if self.controller.busy or kind == self.kind:
@@ -260,33 +195,13 @@ class MainWindow(QMainWindow):
         self.fit_medium = medium
         self.path, self.task, self.built_from, self.task_rows = path, task, settings, []
         self.settings.setValue("last_dir", str(path.parent))
-        self._remember(path)
+        self.recent.remember(path)
         self.setWindowTitle(f"DEQ Studio — {path.name}")
         self._show_target()
         described = (getattr(task, "signal", None) or task.mesh).describe()
         self.status.setText(f"{device_name(self.device)} · {described}")
         self._update_actions(self.controller.state)
         return True
-
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
-
-    def _remember(self, path: Path) -> None:
-        """Put `path` first in Open Recent (at most RECENT_COUNT, no duplicates)."""
-        entry = str(path.resolve())
-        recent = [entry] + [p for p in self.recent_files() if p != entry]
-        self.settings.setValue("recent", recent[:RECENT_COUNT])
-        self._fill_recent()
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for entry in self.recent_files():
-            act = QAction(Path(entry).name, self)
-            act.setToolTip(entry)
-            act.triggered.connect(lambda _=False, p=entry: self.open_file(Path(p)))
-            self.recent_menu.addAction(act)
-        self.recent_menu.setEnabled(bool(self.recent_files()))
 
     def _build_task(self, path: Path | None):
         """(task, the panel settings it was built from) for the current kind; ConfigError etc. on bad input."""

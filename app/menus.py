@@ -1,0 +1,109 @@
+"""The main window's actions, menus and toolbar (with the task chooser), and its Open Recent list."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QMenu
+
+from app.task_kinds import TASK_KINDS
+from engine.resources import sample_names, sample_path
+
+RECENT_COUNT = 8
+
+
+class RecentFiles:
+    """The files opened last (at most RECENT_COUNT, newest first), kept in QSettings and shown in a menu."""
+
+    def __init__(self, settings: QSettings, menu: QMenu, open_file: Callable[[Path], object]) -> None:
+        self.settings, self.menu, self.open_file = settings, menu, open_file
+        self.fill()
+
+    def entries(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def remember(self, path: Path) -> None:
+        """Put `path` first (no duplicates)."""
+        entry = str(path.resolve())
+        recent = [entry] + [p for p in self.entries() if p != entry]
+        self.settings.setValue("recent", recent[:RECENT_COUNT])
+        self.fill()
+
+    def fill(self) -> None:
+        self.menu.clear()
+        for entry in self.entries():
+            act = QAction(Path(entry).name, self.menu)
+            act.setToolTip(entry)
+            act.triggered.connect(lambda _=False, p=entry: self.open_file(Path(p)))
+            self.menu.addAction(act)
+        self.menu.setEnabled(bool(self.entries()))
+
+
+def build_menus(window) -> None:
+    """The window's actions (window.open_action, window.start_action, ...), its File, Run, View and Help menus and
+    the Run toolbar with the task chooser (window.task_box)."""
+    def action(text: str, slot, shortcut: str | None = None, tip: str = "") -> QAction:
+        act = QAction(text, window)
+        act.triggered.connect(slot)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        if tip:
+            act.setStatusTip(tip)
+            act.setToolTip(tip)
+        return act
+
+    window.open_action = action("&Open…", window.choose_file, "Ctrl+O", "Open an image, audio clip, video or mesh")
+    window.start_action = action("&Start", window.start, "F5", "Train (or continue) with the panel's settings")
+    window.pause_action = action("&Pause", window.toggle_pause, "F6", "Pause or resume between steps")
+    window.stop_action = action("S&top", window.controller.stop, "Shift+F5", "Stop after the current step")
+    window.reset_action = action("&Reset", window.reset, "Ctrl+R", "Discard the trained state")
+    window.save_action = action("&Save snapshot…", window.choose_snapshot_folder, "Ctrl+S",
+                              "Save a resumable run folder (also `deq-studio resume FOLDER`)")
+    window.load_action = action("&Load snapshot…", window.choose_snapshot_to_load, "Ctrl+L",
+                              "Reopen a run folder saved here or by the command line")
+    window.export_action = action("&Export result…", window.choose_export_folder, "Ctrl+E",
+                                "The reconstruction in its medium (PNG, WAV, MP4, PLY) or the task's result")
+    window.export_metrics_action = action("Export &metrics (CSV or JSONL)…", window.choose_metrics_file)
+    window.export_plot_action = action("Export curves (PNG)…", window.export_curves_png)
+    window.screenshot_action = action("Export screens&hot…", window.choose_screenshot_file, "Ctrl+Shift+S")
+    file_menu = window.menuBar().addMenu("&File")
+    file_menu.addAction(window.open_action)
+    window.recent_menu = file_menu.addMenu("Open &Recent")
+    window.recent = RecentFiles(window.settings, window.recent_menu, window.open_file)
+    samples = file_menu.addMenu("Samples")
+    for name in sample_names():
+        samples.addAction(action(name, lambda _=False, n=name: window.open_file(sample_path(n))))
+    file_menu.addSeparator()
+    for act in (window.save_action, window.load_action, window.export_action, window.export_metrics_action,
+                window.export_plot_action, window.screenshot_action):
+        file_menu.addAction(act)
+    file_menu.addSeparator()
+    file_menu.addAction(action("&Quit", window.close, "Ctrl+Q"))
+    run_menu = window.menuBar().addMenu("&Run")
+    for act in (window.start_action, window.pause_action, window.stop_action, window.reset_action):
+        run_menu.addAction(act)
+    toolbar = window.addToolBar("Run")
+    toolbar.setObjectName("run-toolbar")
+    view_menu = window.menuBar().addMenu("&View")
+    view_menu.addAction(window.settings_dock.toggleViewAction())
+    view_menu.addAction(toolbar.toggleViewAction())
+    window.curves_action = QAction("Curves", window, checkable=True, checked=True)
+    window.curves_action.toggled.connect(window.curves.setVisible)
+    view_menu.addAction(window.curves_action)
+    view_menu.addAction(action("Full screen", lambda: window.showNormal() if window.isFullScreen()
+                               else window.showFullScreen(), "F11"))
+    help_menu = window.menuBar().addMenu("&Help")
+    help_menu.addAction(action("About DEQ Studio", window.about))
+    window.task_box = QComboBox()
+    for key, kind in TASK_KINDS.items():
+        window.task_box.addItem(kind.title, key)
+        window.task_box.setItemData(window.task_box.count() - 1, kind.tooltip, Qt.ItemDataRole.ToolTipRole)
+    window.task_box.currentIndexChanged.connect(lambda _: window.set_kind(window.task_box.currentData()))
+    window.task_box.setToolTip("What to run")
+    toolbar.addWidget(window.task_box)
+    for act in (window.open_action, window.start_action, window.pause_action, window.stop_action, window.reset_action):
+        toolbar.addAction(act)
+
