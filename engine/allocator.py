@@ -10,7 +10,7 @@ On other C libraries (Windows, macOS, musl) both functions do nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import sys
 
 _M_TRIM_THRESHOLD = -1
@@ -19,14 +19,16 @@ _THRESHOLD = 1 << 30
 """Blocks below 1 GiB come from the heap; the heap is trimmed only past 1 GiB of free memory at its top."""
 
 
+@functools.cache
 def _glibc():
+    """glibc, loaded once by its soname (find_library would run ldconfig in a subprocess), or None."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+        libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
 
 
 def keep_freed_memory() -> bool:

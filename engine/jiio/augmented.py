@@ -82,7 +82,7 @@ class AugmentedMap:
             direction = direction / norms.view(-1, *([1] * (direction.dim() - 1)))
         out = torch.empty_like(v)
         z_new, mu_new, x_new = self.packing.unpack(out)  # views: the new state is written in place
-        torch.lerp(z, fz.detach().reshape(z.shape), config.eta_z, out=z_new)
+        torch.lerp(z, fz.detach(), config.eta_z, out=z_new)
         torch.lerp(mu, grad_z, config.eta_mu, out=mu_new)
         x_new.copy_(self.problem.project(x - config.step_size(self.k) * direction))
         self.last_loss = per_sample.detach()
