@@ -29,8 +29,21 @@ ENGINE_THREADS = torch.get_num_threads()
 
 def reserve_gui_thread() -> None:
     """Give the calling (GUI) thread a single torch thread, so that it never spins up an OpenMP team beside the
-    engine's; call it before the GUI thread runs any torch operation."""
+    engine's; call it before the GUI thread runs any torch operation. Also moves Python's cyclic garbage collection
+    into the GUI thread (see `_gui_thread_garbage_collector`)."""
     torch.set_num_threads(1)
+    global _gui_thread_garbage_collector
+    if _gui_thread_garbage_collector is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _gui_thread_garbage_collector = GarbageCollector(interval=1.0)
+
+
+_gui_thread_garbage_collector = None
+"""Automatic collection runs in whichever thread happens to allocate; when the worker thread collects a cycle that
+holds Qt widgets (a closed window, a menu), it deletes them off the GUI thread and can deadlock against the GUI
+thread deleting their parents (seen: the worker importing SciPy collected an old window's QMenu). Automatic
+collection is switched off and a 1-second timer in the GUI thread collects instead (pyqtgraph's GarbageCollector)."""
 
 
 def describe_failure(exc: BaseException) -> str:
