@@ -10,7 +10,6 @@ import ast
 import dataclasses
 import functools
 import inspect
-import textwrap
 import typing
 from typing import Any, Literal, TypeVar
 
@@ -26,23 +25,38 @@ def field_docs(cls: type) -> dict[str, str]:
     """Attribute docstrings of a dataclass, by field name (empty where the source is unavailable)."""
     docs: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
-        if not dataclasses.is_dataclass(klass):
-            continue
-        try:
-            source = textwrap.dedent(inspect.getsource(klass))
-        except (OSError, TypeError):
-            continue
-        body = ast.parse(source).body[0].body  # type: ignore[attr-defined]
-        for node, nxt in zip(body, body[1:]):
-            if (
-                isinstance(node, ast.AnnAssign)
-                and isinstance(node.target, ast.Name)
-                and isinstance(nxt, ast.Expr)
-                and isinstance(nxt.value, ast.Constant)
-                and isinstance(nxt.value.value, str)
-            ):
-                docs[node.target.id] = inspect.cleandoc(nxt.value.value)
+        if dataclasses.is_dataclass(klass):
+            docs.update(_attribute_docs_of_module(klass.__module__).get(klass.__qualname__, {}))
     return docs
+
+
+@functools.cache
+def _attribute_docs_of_module(module: str) -> dict[str, dict[str, str]]:
+    """Attribute docstrings of every class in a module, by class qualified name: the module's source is parsed once
+    (not once per class, as inspect.getsource would)."""
+    import sys
+
+    try:
+        tree = ast.parse(inspect.getsource(sys.modules[module]))
+    except (OSError, TypeError, KeyError, SyntaxError):
+        return {}
+    found: dict[str, dict[str, str]] = {}
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if not isinstance(node, ast.ClassDef):
+                continue
+            name = prefix + node.name
+            docs = found.setdefault(name, {})
+            for field, nxt in zip(node.body, node.body[1:]):
+                if (isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
+                        and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
+                        and isinstance(nxt.value.value, str)):
+                    docs[field.target.id] = inspect.cleandoc(nxt.value.value)
+            visit(node.body, name + ".")
+
+    visit(tree.body, "")
+    return found
 
 
 @functools.cache

@@ -8,10 +8,10 @@ marching cubes (scikit-image) on a grid of the network's output, written back as
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import numpy as np
-import open3d as o3d
 from torch import Tensor
 
 from engine.signals.base import SignalError
@@ -21,6 +21,14 @@ RAY_SAMPLES = 3
 """Rays per query point for occupancy and sign (odd: majority vote)."""
 EXTENT = 0.9
 """The shape's longest half-side after normalization: a margin inside [−1, 1]³ keeps the surface closed."""
+
+
+@functools.cache
+def open3d_module():
+    """Open3D, imported on first use: its import takes ~0.6 s that every start of the window would otherwise pay."""
+    import open3d as o3d
+
+    return o3d
 
 
 @dataclasses.dataclass
@@ -33,6 +41,7 @@ class MeshSignal:
     medium: str = "mesh"
 
     def __post_init__(self) -> None:
+        o3d = open3d_module()
         self._scene = o3d.t.geometry.RaycastingScene()
         mesh = o3d.t.geometry.TriangleMesh()
         mesh.vertex.positions = o3d.core.Tensor(self.vertices.astype(np.float32))
@@ -44,11 +53,13 @@ class MeshSignal:
 
     def occupancy(self, points: np.ndarray) -> np.ndarray:
         """1.0 inside, 0.0 outside, for points (n, 3)."""
+        o3d = open3d_module()
         query = o3d.core.Tensor(points.astype(np.float32))
         return self._scene.compute_occupancy(query, nsamples=RAY_SAMPLES).numpy().astype(np.float32)
 
     def signed_distance(self, points: np.ndarray) -> np.ndarray:
         """Signed distance (negative inside) for points (n, 3)."""
+        o3d = open3d_module()
         query = o3d.core.Tensor(points.astype(np.float32))
         return self._scene.compute_signed_distance(query, nsamples=RAY_SAMPLES).numpy().astype(np.float32)
 
@@ -87,6 +98,7 @@ def load_mesh(path: str | Path) -> MeshSignal:
     path = Path(path)
     if not path.is_file():
         raise SignalError(f"{path.name}: no such file")
+    o3d = open3d_module()
     try:
         mesh = o3d.io.read_triangle_mesh(str(path), enable_post_processing=False, print_progress=False)
     except (RuntimeError, OSError, ValueError) as exc:
@@ -121,6 +133,7 @@ def marching_cubes(field: Tensor | np.ndarray, level: float = 0.0) -> tuple[np.n
 
 def write_mesh(path: str | Path, vertices: np.ndarray, faces: np.ndarray) -> None:
     """Write a triangle mesh (PLY or OBJ by suffix)."""
+    o3d = open3d_module()
     mesh = o3d.geometry.TriangleMesh(o3d.utility.Vector3dVector(vertices.astype(np.float64)),
                                      o3d.utility.Vector3iVector(faces.astype(np.int32)))
     mesh.compute_vertex_normals()
@@ -133,6 +146,7 @@ def simplify(vertices: np.ndarray, faces: np.ndarray, target_faces: int) -> tupl
     unchanged when already small enough."""
     if len(faces) <= target_faces:
         return vertices, faces
+    o3d = open3d_module()
     mesh = o3d.geometry.TriangleMesh(o3d.utility.Vector3dVector(np.asarray(vertices, np.float64)),
                                      o3d.utility.Vector3iVector(np.asarray(faces, np.int32)))
     small = mesh.simplify_quadric_decimation(target_number_of_triangles=int(target_faces))
