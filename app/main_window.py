@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
 
 from app.controller import RunController
 from app.jiio_controls import JIIOControls
-from app.menus import build_menus
+from app.menus import about_text, build_menus
 from app.worker import reserve_gui_thread
 from app.panels.config_form import ConfigForm
 from app.panels.persistence import restore_forms, save_forms
@@ -449,8 +449,7 @@ class MainWindow(QMainWindow):
         return Path(path)
 
     def about(self) -> None:
-        QMessageBox.about(self, "About DEQ Studio", "DEQ Studio: implicit neural representations and JIIO, "
-                                                    f"running on {device_name(self.device)}.")
+        QMessageBox.about(self, "About DEQ Studio", about_text(device_name(self.device), self.settings.fileName()))
 
     # ---- drag and drop, closing ----------------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)

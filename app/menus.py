@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QComboBox, QMenu
 
 from app.task_kinds import TASK_KINDS
 from engine.resources import sample_names, sample_path
+from engine.version import version
 
 RECENT_COUNT = 8
 
@@ -107,3 +108,18 @@ def build_menus(window) -> None:
     for act in (window.open_action, window.start_action, window.pause_action, window.stop_action, window.reset_action):
         toolbar.addAction(act)
 
+
+
+def about_text(device: str, settings_file: str) -> str:
+    """The About box: version, the two papers, what it runs on and where it keeps its settings."""
+    import torch
+    from PySide6 import __version__ as pyside_version
+
+    return (f"<h3>DEQ Studio {version()}</h3>"
+            "<p>Fits images, audio, video and 3D meshes with implicit layers (deep equilibrium models) and solves "
+            "inverse problems and adversarial attacks by joint inference and input optimization.</p>"
+            "<p>Implements <i>(Implicit)²: Implicit Layers for Implicit Representations</i> (Huang, Bai, Kolter, "
+            "NeurIPS 2021) and <i>Joint Inference and Input Optimization in Equilibrium Networks</i> (Gurumurthy, "
+            "Bai, Manchester, Kolter, NeurIPS 2021).</p>"
+            f"<p>Running on {device} · PyTorch {torch.__version__} · Qt for Python {pyside_version}</p>"
+            f"<p>Settings are kept in {settings_file}</p>")

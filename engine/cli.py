@@ -16,6 +16,7 @@ from engine.config import (AdvTrainConfig, AttackTaskConfig, ConfigError, FitCon
 from engine.device import device_name, resolve_device
 from engine.model_store import ModelFileError
 from engine.signals import SignalError
+from engine.version import version
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -210,6 +211,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deq-studio", description="DEQ Studio: implicit layers and JIIO, headless.")
+    parser.add_argument("--version", action="version", version=f"DEQ Studio {version()}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     fit = verbs.add_parser("fit", help="fit an image, audio clip, video or mesh with an implicit representation",
