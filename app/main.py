@@ -5,6 +5,7 @@
     deq-studio PATH                     the desktop application with PATH opened
     deq-studio --demo                   the headless demo: a short fit of the built-in image sample
     deq-studio --self-test [--screenshot FILE]   build the window, train 20 steps through the worker, exit 0
+    deq-studio --version                the version
     deq-studio <verb> ...               headless command line (engine.cli)
 """
 from __future__ import annotations
@@ -26,15 +27,14 @@ def demo_arguments() -> list[str]:
 
 def run_gui(path: str | None = None) -> int:
     """The desktop application, with `path` (or the built-in image sample) opened."""
-    from PySide6.QtWidgets import QApplication
-
+    from app.application import application
     from app.main_window import MainWindow
     from engine.resources import sample_path
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("DEQ Studio")
+    app = application()
     window = MainWindow()
     window.show()
+    app.processEvents()  # the window appears first; building the task then imports more of PyTorch (~1 s)
     window.open_file(Path(path) if path else sample_path("image.png"))
     return app.exec()
 

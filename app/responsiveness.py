@@ -48,12 +48,12 @@ def gui(steps: int, probe: bool = True) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import numpy as np
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
 
+    from app.application import application
     from app.main_window import MainWindow
     from engine.resources import sample_path
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = application()
     settings = QSettings(os.path.join(os.environ.get("TMPDIR", "/tmp"), "deq-studio-responsiveness.ini"),
                          QSettings.Format.IniFormat)
     settings.clear()  # the same starting settings every time

@@ -1,4 +1,5 @@
-"""Finding the project's resources (built-in samples, icons) from a source checkout, an install or a bundle."""
+"""Finding the project's resources (built-in samples, models, icons, stylesheet) from a source checkout, an install
+or a bundle. Every file the application reads at run time is found through this module."""
 from __future__ import annotations
 
 import sys
@@ -32,3 +33,24 @@ def sample_path(name: str) -> Path:
 def sample_names() -> list[str]:
     """File names of the built-in samples."""
     return sorted(p.name for p in (resources_dir() / "samples").iterdir() if p.is_file() and p.suffix != ".md")
+
+
+ICON_NAME = "deq-studio"
+
+
+def icon_files() -> list[Path]:
+    """The application icon's PNG sizes (made by resources/generate_icons.py), smallest first."""
+    folder = resources_dir() / "icons"
+    return sorted(folder.glob(f"{ICON_NAME}-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+
+
+def stylesheet_path() -> Path:
+    """The application's Qt stylesheet."""
+    return resources_dir() / "style.qss"
+
+
+def bundled_dataset(name: str) -> Path | None:
+    """A dataset folder shipped inside a packaged bundle (e.g. `mnist`), or None where there is none (a source
+    checkout reads its data from outside the project)."""
+    path = resources_dir() / "datasets" / name
+    return path if path.is_dir() else None
