@@ -13,15 +13,27 @@ HAS_NVIDIA := $(shell nvidia-smi -L >/dev/null 2>&1 && echo yes)
 # PortAudio for audio playback.
 APT_PACKAGES := libusb-1.0-0 libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
                 libglib2.0-0 xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 \
-                libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libgl1-mesa-dri libportaudio2
+                libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libgl1-mesa-dri libportaudio2 \
+                desktop-file-utils strace
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench system-deps venv clean help
+# Packaging: `make package` builds the bundle and the installers into dist/ from build/venv-$(TORCH), a separate
+# virtualenv with a plain (not editable) install of the project, PyInstaller and the CPU build of PyTorch;
+# `make package TORCH=cuda` bundles the CUDA build instead (for NVIDIA machines; about 3 GB more).
+TORCH       ?= cpu
+PACKAGE_VENV = build/venv-$(TORCH)
+PACKAGE_PY   = $(PACKAGE_VENV)/bin/python
+PACKAGE_TORCH = $(if $(filter cuda,$(TORCH)),$(TORCH_CUDA),$(TORCH_CPU))
+PYINSTALLER ?= pyinstaller>=6.10,<7
+
+.PHONY: run test bench package smoke-test system-deps venv clean help
 
 help:
-	@echo "make run    create .venv, install, start DEQ Studio on a built-in sample"
-	@echo "make test   install dev dependencies and run the whole test suite"
-	@echo "make bench  run the benchmarks (JSON on stdout)"
+	@echo "make run         create .venv, install, start DEQ Studio on a built-in sample"
+	@echo "make test        install dev dependencies and run the whole test suite"
+	@echo "make bench       run the benchmarks (JSON on stdout)"
+	@echo "make package     build the bundle, .tar.gz and .deb into dist/ (TORCH=cuda for the CUDA build)"
+	@echo "make smoke-test  run packaging/smoke_test.sh on what dist/ holds"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,5 +65,16 @@ test: venv
 bench: venv
 	$(PY) bench/solvers.py
 
+package: system-deps
+	@test -x $(PACKAGE_PY) || $(PYTHON) -m venv $(PACKAGE_VENV)
+	$(PACKAGE_PY) -m pip install -q --upgrade pip
+	$(PACKAGE_PY) -m pip install -q $(PACKAGE_TORCH)
+	rm -rf build/lib build/bdist.*  # setuptools' staging folders keep deleted files
+	$(PACKAGE_PY) -m pip install -q . "$(PYINSTALLER)"
+	$(PACKAGE_PY) packaging/build.py
+
+smoke-test:
+	packaging/smoke_test.sh
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

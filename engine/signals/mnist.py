@@ -85,15 +85,21 @@ def image_dataset(folder: str | Path, size: int = 28, patches_per_image: int = 2
 
 
 def default_mnist_folder(explicit: str | Path = "") -> Path:
-    """The MNIST folder to use: `explicit` if given, else `$DEQ_STUDIO_DATA/mnist`, else `../shared/data/mnist`
-    beside the project (a source checkout). SignalError says where it looked when none holds the files."""
+    """The MNIST folder to use: `explicit` if given, else `$DEQ_STUDIO_DATA/mnist`, else the digits shipped in a
+    packaged bundle, else `../shared/data/mnist` beside the project (a source checkout). SignalError says where it
+    looked when none holds the files."""
     import os
+
+    from engine.resources import bundled_dataset
 
     if explicit:
         return Path(explicit)
     candidates = []
     if os.environ.get("DEQ_STUDIO_DATA"):
         candidates.append(Path(os.environ["DEQ_STUDIO_DATA"]) / "mnist")
+    shipped = bundled_dataset("mnist")
+    if shipped is not None:
+        candidates.append(shipped)
     candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist")
     for folder in candidates:
         if any(folder.glob("*-images-idx3-ubyte*")):
