@@ -8,7 +8,8 @@
 # Per artifact: --version; --self-test --screenshot twice (a cold and a warm start; the self-test says how long
 # after launch the window was shown) and once more on X11 (xcb) where xvfb-run exists; a headless fit of the
 # built-in image (--demo); inverse and attack on the shipped models with small counts; fit --help showing the
-# settings' explanations. Prints the time of each and the sizes; exits 1 if anything failed.
+# settings' explanations; short fits of the audio, mesh and video samples; the tarball's add-to-menu.sh. Prints the
+# time of each and the sizes; exits 1 if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -103,6 +104,14 @@ for artifact in "${artifacts[@]}"; do
     check inverse "$exe" inverse --count 8 --corruption noise --out "$tmp/work/runs/inverse" && expect inverse "PSNR"
     check attack "$exe" attack --count 16 --out "$tmp/work/runs/attack" && expect attack "success"
     check fit-help "$exe" fit --help && expect fit-help "$EXPLANATION"
+    if [ -x "$root/add-to-menu.sh" ]; then  # the tarball's menu entry for this unpacked folder
+        entry="$tmp/home/.local/share/applications/deq-studio.desktop"
+        check add-to-menu "$root/add-to-menu.sh" && \
+            { grep -qF "TryExec=$exe" "$entry" && { ! command -v desktop-file-validate >/dev/null \
+              || desktop-file-validate "$entry"; } || { echo "  FAIL: bad menu entry $entry"; failures=$((failures + 1)); }; }
+        check remove-from-menu "$root/add-to-menu.sh" --remove && \
+            { [ ! -e "$entry" ] || { echo "  FAIL: $entry is still there"; failures=$((failures + 1)); }; }
+    fi
     if [ -d "$samples" ]; then
         check fit-audio "$exe" fit "$samples/audio.wav" --steps 5 --out "$tmp/work/runs/audio"
         check fit-mesh "$exe" fit "$samples/mesh.ply" --steps 5 --mesh-points 20000 --batch-size 5000 \

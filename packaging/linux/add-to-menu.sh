@@ -7,6 +7,7 @@ icons="${XDG_DATA_HOME:-$HOME/.local/share}/icons/hicolor"
 if [ "${1:-}" = "--remove" ]; then
     rm -f "$apps/deq-studio.desktop"
     for folder in "$icons"/*/apps; do rm -f "$folder/deq-studio.png" "$folder/deq-studio.svg"; done
+    command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$apps" || true
     echo "DEQ Studio taken out of the menu."
     exit 0
 fi
@@ -16,6 +17,7 @@ for png in "$here"/_internal/resources/icons/deq-studio-*.png; do
     mkdir -p "$icons/${size}x${size}/apps"
     cp "$png" "$icons/${size}x${size}/apps/deq-studio.png"
 done
-sed "s|^Exec=deq-studio|Exec=\"$here/deq-studio\"|" "$here/_internal/resources/deq-studio.desktop" > "$apps/deq-studio.desktop"
+sed -e "s|^Exec=deq-studio|Exec=\"$here/deq-studio\"|" -e "s|^TryExec=deq-studio|TryExec=$here/deq-studio|" \
+    "$here/_internal/resources/deq-studio.desktop" > "$apps/deq-studio.desktop"
 command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$apps" || true
 echo "DEQ Studio is in the applications menu ($apps/deq-studio.desktop)."
