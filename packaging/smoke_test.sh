@@ -36,7 +36,7 @@ check() {
     local name=$1; shift
     local log="$tmp/logs/$name.log" start rc seconds
     start=$(date +%s.%N)
-    (cd "$tmp/work" && env -i HOME="$tmp/home" PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen "$@") >"$log" 2>&1
+    (cd "$tmp/cwd" && env -i HOME="$tmp/home" PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen "$@") >"$log" 2>&1
     rc=$?
     seconds=$(since "$start")
     last_log=$log
@@ -60,7 +60,7 @@ expect() {
 
 for artifact in "${artifacts[@]}"; do
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/deq-studio-smoke.XXXXXX")
-    mkdir -p "$tmp/home" "$tmp/work" "$tmp/logs" "$tmp/unpacked"
+    mkdir -p "$tmp/home" "$tmp/cwd" "$tmp/logs" "$tmp/unpacked"
     start=$(date +%s.%N)
     case "$artifact" in
         *.tar.gz)
@@ -84,9 +84,9 @@ for artifact in "${artifacts[@]}"; do
 
     version=$(basename "$artifact" | sed -E 's/^deq-studio(-cuda)?[-_]([0-9][^-_]*)[-_].*/\2/')
     check version "$exe" --version && expect version "DEQ Studio $version"
-    check self-test-cold "$exe" --self-test --screenshot "$tmp/work/self-test.png"
-    check self-test-warm "$exe" --self-test --screenshot "$tmp/work/self-test.png" && \
-        { [ -s "$tmp/work/self-test.png" ] || { echo "  FAIL: no screenshot written"; failures=$((failures + 1)); }; }
+    check self-test-cold "$exe" --self-test --screenshot "$tmp/cwd/self-test.png"
+    check self-test-warm "$exe" --self-test --screenshot "$tmp/cwd/self-test.png" && \
+        { [ -s "$tmp/cwd/self-test.png" ] || { echo "  FAIL: no screenshot written"; failures=$((failures + 1)); }; }
     if grep -qF "needs PortAudio" "$last_log"; then
         echo "  FAIL: the bundle's PortAudio did not load: $(grep -F "needs PortAudio" "$last_log")"
         failures=$((failures + 1))
@@ -99,10 +99,10 @@ for artifact in "${artifacts[@]}"; do
         echo "  skip self-test-x11 (no xvfb-run)"
     fi
     check fit-demo "$exe" --demo && \
-        { [ -s "$tmp/work/runs/demo-image/reconstruction.png" ] && [ -s "$tmp/work/runs/demo-image/metrics.jsonl" ] \
+        { [ -s "$tmp/cwd/runs/demo-image/reconstruction.png" ] && [ -s "$tmp/cwd/runs/demo-image/metrics.jsonl" ] \
           || { echo "  FAIL: the demo fit wrote no reconstruction or metrics"; failures=$((failures + 1)); }; }
-    check inverse "$exe" inverse --count 8 --corruption noise --out "$tmp/work/runs/inverse" && expect inverse "PSNR"
-    check attack "$exe" attack --count 16 --out "$tmp/work/runs/attack" && expect attack "success"
+    check inverse "$exe" inverse --count 8 --corruption noise --out "$tmp/cwd/runs/inverse" && expect inverse "PSNR"
+    check attack "$exe" attack --count 16 --out "$tmp/cwd/runs/attack" && expect attack "success"
     check fit-help "$exe" fit --help && expect fit-help "$EXPLANATION"
     if [ -x "$root/add-to-menu.sh" ]; then  # the tarball's menu entry for this unpacked folder
         entry="$tmp/home/.local/share/applications/deq-studio.desktop"
@@ -113,10 +113,10 @@ for artifact in "${artifacts[@]}"; do
             { [ ! -e "$entry" ] || { echo "  FAIL: $entry is still there"; failures=$((failures + 1)); }; }
     fi
     if [ -d "$samples" ]; then
-        check fit-audio "$exe" fit "$samples/audio.wav" --steps 5 --out "$tmp/work/runs/audio"
+        check fit-audio "$exe" fit "$samples/audio.wav" --steps 5 --out "$tmp/cwd/runs/audio"
         check fit-mesh "$exe" fit "$samples/mesh.ply" --steps 5 --mesh-points 20000 --batch-size 5000 \
-            --eval-points 20000 --mc-resolution 48 --out "$tmp/work/runs/mesh"
-        check fit-video "$exe" fit "$samples/video.mp4" --steps 5 --out "$tmp/work/runs/video"
+            --eval-points 20000 --mc-resolution 48 --out "$tmp/cwd/runs/mesh"
+        check fit-video "$exe" fit "$samples/video.mp4" --steps 5 --out "$tmp/cwd/runs/video"
     fi
     rm -rf "$tmp"
 done
