@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
 from app.controller import RunController
 from app.jiio_controls import JIIOControls
 from app.menus import about_text, build_menus
-from app.worker import reserve_gui_thread
+from app.worker import collect_garbage_in_gui_thread, reserve_gui_thread
 from app.panels.config_form import ConfigForm
 from app.panels.persistence import restore_forms, save_forms
 from app.run_folders import reopen_run, save_run
@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         reserve_gui_thread()
+        collect_garbage_in_gui_thread()
         self.setWindowTitle("DEQ Studio")
         self.settings = settings or QSettings("DEQ Studio", "DEQ Studio")
         self.controller = RunController(self)

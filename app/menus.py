@@ -109,7 +109,6 @@ def build_menus(window) -> None:
         toolbar.addAction(act)
 
 
-
 def about_text(device: str, settings_file: str) -> str:
     """The About box: version, the two papers, what it runs on and where it keeps its settings."""
     import torch

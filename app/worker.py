@@ -29,9 +29,17 @@ ENGINE_THREADS = torch.get_num_threads()
 
 def reserve_gui_thread() -> None:
     """Give the calling (GUI) thread a single torch thread, so that it never spins up an OpenMP team beside the
-    engine's; call it before the GUI thread runs any torch operation. Also moves Python's cyclic garbage collection
-    into the GUI thread (see `_gui_thread_garbage_collector`)."""
+    engine's; call it before the GUI thread runs any torch operation."""
     torch.set_num_threads(1)
+
+
+def collect_garbage_in_gui_thread() -> None:
+    """Switch Python's automatic cyclic garbage collection off and collect on a 1-second timer in the calling (GUI)
+    thread instead (pyqtgraph's GarbageCollector); once per process.
+
+    Automatic collection runs in whichever thread happens to allocate. When the worker thread collects a cycle that
+    holds Qt widgets (a closed window, a menu), it deletes them off the GUI thread and can deadlock against the GUI
+    thread deleting their parents (seen: the worker importing SciPy collected an old window's QMenu)."""
     global _gui_thread_garbage_collector
     if _gui_thread_garbage_collector is None:
         from pyqtgraph.util.garbage_collector import GarbageCollector
@@ -40,10 +48,6 @@ def reserve_gui_thread() -> None:
 
 
 _gui_thread_garbage_collector = None
-"""Automatic collection runs in whichever thread happens to allocate; when the worker thread collects a cycle that
-holds Qt widgets (a closed window, a menu), it deletes them off the GUI thread and can deadlock against the GUI
-thread deleting their parents (seen: the worker importing SciPy collected an old window's QMenu). Automatic
-collection is switched off and a 1-second timer in the GUI thread collects instead (pyqtgraph's GarbageCollector)."""
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -10,6 +10,7 @@ import ast
 import dataclasses
 import functools
 import inspect
+import sys
 import typing
 from typing import Any, Literal, TypeVar
 
@@ -34,8 +35,6 @@ def field_docs(cls: type) -> dict[str, str]:
 def _attribute_docs_of_module(module: str) -> dict[str, dict[str, str]]:
     """Attribute docstrings of every class in a module, by class qualified name: the module's source is parsed once
     (not once per class, as inspect.getsource would)."""
-    import sys
-
     try:
         tree = ast.parse(inspect.getsource(sys.modules[module]))
     except (OSError, TypeError, KeyError, SyntaxError):

@@ -31,7 +31,8 @@ bundled at the same relative path (under the bundle's internal folder), where `e
 DATASETS = {"mnist": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
 """Datasets shipped in the bundle (from the data folder, never from the repository) so that the JIIO race, the
 attack and both trainings work out of the box: the 10,000 MNIST test digits (1.6 MB)."""
-DATASET_NOTICE = "packaging/MNIST-NOTICE.md"
+DATASET_NOTICES = {"mnist": "packaging/MNIST-NOTICE.md"}
+"""Each shipped dataset's origin and licence, bundled beside its files."""
 
 SOURCE_PACKAGES = ("engine", "app")
 """Collected as bytecode and as source: the settings' explanations (tooltips, --help) are read from the source of
@@ -122,12 +123,10 @@ def dataset_files() -> list[tuple[Path, str]]:
     folder = data_folder()
     found = []
     for name, files in DATASETS.items():
-        for file in files:
-            source = folder / name / file if folder else None
-            if source is not None and source.is_file():
-                found.append((source, f"resources/datasets/{name}"))
-    if found:
-        found.append((ROOT / DATASET_NOTICE, "resources/datasets/mnist"))
+        sources = [folder / name / file for file in files] if folder else []
+        if sources and all(source.is_file() for source in sources):
+            found += [(source, f"resources/datasets/{name}") for source in sources]
+            found.append((ROOT / DATASET_NOTICES[name], f"resources/datasets/{name}"))
     return found
 
 

@@ -30,8 +30,6 @@ class Recorder:
     """Stands in for one of PyInstaller's spec classes (Analysis, PYZ, EXE, COLLECT, BUNDLE) and keeps its
     arguments."""
 
-    made: list[Recorder] = []
-
     def __init__(self, *args, **kwargs) -> None:
         self.args, self.kwargs = args, kwargs
         self.pure, self.scripts = [], []
@@ -39,7 +37,6 @@ class Recorder:
                          ("torch/bin/torch_shm_manager", "x", "BINARY")]
         self.datas = [(f"{dest}/{Path(src).name}", src, "DATA") for src, dest in kwargs.get("datas", [])]
         self.datas.append(("PySide6/Qt/translations/qt_de.qm", "x", "DATA"))
-        Recorder.made.append(self)
 
 
 def run_spec(monkeypatch, platform: str) -> dict[str, list[Recorder]]:
