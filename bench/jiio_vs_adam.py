@@ -119,8 +119,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         print(json.dumps(rows[-1]), flush=True)
     print(json.dumps({"setup": {"device": device_name(device), "count": args.count, "adam_steps": args.adam_steps,
                                 "adam_lr_grid": ADAM_LRS, "jiio_alpha_grid": JIIO_ALPHAS, "k_ladder": K_LADDER,
-                                "solver": dataclasses.asdict(decoder.solver),
-                                "adjoint": dataclasses.asdict(decoder.backward_config.adjoint)}}))
+                                "solver": dataclasses.asdict(decoder.equilibrium_config.forward),
+                                "adjoint": dataclasses.asdict(decoder.equilibrium_config.backward.adjoint)}}))
     return rows
 
 

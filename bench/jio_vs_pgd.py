@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
            "setup": {"device": device_name(device), "count": args.count,
                      "clean_accuracy": round(accuracy(classifier, images, labels), 4),
                      "epsilon": base.epsilon, "pgd_steps": base.pgd_steps, "pgd_lr": base.pgd_lr,
-                     "jio": dataclasses.asdict(base.jio), "solver": dataclasses.asdict(classifier.solver),
+                     "jio": dataclasses.asdict(base.jio), "solver": dataclasses.asdict(classifier.equilibrium_config.forward),
                      "pgd_gradient": base.pgd_gradient}}
     print(json.dumps(row))
     return row

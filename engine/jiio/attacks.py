@@ -36,13 +36,13 @@ class AttackResult:
 def run_attack(classifier, problem: AttackProblem, images: Tensor, config: AttackConfig):
     """(δ, loss trace, time trace) of the configured method."""
     if config.method == "jio":
-        jio_config = dataclasses.replace(config.jio, epsilon=config.epsilon, projection="l2")
         z0 = images.new_zeros(len(images), classifier.cell.state_size)
-        found = jiio(problem, z0, torch.zeros_like(images), jio_config)
+        found = jiio(problem, z0, torch.zeros_like(images), config.jio)
         return found.x, found.loss_trace, found.time_trace
+    backward = None  # the classifier's own (cheaper) backward mode
     if config.pgd_gradient == "exact":
-        classifier.backward_config = BackwardConfig(mode="exact", adjoint=classifier.solver)
-    found = projected_gradient_descent(lambda d: classifier.equilibrium(images + d)[0], problem,
+        backward = BackwardConfig(mode="exact", adjoint=classifier.equilibrium_config.forward)
+    found = projected_gradient_descent(lambda d: classifier.equilibrium(images + d, backward)[0], problem,
                                        torch.zeros_like(images), steps=config.pgd_steps, lr=config.pgd_lr)
     return found.x, found.loss_trace, found.time_trace
 
@@ -52,7 +52,6 @@ def attack(classifier, images: Tensor, labels: Tensor, config: AttackConfig) -> 
     was_training = classifier.training
     classifier.eval()
     grads = [p.requires_grad for p in classifier.parameters()]
-    backward = classifier.backward_config
     classifier.requires_grad_(False)
     problem = AttackProblem(classifier, images, labels, config.epsilon, box=config.jio.box,
                             weight=config.jio.loss_weight)
@@ -67,7 +66,6 @@ def attack(classifier, images: Tensor, labels: Tensor, config: AttackConfig) -> 
         for p, g in zip(classifier.parameters(), grads):
             p.requires_grad_(g)
         classifier.train(was_training)
-        classifier.backward_config = backward
     return AttackResult(delta.detach(), predictions, seconds, losses, times)
 
 

@@ -160,8 +160,3 @@ def solve(
     with torch.no_grad():
         return SOLVERS.get(name)(f, z0, max_iter=max_iter, tol=tol, stop_mode=stop_mode, **options)
 
-
-def zero_step_stats(name: str, z: Tensor, stop_mode: StopMode, tol: float) -> SolverStats:
-    """Stats of a solve that performed no iteration (max_iter = 0): residuals unknown."""
-    inf = torch.full((z.shape[0],), float("inf"), device=z.device, dtype=torch.float64)
-    return SolverStats(name, 0, [], [], inf, inf < 0, 0.0, stop_mode, tol)

@@ -22,6 +22,7 @@ from engine.config import AdvTrainConfig, AttackConfig, to_dict
 from engine.implicit.jacobian_penalty import jacobian_penalty
 from engine.jiio.attacks import accuracy, attack
 from engine.models.mdeq import MDEQClassifier
+from engine.models.mdeq.classifier import CLASSIFIER_EQUILIBRIUM
 from engine.tasks.base import Snapshot, gradient_step
 from engine.tasks.previews import image_grid
 
@@ -46,11 +47,12 @@ class AdversarialTrainTask:
         if config.init:
             from engine.models.mdeq.stored import load_classifier
 
-            self.classifier = load_classifier(config.init, device).requires_grad_(True)
+            self.classifier = load_classifier(config.init, device, config.solver).requires_grad_(True)
         else:
+            equilibrium = dataclasses.replace(CLASSIFIER_EQUILIBRIUM, forward=config.solver)
             self.classifier = MDEQClassifier(config.channels, train[0].shape[-1], 1, classes,
-                                             contractive=config.contractive, head=config.head).to(device)
-        self.classifier.solver = config.solver
+                                             contractive=config.contractive, head=config.head,
+                                             equilibrium=equilibrium).to(device)
         self.optimizer = torch.optim.Adam(self.classifier.parameters(), lr=config.lr)
         self.sampler = torch.Generator().manual_seed(config.seed + 1)
         self.step_count, self.train_time = 0, 0.0
@@ -113,7 +115,7 @@ class AdversarialTrainTask:
                            "image_size": int(self.images.shape[-1]), "contractive": self.classifier.contractive,
                            "head": self.classifier.head_kind,
                            "classes": int(self.classifier.head.out_features), "attack": self.config.attack,
-                           "solver": to_dict(self.classifier.solver)})
+                           "solver": to_dict(self.config.solver)})
 
     def state_dict(self) -> dict[str, Any]:
         return {"classifier": self.classifier.state_dict(), "optimizer": self.optimizer.state_dict(),

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from engine.config import BackwardConfig, PriorConfig, to_dict
+from engine.config import BackwardConfig, EquilibriumConfig, PriorConfig, to_dict
 from engine.implicit import AdjointMemory
 from engine.jiio import ReconstructionProblem, jiio
 from engine.metrics import psnr
@@ -57,9 +57,9 @@ class GenerativeTrainTask:
         torch.manual_seed(config.seed)
         self.train_images = to_signed(train, device)
         self.held_out = to_signed(held_out[:HELD_OUT_BATCH], device)
-        self.decoder = MDEQDecoder(config.latent, config.channels, train.shape[-1]).to(device)
-        self.decoder.solver = config.solver
-        self.decoder.backward_config = BackwardConfig(mode="exact", adjoint=config.solver, warm_start_adjoint=True)
+        equilibrium = EquilibriumConfig(config.solver, BackwardConfig(mode="exact", adjoint=config.solver,
+                                                                      warm_start_adjoint=True))
+        self.decoder = MDEQDecoder(config.latent, config.channels, train.shape[-1], equilibrium=equilibrium).to(device)
         self.optimizer = torch.optim.Adam(self.decoder.parameters(), lr=config.lr)
         self.sampler = torch.Generator().manual_seed(config.seed + 1)
         self.latents = torch.zeros(len(train), config.latent, device=device)
@@ -156,7 +156,7 @@ class GenerativeTrainTask:
         write_image(out_dir / "samples.png", image_grid(self.sample(64)))
         return save_model(out_dir / "prior.safetensors", self.decoder, "mdeq-decoder",
                           {"latent": self.config.latent, "channels": list(self.config.channels),
-                           "image_size": int(self.train_images.shape[-1]), "solver": to_dict(self.decoder.solver)},
+                           "image_size": int(self.train_images.shape[-1]), "solver": to_dict(self.config.solver)},
                           extra=mixture_tensors(self.fit_mixture()))
 
     def state_dict(self) -> dict[str, Any]:

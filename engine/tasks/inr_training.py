@@ -64,9 +64,8 @@ class INRTraining:
         torch.manual_seed(config.seed)
         assert config.model.input_scale is not None and config.model.spectral_norm is not None, "resolve first"
         self.model: INR = build_inr(config.model, d_in, d_out, input_scale=config.model.input_scale,
-                                    spectral_norm=config.model.spectral_norm).to(device)
-        self.model.solver = config.solver
-        self.model.backward_config = config.backward
+                                    spectral_norm=config.model.spectral_norm,
+                                    equilibrium=config.equilibrium).to(device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.n_train = n_train
         self.full_batch = config.batch_size is None or config.batch_size >= n_train

@@ -25,7 +25,7 @@ def stripes(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def small_config(attack_name: str) -> AdvTrainConfig:
     settings = AttackConfig(epsilon=0.5, pgd_steps=3, jio=JIIOConfig(iterations=6, alpha=(0.3, 0.1), normalized=True,
-                                                                     projection="l2", box=True, loss_weight=10.0))
+                                                                     box=True, loss_weight=10.0))
     return AdvTrainConfig(channels=(8, 16), attack=attack_name, attack_settings=settings, steps=3, batch_size=16,
                           solver=SolverConfig(solver="anderson", max_iter=20, tol=1e-3), eval_images=32,
                           device="cpu")

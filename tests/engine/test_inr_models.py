@@ -4,17 +4,18 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.config import FitConfig, ModelConfig, SignalConfig
+from engine.config import EquilibriumConfig, FitConfig, ModelConfig, SignalConfig, SolverConfig
 from engine.models.inr import COUNTERPART, IMPLICIT, INR_MODELS, build_inr
 from engine.models.inr.spectral import SpectralShrink
 from engine.tasks import build_fit_task
 from tests.engine.media_files import tiny_media
 
 
-def make(name: str, layers: int = 1, width: int = 32, d_in: int = 2, d_out: int = 3, sn: bool = True):
+def make(name: str, layers: int = 1, width: int = 32, d_in: int = 2, d_out: int = 3, sn: bool = True,
+         equilibrium: EquilibriumConfig = EquilibriumConfig()):
     torch.manual_seed(0)
     model = build_inr(ModelConfig(model=name, layers=layers, width=width), d_in, d_out, input_scale=16.0,
-                      spectral_norm=sn)
+                      spectral_norm=sn, equilibrium=equilibrium)
     return model.eval()  # power iteration frozen, so repeated forwards use the same normalized weights
 
 
@@ -27,8 +28,7 @@ def test_registry_has_the_seven_models_and_their_pairs() -> None:
 @pytest.mark.parametrize("name", ["isiren", "fourier-imfn", "gabor-imfn"])
 @pytest.mark.parametrize("layers", [1, 4])
 def test_implicit_output_is_a_fixed_point_of_its_cell(name, layers) -> None:
-    model = make(name, layers)
-    model.solver = model.solver.__class__(solver="anderson", tol=1e-6, max_iter=200)
+    model = make(name, layers, equilibrium=EquilibriumConfig(SolverConfig(solver="anderson", tol=1e-6, max_iter=200)))
     x = torch.rand(300, 2) * 2 - 1
     with torch.no_grad():
         out = model(x)

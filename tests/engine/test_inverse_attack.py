@@ -1,6 +1,7 @@
 """Corruptions, the inverse and attack tasks, and the inverse / attack / adv-train verbs end to end on tiny models."""
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import struct
@@ -15,6 +16,8 @@ from engine.config import AttackConfig, AttackTaskConfig, InverseConfig, JIIOCon
 from engine.jiio.corruptions import add_noise, apply_mask, read_mask, remove_box, remove_pixels
 from engine.model_store import save_model
 from engine.models.mdeq import MDEQClassifier, MDEQDecoder
+from engine.models.mdeq.classifier import CLASSIFIER_EQUILIBRIUM
+from engine.models.mdeq.decoder import DECODER_EQUILIBRIUM
 from engine.run_directory import RunDirectory
 from engine.tasks.attack import AttackTask
 from engine.tasks.inverse import InverseTask
@@ -48,15 +51,17 @@ def signed(images: np.ndarray) -> torch.Tensor:
 
 def tiny_decoder() -> MDEQDecoder:
     torch.manual_seed(0)
-    decoder = MDEQDecoder(latent=8, channels=(8, 16), image_size=28)
-    decoder.solver = SolverConfig(solver="anderson", max_iter=15, tol=1e-3)
+    solver = SolverConfig(solver="anderson", max_iter=15, tol=1e-3)
+    decoder = MDEQDecoder(latent=8, channels=(8, 16), image_size=28,
+                          equilibrium=dataclasses.replace(DECODER_EQUILIBRIUM, forward=solver))
     return decoder
 
 
 def tiny_classifier() -> MDEQClassifier:
     torch.manual_seed(0)
-    classifier = MDEQClassifier(channels=(8, 16), image_size=28, classes=2)
-    classifier.solver = SolverConfig(solver="anderson", max_iter=15, tol=1e-3)
+    solver = SolverConfig(solver="anderson", max_iter=15, tol=1e-3)
+    classifier = MDEQClassifier(channels=(8, 16), image_size=28, classes=2,
+                                equilibrium=dataclasses.replace(CLASSIFIER_EQUILIBRIUM, forward=solver))
     return classifier
 
 
@@ -108,7 +113,7 @@ def test_inverse_task_runs_both_methods_on_the_same_observation(tmp_path) -> Non
 def test_attack_task_keeps_perturbations_in_budget() -> None:
     images, labels = digits(12)
     attack = AttackConfig(epsilon=1.0, pgd_steps=3, jio=AttackConfig().jio.__class__(
-        iterations=10, alpha=(0.6, 0.2), normalized=True, projection="l2", box=True, select="loss", loss_weight=10.0))
+        iterations=10, alpha=(0.6, 0.2), normalized=True, box=True, select="loss", loss_weight=10.0))
     config = AttackTaskConfig(count=12, attack=attack)
     task = AttackTask(config, tiny_classifier(), torch.from_numpy(images).float().div(255).unsqueeze(1),
                       torch.from_numpy(labels), torch.device("cpu"))

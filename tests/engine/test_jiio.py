@@ -104,7 +104,7 @@ class AttackProblem:
 
 def test_attack_perturbations_stay_in_the_ball_and_box_and_raise_the_loss() -> None:
     problem = AttackProblem(epsilon=1.0)
-    config = JIIOConfig(iterations=80, alpha=(0.6, 0.2), normalized=True, projection="l2", epsilon=1.0, box=True)
+    config = JIIOConfig(iterations=80, alpha=(0.6, 0.2), normalized=True, box=True)
     result = jiio(problem, torch.zeros(8, 32, dtype=DT), torch.zeros(8, 20, dtype=DT), config)
     norms = result.x.norm(dim=1)
     assert (norms <= 1.0 * (1 + 1e-6)).all()

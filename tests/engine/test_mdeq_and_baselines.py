@@ -1,6 +1,8 @@
 """MDEQ-lite models and the JIIO problems/baselines built on them (small sizes, CPU)."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -8,6 +10,8 @@ from engine.config import JIIOConfig, SolverConfig
 from engine.jiio import AttackProblem, ReconstructionProblem, jiio
 from engine.jiio.baselines import adam_over_inputs, projected_gradient_descent
 from engine.models.mdeq import MDEQClassifier, MDEQDecoder, MultiscaleCell
+from engine.models.mdeq.classifier import CLASSIFIER_EQUILIBRIUM
+from engine.models.mdeq.decoder import DECODER_EQUILIBRIUM
 
 
 def test_multiscale_cell_keeps_the_state_shape_for_one_to_four_branches() -> None:
@@ -22,8 +26,9 @@ def test_multiscale_cell_keeps_the_state_shape_for_one_to_four_branches() -> Non
 
 def small_decoder() -> MDEQDecoder:
     torch.manual_seed(0)
-    decoder = MDEQDecoder(latent=8, channels=(8, 16), image_size=12).eval()
-    decoder.solver = SolverConfig(solver="anderson", max_iter=60, tol=1e-4)
+    solver = SolverConfig(solver="anderson", max_iter=60, tol=1e-4)
+    decoder = MDEQDecoder(latent=8, channels=(8, 16), image_size=12,
+                          equilibrium=dataclasses.replace(DECODER_EQUILIBRIUM, forward=solver)).eval()
     return decoder.requires_grad_(False)
 
 
@@ -61,7 +66,7 @@ def test_jio_and_pgd_perturbations_respect_the_budget() -> None:
     problem = AttackProblem(classifier, base, labels, epsilon=0.5)
     z0 = torch.zeros(5, classifier.cell.state_size)
     jio = jiio(problem, z0, torch.zeros_like(base),
-               JIIOConfig(iterations=20, alpha=(0.3, 0.1), normalized=True, projection="l2", epsilon=0.5, box=True))
+               JIIOConfig(iterations=20, alpha=(0.3, 0.1), normalized=True, box=True))
     pgd = projected_gradient_descent(lambda x: classifier.equilibrium(base + x)[0], problem, torch.zeros_like(base),
                                      steps=5, lr=0.3)
     for delta in (jio.x, pgd.x):
@@ -106,15 +111,15 @@ def test_contractive_classifier_converges_and_round_trips(tmp_path) -> None:
     from engine.models.mdeq.stored import load_classifier
 
     torch.manual_seed(0)
-    model = MDEQClassifier((4, 8), 16, 1, 3, contractive=True)
-    model.solver = SolverConfig(solver="picard", max_iter=200, tol=1e-5)
+    solver = SolverConfig(solver="picard", max_iter=200, tol=1e-5)
+    model = MDEQClassifier((4, 8), 16, 1, 3, contractive=True,
+                           equilibrium=dataclasses.replace(CLASSIFIER_EQUILIBRIUM, forward=solver))
     images = torch.rand(5, 1, 16, 16)
     z, stats = model.equilibrium(images)
     assert bool(stats.converged.all())
     path = save_model(tmp_path / "c.safetensors", model, "mdeq-classifier",
                       {"channels": [4, 8], "image_size": 16, "classes": 3, "contractive": True, "head": "grid"})
-    again = load_classifier(path)
-    again.solver = model.solver
+    again = load_classifier(path, solver=solver)
     with torch.no_grad():
         assert torch.allclose(again(images), model.eval()(images), atol=1e-4)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from engine.config import ModelConfig
+from engine.config import EquilibriumConfig, ModelConfig
 from engine.models.inr.base import INR, INROutput
 from engine.models.inr.mfn import MFN
 from engine.models.inr.siren import ClassicSiren, InjectedSiren
@@ -28,12 +28,14 @@ COUNTERPART = {"isiren": "siren-inj", "fourier-imfn": "fourier-mfn", "gabor-imfn
 """Each implicit model's explicit network of the same structure."""
 
 
-def build_inr(config: ModelConfig, d_in: int, d_out: int, *, input_scale: float, spectral_norm: bool) -> INR:
-    """Instantiate the configured network with resolved medium defaults."""
+def build_inr(config: ModelConfig, d_in: int, d_out: int, *, input_scale: float, spectral_norm: bool,
+              equilibrium: EquilibriumConfig = EquilibriumConfig()) -> INR:
+    """Instantiate the configured network with resolved medium defaults, solving its equilibrium as `equilibrium`
+    says."""
     factory = INR_MODELS.get(config.model)
     if config.model == "siren":
-        return factory(d_in, d_out, config.width, config.layers)
-    kwargs: dict = {"input_scale": input_scale, "spectral_norm": spectral_norm}
+        return factory(d_in, d_out, config.width, config.layers, equilibrium=equilibrium)
+    kwargs: dict = {"input_scale": input_scale, "spectral_norm": spectral_norm, "equilibrium": equilibrium}
     if "mfn" in config.model:
         kwargs["gabor_alpha"] = config.gabor_alpha
     return factory(d_in, d_out, config.width, config.layers, **kwargs)

@@ -14,7 +14,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from engine.config import BackwardConfig, SolverConfig
+from engine.config import BackwardConfig, EquilibriumConfig
 from engine.implicit import AdjointMemory, implicit_layer
 from engine.models.inr.spectral import SpectralShrink
 from engine.solvers import SolverStats
@@ -32,12 +32,13 @@ class INROutput:
 class INR(nn.Module):
     """Base class: subclasses define `injections`, `cell_weights` and the static `cell`."""
 
-    def __init__(self, d_in: int, d_out: int, width: int, layers: int, implicit: bool) -> None:
+    def __init__(self, d_in: int, d_out: int, width: int, layers: int, implicit: bool,
+                 equilibrium: EquilibriumConfig = EquilibriumConfig()) -> None:
         super().__init__()
         self.d_in, self.d_out, self.width, self.layers, self.implicit = d_in, d_out, width, layers, implicit
         self.readout = nn.Linear(width, d_out)
-        self.solver = SolverConfig()
-        self.backward_config = BackwardConfig()
+        self.equilibrium_config = equilibrium
+        """How the equilibrium is solved and differentiated (fixed when the model is built)."""
 
     def add_square_layers(self, spectral_norm: bool) -> None:
         """`layers` weights W_l (D, D) and biases b_l, uniform(±√(1/D)), optionally spectrally normalized."""
@@ -70,11 +71,13 @@ class INR(nn.Module):
         raise NotImplementedError
 
     def forward(
-        self, x: Tensor, z0: Tensor | None = None, *, iterate: bool = True, adjoint: AdjointMemory | None = None
+        self, x: Tensor, z0: Tensor | None = None, *, iterate: bool = True, adjoint: AdjointMemory | None = None,
+        backward: BackwardConfig | None = None,
     ) -> INROutput:
         """Predict at coordinates x (N, d_in); implicit models start from z0 (N, D) or zero.
 
-        `iterate=False` applies the cell once at z0 (the amortized step).
+        `iterate=False` applies the cell once at z0 (the amortized step); `backward` replaces the model's backward
+        mode for this call only.
         """
         tensors = (*self.injections(x), *self.cell_weights())
         if not self.implicit:
@@ -87,7 +90,8 @@ class INR(nn.Module):
         def f(z: Tensor, *ts: Tensor) -> Tensor:  # (1, N, D) -> (1, N, D)
             return cell(z.view(n, width), *ts).view(1, n, width)
 
-        z, stats = implicit_layer(f, tensors, start, forward=self.solver, backward=self.backward_config,
+        z, stats = implicit_layer(f, tensors, start, forward=self.equilibrium_config.forward,
+                                  backward=backward or self.equilibrium_config.backward,
                                   iterate=iterate, adjoint=adjoint)
         z = z.view(n, width)
         return INROutput(self.readout(z), z, stats)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from engine.config import EquilibriumConfig
 from engine.models.inr.base import INR
 from engine.models.inr.filters import make_filter
 
@@ -21,8 +22,9 @@ class MFN(INR):
     def __init__(
         self, d_in: int, d_out: int, width: int, layers: int, *, filter_kind: str, implicit: bool,
         input_scale: float, spectral_norm: bool, gabor_alpha: float = 3.0,
+        equilibrium: EquilibriumConfig = EquilibriumConfig(),
     ) -> None:
-        super().__init__(d_in, d_out, width, layers, implicit)
+        super().__init__(d_in, d_out, width, layers, implicit, equilibrium)
         self.filters = nn.ModuleList(
             make_filter(filter_kind, d_in, width, input_scale, layers, gabor_alpha) for _ in range(layers + 1)
         )

@@ -15,6 +15,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from engine.config import EquilibriumConfig
 from engine.models.inr.base import INR, INROutput
 from engine.models.inr.filters import FourierFilter, LinearInjection
 
@@ -44,9 +45,9 @@ class InjectedSiren(INR):
 
     def __init__(
         self, d_in: int, d_out: int, width: int, layers: int, *, implicit: bool, input_scale: float,
-        spectral_norm: bool,
+        spectral_norm: bool, equilibrium: EquilibriumConfig = EquilibriumConfig(),
     ) -> None:
-        super().__init__(d_in, d_out, width, layers, implicit)
+        super().__init__(d_in, d_out, width, layers, implicit, equilibrium)
         self.first = FourierFilter(d_in, width, input_scale, layers)  # sin(U₀ x + c₀)
         self.inputs = nn.ModuleList(LinearInjection(d_in, width, input_scale, layers) for _ in range(layers))
         self.add_square_layers(spectral_norm)
@@ -73,8 +74,9 @@ class ClassicSiren(INR):
 
     omega0 = 30.0
 
-    def __init__(self, d_in: int, d_out: int, width: int, layers: int) -> None:
-        super().__init__(d_in, d_out, width, layers, implicit=False)
+    def __init__(self, d_in: int, d_out: int, width: int, layers: int,
+                 equilibrium: EquilibriumConfig = EquilibriumConfig()) -> None:
+        super().__init__(d_in, d_out, width, layers, False, equilibrium)
         self.linears = nn.ModuleList([nn.Linear(d_in, width), *(nn.Linear(width, width) for _ in range(layers))])
         with torch.no_grad():
             self.linears[0].weight.uniform_(-1.0 / d_in, 1.0 / d_in)

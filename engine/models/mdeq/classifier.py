@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from engine.config import BackwardConfig, SolverConfig
+from engine.config import BackwardConfig, EquilibriumConfig, SolverConfig
 from engine.implicit import module_implicit_layer
 from engine.models.mdeq.cell import MultiscaleCell, conv, groups_for
 from engine.models.mdeq.contractive_cell import ContractiveMultiscaleCell
@@ -16,6 +16,9 @@ from engine.solvers import SolverStats
 
 
 HEADS = ("mean", "grid")
+CLASSIFIER_EQUILIBRIUM = EquilibriumConfig(SolverConfig(solver="anderson", max_iter=20, tol=1e-3),
+                                           BackwardConfig(mode="neumann", neumann_order=3))
+"""The classifier's default: Anderson, 20 iterations; a 3-term Neumann series backward."""
 
 
 def pool_to(maps: Tensor, size: int) -> Tensor:
@@ -33,7 +36,8 @@ class MDEQClassifier(nn.Module):
     """Images (B, C, S, S) in [0, 1] → logits (B, classes)."""
 
     def __init__(self, channels: tuple[int, ...] = (16, 32), image_size: int = 28, image_channels: int = 1,
-                 classes: int = 10, contractive: bool = False, head: str = "grid") -> None:
+                 classes: int = 10, contractive: bool = False, head: str = "grid",
+                 equilibrium: EquilibriumConfig = CLASSIFIER_EQUILIBRIUM) -> None:
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}")
@@ -48,8 +52,8 @@ class MDEQClassifier(nn.Module):
         self.stems = nn.ModuleList(stems)
         coarsest = self.cell.shapes[-1][1]
         self.head = nn.Linear(sum(channels) * (coarsest * coarsest if head == "grid" else 1), classes)
-        self.solver = SolverConfig(solver="anderson", max_iter=20, tol=1e-3)
-        self.backward_config = BackwardConfig(mode="neumann", neumann_order=3)
+        self.equilibrium_config = equilibrium
+        """How the equilibrium is solved and differentiated (fixed when the model is built)."""
 
     def injections(self, images: Tensor) -> list[Tensor]:
         return [stem(images) for stem in self.stems]
@@ -70,10 +74,12 @@ class MDEQClassifier(nn.Module):
             pooled = [m.mean(dim=(2, 3)) for m in maps]
         return self.head(torch.cat(pooled, dim=1))
 
-    def equilibrium(self, images: Tensor) -> tuple[Tensor, SolverStats]:
+    def equilibrium(self, images: Tensor, backward: BackwardConfig | None = None) -> tuple[Tensor, SolverStats]:
+        """z* for `images`; `backward` replaces the model's backward mode for this call only."""
         start = images.new_zeros(images.shape[0], self.cell.state_size)
-        return module_implicit_layer(self.cell, self.injections(images), start, forward=self.solver,
-                                     backward=self.backward_config)
+        return module_implicit_layer(self.cell, self.injections(images), start,
+                                     forward=self.equilibrium_config.forward,
+                                     backward=backward or self.equilibrium_config.backward)
 
     def forward(self, images: Tensor) -> Tensor:
         z, _ = self.equilibrium(images)

@@ -11,25 +11,29 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from engine.config import BackwardConfig, SolverConfig
+from engine.config import BackwardConfig, EquilibriumConfig, SolverConfig
 from engine.implicit import AdjointMemory, module_implicit_layer
 from engine.models.mdeq.cell import MultiscaleCell, conv
 from engine.solvers import SolverStats
+
+
+DECODER_SOLVER = SolverConfig(solver="anderson", max_iter=30, tol=1e-3)
+DECODER_EQUILIBRIUM = EquilibriumConfig(DECODER_SOLVER, BackwardConfig(mode="exact", adjoint=DECODER_SOLVER))
+"""The decoder's default: Anderson, 30 iterations, forward and exact adjoint alike."""
 
 
 class MDEQDecoder(nn.Module):
     """Latent (B, k) → image (B, C, S, S) in [−1, 1] through a multiscale equilibrium."""
 
     def __init__(self, latent: int = 64, channels: tuple[int, ...] = (24, 48), image_size: int = 28,
-                 image_channels: int = 1) -> None:
+                 image_channels: int = 1, equilibrium: EquilibriumConfig = DECODER_EQUILIBRIUM) -> None:
         super().__init__()
         self.latent, self.image_size, self.image_channels = latent, image_size, image_channels
         self.cell = MultiscaleCell(channels, image_size // 2)
         self.inject = nn.ModuleList(nn.Linear(latent, c * h * w) for c, h, w in self.cell.shapes)
         self.head = nn.Sequential(conv(channels[0], 16), nn.ReLU(), conv(16, image_channels))
-        self.solver = SolverConfig(solver="anderson", max_iter=30, tol=1e-3)
-        self.backward_config = BackwardConfig(mode="exact",
-                                              adjoint=SolverConfig(solver="anderson", max_iter=30, tol=1e-3))
+        self.equilibrium_config = equilibrium
+        """How the equilibrium is solved and differentiated (fixed when the model is built)."""
 
     def injections(self, x: Tensor) -> list[Tensor]:
         """One (B, c, h, w) injection per branch."""
@@ -48,8 +52,8 @@ class MDEQDecoder(nn.Module):
                     ) -> tuple[Tensor, SolverStats]:
         """z* for latents x, differentiable in the weights and x (implicit gradient)."""
         start = z0 if z0 is not None else x.new_zeros(x.shape[0], self.cell.state_size)
-        return module_implicit_layer(self.cell, self.injections(x), start, forward=self.solver,
-                                     backward=self.backward_config, adjoint=adjoint)
+        return module_implicit_layer(self.cell, self.injections(x), start, forward=self.equilibrium_config.forward,
+                                     backward=self.equilibrium_config.backward, adjoint=adjoint)
 
     def forward(self, x: Tensor) -> Tensor:
         z, _ = self.equilibrium(x)

@@ -1,16 +1,21 @@
 """The JIIO configs (SPEC 2.5): the augmented solver, generative training, inverse problems, attacks and
-adversarial training. Frozen dataclasses like the rest of `engine.config`, which re-exports them."""
+adversarial training."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from typing import ClassVar, Literal
 
-from engine.config import SolverConfig, check_choices, require
+from engine.config.equilibrium import SolverConfig
+from engine.config.fields import check_choices, require
 
 
 @dataclasses.dataclass(frozen=True)
 class JIIOConfig:
-    """Joint inference and input optimization: one augmented fixed point over (z, μ, x) (SPEC 2.5)."""
+    """Joint inference and input optimization: one augmented fixed point over (z, μ, x) (SPEC 2.5). The constraint on
+    the optimized input (an attack's L2 ball) belongs to the problem, not to these settings."""
+
+    RETIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({"projection", "epsilon"})
+    """Fields older run folders still hold (never read: the problem projects)."""
 
     iterations: int = 40
     """K, the fixed budget of augmented iterations (Anderson steps)."""
@@ -22,10 +27,6 @@ class JIIOConfig:
     """Input step sizes (α₁, α₂); α₂ takes over at iteration max(50, ⌊5K/8⌋)."""
     normalized: bool = False
     """Normalize each sample's input step to unit L2 norm (attacks)."""
-    projection: Literal["none", "l2"] = "none"
-    """Constraint on the optimized input: none (latents) or an L2 ball of radius epsilon (perturbations)."""
-    epsilon: float = 1.0
-    """Radius of the L2 ball."""
     box: bool = False
     """Also keep base + δ inside [0, 1] (attacks on images in [0, 1])."""
     anderson_memory: int = 10
@@ -48,7 +49,6 @@ class JIIOConfig:
         require(self.iterations >= 1, "iterations must be ≥ 1")
         require(0 < self.eta_z <= 1 and 0 < self.eta_mu <= 1, "eta_z and eta_mu must be in (0, 1]")
         require(len(self.alpha) == 2 and min(self.alpha) > 0, "alpha must be two positive step sizes")
-        require(self.epsilon > 0, "epsilon must be > 0")
         require(self.anderson_memory >= 1, "anderson_memory must be ≥ 1")
 
     def step_size(self, k: int) -> float:
@@ -104,7 +104,7 @@ class AttackConfig:
     with a full forward and adjoint solve."""
     epsilon: float = 1.0
     """L2 radius of the perturbation."""
-    jio: JIIOConfig = JIIOConfig(iterations=80, alpha=(0.6, 0.2), normalized=True, projection="l2", box=True,
+    jio: JIIOConfig = JIIOConfig(iterations=80, alpha=(0.6, 0.2), normalized=True, box=True,
                                  anderson_memory=10, anderson_kind="I", select="loss", loss_weight=10.0)
     """JIO settings: K = 80, normalized steps, α = (0.6, 0.2), type-I Anderson with memory 10, best-loss
     selection, loss −10 × cross-entropy."""

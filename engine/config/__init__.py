@@ -1,0 +1,20 @@
+"""Frozen dataclass configs: every field carries an attribute docstring (a GUI tooltip and CLI `--help`), a
+`Literal[...]` type gives the choices, and configs round-trip through plain JSON dicts (`to_dict` / `from_dict`).
+
+    fields.py       the machinery: docstrings, types, choices, validation, dict round trip
+    equilibrium.py  forward solver, backward mode, EquilibriumConfig (both, handed to a model when it is built)
+    fit.py          fitting a signal with an INR
+    jiio.py         JIIO: the augmented solver, generative priors, inverse problems, attacks, adversarial training
+"""
+from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig, SolverName
+from engine.config.fields import (ConfigError, check_choices, field_choices, field_docs, field_types, from_dict,
+                                  require, to_dict)
+from engine.config.fit import FitConfig, INRName, ModelConfig, SignalConfig
+from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, InverseConfig, JIIOConfig, PriorConfig
+
+__all__ = [
+    "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "EquilibriumConfig",
+    "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "ModelConfig", "PriorConfig", "SignalConfig",
+    "SolverConfig", "SolverName", "check_choices", "field_choices", "field_docs", "field_types", "from_dict",
+    "require", "to_dict",
+]

@@ -1,0 +1,120 @@
+"""The machinery that turns frozen dataclass configs into JSON, CLI options and GUI forms.
+
+Every config field carries an attribute docstring (a string literal right under the field). `field_docs` reads
+those docstrings; the GUI shows them as tooltips and the CLI as `--help` text. `Literal[...]` annotations give
+the valid choices. Configs round-trip through plain JSON dicts with `to_dict` / `from_dict`.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import inspect
+import sys
+import typing
+from typing import Any, Literal, TypeVar
+
+C = TypeVar("C")
+
+
+class ConfigError(ValueError):
+    """A config value is invalid; the message is meant for the user."""
+
+
+@functools.cache
+def field_docs(cls: type) -> dict[str, str]:
+    """Attribute docstrings of a dataclass, by field name (empty where the source is unavailable)."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if dataclasses.is_dataclass(klass):
+            docs.update(_attribute_docs_of_module(klass.__module__).get(klass.__qualname__, {}))
+    return docs
+
+
+@functools.cache
+def _attribute_docs_of_module(module: str) -> dict[str, dict[str, str]]:
+    """Attribute docstrings of every class in a module, by class qualified name: the module's source is parsed once
+    (not once per class, as inspect.getsource would)."""
+    try:
+        tree = ast.parse(inspect.getsource(sys.modules[module]))
+    except (OSError, TypeError, KeyError, SyntaxError):
+        return {}
+    found: dict[str, dict[str, str]] = {}
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if not isinstance(node, ast.ClassDef):
+                continue
+            name = prefix + node.name
+            docs = found.setdefault(name, {})
+            for field, nxt in zip(node.body, node.body[1:]):
+                if (isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
+                        and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
+                        and isinstance(nxt.value.value, str)):
+                    docs[field.target.id] = inspect.cleandoc(nxt.value.value)
+            visit(node.body, name + ".")
+
+    visit(tree.body, "")
+    return found
+
+
+@functools.cache
+def field_types(cls: type) -> dict[str, Any]:
+    """Resolved type annotations of a dataclass's fields."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def field_choices(cls: type, name: str) -> tuple[Any, ...] | None:
+    """The allowed values of a `Literal[...]` field, else None."""
+    tp = field_types(cls)[name]
+    return typing.get_args(tp) if typing.get_origin(tp) is Literal else None
+
+
+def check_choices(config: Any) -> None:
+    """Raise ConfigError if any Literal-typed field of `config` holds a value outside its choices."""
+    for f in dataclasses.fields(config):
+        choices = field_choices(type(config), f.name)
+        value = getattr(config, f.name)
+        if choices is not None and value not in choices:
+            raise ConfigError(f"{type(config).__name__}.{f.name} = {value!r}; choose one of {list(choices)}")
+
+
+def require(condition: bool, message: str) -> None:
+    """Raise ConfigError(message) unless `condition` holds."""
+    if not condition:
+        raise ConfigError(message)
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a (nested) config dataclass."""
+    return dataclasses.asdict(config)
+
+
+def from_dict(cls: type[C], data: dict[str, Any]) -> C:
+    """Build `cls` from a dict made by `to_dict`, recursing into nested configs; unknown keys are an error, except
+    the class's `RETIRED_FIELDS` (fields older files still hold), which are dropped."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    types = field_types(cls)
+    retired = getattr(cls, "RETIRED_FIELDS", frozenset())
+    data = {name: value for name, value in data.items() if name not in retired}
+    unknown = set(data) - set(types)
+    if unknown:
+        raise ConfigError(f"{cls.__name__}: unknown option(s) {', '.join(sorted(unknown))}")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        tp = types[name]
+        if dataclasses.is_dataclass(tp):
+            kwargs[name] = from_dict(tp, value)
+        elif tp is float and isinstance(value, int) and not isinstance(value, bool):
+            kwargs[name] = float(value)
+        elif tp in (int, float, str, bool) and not isinstance(value, tp):
+            raise ConfigError(f"{cls.__name__}.{name}: expected {tp.__name__}, got {value!r}")
+        elif typing.get_origin(tp) is tuple and isinstance(value, list):
+            kwargs[name] = tuple(value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
