@@ -56,8 +56,13 @@ $(STAMP): pyproject.toml | $(PY)
 
 venv: system-deps $(STAMP)
 
+# The real data beside a source checkout (MNIST for the JIIO tasks) unless DEQ_STUDIO_DATA says otherwise; an
+# installed bundle ships its own digits.
+SHARED_DATA := $(wildcard $(abspath ../shared/data))
+DATA_ENV    := $(if $(SHARED_DATA),DEQ_STUDIO_DATA="$${DEQ_STUDIO_DATA:-$(SHARED_DATA)}")
+
 run: venv
-	$(PY) -m app.main
+	$(DATA_ENV) $(PY) -m app.main
 
 test: venv
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q

@@ -36,7 +36,7 @@ from app.views.race_view import RaceView
 from app.views.video_view import VideoView
 from engine.config import ConfigError
 from engine.device import device_name, resolve_device
-from engine.signals import SignalError, medium_of
+from engine.media import SignalError, medium_of
 
 FILE_FILTER = "Signals (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.wav *.flac *.ogg *.mp4 *.mov *.avi *.mkv *.ply *.obj " \
               "*.off *.stl);;All files (*)"

@@ -19,12 +19,16 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.data import use_shared_data  # noqa: E402
+
+use_shared_data()
+
 from engine.config import AttackConfig  # noqa: E402
 from engine.device import device_name, resolve_device  # noqa: E402
 from engine.jiio.attacks import accuracy, attack  # noqa: E402
 from engine.model_store import load_model  # noqa: E402
 from engine.models.mdeq.stored import load_classifier  # noqa: E402
-from engine.signals.mnist import held_out_digits  # noqa: E402
+from engine.datasets.mnist import held_out_digits  # noqa: E402
 from engine.tasks.adversarial import to_unit  # noqa: E402
 
 DEFAULT_RUNS = ["runs/classifier-none", "runs/classifier-pgd", "runs/classifier-jio"]
@@ -38,7 +42,7 @@ def model_path(entry: str) -> Path:
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", nargs="+", default=DEFAULT_RUNS, help="adv-train run folders or model files")
-    parser.add_argument("--data", default="", help="MNIST folder (default: $DEQ_STUDIO_DATA/mnist or ../shared)")
+    parser.add_argument("--data", default="", help="MNIST folder (default: $DEQ_STUDIO_DATA/mnist; tests/data.py)")
     parser.add_argument("--count", type=int, default=500, help="held-out digits scored")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     args = parser.parse_args(argv)

@@ -9,7 +9,7 @@ re-solving from zero. Prints one JSON object on stdout:
 
 and a markdown table (ours beside the paper's) on stderr.
 
-    python bench/inr_table.py [--images ../shared/data/images] [--width 128] [--steps 300] [--device auto]
+    python bench/inr_table.py [--images DIR (default: the real data's images/)] [--width 128] [--steps 300] [--device auto]
 """
 from __future__ import annotations
 
@@ -25,10 +25,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.data import shared_data_dir, use_shared_data  # noqa: E402
+
+use_shared_data()
+
 from engine.config import FitConfig, ModelConfig  # noqa: E402
 from engine.device import device_name, resolve_device  # noqa: E402
 from engine.models.inr import COUNTERPART  # noqa: E402
-from engine.signals import load_image  # noqa: E402
+from engine.media import load_image  # noqa: E402
 from engine.tasks import FitTask  # noqa: E402
 
 MODELS = ["siren-inj", "fourier-mfn", "gabor-mfn", "isiren", "fourier-imfn", "gabor-imfn"]
@@ -58,7 +62,7 @@ def markdown(table: dict) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "data" / "images")
+    parser.add_argument("--images", type=Path, default=shared_data_dir() / "images")
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)

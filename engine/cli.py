@@ -15,7 +15,7 @@ from engine.config import (AdvTrainConfig, AttackTaskConfig, ConfigError, FitCon
                            from_dict, to_dict)
 from engine.device import device_name, resolve_device
 from engine.model_store import ModelFileError
-from engine.signals import SignalError
+from engine.media import SignalError
 from engine.version import version
 
 EXIT_BAD_INPUT = 2

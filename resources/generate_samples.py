@@ -14,7 +14,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.signals import write_audio, write_image, write_mesh, write_video  # noqa: E402
+from engine.media import write_audio, write_image, write_mesh, write_video  # noqa: E402
 
 OUT = ROOT / "resources" / "samples"
 

@@ -1,19 +1,15 @@
 """Shared test setup: real-data location, CUDA marker handling, small-thread CPU runs."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import torch
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from tests.data import PROJECT_ROOT, shared_data_dir, use_shared_data
 
-
-def shared_data_dir() -> Path:
-    """`$DEQ_STUDIO_DATA`, else ../shared/data relative to the project root."""
-    env = os.environ.get("DEQ_STUDIO_DATA")
-    return Path(env) if env else PROJECT_ROOT.parent / "shared" / "data"
+use_shared_data()
+__all__ = ["PROJECT_ROOT", "shared_data_dir"]
 
 
 @pytest.fixture(scope="session")

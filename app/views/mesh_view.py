@@ -50,7 +50,7 @@ class SoftwareMeshCanvas(QWidget):
         self._drag: QPointF | None = None
 
     def set_mesh(self, vertices: np.ndarray, faces: np.ndarray) -> None:
-        from engine.signals.mesh import simplify
+        from engine.media.mesh import simplify
 
         vertices, faces = simplify(vertices, np.asarray(faces, np.int64), MAX_SOFTWARE_FACES)  # no holes
         self.vertices, self.faces = np.asarray(vertices, np.float32), faces

@@ -128,8 +128,8 @@ class InverseConfig:
     prior: str = ""
     """Prior model file (.safetensors written by train-prior); empty = the built-in MNIST prior."""
     data: str = ""
-    """Folder with the MNIST IDX files whose held-out digits are corrupted; empty = $DEQ_STUDIO_DATA/mnist or the
-    shared data folder beside the project."""
+    """Folder with the MNIST IDX files whose held-out digits are corrupted; empty = $DEQ_STUDIO_DATA/mnist (or the
+    digits an installed bundle ships)."""
     image: str = ""
     """Restore this image file instead (made gray and resized to the prior's size)."""
     count: int = 64
@@ -174,8 +174,8 @@ class AttackTaskConfig:
     classifier: str = ""
     """Classifier model file (.safetensors written by adv-train); empty = the built-in MNIST classifier."""
     data: str = ""
-    """Folder with the MNIST IDX files whose held-out digits are attacked; empty = $DEQ_STUDIO_DATA/mnist or the
-    shared data folder beside the project."""
+    """Folder with the MNIST IDX files whose held-out digits are attacked; empty = $DEQ_STUDIO_DATA/mnist (or the
+    digits an installed bundle ships)."""
     count: int = 500
     """Held-out digits attacked."""
     image: str = ""
@@ -203,8 +203,8 @@ class AdvTrainConfig:
     """Training an MDEQ-lite classifier, optionally on adversarial examples (SPEC 2.5 `adv-train`)."""
 
     data: str = ""
-    """Folder with the MNIST IDX files; empty = $DEQ_STUDIO_DATA/mnist or the shared data folder beside the
-    project."""
+    """Folder with the MNIST IDX files; empty = $DEQ_STUDIO_DATA/mnist (or the digits an
+    installed bundle ships)."""
     init: str = ""
     """Start from this classifier's weights (.safetensors from adv-train), e.g. adversarial fine-tuning of a clean
     model; its channels replace the channels option."""

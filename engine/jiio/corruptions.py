@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from engine.signals.base import SignalError
+from engine.media.base import SignalError
 
 
 @dataclasses.dataclass

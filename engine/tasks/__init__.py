@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from engine.config import AdvTrainConfig, AttackTaskConfig, FitConfig, InverseConfig, PriorConfig
-from engine.signals import MeshSignal, load_signal
+from engine.media import MeshSignal, load_signal
 from engine.tasks.base import DivergenceError, Snapshot, Task
 from engine.tasks.fit import FitTask
 from engine.tasks.mesh_fit import MeshFitTask
@@ -22,7 +22,7 @@ def build_fit_task(path: str | Path, config: FitConfig, device: torch.device) ->
 
 def build_prior_task(config: PriorConfig, device: torch.device):
     """Read the training images (MNIST IDX folder or image folder) and build generative training."""
-    from engine.signals.mnist import default_mnist_folder, image_dataset
+    from engine.datasets.mnist import default_mnist_folder, image_dataset
     from engine.tasks.generative import GenerativeTrainTask
 
     data = image_dataset(default_mnist_folder(config.data), seed=config.seed)
@@ -32,7 +32,7 @@ def build_prior_task(config: PriorConfig, device: torch.device):
 def build_inverse_task(config: InverseConfig, device: torch.device):
     """The prior (built-in when not given) and the images to restore: an image file or held-out MNIST digits."""
     from engine.models.mdeq.stored import load_decoder
-    from engine.signals.mnist import held_out_digits
+    from engine.datasets.mnist import held_out_digits
     from engine.tasks.generative import to_signed
     from engine.tasks.inverse import InverseTask
 
@@ -48,7 +48,7 @@ def build_attack_task(config: AttackTaskConfig, device: torch.device):
     """The classifier (built-in when not given) and what it is attacked on: held-out digits, or one image file
     (labelled by `config.label` or by the classifier's clean prediction)."""
     from engine.models.mdeq.stored import load_classifier
-    from engine.signals.mnist import held_out_digits
+    from engine.datasets.mnist import held_out_digits
     from engine.tasks.adversarial import to_unit
     from engine.tasks.attack import AttackTask
 
@@ -69,7 +69,7 @@ def build_attack_task(config: AttackTaskConfig, device: torch.device):
 
 def build_adv_task(config: AdvTrainConfig, device: torch.device):
     """Clean or adversarial training of a classifier on MNIST (the fixed 8,000 / 2,000 split)."""
-    from engine.signals.mnist import default_mnist_folder, image_dataset
+    from engine.datasets.mnist import default_mnist_folder, image_dataset
     from engine.tasks.adversarial import AdversarialTrainTask
 
     data = image_dataset(default_mnist_folder(config.data), seed=config.seed)
@@ -100,7 +100,7 @@ def read_gray_image(path: str | Path, size: int):
     import numpy as np
     from PIL import Image, UnidentifiedImageError
 
-    from engine.signals import SignalError
+    from engine.media import SignalError
 
     try:
         with Image.open(path) as img:

@@ -73,7 +73,7 @@ class AttackTask:
 
     def export(self, out_dir: Path) -> Path:
         """adversarial.png: rows of 16 clean digits, then each method's adversarial digits and perturbations."""
-        from engine.signals import write_image
+        from engine.media import write_image
 
         out_dir.mkdir(parents=True, exist_ok=True)
         n = min(PREVIEW_COUNT, len(self.images))

@@ -14,7 +14,7 @@ from torch import Tensor
 
 from engine.config import FitConfig
 from engine.metrics import psnr, psnr_per_frame
-from engine.signals import Signal, generalization_split, write_audio, write_image, write_video
+from engine.media import Signal, generalization_split, write_audio, write_image, write_video
 from engine.tasks.base import Snapshot
 from engine.tasks.inr_training import INRTask, INRTraining, resolve_fit_config, solve_summary
 

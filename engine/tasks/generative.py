@@ -150,7 +150,7 @@ class GenerativeTrainTask:
     def export(self, out_dir: Path) -> Path:
         """Write a grid of samples (PNG) and the decoder weights (safetensors) beside the run's files."""
         from engine.model_store import save_model
-        from engine.signals import write_image
+        from engine.media import write_image
 
         out_dir.mkdir(parents=True, exist_ok=True)
         write_image(out_dir / "samples.png", image_grid(self.sample(64)))

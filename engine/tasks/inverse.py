@@ -113,7 +113,7 @@ class InverseTask:
     def export(self, out_dir: Path) -> Path:
         """restored.png (rows of 16: clean, corrupted, then each method) and race.csv (method, iteration,
         seconds, loss)."""
-        from engine.signals import write_image
+        from engine.media import write_image
 
         out_dir.mkdir(parents=True, exist_ok=True)
         n = min(PREVIEW_COUNT, len(self.clean))

@@ -15,8 +15,8 @@ from torch import Tensor
 
 from engine.config import FitConfig
 from engine.metrics import chamfer_distance, iou
-from engine.signals import MeshSignal, SignalError, grid_coords, marching_cubes, write_mesh
-from engine.signals.mesh import sample_surface
+from engine.media import MeshSignal, SignalError, grid_coords, marching_cubes, write_mesh
+from engine.media.mesh import sample_surface
 from engine.tasks.base import Snapshot
 from engine.tasks.inr_training import INRTask, INRTraining, resolve_fit_config, solve_summary
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.signals import write_audio, write_image, write_mesh, write_video
+from engine.media import write_audio, write_image, write_mesh, write_video
 from resources.generate_samples import make_mesh
 
 

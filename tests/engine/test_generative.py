@@ -8,7 +8,7 @@ import torch
 from engine.config import JIIOConfig, PriorConfig, SolverConfig
 from engine.model_store import ModelFileError, load_model
 from engine.models.mdeq import MDEQDecoder
-from engine.signals.mnist import image_dataset, load_mnist
+from engine.datasets.mnist import image_dataset, load_mnist
 from engine.tasks.generative import GenerativeTrainTask
 
 

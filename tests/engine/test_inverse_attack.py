@@ -85,7 +85,7 @@ def test_painted_mask_reads_dark_as_missing(tmp_path) -> None:
     assert seen.shape == (1, 1, 28, 28) and seen[0, 0, :14].sum() == 0 and seen[0, 0, 14:].min() == 1
     masked = apply_mask(torch.ones(3, 1, 28, 28), seen)
     assert masked.observation[:, :, :14].abs().sum() == 0
-    from engine.signals import SignalError
+    from engine.media import SignalError
 
     (tmp_path / "bad.png").write_bytes(b"not an image")
     with pytest.raises(SignalError, match="bad.png"):

@@ -7,7 +7,7 @@ from engine.config import InverseConfig, JIIOConfig
 from engine.jiio.attacks import accuracy
 from engine.model_store import load_model
 from engine.models.mdeq.stored import load_classifier, load_decoder, model_file
-from engine.signals.mnist import held_out_digits
+from engine.datasets.mnist import held_out_digits
 from engine.tasks.adversarial import to_unit
 from engine.tasks.generative import sample_mixture, to_signed
 from engine.tasks.inverse import InverseTask

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from engine.config import SignalConfig
-from engine.signals import (
+from engine.media import (
     MeshSignal,
     SignalError,
     generalization_split,
@@ -75,7 +75,7 @@ def test_marching_cubes_of_a_sphere_field() -> None:
 
 
 def test_simplify_keeps_a_closed_surface_in_fewer_triangles() -> None:
-    from engine.signals.mesh import simplify
+    from engine.media.mesh import simplify
 
     r = 48
     axis = np.linspace(-1, 1, r)

@@ -167,7 +167,7 @@ RUN_EVERYTHING = textwrap.dedent("""
     import sys
     from app.main import main
     from engine.resources import sample_names, sample_path
-    from engine.signals import load_signal
+    from engine.media import load_signal
 
     out = sys.argv[1]
     assert main(["--self-test"]) == 0

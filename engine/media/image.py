@@ -8,7 +8,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from engine.config import SignalConfig
-from engine.signals.base import Signal, SignalError, grid_coords
+from engine.media.base import Signal, SignalError, grid_coords
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.config import SignalConfig
-from engine.signals.audio import AUDIO_EXTENSIONS, load_audio, write_audio
-from engine.signals.base import Medium, Signal, SignalError, generalization_split, grid_coords
-from engine.signals.image import IMAGE_EXTENSIONS, load_image, write_image
-from engine.signals.mesh import MESH_EXTENSIONS, MeshSignal, load_mesh, marching_cubes, write_mesh
-from engine.signals.video import VIDEO_EXTENSIONS, load_video, write_video
+from engine.media.audio import AUDIO_EXTENSIONS, load_audio, write_audio
+from engine.media.base import Medium, Signal, SignalError, generalization_split, grid_coords
+from engine.media.image import IMAGE_EXTENSIONS, load_image, write_image
+from engine.media.mesh import MESH_EXTENSIONS, MeshSignal, load_mesh, marching_cubes, write_mesh
+from engine.media.video import VIDEO_EXTENSIONS, load_video, write_video
 
 SUPPORTED_EXTENSIONS = IMAGE_EXTENSIONS + AUDIO_EXTENSIONS + VIDEO_EXTENSIONS + MESH_EXTENSIONS
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.signals.base import SignalError
+from engine.media.base import SignalError
 
 _IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
 
@@ -86,8 +86,7 @@ def image_dataset(folder: str | Path, size: int = 28, patches_per_image: int = 2
 
 def default_mnist_folder(explicit: str | Path = "") -> Path:
     """The MNIST folder to use: `explicit` if given, else `$DEQ_STUDIO_DATA/mnist`, else the digits shipped in a
-    packaged bundle, else `../shared/data/mnist` beside the project (a source checkout). SignalError says where it
-    looked when none holds the files."""
+    packaged bundle. SignalError says where it looked when none holds the files."""
     import os
 
     from engine.resources import bundled_dataset
@@ -100,12 +99,11 @@ def default_mnist_folder(explicit: str | Path = "") -> Path:
     shipped = bundled_dataset("mnist")
     if shipped is not None:
         candidates.append(shipped)
-    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist")
     for folder in candidates:
         if any(folder.glob("*-images-idx3-ubyte*")):
             return folder
     raise SignalError("no MNIST folder found (looked in " + ", ".join(str(c) for c in candidates)
-                      + "); pass --data DIR with the IDX files")
+                      + "); pass --data DIR with the IDX files, or set DEQ_STUDIO_DATA to a folder holding mnist/")
 
 
 def held_out_digits(folder: str | Path = "", count: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from torch import Tensor
 
-from engine.signals.base import SignalError
+from engine.media.base import SignalError
 
 MESH_EXTENSIONS = (".obj", ".ply", ".stl", ".off", ".gltf", ".glb")
 RAY_SAMPLES = 3

@@ -8,7 +8,7 @@ import soundfile as sf
 import torch
 
 from engine.config import SignalConfig
-from engine.signals.base import Signal, SignalError, grid_coords
+from engine.media.base import Signal, SignalError, grid_coords
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from engine.config import SignalConfig
-from engine.signals.base import Signal, SignalError, grid_coords
+from engine.media.base import Signal, SignalError, grid_coords
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".gif", ".webm", ".m4v")
 
