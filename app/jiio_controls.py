@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-from app.drawings import DigitReader, save_gray_png
+from app.drawings import save_gray_png
 from app.views.attack_view import confidence_text
 from engine.config import ConfigError
+from engine.models.mdeq.digit_reader import DigitReader
 
 
 class JIIOControls:

@@ -1,17 +1,16 @@
 """The main window: menus, toolbar, the settings panel, the live view, the curves and the status bar.
 
-It holds no training logic: the controller runs the task in its thread, the panels produce config dataclasses, the
-views draw snapshots. Opening a file builds the fit task at once (so a bad file is reported before anything runs),
-with settings chosen for the file's medium, and shows its target; Start trains it, Reset discards the trained state
-and rebuilds from the panel's settings. The other task kinds (generative prior, JIIO race, attack, classifier
-training) need no file: Start builds them from their panel.
+It is wiring: the session (app/session.py, no Qt) holds the task kind, the file, the task, its rows and the run
+history and does every action; the controller runs the task in its thread; the panels produce config dataclasses;
+the views draw the task's targets and snapshots. Opening a file builds the fit task at once (so a bad file is
+reported before anything runs), with the preview settings of the file's medium, and shows its target; Start trains
+it, Reset discards the trained state and rebuilds from the panel's settings. The other task kinds need no file:
+Start builds them from their panel. Every kind, its panel and its view come from the engine's task registry.
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
-
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
@@ -23,9 +22,8 @@ from app.menus import about_text, build_menus
 from app.worker import collect_garbage_in_gui_thread, reserve_gui_thread
 from app.panels.config_form import ConfigForm
 from app.panels.persistence import restore_forms, save_forms
-from app.run_folders import reopen_run, save_run
+from app.session import Session, SessionError
 from app.status import memory_text
-from app.task_kinds import TASK_KINDS, fit_defaults
 from app.views.attack_view import AttackView
 from app.views.audio_view import AudioView
 from app.views.curves_view import CurvesView
@@ -34,9 +32,15 @@ from app.views.image_view import ImageView
 from app.views.mesh_view import MeshView
 from app.views.race_view import RaceView
 from app.views.video_view import VideoView
+from engine.checkpoint import CheckpointError
 from engine.config import ConfigError
 from engine.device import device_name, resolve_device
 from engine.media import SignalError, medium_of
+from engine.model_store import ModelFileError
+from engine.tasks.kinds import TASKS
+
+BAD_INPUT = (SessionError, SignalError, ConfigError, CheckpointError, ModelFileError, ValueError, KeyError, OSError)
+"""What an action may raise on bad input or a bad file: reported in a dialog, nothing else changes."""
 
 FILE_FILTER = "Signals (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.wav *.flac *.ogg *.mp4 *.mov *.avi *.mkv *.ply *.obj " \
               "*.off *.stl);;All files (*)"
@@ -54,23 +58,15 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("DEQ Studio")
         self.settings = settings or QSettings("DEQ Studio", "DEQ Studio")
         self.controller = RunController(self)
-        self.path: Path | None = None
-        self.task = None
-        self.built_from = None
-        """The settings the current task was built from (a changed panel rebuilds an untrained task)."""
-        self.errors: list[str] = []
-        self.run_count = 0
-        self._rate = (time.perf_counter(), 0)
         self.device = resolve_device("auto")
-        self.fit_medium = "image"
+        self.session = Session(self.controller, self.device)
+        self.errors: list[str] = []
+        self._rate = (time.perf_counter(), 0)
         self._shown_reconstruction = None
         self._status_time = 0.0
-        self.task_rows: list[dict] = []
-        """Every metrics row of the current task since it was built (what a saved snapshot holds)."""
 
-        self.kind = "fit"
-        self.forms = {key: ConfigForm(kind.title, kind.config, hidden=kind.hidden) for key, kind in TASK_KINDS.items()}
-        self.forms["fit"].set_config(fit_defaults("image", self.device))
+        self.forms = {kind.name: ConfigForm(kind.title, self.session.starting_settings(kind),
+                                            hidden=kind.fixed | {"device"}) for kind in TASKS}
         self.form = self.forms["fit"]
         self.form_stack = QStackedWidget()
         for form in self.forms.values():
@@ -93,8 +89,8 @@ class MainWindow(QMainWindow):
         for view in (self.placeholder, self.image_view, self.audio_view, self.video_view, self.race_view,
                      self.attack_view, self.grid_view):
             self.views.addWidget(view)
-        self.kind_views = {"inverse": self.race_view, "attack": self.attack_view, "prior": self.grid_view,
-                           "adv-train": self.grid_view}
+        self.kind_views = {"race": self.race_view, "attack": self.attack_view, "grid": self.grid_view}
+        """The view of each TaskKind.view other than "medium" (a fit's view follows its file's medium)."""
         self.curves = CurvesView()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.views)
@@ -113,8 +109,8 @@ class MainWindow(QMainWindow):
         self.jiio_controls = JIIOControls(self)
 
         self.controller.snapshot.connect(self.show_snapshot)
+        self.controller.row.connect(self.session.record)
         self.controller.row.connect(self.curves.add_row)
-        self.controller.row.connect(self.task_rows_append)
         self.controller.failed.connect(self.report_error)
         self.controller.finished.connect(self._run_ended)
         self.controller.state_changed.connect(self._update_actions)
@@ -127,40 +123,61 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         self.restore_settings()
 
+    # ---- the session's state, for menus and tests ----------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        return self.session.kind.name
+
+    @property
+    def task(self):
+        return self.session.task
+
+    @property
+    def path(self) -> Path | None:
+        return self.session.path
+
+    @property
+    def task_rows(self) -> list[dict]:
+        return self.session.rows
+
+    def kind_view(self, name: str | None = None):
+        """The view of a task kind that is not a fit (None for fits)."""
+        return self.kind_views.get(TASKS.get(name or self.kind).view)
+
     # ---- actions -------------------------------------------------------------------------------------------------
     def set_kind(self, kind: str, reopen: bool = True) -> None:
         """Switch the task kind (between runs): its panel and its view."""
         if self.controller.busy or kind == self.kind:
             self.task_box.setCurrentIndex(self.task_box.findData(self.kind))
             return
-        self.kind = kind
+        self.session.set_kind(kind)
         self.task_box.setCurrentIndex(self.task_box.findData(kind))
         self.form = self.forms[kind]
         self.form_stack.setCurrentWidget(self.form)
-        self.task, self.built_from, self.task_rows = None, None, []
-        if kind == "fit":
+        view = self.kind_view()
+        if view is None:
             if self.path is not None and reopen:
                 self.open_file(self.path)
             else:
                 self.views.setCurrentWidget(self.placeholder)
         else:
-            view = self.kind_views[kind]
             view.clear()
             self.views.setCurrentWidget(view)
             self.jiio_controls.sync()
         self._update_actions(self.controller.state)
 
     def _update_actions(self, state: str) -> None:
-        kind = TASK_KINDS[self.kind]
+        kind = self.session.kind
         idle = state == "idle"
+        task = self.task
         self.start_action.setEnabled(idle and (self.path is not None or not kind.needs_file))
         self.task_box.setEnabled(idle)
         self.pause_action.setEnabled(state in ("running", "paused"))
         self.pause_action.setText("&Resume" if state == "paused" else "&Pause")
         self.stop_action.setEnabled(state in ("running", "paused"))
-        self.reset_action.setEnabled(idle and self.task is not None)
-        self.save_action.setEnabled(idle and kind.run_kind is not None and self.task is not None)
-        self.export_action.setEnabled(idle and self.task is not None and self.task.step_count > 0)
+        self.reset_action.setEnabled(idle and task is not None)
+        self.save_action.setEnabled(idle and kind.resumable and task is not None)
+        self.export_action.setEnabled(idle and task is not None and task.step_count > 0)
         self.load_action.setEnabled(idle)
         self.open_action.setEnabled(idle)
 
@@ -186,46 +203,40 @@ class MainWindow(QMainWindow):
             return False
         if self.kind != "fit":
             self.set_kind("fit", reopen=False)
-        if medium != self.fit_medium:
-            self.forms["fit"].set_config(fit_defaults(medium, self.device))
+        form = self.forms["fit"]
+        if medium != self.session.fit_medium:
+            form.set_config(self.session.starting_settings(TASKS.get("fit"), medium))
         try:
-            task, settings = self._build_task(path)
-        except (SignalError, ConfigError, ValueError, OSError) as exc:
+            task = self.session.open(path, form.config())
+        except BAD_INPUT as exc:
             self.report_error(f"Could not open {path.name}: {exc}")
             return False
-        self.fit_medium = medium
-        self.path, self.task, self.built_from, self.task_rows = path, task, settings, []
         self.settings.setValue("last_dir", str(path.parent))
         self.recent.remember(path)
         self.setWindowTitle(f"DEQ Studio — {path.name}")
         self._show_target()
-        described = (getattr(task, "signal", None) or task.mesh).describe()
-        self.status.setText(f"{device_name(self.device)} · {described}")
+        self.status.setText(f"{device_name(self.device)} · {task.describe()}")
         self._update_actions(self.controller.state)
         return True
 
-    def _build_task(self, path: Path | None):
-        """(task, the panel settings it was built from) for the current kind; ConfigError etc. on bad input."""
-        settings = self.form.config()
-        config = dataclasses.replace(settings, device=self.device.type)
-        return TASK_KINDS[self.kind].build(config, path, self.device), settings
-
     def _show_target(self) -> None:
-        signal = getattr(self.task, "signal", None)
-        if signal is not None and signal.medium == "image":
-            self.image_view.set_target(signal.to_array(signal.values))
+        """The fitted file's own view, with the task's ground truth."""
+        targets = self.task.targets()
+        signal = targets.arrays.get("signal")
+        if targets.medium == "image":
+            self.image_view.set_target(signal)
             self.views.setCurrentWidget(self.image_view)
-        elif signal is not None and signal.medium == "audio":
-            self.audio_view.set_target(signal.to_array(signal.values), signal.rate or 1.0)
+        elif targets.medium == "audio":
+            self.audio_view.set_target(signal, targets.rate or 1.0)
             self.views.setCurrentWidget(self.audio_view)
-        elif signal is not None and signal.medium == "video":
-            self.video_view.set_target(signal.to_array(signal.values), signal.rate)
+        elif targets.medium == "video":
+            self.video_view.set_target(signal, targets.rate)
             self.views.setCurrentWidget(self.video_view)
-        elif getattr(self.task, "mesh", None) is not None:
+        elif targets.medium == "mesh":
             if self.mesh_view is None:
                 self.mesh_view = MeshView()
                 self.views.addWidget(self.mesh_view)
-            self.mesh_view.set_target(self.task.mesh.vertices, self.task.mesh.faces)
+            self.mesh_view.set_target(targets.arrays["vertices"], targets.arrays["faces"])
             self.views.setCurrentWidget(self.mesh_view)
 
     # ---- run control ---------------------------------------------------------------------------------------------
@@ -233,40 +244,24 @@ class MainWindow(QMainWindow):
         """Start the current kind: a training run (continuing a trained task) or a race of methods."""
         if self.controller.busy:
             return
-        kind = TASK_KINDS[self.kind]
         try:
             settings = self.form.config()
         except ConfigError as exc:
             self.report_error(f"Settings: {exc}")
             return
-        if kind.comparison or self.task is None or (settings != self.built_from and self.task.step_count == 0):
-            from engine.model_store import ModelFileError
-
-            try:
-                self.task, self.built_from = self._build_task(self.path)
-                self.task_rows = []
-            except (SignalError, ConfigError, ModelFileError, ValueError, OSError) as exc:
-                self.report_error(f"Could not start: {exc}")
-                return
-        elif self.task.step_count > 0:  # a trained task keeps its model; only the schedule can change
-            self.task.config = dataclasses.replace(self.task.config, steps=settings.steps,
-                                                   log_every=settings.log_every, eval_every=settings.eval_every)
-        self.run_count += 1
-        name = self.path.stem if self.kind == "fit" else self.kind
-        self.curves.add_run(f"{name} #{self.run_count}")
-        self._rate = (time.perf_counter(), self.task.step_count)
-        if kind.comparison:
-            self.kind_views[self.kind].clear()
+        kind, view = self.session.kind, self.kind_view()
+        if view is not None and (kind.race or self.task is None or self.task.step_count == 0):
+            view.clear()
+        if kind.race:
             self.jiio_controls.sync()
-            steps, log_every, eval_every = self.task.total_steps, 1, 1
-        else:
-            config = self.task.config
-            steps, log_every = config.steps, config.log_every
-            eval_every = config.eval_every or log_every
-        if self.kind in ("prior", "adv-train") and self.task.step_count == 0:
-            self.grid_view.clear()
-        self.progress.setRange(0, steps)
-        self.controller.start(self.task, steps, log_every=log_every, eval_every=eval_every)
+        try:
+            started = self.session.start(settings)
+        except BAD_INPUT as exc:
+            self.report_error(f"Could not start: {exc}")
+            return
+        self.curves.add_run(started.name)
+        self._rate = (time.perf_counter(), self.task.step_count)
+        self.progress.setRange(0, started.steps)
 
     def toggle_pause(self) -> None:
         if self.controller.state == "paused":
@@ -278,15 +273,17 @@ class MainWindow(QMainWindow):
         """Discard the trained state: a fresh task from the panel's settings."""
         if self.controller.busy:
             return
-        if self.kind != "fit":
-            self.task, self.built_from, self.task_rows = None, None, []
-            self.kind_views[self.kind].clear()
-            self._update_actions("idle")
-        elif self.path is not None:
-            self.open_file(self.path)
+        view = self.kind_view()
+        if view is None:
+            if self.path is not None:
+                self.open_file(self.path)
+            return
+        self.session.reset()
+        view.clear()
+        self._update_actions("idle")
 
     def show_snapshot(self, snap) -> None:
-        view = self.kind_views.get(self.kind)
+        view = self.kind_view()
         if view is not None:
             view.show_snapshot(snap.previews, snap.scalars)
         reconstruction = snap.previews.get("reconstruction")
@@ -314,9 +311,6 @@ class MainWindow(QMainWindow):
         self.status.setText(f"{device_name(self.device)} · step {snap.step}/{snap.total_steps} · "
                             f"{rate:.1f} steps/s · ETA {eta:.0f} s · {memory_text(self.device)}{quality}")
 
-    def task_rows_append(self, row: dict) -> None:
-        self.task_rows.append(row)
-
     def _run_ended(self, completed: bool) -> None:
         self._update_actions("idle")
         if completed:
@@ -336,14 +330,17 @@ class MainWindow(QMainWindow):
             self.save_snapshot(folder)
 
     def save_snapshot(self, folder: str | Path) -> Path | None:
-        """A resumable run folder of the current task (fits, generative priors, classifier training)."""
-        if self.task is None or TASK_KINDS[self.kind].run_kind is None or self.controller.busy:
+        """A resumable run folder of the current task (fits, generative priors, classifier training): `folder`, or a
+        fresh subfolder of it when it holds other files. Returns the run folder."""
+        if self.task is None or not self.session.kind.resumable or self.controller.busy:
             return None
         try:
-            return save_run(folder, self.kind, self.task, self.task_rows, self.path if self.kind == "fit" else None)
-        except OSError as exc:
+            saved = self.session.save(folder)
+        except BAD_INPUT as exc:
             self.report_error(f"Could not save the snapshot: {exc}")
             return None
+        self.statusBar().showMessage(f"Saved {saved}", 8000)
+        return saved
 
     def choose_snapshot_to_load(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Load a snapshot (a run folder)")
@@ -353,39 +350,39 @@ class MainWindow(QMainWindow):
     def load_snapshot(self, folder: str | Path) -> bool:
         """Reopen a run folder (from this window or the CLI) where it stopped; its curves join the overlay (a race's
         or an attack's curves alone)."""
-        from engine.checkpoint import CheckpointError
-        from engine.model_store import ModelFileError
-
         if self.controller.busy:
             return False
         name = Path(folder).name
+        previous = self.kind
         try:
-            opened = reopen_run(folder, self.device)
-        except (CheckpointError, ConfigError, SignalError, ModelFileError, ValueError, KeyError, OSError) as exc:
+            opened = self.session.load(folder)
+        except BAD_INPUT as exc:
             self.report_error(f"Could not load the snapshot {name}: {exc}")
             return False
+        self._overlay(self.session.history.runs[-1].name, opened.rows)
         if opened.task is None:
-            self._overlay(name, opened.rows)
-            self.statusBar().showMessage(f"{name}: the curves of this {opened.key} run were added", 8000)
+            self.statusBar().showMessage(f"{name}: the curves of this {opened.kind.name} run were added", 8000)
             return True
-        task = opened.task
-        if self.kind != opened.key:
-            self.set_kind(opened.key, reopen=False)
-        self.task, self.built_from, self.task_rows = task, opened.settings, list(opened.rows)
+        kind = opened.kind.name
+        if kind != previous:
+            self.task_box.setCurrentIndex(self.task_box.findData(kind))
+            self.form = self.forms[kind]
+            self.form_stack.setCurrentWidget(self.form)
         self.form.set_config(opened.settings)
-        self._overlay(f"{name} (reopened)", opened.rows)
-        if task.step_count:
-            task.evaluate()  # the reconstruction, or the prior's held-out previews and samples
-        if opened.key == "fit":
-            self.path, self.fit_medium = opened.path, medium_of(opened.path)
+        previews = opened.snapshot.previews if opened.snapshot is not None else {}
+        view = self.kind_view()
+        if view is None:
             self._show_target()
-            preview = task.snapshot({}).previews.get("reconstruction")
+            preview = previews.get("reconstruction")
             current = self.views.currentWidget()
             if preview is not None and current in (self.image_view, self.audio_view, self.video_view):
                 current.set_reconstruction(preview)
+            elif self.mesh_view is not None and current is self.mesh_view:
+                self.mesh_view.show_previews(previews)
         else:
-            self.grid_view.clear()
-            self.grid_view.show_snapshot(task.snapshot({}).previews, {})
+            view.clear()
+            view.show_snapshot(previews, {})
+            self.views.setCurrentWidget(view)
         self._update_actions("idle")
         return True
 
@@ -403,11 +400,9 @@ class MainWindow(QMainWindow):
     def export_reconstruction(self, folder: str | Path) -> Path | None:
         """The reconstruction in its medium (PNG, WAV, MP4 or PLY), or another task's result, as the CLI writes
         it."""
-        if self.task is None or self.controller.busy:
-            return None
         try:
-            return self.task.export(Path(folder))
-        except (OSError, ValueError) as exc:
+            return self.session.export(folder)
+        except BAD_INPUT as exc:
             self.report_error(f"Could not export: {exc}")
             return None
 
@@ -421,8 +416,8 @@ class MainWindow(QMainWindow):
         """Every run's metrics rows: CSV with a run column, or JSON lines with a "run" key (by the suffix)."""
         try:
             if Path(path).suffix.lower() == ".jsonl":
-                return self.curves.export_jsonl(path)
-            return self.curves.export_csv(path)
+                return self.session.history.export_jsonl(path)
+            return self.session.history.export_csv(path)
         except OSError as exc:
             self.report_error(f"Could not export the metrics: {exc}")
             return None
@@ -473,7 +468,7 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         """Every panel's settings, the fit panel's medium and the task kind, for the next start."""
         save_forms(self.settings, self.forms)
-        self.settings.setValue("fit_medium", self.fit_medium)
+        self.settings.setValue("fit_medium", self.session.fit_medium)
         self.settings.setValue("kind", self.kind)
 
     def restore_settings(self) -> None:
@@ -481,7 +476,7 @@ class MainWindow(QMainWindow):
         restore_forms(self.settings, self.forms)
         medium = self.settings.value("fit_medium")
         if medium in ("image", "audio", "video", "mesh"):
-            self.fit_medium = medium
+            self.session.fit_medium = medium
         kind = self.settings.value("kind")
-        if kind in TASK_KINDS and kind != "fit":
+        if kind in TASKS and kind != "fit":
             self.set_kind(kind)

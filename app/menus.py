@@ -8,7 +8,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QMenu
 
-from app.task_kinds import TASK_KINDS
+from engine.tasks.kinds import TASKS
 from engine.resources import sample_names, sample_path
 from engine.version import version
 
@@ -99,9 +99,10 @@ def build_menus(window) -> None:
     help_menu = window.menuBar().addMenu("&Help")
     help_menu.addAction(action("About DEQ Studio", window.about))
     window.task_box = QComboBox()
-    for key, kind in TASK_KINDS.items():
-        window.task_box.addItem(kind.title, key)
-        window.task_box.setItemData(window.task_box.count() - 1, kind.tooltip, Qt.ItemDataRole.ToolTipRole)
+    for kind in TASKS:
+        window.task_box.addItem(kind.title, kind.name)
+        window.task_box.setItemData(window.task_box.count() - 1, kind.summary.capitalize(),
+                                    Qt.ItemDataRole.ToolTipRole)
     window.task_box.currentIndexChanged.connect(lambda _: window.set_kind(window.task_box.currentData()))
     window.task_box.setToolTip("What to run")
     toolbar.addWidget(window.task_box)

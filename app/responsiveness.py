@@ -24,9 +24,9 @@ STEPS = 150
 def fit_config(steps: int):
     import torch
 
-    from app.task_kinds import fit_defaults
+    from engine.presets import fit_preview
 
-    return dataclasses.replace(fit_defaults("image", torch.device("cpu")), steps=steps, log_every=2,
+    return dataclasses.replace(fit_preview("image", torch.device("cpu")), steps=steps, log_every=2,
                                eval_every=steps, device="cpu")
 
 

@@ -1,7 +1,7 @@
 """A tiny name → object registry that feeds GUI combo boxes and CLI choices."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -45,3 +45,7 @@ class Registry(Generic[T]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._items
+
+    def __iter__(self) -> Iterator[T]:
+        """The registered objects in registration order."""
+        return iter(list(self._items.values()))

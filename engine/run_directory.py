@@ -1,4 +1,9 @@
-"""A run's folder: config.json, metrics.jsonl (one JSON object per logged step), the reconstruction, checkpoint.pt."""
+"""A run's folder: config.json, metrics.jsonl (one JSON object per logged step), the task's export, checkpoint.pt.
+
+A run writes only into a folder it created (`RunDirectory.create`: a new or empty folder, or a fresh `name-2` beside
+an existing one) or into a run folder it is resuming or re-saving (`RunDirectory.open`); every file it writes goes
+through an atomic replace, and never over one of the run's inputs.
+"""
 from __future__ import annotations
 
 import json
@@ -13,30 +18,74 @@ METRICS = "metrics.jsonl"
 CHECKPOINT = "checkpoint.pt"
 
 
+class RunFolderError(ValueError):
+    """A run folder cannot be used; the message says why and what to do instead."""
+
+
 class RunDirectory:
     """Reads and writes the files of one run."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
+    # ---- lifecycle -----------------------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: str | Path, *, fresh: bool = False, inputs: tuple[Path, ...] = ()) -> RunDirectory:
+        """The folder of a new run at `path`: created, or used when it is an empty folder. An existing non-empty
+        folder is refused (RunFolderError) unless `fresh`, which picks the first free `path-2`, `path-3`, ... beside
+        it. A folder holding one of the run's `inputs` is never used."""
+        path = Path(path)
+        candidate, n = path, 1
+        while True:
+            if candidate.exists() and not candidate.is_dir():
+                raise RunFolderError(f"{candidate} is a file, not a folder")
+            if not candidate.exists() or not any(candidate.iterdir()):
+                break
+            if not fresh:
+                raise RunFolderError(f"{candidate} already holds files; choose a new or empty folder"
+                                     + (" (or continue that run with `deq-studio resume`)"
+                                        if (candidate / CONFIG).is_file() else ""))
+            n += 1
+            candidate = path.with_name(f"{path.name}-{n}")
+        for source in inputs:
+            if _inside(Path(source), candidate):
+                raise RunFolderError(f"{candidate} holds the input {Path(source).name}; choose another folder")
+        candidate.mkdir(parents=True, exist_ok=True)
+        return cls(candidate)
+
+    @classmethod
+    def open(cls, path: str | Path) -> RunDirectory:
+        """An existing run folder (to resume, reopen or re-save); FileNotFoundError when it holds no config.json."""
+        run = cls(path)
+        run.read_config()
+        return run
+
+    def start(self, record: dict[str, Any], rows: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
+        """config.json from `record` and metrics.jsonl from `rows` (replacing earlier ones of this run)."""
+        self.write_config(record)
+        atomic_write_text(self.path / METRICS, "".join(json.dumps(_clean(row)) + "\n" for row in rows))
+
+    # ---- files ---------------------------------------------------------------------------------------------------
     def write_config(self, record: dict[str, Any]) -> None:
         """config.json: {"task": ..., "input": ..., "config": {...}} (atomic)."""
-        self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.path / CONFIG, json.dumps(record, indent=2) + "\n")
 
     def read_config(self) -> dict[str, Any]:
         file = self.path / CONFIG
         if not file.is_file():
             raise FileNotFoundError(f"{self.path}: no {CONFIG}; is this a DEQ Studio run folder?")
-        return json.loads(file.read_text(encoding="utf-8"))
+        try:
+            record = json.loads(file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise RunFolderError(f"{file}: not readable JSON ({exc})") from None
+        if not isinstance(record, dict):
+            raise RunFolderError(f"{file}: not a run record")
+        return record
 
     def append_metrics(self, row: dict[str, float]) -> None:
         """Append one row to metrics.jsonl (non-finite numbers written as null)."""
-        clean = {k: (v if isinstance(v, (int, float)) and math.isfinite(v) else None) for k, v in row.items()}
-        if "step" in clean and clean["step"] is not None:
-            clean["step"] = int(clean["step"])
         with open(self.path / METRICS, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(clean) + "\n")
+            handle.write(json.dumps(_clean(row)) + "\n")
 
     def read_metrics(self) -> list[dict[str, Any]]:
         file = self.path / METRICS
@@ -56,3 +105,19 @@ class RunDirectory:
 
     def load_checkpoint(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
         return load_checkpoint(self.path / CHECKPOINT)
+
+
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    """A metrics row with non-finite numbers as None and the step as an int."""
+    clean = {k: (v if isinstance(v, (int, float)) and math.isfinite(v) else None) for k, v in row.items()}
+    if "step" in clean and clean["step"] is not None:
+        clean["step"] = int(clean["step"])
+    return clean
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False

@@ -1,7 +1,8 @@
 """Training curves: loss (log scale), quality (PSNR train / held out, IoU, accuracy) and a chosen solver metric
 (residual, iterations, ms per step) against step or seconds, one line per run, with a legend.
 
-Every run since the app started keeps its curves (overlay), and so do runs reopened from disk; rows arrive one at a
+Every run since the app started keeps its curves (overlay), and so do runs reopened from disk (the session's
+RunHistory holds the rows and exports them; this view only draws); rows arrive one at a
 time from the controller and the plots redraw only what changed (one PlotDataItem per run and metric, clipped to
 the view, peak-downsampled). While rows arrive the view ranges grow with headroom (x to 1.5× the data) instead of
 auto-ranging on every point: a range change repaints the axes' text, the costly part of a plot's repaint. The
@@ -9,9 +10,7 @@ plot's own auto-range button ("A") hands the range back to pyqtgraph.
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
-import json
 import math
 from pathlib import Path
 
@@ -226,25 +225,6 @@ class CurvesView(QWidget):
         self.flush()
         if not self.grab().save(str(path)):
             raise OSError(f"could not write {path}")
-        return Path(path)
-
-    def export_jsonl(self, path: str | Path) -> Path:
-        """Every run's rows as JSON lines, each with a "run" key."""
-        with open(path, "w") as handle:
-            for run in self.runs:
-                for row in run["rows"]:
-                    handle.write(json.dumps({"run": run["name"], **row}) + "\n")
-        return Path(path)
-
-    def export_csv(self, path: str | Path) -> Path:
-        """Every run's rows, one line per row, with a run column."""
-        keys = sorted({k for run in self.runs for row in run["rows"] for k in row})
-        with open(path, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["run", *keys])
-            for run in self.runs:
-                for row in run["rows"]:
-                    writer.writerow([run["name"], *(row.get(k, "") for k in keys)])
         return Path(path)
 
 

@@ -43,3 +43,14 @@ def write_image(path: str | Path, array: np.ndarray) -> None:
     """Write a uint8 (H, W, C) array, C = 1 or 3, as an image (format from the suffix, PNG by default)."""
     arr = array[..., 0] if array.shape[-1] == 1 else array
     Image.fromarray(arr).save(Path(path))
+
+
+def read_gray_image(path: str | Path, size: int) -> np.ndarray:
+    """An image file as uint8 (size, size) gray, resized; SignalError when unreadable."""
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("L").resize((size, size), Image.BILINEAR))
+    except FileNotFoundError:
+        raise SignalError(f"{path}: no such file") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise SignalError(f"{Path(path).name}: not a readable image ({exc})") from None

@@ -23,7 +23,7 @@ from engine.implicit.jacobian_penalty import jacobian_penalty
 from engine.jiio.attacks import accuracy, attack
 from engine.models.mdeq import MDEQClassifier
 from engine.models.mdeq.classifier import CLASSIFIER_EQUILIBRIUM
-from engine.tasks.base import Snapshot, gradient_step
+from engine.tasks.base import TrainingTask, Snapshot, Targets, gradient_step
 from engine.tasks.previews import image_grid
 
 
@@ -32,7 +32,7 @@ def to_unit(images: np.ndarray, device: torch.device) -> Tensor:
     return torch.from_numpy(np.array(images)).float().div(255.0).unsqueeze(1).to(device)
 
 
-class AdversarialTrainTask:
+class AdversarialTrainTask(TrainingTask):
     """Clean, PGD- or JIO-adversarial training of a DEQ classifier."""
 
     def __init__(self, config: AdvTrainConfig, train: tuple[np.ndarray, np.ndarray],
@@ -58,6 +58,13 @@ class AdversarialTrainTask:
         self.step_count, self.train_time = 0, 0.0
         self.previews: dict[str, np.ndarray] = {}
         self.last_batch: Tensor | None = None
+
+    def describe(self) -> str:
+        kind = "clean" if self.config.attack == "none" else self.config.attack + " adversarial"
+        return f"Training a DEQ classifier ({kind}) on {len(self.images)} digits"
+
+    def targets(self) -> Targets:
+        return Targets()
 
     def step(self) -> dict[str, float]:
         start = time.perf_counter()

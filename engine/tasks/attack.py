@@ -16,13 +16,13 @@ from torch import Tensor
 from engine.config import AttackTaskConfig
 from engine.jiio.attacks import AttackResult, accuracy, attack
 from engine.models.mdeq import MDEQClassifier
-from engine.tasks.base import Snapshot
+from engine.tasks.base import MethodRace, Snapshot
 from engine.tasks.previews import image_grid
 
 PREVIEW_COUNT = 16
 
 
-class AttackTask:
+class AttackTask(MethodRace):
     """Attack `images` (N, 1, H, W) in [0, 1] with each configured method; the loop's steps are the methods."""
 
     def __init__(self, config: AttackTaskConfig, classifier: MDEQClassifier, images: Tensor, labels: Tensor,
@@ -33,9 +33,15 @@ class AttackTask:
         self.results: dict[str, AttackResult] = {}
         self.step_count, self.train_time = 0, 0.0
 
-    @property
-    def total_steps(self) -> int:
-        return len(self.methods)
+    def describe(self) -> str:
+        return (f"Attacking {len(self.images)} digit(s) (L2 ε = {self.config.attack.epsilon:g}) with "
+                f"{' and '.join(self.methods)}")
+
+    def report(self, scalars: dict[str, float]) -> str:
+        lines = [f"clean accuracy: {scalars['accuracy_clean']:.3f}"]
+        lines += [f"{m:>4}: success {scalars[f'success_{m}']:.3f}, accuracy under attack {scalars[f'accuracy_{m}']:.3f}, "
+                  f"{scalars[f'{m}_ms']:.0f} ms" for m in self.methods]
+        return "\n".join(lines)
 
     def step(self) -> dict[str, float]:
         method = self.methods[self.step_count]
@@ -69,7 +75,7 @@ class AttackTask:
         return shown
 
     def snapshot(self, scalars: dict[str, float], final: bool = False) -> Snapshot:
-        return Snapshot(self.step_count, self.total_steps, self.train_time, dict(scalars), self.previews(), final)
+        return Snapshot(self.step_count, len(self.methods), self.train_time, dict(scalars), self.previews(), final)
 
     def export(self, out_dir: Path) -> Path:
         """adversarial.png: rows of 16 clean digits, then each method's adversarial digits and perturbations."""

@@ -1,4 +1,5 @@
-"""The Task protocol every job implements, and the Snapshot it hands to the CLI and the GUI."""
+"""The Task protocol every job implements, and the plain data it hands to the CLI and the GUI: its Schedule, its
+Targets (ground truth to show) and a Snapshot per logged step. No front end reads a task's other attributes."""
 from __future__ import annotations
 
 import dataclasses
@@ -34,11 +35,56 @@ class Snapshot:
     final: bool = False
 
 
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """How long a task runs and how often the loop logs and evaluates it."""
+
+    steps: int
+    """Steps planned in all (a resumed or continued task has already done some)."""
+    log_every: int
+    """A metrics row every this many steps (and at the first and last)."""
+    eval_every: int
+    """A re-solved evaluation every this many steps (and at the first and last)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Targets:
+    """The ground truth a view shows beside the task's previews, as plain data.
+
+    Attributes:
+        medium: image, audio, video or mesh for a fitted file; "" where the previews say it all (JIIO tasks).
+        arrays: image / audio / video: {"signal": uint8 image, float32 waveform or uint8 frames}; mesh:
+            {"vertices": (V, 3) float32, "faces": (F, 3) int}.
+        rate: samples per second (audio) or frames per second (video), else None.
+    """
+
+    medium: str = ""
+    arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    rate: float | None = None
+
+
 class Task(Protocol):
     """What the loop drives: one optimization step at a time."""
 
+    config: Any
+    """The settings the task runs with (a frozen config dataclass, medium defaults filled in)."""
     step_count: int
     train_time: float
+
+    def schedule(self) -> Schedule:
+        """Steps, log and evaluation cadence as the task's settings say."""
+
+    def reschedule(self, steps: int, log_every: int, eval_every: int | None) -> None:
+        """Change the schedule between runs (a trained task keeps its model and continues)."""
+
+    def describe(self) -> str:
+        """One line for both front ends, e.g. `Fitting kodim01.png (512×768 RGB image) with gabor-imfn`."""
+
+    def report(self, scalars: dict[str, float]) -> str:
+        """The result in a few lines, from the scalars of every logged row merged."""
+
+    def targets(self) -> Targets:
+        """What the views show as ground truth."""
 
     def step(self) -> dict[str, float]:
         """One training step; returns the step's scalars."""
@@ -57,6 +103,42 @@ class Task(Protocol):
 
     def export(self, out_dir: Path) -> Path:
         """Write the reconstruction in its medium; returns the file written."""
+
+
+class TrainingTask:
+    """`schedule`, `reschedule` and `report` of a training task whose config holds steps, log_every and
+    eval_every."""
+
+    config: Any
+    step_count: int
+
+    def report(self, scalars: dict[str, float]) -> str:
+        shown = {k: round(v, 4) for k, v in scalars.items() if k != "step"}
+        return f"Done: step {self.step_count}, {shown}"
+
+    def schedule(self) -> Schedule:
+        config = self.config
+        return Schedule(config.steps, config.log_every, config.eval_every or config.log_every)
+
+    def reschedule(self, steps: int, log_every: int, eval_every: int | None) -> None:
+        config = dataclasses.replace(self.config, steps=steps, log_every=log_every)
+        self.config = dataclasses.replace(config, eval_every=eval_every or config.eval_every)
+
+
+class MethodRace:
+    """`schedule` and `reschedule` of a task whose steps are its methods (each solves the whole problem once), and
+    no ground truth beyond its previews."""
+
+    methods: list[str]
+
+    def schedule(self) -> Schedule:
+        return Schedule(len(self.methods), 1, 1)
+
+    def reschedule(self, steps: int, log_every: int, eval_every: int | None) -> None:
+        """A race always runs each of its methods once."""
+
+    def targets(self) -> Targets:
+        return Targets()
 
 
 def gradient_step(loss, optimizer, step: int, clip_value: float | None = None, hint: str = "lower the lr") -> None:

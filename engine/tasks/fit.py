@@ -15,8 +15,9 @@ from torch import Tensor
 from engine.config import FitConfig
 from engine.metrics import psnr, psnr_per_frame
 from engine.media import Signal, generalization_split, write_audio, write_image, write_video
-from engine.tasks.base import Snapshot
-from engine.tasks.inr_training import INRTask, INRTraining, resolve_fit_config, solve_summary
+from engine.tasks.base import Snapshot, Targets
+from engine.presets import resolve_fit_config
+from engine.tasks.inr_training import INRTask, INRTraining, solve_summary
 
 
 class FitTask(INRTask):
@@ -37,6 +38,13 @@ class FitTask(INRTask):
         self.training = INRTraining(self.config, signal.coords.shape[1], signal.channels, len(self.train_index),
                                     device)
         self.reconstruction: np.ndarray | None = None
+
+    def describe(self) -> str:
+        return f"Fitting {self.signal.source} ({self.signal.describe()}) with {self.config.model.model}"
+
+    def targets(self) -> Targets:
+        signal = self.signal
+        return Targets(signal.medium, {"signal": signal.to_array(signal.values)}, signal.rate)
 
     def loss(self, pred: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(pred, target)

@@ -21,7 +21,7 @@ from engine.implicit import AdjointMemory
 from engine.jiio import ReconstructionProblem, jiio
 from engine.metrics import psnr
 from engine.models.mdeq import MDEQDecoder
-from engine.tasks.base import Snapshot, gradient_step
+from engine.tasks.base import TrainingTask, Snapshot, Targets, gradient_step
 from engine.tasks.previews import image_grid
 
 HELD_OUT_BATCH = 256
@@ -49,7 +49,7 @@ def sample_mixture(extra: dict[str, Tensor], n: int, generator: torch.Generator)
     return draws.to(means.device)
 
 
-class GenerativeTrainTask:
+class GenerativeTrainTask(TrainingTask):
     """Train an MDEQ-lite decoder on a set of small gray images."""
 
     def __init__(self, config: PriorConfig, train: np.ndarray, held_out: np.ndarray, device: torch.device) -> None:
@@ -67,6 +67,13 @@ class GenerativeTrainTask:
         self.step_count, self.train_time = 0, 0.0
         self.previews: dict[str, np.ndarray] = {}
         self.last_batch: Tensor | None = None
+
+    def describe(self) -> str:
+        return (f"Training a generative prior on {len(self.train_images)} images ({len(self.held_out)} held out for "
+                f"scoring)")
+
+    def targets(self) -> Targets:
+        return Targets()
 
     def find_latents(self, images: Tensor) -> tuple:
         """JIIO latents (and z*, μ*) of `images` with frozen weights."""

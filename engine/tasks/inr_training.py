@@ -6,7 +6,6 @@ stored z of the sampled coordinates). Evaluation always re-solves from zero (`IN
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,44 +15,10 @@ from torch import Tensor
 
 from engine.config import FitConfig
 from engine.implicit import WarmStartBuffer
-from engine.models.inr import IMPLICIT, INR, build_inr
-from engine.tasks.base import gradient_step
+from engine.models.inr import INR, build_inr
+from engine.tasks.base import TrainingTask, gradient_step
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
-
-SIREN_LIKE = ("isiren", "siren-inj")
-"""Models whose medium default input scale is halved: the sine of a sum of injections doubles their frequency
-content. On the 10 Kodak crops (generalization, width 128, 300 steps) iSIREN at 128 trails SIREN-inj by 1.0 dB; at 64
-the two are within ±0.1 dB on kodim02/03."""
-MESH_INPUT_SCALE = 32.0
-MESH_LR = 2e-3
-"""Mesh defaults. The paper's 256 and 5e-4 (SPEC 2.3) barely move the BCE loss in 1,500 steps of 50k points on
-the bunny here (IoU 0.12 uniform after 200 steps, explicit Gabor-MFN alike); 32 and 2e-3 reach IoU 0.97 uniform
-in 400 steps at width 64. Both stay options (--input-scale, --lr)."""
-
-
-def resolve_fit_config(config: FitConfig, medium: str) -> FitConfig:
-    """Fill every empty field with the medium's default from the (Implicit)² protocols (SPEC 2.3)."""
-    model = config.model
-    if model.input_scale is None:
-        scale = {"image": 128.0 if config.protocol == "generalize" else 256.0, "audio": 25000.0,
-                 "video": 128.0, "mesh": MESH_INPUT_SCALE}[medium]
-        if model.model in SIREN_LIKE:
-            scale /= 2  # as the (Implicit)² release does for its SIREN-like models
-        model = dataclasses.replace(model, input_scale=scale)
-    if model.spectral_norm is None:
-        model = dataclasses.replace(model, spectral_norm=medium != "audio" and model.model in IMPLICIT)
-    minibatch = medium in ("video", "mesh")
-    return dataclasses.replace(
-        config,
-        model=model,
-        lr=config.lr if config.lr is not None else (MESH_LR if medium == "mesh" else 1e-3),
-        batch_size=config.batch_size if config.batch_size is not None else
-        {"video": 65536, "mesh": 50000}.get(medium),
-        grad_clip=config.grad_clip if config.grad_clip is not None else (0.1 if medium == "video" else None),
-        eval_every=config.eval_every if config.eval_every is not None else (250 if minibatch else config.log_every),
-    )
-
 
 class INRTraining:
     """Model, optimizer, warm-start buffer and sampler of one fit; `train_step` does one update."""
@@ -131,7 +96,7 @@ class INRTraining:
         self.train_time = float(state["train_time"])
 
 
-class INRTask:
+class INRTask(TrainingTask):
     """Shared frame of the fit tasks: subclasses set `config`, `training`, `train_x`, `train_y` and `loss`."""
 
     config: FitConfig

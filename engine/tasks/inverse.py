@@ -23,7 +23,7 @@ from engine.jiio.baselines import adam_over_inputs
 from engine.jiio.corruptions import Corrupted, add_noise, apply_mask, read_mask, remove_box, remove_pixels
 from engine.metrics import psnr
 from engine.models.mdeq import MDEQDecoder
-from engine.tasks.base import Snapshot
+from engine.tasks.base import MethodRace, Snapshot
 from engine.tasks.previews import image_grid
 
 PREVIEW_COUNT = 16
@@ -40,7 +40,7 @@ def corrupt(images: Tensor, config: InverseConfig, generator: torch.Generator) -
     return apply_mask(images, read_mask(config.mask, tuple(images.shape[-2:])))
 
 
-class InverseTask:
+class InverseTask(MethodRace):
     """Restore a batch of corrupted images with each configured method; the loop's steps are the methods."""
 
     def __init__(self, config: InverseConfig, decoder: MDEQDecoder, clean: Tensor, device: torch.device) -> None:
@@ -55,9 +55,14 @@ class InverseTask:
         self.traces: dict[str, np.ndarray] = {}
         self.step_count, self.train_time = 0, 0.0
 
-    @property
-    def total_steps(self) -> int:
-        return len(self.methods)
+    def describe(self) -> str:
+        return f"Restoring {len(self.clean)} image(s) ({self.config.corruption}) with {' and '.join(self.methods)}"
+
+    def report(self, scalars: dict[str, float]) -> str:
+        lines = [f"PSNR of the corrupted images: {scalars['psnr_corrupted']:.2f} dB"]
+        lines += [f"{m:>5}: {scalars[f'{m}_ms']:8.0f} ms, {scalars[f'{m}_iterations']:.0f} iterations, loss "
+                  f"{scalars[f'{m}_loss']:.4g}, PSNR {scalars[f'psnr_{m}']:.2f} dB" for m in self.methods]
+        return "\n".join(lines)
 
     def solve(self, method: str) -> tuple[Tensor, list[float], list[float]]:
         """The latent found by `method`, with its loss and time at every iteration. Weight-normalized weights are
@@ -108,7 +113,7 @@ class InverseTask:
         return shown
 
     def snapshot(self, scalars: dict[str, float], final: bool = False) -> Snapshot:
-        return Snapshot(self.step_count, self.total_steps, self.train_time, dict(scalars), self.previews(), final)
+        return Snapshot(self.step_count, len(self.methods), self.train_time, dict(scalars), self.previews(), final)
 
     def export(self, out_dir: Path) -> Path:
         """restored.png (rows of 16: clean, corrupted, then each method) and race.csv (method, iteration,

@@ -17,8 +17,9 @@ from engine.config import FitConfig
 from engine.metrics import chamfer_distance, iou
 from engine.media import MeshSignal, SignalError, grid_coords, marching_cubes, write_mesh
 from engine.media.mesh import sample_surface
-from engine.tasks.base import Snapshot
-from engine.tasks.inr_training import INRTask, INRTraining, resolve_fit_config, solve_summary
+from engine.tasks.base import Snapshot, Targets
+from engine.presets import resolve_fit_config
+from engine.tasks.inr_training import INRTask, INRTraining, solve_summary
 
 LOGGED_EVAL_POINTS = 1 << 16
 CHAMFER_POINTS = 100_000
@@ -45,6 +46,12 @@ class MeshFitTask(INRTask):
         self.training = INRTraining(self.config, 3, 1, len(self.train_x), device)
         self.surface: tuple[np.ndarray, np.ndarray] | None = None
         self.slice_image: np.ndarray | None = None
+
+    def describe(self) -> str:
+        return f"Fitting {self.mesh.source} ({self.mesh.describe()}) with {self.config.model.model}"
+
+    def targets(self) -> Targets:
+        return Targets("mesh", {"vertices": self.mesh.vertices, "faces": self.mesh.faces})
 
     def _labels(self, points: np.ndarray) -> np.ndarray:
         return self.mesh.signed_distance(points) if self.sdf else self.mesh.occupancy(points)

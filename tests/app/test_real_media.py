@@ -14,7 +14,7 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from app.main_window import MainWindow  # noqa: E402
-from app.task_kinds import TASK_KINDS  # noqa: E402
+from engine.tasks.kinds import TASKS  # noqa: E402
 
 MEDIA = [("images/kodim05.png", "image_view", ".png"), ("audio/gt_bach.wav", "audio_view", ".wav"),
          ("video/bikes.mp4", "video_view", ".mp4"), ("meshes/bunny.obj", "mesh_view", ".ply")]
@@ -72,7 +72,7 @@ def test_each_medium_from_the_shared_data(window, qtbot, tmp_path, data_dir, rel
 def test_every_task_kind_starts_from_its_panel(window, qtbot, data_dir, monkeypatch) -> None:
     monkeypatch.setenv("DEQ_STUDIO_DATA", str(data_dir))
     tiny = {
-        "prior": lambda c: dataclasses.replace(c, steps=2, batch_size=8, log_every=1, eval_every=2,
+        "train-prior": lambda c: dataclasses.replace(c, steps=2, batch_size=8, log_every=1, eval_every=2,
                                                jiio=dataclasses.replace(c.jiio, iterations=3)),
         "inverse": lambda c: dataclasses.replace(c, count=2, adam_steps=2,
                                                  jiio=dataclasses.replace(c.jiio, iterations=3)),
@@ -83,10 +83,10 @@ def test_every_task_kind_starts_from_its_panel(window, qtbot, data_dir, monkeypa
                                                        c.attack_settings, jio=dataclasses.replace(
                                                            c.attack_settings.jio, iterations=3))),
     }
-    assert set(tiny) | {"fit"} == set(TASK_KINDS)
+    assert set(tiny) | {"fit"} == set(TASKS.names())
     for kind, shrink in tiny.items():
         window.set_kind(kind)
-        assert window.start_action.isEnabled() and window.views.currentWidget() is window.kind_views[kind]
+        assert window.start_action.isEnabled() and window.views.currentWidget() is window.kind_view(kind)
         window.form.set_config(shrink(window.form.config()))
         rows: list[dict] = []
         window.controller.row.connect(rows.append)
@@ -96,7 +96,7 @@ def test_every_task_kind_starts_from_its_panel(window, qtbot, data_dir, monkeypa
         assert done.args == [True], (kind, window.errors)
         assert not window.errors and rows and all("step" in row for row in rows)
         qtbot.wait(150)  # the latest snapshot reaches the view on the preview timer
-        view = window.kind_views[kind]
+        view = window.kind_view(kind)
         panels = view.panels
         assert any(panel.image is not None for panel in panels.values()), kind
         assert window.export_action.isEnabled()
@@ -107,7 +107,7 @@ def test_prior_snapshot_reloads_and_continues_and_race_curves_reopen(window, qtb
     from engine.cli import main as cli
 
     monkeypatch.setenv("DEQ_STUDIO_DATA", str(data_dir))
-    window.set_kind("prior")
+    window.set_kind("train-prior")
     form = window.form
     form.set_config(dataclasses.replace(form.config(), steps=2, batch_size=8, log_every=1, eval_every=2,
                                         jiio=dataclasses.replace(form.config().jiio, iterations=3)))
@@ -119,7 +119,7 @@ def test_prior_snapshot_reloads_and_continues_and_race_curves_reopen(window, qtb
     assert window.task is None
     window.set_kind("fit")
     assert window.load_snapshot(tmp_path / "prior"), window.errors
-    assert window.kind == "prior" and window.task.step_count == 2 and len(window.task_rows) == 2
+    assert window.kind == "train-prior" and window.task.step_count == 2 and len(window.task_rows) == 2
     assert window.grid_view.panels
     form.set_config(dataclasses.replace(form.config(), steps=3))
     with qtbot.waitSignal(window.controller.finished, timeout=300_000) as done:

@@ -96,7 +96,7 @@ def test_inverse_task_runs_both_methods_on_the_same_observation(tmp_path) -> Non
     config = InverseConfig(count=4, corruption="box", box_size=10, jiio=JIIOConfig(iterations=12, alpha=(0.3, 0.1)),
                            adam_steps=3, adam_lr=0.1)
     task = InverseTask(config, tiny_decoder(), signed(digits(4)[0]), torch.device("cpu"))
-    rows = [task.step() for _ in range(task.total_steps)]
+    rows = [task.step() for _ in range(task.schedule().steps)]
     assert rows[0]["jiio_iterations"] == 12 and rows[1]["adam_iterations"] == 3
     assert all(np.isfinite(rows[i][f"{m}_loss"]) for i, m in enumerate(task.methods))
     trace = task.traces["jiio"]
@@ -117,7 +117,7 @@ def test_attack_task_keeps_perturbations_in_budget() -> None:
     config = AttackTaskConfig(count=12, attack=attack)
     task = AttackTask(config, tiny_classifier(), torch.from_numpy(images).float().div(255).unsqueeze(1),
                       torch.from_numpy(labels), torch.device("cpu"))
-    rows = [task.step() for _ in range(task.total_steps)]
+    rows = [task.step() for _ in range(task.schedule().steps)]
     for method, row in zip(task.methods, rows):
         delta = task.results[method].delta
         assert torch.linalg.vector_norm(delta.flatten(1), dim=1).max() <= 1.0 * (1 + 1e-6)

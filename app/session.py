@@ -1,0 +1,263 @@
+"""The window's session, without Qt: the task kind, the opened file, the task and its rows, every run's curves, and
+open / start / pause / resume / stop / reset / save / load / export. `MainWindow` wires views and forms to it.
+
+The session never runs a step itself: it hands the task and its schedule to a `Runner` (the Qt `RunController`,
+which trains in a worker thread; `InlineRunner` trains in the caller's thread, for tests and scripts), and the runner
+feeds every logged row back through `record`.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+
+from engine.presets import preset
+from engine.runs import ReopenedRun, reopen_run, save_run
+from engine.tasks.base import Task
+from engine.tasks.kinds import TASKS, TaskKind, task_kind
+
+
+class SessionError(Exception):
+    """An action that cannot be done now; the message says why."""
+
+
+class Runner(Protocol):
+    """What trains a task: started with its schedule, paused, resumed and stopped between steps."""
+
+    @property
+    def busy(self) -> bool: ...
+
+    def start(self, task: Task, steps: int, *, log_every: int, eval_every: int) -> None: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclasses.dataclass
+class Run:
+    """One run's name and its metrics rows, in the order they came."""
+
+    name: str
+    rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+class RunHistory:
+    """Every run since the session began (and every reopened one), exported as CSV or JSON lines."""
+
+    def __init__(self) -> None:
+        self.runs: list[Run] = []
+
+    def add_run(self, name: str, rows: list[dict] = ()) -> Run:  # type: ignore[assignment]
+        run = Run(name, list(rows))
+        self.runs.append(run)
+        return run
+
+    def add_row(self, row: dict) -> None:
+        if not self.runs:
+            self.add_run("run")
+        self.runs[-1].rows.append(row)
+
+    def export_jsonl(self, path: str | Path) -> Path:
+        """Every row as a JSON object with a "run" key."""
+        path = Path(path)
+        with open(path, "w", encoding="utf-8") as handle:
+            for run in self.runs:
+                for row in run.rows:
+                    handle.write(json.dumps({"run": run.name, **row}) + "\n")
+        return path
+
+    def export_csv(self, path: str | Path) -> Path:
+        """Every row, with a run column first and one column per metric any run has."""
+        path = Path(path)
+        keys = sorted({k for run in self.runs for row in run.rows for k in row})
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["run", *keys])
+            writer.writeheader()
+            for run in self.runs:
+                for row in run.rows:
+                    writer.writerow({"run": run.name, **row})
+        return path
+
+
+@dataclasses.dataclass(frozen=True)
+class Started:
+    """What `Session.start` began: the run's name, the steps planned, and whether the task is a new one."""
+
+    name: str
+    steps: int
+    fresh: bool
+
+
+class Session:
+    """One window's state and actions."""
+
+    def __init__(self, runner: Runner, device: torch.device) -> None:
+        self.runner = runner
+        self.device = device
+        self.kind: TaskKind = task_kind("fit")
+        self.path: Path | None = None
+        """The opened file (fits)."""
+        self.task: Task | None = None
+        self.built_from: Any = None
+        """The settings the task was built from (changed settings rebuild an untrained task)."""
+        self.rows: list[dict] = []
+        """Every metrics row of the current task since it was built (what a saved run holds)."""
+        self.history = RunHistory()
+        self.run_count = 0
+        self.fit_medium = "image"
+        self.saved: set[Path] = set()
+        """Run folders this session saved (saving there again rewrites them)."""
+
+    # ---- settings ------------------------------------------------------------------------------------------------
+    def starting_settings(self, kind: TaskKind, medium: str | None = None) -> Any:
+        """The settings a kind starts from in the window: its preview preset on this device."""
+        return preset(kind.config, "preview", self.device, medium or self.fit_medium)
+
+    @property
+    def busy(self) -> bool:
+        return self.runner.busy
+
+    # ---- actions -------------------------------------------------------------------------------------------------
+    def set_kind(self, name: str) -> TaskKind:
+        """Switch the task kind between runs; the current task is dropped (the opened file is kept)."""
+        if self.busy:
+            raise SessionError("Stop the current run before switching tasks.")
+        self.kind = task_kind(name)
+        self.task, self.built_from, self.rows = None, None, []
+        return self.kind
+
+    def open(self, path: str | Path, settings: Any) -> Task:
+        """Build the fit task of `path` from `settings`; on bad input the engine's error is raised and nothing
+        changes."""
+        from engine.media import medium_of
+
+        if self.busy:
+            raise SessionError("Stop the current run before opening another file.")
+        path = Path(path)
+        medium = medium_of(path)
+        kind = task_kind("fit")
+        task = kind.build(self._on_device(settings), path, self.device)
+        self.kind, self.path, self.fit_medium = kind, path, medium
+        self.task, self.built_from, self.rows = task, settings, []
+        return task
+
+    def start(self, settings: Any) -> Started:
+        """Start the current kind with `settings`: a new task (a race, a first run, or changed settings of an
+        untrained task), or the trained task continued with the settings' schedule. Raises on bad input."""
+        if self.busy:
+            raise SessionError("A run is in progress.")
+        kind, task = self.kind, self.task
+        fresh = kind.race or task is None or (settings != self.built_from and task.step_count == 0)
+        if fresh:
+            if kind.needs_file and self.path is None:
+                raise SessionError("Open a file first.")
+            task = kind.build(self._on_device(settings), self.path if kind.needs_file else None, self.device)
+            self.task, self.built_from, self.rows = task, settings, []
+        elif task.step_count > 0:  # a trained task keeps its model; only the schedule can change
+            task.reschedule(settings.steps, settings.log_every, settings.eval_every)
+        assert self.task is not None
+        self.run_count += 1
+        name = f"{self.path.stem if kind.needs_file and self.path else kind.name} #{self.run_count}"
+        self.history.add_run(name)
+        schedule = self.task.schedule()
+        self.runner.start(self.task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every)
+        return Started(name, schedule.steps, fresh)
+
+    def record(self, row: dict) -> None:
+        """A logged row of the running task (the runner calls this for every row)."""
+        self.rows.append(row)
+        self.history.add_row(row)
+
+    def pause(self) -> None:
+        self.runner.pause()
+
+    def resume(self) -> None:
+        self.runner.resume()
+
+    def stop(self) -> None:
+        self.runner.stop()
+
+    def reset(self, settings: Any = None) -> Task | None:
+        """Discard the trained state: a fit is rebuilt from `settings` (its file reopened); other kinds start
+        afresh at their next Start."""
+        if self.busy:
+            raise SessionError("Stop the current run first.")
+        if self.kind.needs_file and self.path is not None and settings is not None:
+            return self.open(self.path, settings)
+        self.task, self.built_from, self.rows = None, None, []
+        return None
+
+    def save(self, folder: str | Path) -> Path:
+        """The current task as a resumable run folder (`deq-studio resume` continues it): `folder` if new or empty
+        or saved before by this session, else a fresh subfolder of it. Returns the run folder."""
+        if self.task is None or not self.kind.resumable:
+            raise SessionError("There is no resumable task to save.")
+        if self.busy:
+            raise SessionError("Stop the current run before saving.")
+        folder = Path(folder).resolve()
+        run = save_run(folder, self.kind, self.task, self.rows, self.path if self.kind.needs_file else None,
+                       rewrite=folder in self.saved)
+        self.saved.add(run.path.resolve())
+        return run.path
+
+    def load(self, folder: str | Path) -> ReopenedRun:
+        """Reopen a run folder (from this window or the CLI) where it stopped; its curves join the history. A race's
+        folder brings its curves alone. Raises the engine's errors for folders that are not runs."""
+        if self.busy:
+            raise SessionError("Stop the current run before loading another.")
+        opened = reopen_run(folder, self.device)
+        name = Path(folder).name
+        if opened.task is None:
+            self.history.add_run(name, opened.rows)
+            return opened
+        self.kind, self.task, self.built_from, self.rows = opened.kind, opened.task, opened.settings, list(opened.rows)
+        if opened.path is not None:
+            from engine.media import medium_of
+
+            self.path, self.fit_medium = opened.path, medium_of(opened.path)
+        self.history.add_run(f"{name} (reopened)", opened.rows)
+        return opened
+
+    def export(self, folder: str | Path) -> Path:
+        """The task's result in its medium (PNG, WAV, MP4 or PLY), or another task's, as the CLI writes it."""
+        if self.task is None or self.busy:
+            raise SessionError("There is nothing to export now.")
+        return self.task.export(Path(folder))
+
+    def _on_device(self, settings: Any) -> Any:
+        return dataclasses.replace(settings, device=self.device.type)
+
+
+class InlineRunner:
+    """Trains in the calling thread (tests, scripts): `start` returns when the schedule is done; every row goes to
+    `on_row`."""
+
+    def __init__(self, on_row=None) -> None:
+        self.on_row = on_row
+        self.busy = False
+        self.snapshots: list = []
+
+    def start(self, task: Task, steps: int, *, log_every: int, eval_every: int) -> None:
+        from engine.loop import run
+
+        self.busy = True
+        try:
+            for snap in run(task, steps, log_every=log_every, eval_every=eval_every, logger=self.on_row):
+                self.snapshots.append(snap)
+        finally:
+            self.busy = False
+
+    def pause(self) -> None:
+        """Nothing to pause: a run is over when `start` returns."""
+
+    resume = stop = pause
+
+
+__all__ = ["InlineRunner", "Run", "RunHistory", "Runner", "Session", "SessionError", "Started", "TASKS"]

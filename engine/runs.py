@@ -1,0 +1,145 @@
+"""The run lifecycle both front ends call: start a run in a new folder, checkpoint and finish it, save a snapshot of a
+task, resume a run, reopen a run folder where it stopped.
+
+A run folder is a `RunDirectory`: config.json {"task": kind, "input": file or dataset, "config": settings},
+metrics.jsonl, the task's export and checkpoint.pt. The CLI writes it while it trains; the window saves one on
+request; either continues the other's (`deq-studio resume`, the window's Load).
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.config import from_dict, to_dict
+from engine.run_directory import RunDirectory
+from engine.tasks.base import Snapshot, Task
+from engine.tasks.kinds import TaskKind, task_kind
+
+DEFAULT_RUNS = Path("runs")
+"""Where runs go when no folder is named (relative to the working folder)."""
+
+
+def run_record(kind: TaskKind, config: Any, path: Path | None) -> dict[str, Any]:
+    """The config.json of a run of `kind` with `config` on `path`."""
+    record: dict[str, Any] = {"task": kind.name}
+    source = kind.record_input(config, path)
+    if source is not None:
+        record["input"] = source
+    record["config"] = to_dict(config)
+    return record
+
+
+def start_run(kind: TaskKind, task: Task, path: Path | None, out: str | Path | None) -> RunDirectory:
+    """The folder of a new run of the built `task`: `out` (new or empty, else RunFolderError), or a fresh
+    runs/<name> (name-2, ... when taken); config.json written, metrics empty."""
+    config = task.config
+    inputs = (Path(path),) if path is not None else ()
+    if out:
+        run = RunDirectory.create(out, inputs=inputs)
+    else:
+        run = RunDirectory.create(DEFAULT_RUNS / kind.run_name(config, path), fresh=True, inputs=inputs)
+    run.start(run_record(kind, config, path))
+    return run
+
+
+def checkpoint(run: RunDirectory, kind: TaskKind, task: Task) -> Path:
+    """Save the task's state (and its settings) into the run folder."""
+    config = to_dict(task.config)
+    return run.save_checkpoint(kind.name, config, task.state_dict())
+
+
+def finish(run: RunDirectory, kind: TaskKind, task: Task) -> Path:
+    """Write the task's export (reconstruction, model, images) and a checkpoint; returns the export."""
+    written = task.export(run.path)
+    checkpoint(run, kind, task)
+    return written
+
+
+def save_run(folder: str | Path, kind: TaskKind, task: Task, rows: list[dict], path: Path | None,
+             rewrite: bool = False) -> RunDirectory:
+    """A resumable run folder of `task` with its metrics `rows`: `folder` when it is new or empty (or `rewrite`: a
+    run folder this session saved before), else a fresh subfolder of it named after the run. OSError on failure."""
+    if not kind.resumable:
+        raise ValueError(f"a {kind.name} run is not resumable")
+    config = task.config
+    folder = Path(folder)
+    inputs = (Path(path),) if path is not None else ()
+    if rewrite:
+        run = RunDirectory.open(folder)
+    elif not folder.exists() or folder.is_dir() and not any(folder.iterdir()):
+        run = RunDirectory.create(folder, inputs=inputs)
+    else:
+        run = RunDirectory.create(folder / kind.run_name(config, path), fresh=True, inputs=inputs)
+    run.start(run_record(kind, config, path), rows)
+    checkpoint(run, kind, task)
+    return run
+
+
+def resume_run(folder: str | Path, steps: int | None = None, device: str | None = None
+               ) -> tuple[TaskKind, Task, RunDirectory]:
+    """The task of a run folder where its checkpoint left it (settings as saved, with a new step count or device);
+    metrics past the checkpoint are dropped and config.json records the settings it continues with."""
+    from engine.device import resolve_device
+
+    run = RunDirectory.open(folder)
+    record = run.read_config()
+    kind = _resumable_kind(record, run.path)
+    config = from_dict(kind.config, record["config"])
+    if steps is not None:
+        config = dataclasses.replace(config, steps=steps)
+    if device is not None:
+        config = dataclasses.replace(config, device=device)
+    task = _rebuild(kind, record, config, resolve_device(config.device), run)
+    run.truncate_metrics(task.step_count)
+    run.write_config({**record, "config": to_dict(task.config)})
+    return kind, task, run
+
+
+@dataclasses.dataclass
+class ReopenedRun:
+    """What a run folder held: its kind, the task where it stopped (None for a race: its curves alone), the settings
+    it was built from (device "auto"), its metrics rows, the fitted file, and a snapshot of the restored task."""
+
+    kind: TaskKind
+    task: Task | None
+    settings: Any
+    rows: list[dict]
+    path: Path | None = None
+    snapshot: Snapshot | None = None
+
+
+def reopen_run(folder: str | Path, device: torch.device) -> ReopenedRun:
+    """Read a run folder and rebuild its task on `device` where it stopped, evaluated (so its previews show).
+
+    Raises the engine's errors (CheckpointError, ConfigError, SignalError, ModelFileError, RunFolderError) or
+    ValueError / KeyError / OSError for folders that are not runs."""
+    run = RunDirectory.open(folder)
+    record = run.read_config()
+    kind = task_kind(str(record.get("task")))
+    if kind.race:
+        return ReopenedRun(kind, None, None, run.read_metrics())
+    kind = _resumable_kind(record, run.path)
+    settings = dataclasses.replace(from_dict(kind.config, record["config"]), device="auto")
+    task = _rebuild(kind, record, dataclasses.replace(settings, device=device.type), device, run)
+    if task.step_count:
+        task.evaluate()  # the reconstruction, or the held-out previews and samples
+    path = Path(record["input"]) if kind.needs_file else None
+    return ReopenedRun(kind, task, settings, run.read_metrics(), path, task.snapshot({}))
+
+
+def _resumable_kind(record: dict, folder: Path) -> TaskKind:
+    kind = task_kind(str(record.get("task")))
+    if not kind.resumable:
+        raise ValueError(f"{folder}: cannot resume a task of kind {kind.name!r}")
+    return kind
+
+
+def _rebuild(kind: TaskKind, record: dict, config: Any, device: torch.device, run: RunDirectory) -> Task:
+    """The task of `record` built from `config`, with the folder's checkpoint loaded into it."""
+    _, _, state = run.load_checkpoint()
+    task = kind.build(config, Path(record["input"]) if kind.needs_file else None, device)
+    task.load_state_dict(state)
+    return task

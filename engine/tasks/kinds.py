@@ -1,0 +1,185 @@
+"""The task registry: every kind of job DEQ Studio runs, registered once.
+
+A `TaskKind` names its config class, how its task is built, whether it resumes, which view shows it and how its
+flags are laid out. The CLI verbs, the window's task selector, resuming, reopening a run folder and the choice of
+view all read `TASKS`; adding a task kind is one registration here (plus its view in the window).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.config import AdvTrainConfig, AttackTaskConfig, FitConfig, InverseConfig, PriorConfig
+from engine.registry import Registry
+from engine.tasks.base import Task
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskKind:
+    """One kind of task, as every front end offers it."""
+
+    name: str
+    """The CLI verb, and the task's name in a run folder's config.json."""
+    title: str
+    """The window's name for it."""
+    summary: str
+    """One line: the CLI's help and the window's tooltip."""
+    config: type
+    """The config class (a frozen dataclass)."""
+    build: Callable[[Any, Path | None, torch.device], Task]
+    """(config, opened file or None, device) → task; SignalError / ConfigError / ModelFileError / ValueError on bad
+    input, before anything is written."""
+    run_name: Callable[[Any, Path | None], str]
+    """The default run folder's name (under runs/)."""
+    needs_file: bool = False
+    """It fits a file the user opens."""
+    resumable: bool = False
+    """A run folder continues from its checkpoint (`deq-studio resume`, the window's Load)."""
+    race: bool = False
+    """Its steps are methods racing on one problem; its folder reopens as curves only."""
+    view: str = "medium"
+    """What shows its previews: medium (the fitted file's own view), grid, race or attack."""
+    fixed: frozenset[str] = frozenset()
+    """Dotted config fields the task sets itself: no flag and no form field."""
+    flatten: frozenset[str] = frozenset()
+    """Nested configs whose flags drop their prefix (`--width` for model.width)."""
+    rename: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Flags with another name than their field path."""
+    checkpoint_every: int = 250
+    """The CLI's default checkpoint cadence, in steps."""
+
+    def record_input(self, config: Any, path: Path | None) -> str | None:
+        """What a run folder's config.json names as the run's input: the fitted file or the dataset folder."""
+        if path is not None:
+            return str(Path(path).resolve())
+        data = getattr(config, "data", None)
+        if data is None or self.race:
+            return None
+        return str(Path(data).resolve()) if data else "mnist"
+
+
+TASKS: Registry[TaskKind] = Registry("task")
+"""Every task kind, in the order the front ends list them."""
+
+
+def register(kind: TaskKind) -> TaskKind:
+    return TASKS.register(kind.name)(kind)
+
+
+def task_kind(name: str) -> TaskKind:
+    """The registered kind `name`; ValueError naming the known kinds otherwise."""
+    try:
+        return TASKS.get(name)
+    except KeyError as exc:
+        raise ValueError(str(exc.args[0])) from None
+
+
+# ---- builders ------------------------------------------------------------------------------------------------------
+def build_fit_task(path: str | Path | None, config: FitConfig, device: torch.device):
+    """Load the file (SignalError on bad input) and build the fit task for its medium."""
+    from engine.media import MeshSignal, load_signal
+    from engine.tasks.fit import FitTask
+    from engine.tasks.mesh_fit import MeshFitTask
+
+    if path is None:
+        raise ValueError("open a file first")
+    signal = load_signal(path, config.signal)
+    if isinstance(signal, MeshSignal):
+        return MeshFitTask(config, signal, device)
+    return FitTask(config, signal, device)
+
+
+def build_prior_task(config: PriorConfig, device: torch.device):
+    """Read the training images (MNIST IDX folder or image folder) and build generative training."""
+    from engine.datasets.mnist import default_mnist_folder, image_dataset
+    from engine.tasks.generative import GenerativeTrainTask
+
+    data = image_dataset(default_mnist_folder(config.data), seed=config.seed)
+    return GenerativeTrainTask(config, data["train"][0], data["held_out"][0], device)
+
+
+def build_inverse_task(config: InverseConfig, device: torch.device):
+    """The prior (built-in when not given) and the images to restore: an image file or held-out MNIST digits."""
+    from engine.datasets.mnist import held_out_digits
+    from engine.media.image import read_gray_image
+    from engine.models.mdeq.stored import load_decoder
+    from engine.tasks.generative import to_signed
+    from engine.tasks.inverse import InverseTask
+
+    decoder, _ = load_decoder(config.prior, device)
+    if config.image:
+        clean = to_signed(read_gray_image(config.image, decoder.image_size)[None], device)
+    else:
+        clean = to_signed(held_out_digits(config.data, config.count)[0], device)
+    return InverseTask(config, decoder, clean, device)
+
+
+def build_attack_task(config: AttackTaskConfig, device: torch.device):
+    """The classifier (built-in when not given) and what it is attacked on: held-out digits, or one image file
+    (labelled by `config.label` or by the classifier's clean prediction)."""
+    from engine.datasets.mnist import held_out_digits
+    from engine.media.image import read_gray_image
+    from engine.models.mdeq.stored import load_classifier
+    from engine.tasks.adversarial import to_unit
+    from engine.tasks.attack import AttackTask
+
+    classifier = load_classifier(config.classifier, device)
+    if config.image:
+        images = to_unit(read_gray_image(config.image, classifier.image_size)[None], device)
+        if config.label is not None:
+            if config.label >= classifier.classes:
+                raise ValueError(f"label {config.label}: the classifier knows {classifier.classes} classes")
+            labels = torch.tensor([config.label])
+        else:
+            with torch.no_grad():
+                labels = classifier.eval()(images).argmax(1).cpu()
+        return AttackTask(config, classifier, images, labels, device)
+    images, labels = held_out_digits(config.data, config.count)
+    return AttackTask(config, classifier, to_unit(images, device), torch.from_numpy(labels.copy()), device)
+
+
+def build_adv_task(config: AdvTrainConfig, device: torch.device):
+    """Clean or adversarial training of a classifier on MNIST (the fixed 8,000 / 2,000 split)."""
+    from engine.datasets.mnist import default_mnist_folder, image_dataset
+    from engine.tasks.adversarial import AdversarialTrainTask
+
+    data = image_dataset(default_mnist_folder(config.data), seed=config.seed)
+    if (data["train"][1] < 0).any():
+        raise ValueError(f"{config.data}: adv-train needs labelled digits (the MNIST IDX files)")
+    return AdversarialTrainTask(config, data["train"], data["held_out"], device)
+
+
+def _without_file(build: Callable[[Any, torch.device], Any]) -> Callable[[Any, Path | None, torch.device], Any]:
+    """A builder of a task that needs no opened file, in TaskKind.build's signature."""
+    return lambda config, path, device: build(config, device)
+
+
+# ---- the registrations ---------------------------------------------------------------------------------------------
+register(TaskKind(
+    "fit", "Fit a file", "fit an image, audio clip, video or mesh with an implicit representation", FitConfig,
+    lambda config, path, device: build_fit_task(path, config, device),
+    lambda config, path: f"{Path(path or 'fit').stem}-{config.model.model}-{config.protocol}",
+    needs_file=True, resumable=True, flatten=frozenset({"model", "signal"}), rename={"backward.mode": "backward"},
+    checkpoint_every=500))
+register(TaskKind(
+    "train-prior", "Train a generative prior (MNIST)", "train a generative DEQ decoder whose latents JIIO finds",
+    PriorConfig, _without_file(build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",
+    resumable=True, view="grid"))
+register(TaskKind(
+    "inverse", "Inverse problem: JIIO vs Adam", "denoise or inpaint with a trained prior: JIIO against Adam",
+    InverseConfig, _without_file(build_inverse_task),
+    lambda config, path: f"inverse-{Path(config.image).stem if config.image else 'mnist'}-{config.corruption}",
+    race=True, view="race"))
+register(TaskKind(
+    "attack", "Attack: JIO vs PGD", "attack a trained DEQ classifier inside an L2 ball: JIO against PGD",
+    AttackTaskConfig, _without_file(build_attack_task), lambda config, path: "attack-mnist",
+    race=True, view="attack", fixed=frozenset({"attack.method"}), flatten=frozenset({"attack"})))
+register(TaskKind(
+    "adv-train", "Train a classifier (clean or adversarial)",
+    "train a DEQ classifier on clean, PGD or JIO adversarial digits", AdvTrainConfig, _without_file(build_adv_task),
+    lambda config, path: f"classifier-{config.attack}", resumable=True, view="grid",
+    fixed=frozenset({"attack_settings.method"})))
