@@ -17,12 +17,11 @@ DEMO_STEPS = "150"
 
 
 def demo_arguments() -> list[str]:
-    """`fit` of the built-in image sample, small enough to finish in seconds on two CPU cores."""
+    """`fit` of the built-in image sample with the window's preview settings, short enough to finish in seconds on
+    two CPU cores (into a fresh folder under runs/)."""
     from engine.resources import sample_path
 
-    # The SPEC's image scale (256) suits ~512-pixel photographs; the 128-pixel sample fits in seconds at 64.
-    return ["fit", str(sample_path("image.png")), "--model", "gabor-imfn", "--width", "64", "--input-scale", "64",
-            "--lr", "3e-3", "--steps", DEMO_STEPS, "--out", "runs/demo-image"]
+    return ["fit", str(sample_path("image.png")), "--preset", "preview", "--steps", DEMO_STEPS]
 
 
 def run_gui(path: str | None = None) -> int:

@@ -88,7 +88,8 @@ class RunHistory:
 
 @dataclasses.dataclass(frozen=True)
 class Started:
-    """What `Session.start` began: the run's name, the steps planned, and whether the task is a new one."""
+    """What `Session.start` began: the run's name, the steps planned, and whether the task was built for it (a race,
+    no task yet, or changed settings of an untrained one) rather than the opened or trained one."""
 
     name: str
     steps: int

@@ -99,7 +99,7 @@ for artifact in "${artifacts[@]}"; do
         echo "  skip self-test-x11 (no xvfb-run)"
     fi
     check fit-demo "$exe" --demo && \
-        { [ -s "$tmp/cwd/runs/demo-image/reconstruction.png" ] && [ -s "$tmp/cwd/runs/demo-image/metrics.jsonl" ] \
+        { [ -s "$tmp/cwd/runs/image-gabor-imfn-represent/reconstruction.png" ] && [ -s "$tmp/cwd/runs/image-gabor-imfn-represent/metrics.jsonl" ] \
           || { echo "  FAIL: the demo fit wrote no reconstruction or metrics"; failures=$((failures + 1)); }; }
     check inverse "$exe" inverse --count 8 --corruption noise --out "$tmp/cwd/runs/inverse" && expect inverse "PSNR"
     check attack "$exe" attack --count 16 --out "$tmp/cwd/runs/attack" && expect attack "success"

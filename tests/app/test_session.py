@@ -1,0 +1,101 @@
+"""The session model without Qt: open, start, continue, reset, save, load, export and the run history, driven by the
+inline runner (the window drives the same session through its worker thread)."""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from app.session import InlineRunner, Session, SessionError
+from engine.media import SignalError
+from engine.resources import sample_path
+from engine.run_directory import RunDirectory
+
+
+@pytest.fixture
+def session() -> Session:
+    runner = InlineRunner()
+    session = Session(runner, torch.device("cpu"))
+    runner.on_row = session.record
+    return session
+
+
+def short(session: Session, steps: int = 6):
+    settings = session.starting_settings(session.kind, "image")
+    return dataclasses.replace(settings, steps=steps, log_every=2, eval_every=6)
+
+
+def test_open_start_continue_and_history(session, tmp_path) -> None:
+    settings = short(session)
+    task = session.open(sample_path("image.png"), settings)
+    assert session.path == sample_path("image.png") and task.targets().medium == "image"
+    assert task.targets().arrays["signal"].shape == (128, 128, 3) and "image.png" in task.describe()
+    started = session.start(settings)
+    assert not started.fresh and session.task is task and started.steps == 6 and task.step_count == 6
+    assert [row["step"] for row in session.rows] == [1, 2, 4, 6]
+    again = session.start(dataclasses.replace(settings, steps=10))  # a trained task continues
+    assert not again.fresh and session.task is task and task.step_count == 10
+    assert [run.name for run in session.history.runs] == ["image #1", "image #2"]
+    assert len(session.rows) == 4 + 2 and len(session.history.runs[1].rows) == 2
+    rows = list(csv.DictReader(open(session.history.export_csv(tmp_path / "m.csv"))))
+    assert len(rows) == 6 and rows[0]["run"] == "image #1" and float(rows[-1]["step"]) == 10
+    lines = session.history.export_jsonl(tmp_path / "m.jsonl").read_text().splitlines()
+    assert json.loads(lines[-1])["run"] == "image #2"
+
+
+def test_changed_settings_rebuild_an_untrained_task_and_reset_discards_training(session) -> None:
+    settings = short(session)
+    first = session.open(sample_path("image.png"), settings)
+    changed = dataclasses.replace(settings, seed=1)
+    assert session.start(changed).fresh and session.task is not first and session.built_from == changed
+    trained = session.task
+    assert session.reset(settings) is not trained and session.task.step_count == 0 and session.rows == []
+
+
+def test_a_bad_file_changes_nothing(session, tmp_path) -> None:
+    settings = short(session)
+    session.open(sample_path("image.png"), settings)
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not a png")
+    with pytest.raises(SignalError):
+        session.open(bad, settings)
+    assert session.path == sample_path("image.png") and session.task is not None
+
+
+def test_save_load_and_rewrite_only_what_it_saved(session, tmp_path) -> None:
+    settings = short(session)
+    session.open(sample_path("image.png"), settings)
+    session.start(settings)
+    folder = session.save(tmp_path / "snap")
+    assert folder == (tmp_path / "snap").resolve() and RunDirectory(folder).read_metrics()[-1]["step"] == 6
+    session.start(dataclasses.replace(settings, steps=8))
+    assert session.save(tmp_path / "snap") == folder  # its own folder: rewritten
+    assert RunDirectory(folder).read_metrics()[-1]["step"] == 8
+    other = tmp_path / "photos"
+    other.mkdir()
+    (other / "holiday.png").write_bytes(b"keep me")
+    inside = session.save(other)  # someone else's folder: a fresh subfolder, their file untouched
+    assert inside.parent == other.resolve() and (other / "holiday.png").read_bytes() == b"keep me"
+
+    fresh = Session(InlineRunner(), torch.device("cpu"))
+    opened = fresh.load(folder)
+    assert fresh.kind.name == "fit" and fresh.task.step_count == 8 and len(fresh.rows) == 5
+    assert opened.snapshot.previews["reconstruction"].shape == (128, 128, 3)
+    assert fresh.history.runs[-1].name == "snap (reopened)"
+    exported = fresh.export(tmp_path / "export")
+    assert exported.name == "reconstruction.png" and exported.is_file()
+
+
+def test_kinds_come_from_the_registry_and_need_what_they_need(session) -> None:
+    session.set_kind("train-prior")
+    assert session.kind.resumable and session.kind.view == "grid"
+    with pytest.raises(SessionError):
+        session.save("anywhere")  # nothing trained yet
+    session.set_kind("fit")
+    with pytest.raises(SessionError, match="Open a file"):
+        session.start(short(session))
+    with pytest.raises(ValueError, match="unknown task"):
+        session.set_kind("juggle")
