@@ -12,6 +12,26 @@ use_shared_data()
 __all__ = ["PROJECT_ROOT", "shared_data_dir"]
 
 
+def project_entries() -> set[str]:
+    """What the project's root folder holds (caches aside)."""
+    return {p.name for p in PROJECT_ROOT.iterdir()} - {".pytest_cache", ".hypothesis", "__pycache__"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_written_into_the_project():
+    """Tests write only into temporary folders: the project's root holds the same entries after the session."""
+    before = project_entries()
+    yield
+    added = project_entries() - before
+    assert not added, f"tests wrote into the project: {sorted(added)}"
+
+
+@pytest.fixture(autouse=True)
+def work_in_a_temporary_folder(tmp_path, monkeypatch) -> None:
+    """Each test runs in its own temporary folder, so relative outputs (the CLI's runs/) land there."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     path = shared_data_dir()

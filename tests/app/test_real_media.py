@@ -10,6 +10,7 @@ import dataclasses
 import pytest
 
 pytest.importorskip("PySide6")
+pytestmark = pytest.mark.slow
 
 from PySide6.QtCore import QSettings  # noqa: E402
 

@@ -1,6 +1,7 @@
-"""Screenshots of the main window with an image, an audio clip, a mesh (the real files in ../shared/data), the JIIO
-race and an attack on a drawn digit, saved (not committed) into `screenshots/` at the project root for the README
-and for review."""
+"""Screenshots of the main window with an image, an audio clip, a mesh (the real files in the shared data), the JIIO
+race and an attack on a drawn digit: each must show a trained view (a full-size picture with many colours). They are
+written into a temporary folder, or into `$DEQ_STUDIO_SCREENSHOTS` when set (for the README and for review:
+`DEQ_STUDIO_SCREENSHOTS=screenshots pytest tests/app/test_screenshots.py`)."""
 from __future__ import annotations
 
 import dataclasses
@@ -16,7 +17,6 @@ from PySide6.QtCore import QSettings  # noqa: E402
 
 from app.main_window import MainWindow  # noqa: E402
 
-OUT = Path(__file__).resolve().parents[2] / "screenshots"
 
 
 def train(window, qtbot, **changes) -> None:
@@ -28,13 +28,24 @@ def train(window, qtbot, **changes) -> None:
     qtbot.wait(300)  # the last throttled preview
 
 
+def distinct_colours(picture) -> int:
+    """Distinct RGB colours of a QPixmap (sampled on a 4-pixel grid)."""
+    from PySide6.QtGui import QImage
+
+    image = picture.toImage().convertToFormat(QImage.Format.Format_RGB32)
+    pixels = np.frombuffer(image.constBits(), dtype=np.uint32, count=image.width() * image.height())
+    return len(np.unique(pixels.reshape(image.height(), image.width())[::4, ::4]))
+
+
+@pytest.mark.slow
 def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
     os.environ.setdefault("DEQ_STUDIO_DATA", str(data_dir))
     window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.resize(1280, 800)
     window.show()
-    OUT.mkdir(exist_ok=True)
+    out = Path(os.environ.get("DEQ_STUDIO_SCREENSHOTS") or tmp_path / "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
     window.jiio_controls.drawings_dir = tmp_path / "drawings"
     shots = {}
     assert window.open_file(data_dir / "images" / "kodim05.png")
@@ -61,5 +72,7 @@ def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
     train(window, qtbot, count=16)
     shots["attack"] = window.grab()
     for name, picture in shots.items():
-        path = OUT / f"{name}.png"
+        assert (picture.width(), picture.height()) == (1280, 800), name
+        assert distinct_colours(picture) > 500, name  # a trained view, not an empty window
+        path = out / f"{name}.png"
         assert picture.save(str(path)) and path.stat().st_size > 20_000, name

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from engine import cli
 from tests.conftest import PROJECT_ROOT
 
@@ -24,6 +26,7 @@ def test_cuda_without_a_gpu_is_a_clear_error(capsys, monkeypatch) -> None:
     assert "no CUDA device" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_demo_entry_point_fits_the_built_in_sample(tmp_path) -> None:
     out = subprocess.run([sys.executable, str(PROJECT_ROOT / "app" / "main.py"), "--demo"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=600,

@@ -179,6 +179,7 @@ RUN_EVERYTHING = textwrap.dedent("""
 OPENED = re.compile(r'open(?:at)?\((?:AT_FDCWD|-?\d+), "((?:[^"\\]|\\.)*)",[^)]*\) = \d+')
 
 
+@pytest.mark.slow
 def test_every_file_the_application_reads_at_run_time_is_bundled(tmp_path) -> None:
     """Runs the self-test, opens every sample and runs inverse and attack on the shipped models under strace,
     which sees every file opened (by Python, Qt, FFmpeg, libsndfile, Open3D or safetensors alike). Each one from the

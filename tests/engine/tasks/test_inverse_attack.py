@@ -129,6 +129,7 @@ def test_attack_task_keeps_perturbations_in_budget() -> None:
     assert np.allclose(shown["probabilities_pgd"].sum(1), 1.0, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_inverse_attack_and_adv_train_verbs_end_to_end(tmp_path) -> None:
     data = tmp_path / "mnist"
     write_idx(data, *digits(40))

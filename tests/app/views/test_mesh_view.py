@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +13,9 @@ import pytest
 pytest.importorskip("PySide6")
 
 from app.views.mesh_view import MeshView, SoftwareMeshCanvas  # noqa: E402
+from tests.data import PROJECT_ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
+
 
 
 def tetrahedron() -> tuple[np.ndarray, np.ndarray]:
@@ -46,6 +46,7 @@ def test_mesh_view_falls_back_offscreen(qtbot) -> None:
     assert view.reconstruction is not None and "Reconstruction" in view.title.text()
 
 
+@pytest.mark.slow
 def test_mesh_sample_opens_and_trains_in_the_window(qtbot, tmp_path) -> None:
     from PySide6.QtCore import QSettings
 
@@ -84,8 +85,8 @@ def test_opengl_view_renders_under_xvfb(tmp_path) -> None:
         "colors = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}\n"
         "print('renderer', view.renderer, 'colors', len(colors))\n"
         "sys.exit(0 if view.renderer == 'opengl' and len(colors) > 2 else 3)\n")
-    env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(PROJECT_ROOT)}
     env.pop("DEQ_STUDIO_SOFTWARE_3D", None)
     result = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1024x768x24", sys.executable, str(script)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -124,6 +124,7 @@ def test_contractive_classifier_converges_and_round_trips(tmp_path) -> None:
         assert torch.allclose(again(images), model.eval()(images), atol=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("channels, stride", [(1, 2), (3, 1), (3, 2)])
 def test_image_convolution_gradients_equal_pytorchs(channels: int, stride: int) -> None:
     from engine.models.mdeq.cell import conv

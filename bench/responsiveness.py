@@ -1,17 +1,18 @@
 """The UI stays responsive while the worker trains: event-loop latency and training throughput with the GUI attached.
 
+    python bench/responsiveness.py [--repeats 3]      prints one JSON object
+
 Both sides run as fresh processes, as the app and the CLI do (`python -m app.responsiveness headless|gui`),
 interleaved three times; the best rate of each side is compared (as timeit does: the least disturbed run measures
 what the code can do; a 2-core machine's runs vary by ±10%), and the ratio of the medians is reported beside it.
 Throughput is measured without the latency probe: a Python slot firing every 10 ms is itself ~6% of a core and
 slowed training by ~8% here, which the app never pays. The latency comes from one more GUI run with the probe (its
-steps/s are reported too). Reported, not asserted on wall-clock time (the suite runs on
-loaded CI machines): the p99 lateness of a 10 ms QTimer during a run (target < 50 ms) and the steps/s of the same
-fit through the window's worker against headless (target ≥ 0.9×). The numbers are printed and written to
-`runs/responsiveness.json`.
+steps/s are reported too). Reported: the p99 lateness of a 10 ms QTimer during a run (target < 50 ms) and the steps/s of the same
+fit through the window's worker against headless (target ≥ 0.9×). The numbers are printed as JSON.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -19,31 +20,28 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("PySide6")
-
-ROOT = Path(__file__).resolve().parents[2]
-REPEATS = 3
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def measure(*arguments: str) -> dict:
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     done = subprocess.run([sys.executable, "-m", "app.responsiveness", *arguments], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
+    if done.returncode != 0:
+        raise SystemExit(f"app.responsiveness {' '.join(arguments)} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_event_loop_latency_and_throughput_while_training(capsys) -> None:
+def responsiveness(repeats: int) -> dict:
+    """Interleaved headless and GUI runs; the best and the median GUI/headless throughput ratios."""
     headless, gui = [], []
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         headless.append(measure("headless"))
         gui.append(measure("gui", "--no-probe"))
     probed = measure("gui")
     for run in [*gui, probed]:
-        assert run["errors"] == [] and run["steps"] == 150 and run["snapshots"] >= 3
-    assert probed["ticks"] > 10
+        if run["errors"] or run["steps"] != 150 or run["snapshots"] < 3:
+            raise SystemExit(f"a GUI run did not complete: {run}")
     headless_rate = max(r["steps_per_s"] for r in headless)
     gui_rate = max(r["steps_per_s"] for r in gui)
     median_ratio = statistics.median(r["steps_per_s"] for r in gui) / statistics.median(
@@ -53,10 +51,13 @@ def test_event_loop_latency_and_throughput_while_training(capsys) -> None:
               "steps_per_s_gui_with_probe": round(probed["steps_per_s"], 2),
               "steps_per_s_headless": round(headless_rate, 2), "steps_per_s_gui": round(gui_rate, 2),
               "throughput_ratio": round(gui_rate / headless_rate, 3),
-              "throughput_ratio_of_medians": round(median_ratio, 3), "repeats": REPEATS,
+              "throughput_ratio_of_medians": round(median_ratio, 3), "repeats": repeats,
               "runs": {"headless": [round(r["steps_per_s"], 2) for r in headless],
                        "gui": [round(r["steps_per_s"], 2) for r in gui]}}
-    Path("runs").mkdir(exist_ok=True)
-    Path("runs/responsiveness.json").write_text(json.dumps(report) + "\n")
-    with capsys.disabled():
-        print(f"\nresponsiveness: {report}")
+    return report
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved headless and GUI runs (default 3)")
+    print(json.dumps(responsiveness(parser.parse_args().repeats)))
