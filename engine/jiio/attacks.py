@@ -5,8 +5,10 @@ perturbations are scored by re-solving the classifier's equilibrium from zero at
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
+from collections.abc import Iterator
 
 import torch
 from torch import Tensor
@@ -47,25 +49,33 @@ def run_attack(classifier, problem: AttackProblem, images: Tensor, config: Attac
     return found.x, found.loss_trace, found.time_trace
 
 
-def attack(classifier, images: Tensor, labels: Tensor, config: AttackConfig) -> AttackResult:
-    """Perturb `images` (in [0, 1]) to raise the classifier's loss, by config.method."""
+@contextlib.contextmanager
+def frozen(classifier) -> Iterator[None]:
+    """The classifier in eval mode with its weights out of autograd for the block, then exactly as it was (an
+    adversarially trained one goes back to training): attacks need gradients in the input only."""
     was_training = classifier.training
-    classifier.eval()
     grads = [p.requires_grad for p in classifier.parameters()]
-    classifier.requires_grad_(False)
-    problem = AttackProblem(classifier, images, labels, config.epsilon, box=config.jio.box,
-                            weight=config.jio.loss_weight)
-    start = time.perf_counter()
+    classifier.eval().requires_grad_(False)
     try:
         with parametrize.cached():  # frozen weight-normalized weights: computed once per attack, for both methods
-            delta, losses, times = run_attack(classifier, problem, images, config)
-        seconds = time.perf_counter() - start
-        with torch.no_grad():
-            predictions = classifier(images + delta).argmax(dim=1)
+            yield
     finally:
         for p, g in zip(classifier.parameters(), grads):
             p.requires_grad_(g)
         classifier.train(was_training)
+
+
+def attack(classifier, images: Tensor, labels: Tensor, config: AttackConfig) -> AttackResult:
+    """Perturb `images` (in [0, 1]) to raise the classifier's loss, by config.method. The classifier's settings are
+    untouched: an exact PGD gradient is a backward mode passed for the attack's calls."""
+    problem = AttackProblem(classifier, images, labels, config.epsilon, box=config.jio.box,
+                            weight=config.jio.loss_weight)
+    with frozen(classifier):
+        start = time.perf_counter()
+        delta, losses, times = run_attack(classifier, problem, images, config)
+        seconds = time.perf_counter() - start
+        with torch.no_grad():
+            predictions = classifier(images + delta).argmax(dim=1)
     return AttackResult(delta.detach(), predictions, seconds, losses, times)
 
 
