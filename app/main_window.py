@@ -23,15 +23,12 @@ from app.worker import collect_garbage_in_gui_thread, reserve_gui_thread
 from app.panels.config_form import ConfigForm
 from app.panels.persistence import restore_forms, save_forms
 from app.session import Session, SessionError
-from app.status import memory_text
+from app.status import memory_text, progress_text
 from app.views.attack_view import AttackView
-from app.views.audio_view import AudioView
 from app.views.curves_view import CurvesView
 from app.views.grid_view import GridView
-from app.views.image_view import ImageView
-from app.views.mesh_view import MeshView
+from app.views.medium_views import MediumViews
 from app.views.race_view import RaceView
-from app.views.video_view import VideoView
 from engine.checkpoint import CheckpointError
 from engine.config import ConfigError
 from engine.device import device_name, resolve_device
@@ -62,7 +59,6 @@ class MainWindow(QMainWindow):
         self.session = Session(self.controller, self.device)
         self.errors: list[str] = []
         self._rate = (time.perf_counter(), 0)
-        self._shown_reconstruction = None
         self._status_time = 0.0
 
         self.forms = {kind.name: ConfigForm(kind.title, self.session.starting_settings(kind),
@@ -82,12 +78,12 @@ class MainWindow(QMainWindow):
         self.placeholder = QLabel("Open a file (File ▸ Open, drag and drop, or File ▸ Samples), or pick a task "
                                   "in the toolbar, to start.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image_view, self.audio_view, self.video_view = ImageView(), AudioView(), VideoView()
-        self.race_view, self.attack_view, self.grid_view = RaceView(), AttackView(), GridView()
-        self.mesh_view: MeshView | None = None  # made on first use: it may create an OpenGL context
         self.views = QStackedWidget()
-        for view in (self.placeholder, self.image_view, self.audio_view, self.video_view, self.race_view,
-                     self.attack_view, self.grid_view):
+        self.views.addWidget(self.placeholder)
+        self.media = MediumViews(self.views)
+        self.image_view, self.audio_view, self.video_view = self.media.image, self.media.audio, self.media.video
+        self.race_view, self.attack_view, self.grid_view = RaceView(), AttackView(), GridView()
+        for view in (self.race_view, self.attack_view, self.grid_view):
             self.views.addWidget(view)
         self.kind_views = {"race": self.race_view, "attack": self.attack_view, "grid": self.grid_view}
         """The view of each TaskKind.view other than "medium" (a fit's view follows its file's medium)."""
@@ -139,6 +135,10 @@ class MainWindow(QMainWindow):
     @property
     def task_rows(self) -> list[dict]:
         return self.session.rows
+
+    @property
+    def mesh_view(self):
+        return self.media.mesh
 
     def kind_view(self, name: str | None = None):
         """The view of a task kind that is not a fit (None for fits)."""
@@ -214,30 +214,10 @@ class MainWindow(QMainWindow):
         self.settings.setValue("last_dir", str(path.parent))
         self.recent.remember(path)
         self.setWindowTitle(f"DEQ Studio — {path.name}")
-        self._show_target()
+        self.media.show_targets(task.targets())
         self.status.setText(f"{device_name(self.device)} · {task.describe()}")
         self._update_actions(self.controller.state)
         return True
-
-    def _show_target(self) -> None:
-        """The fitted file's own view, with the task's ground truth."""
-        targets = self.task.targets()
-        signal = targets.arrays.get("signal")
-        if targets.medium == "image":
-            self.image_view.set_target(signal)
-            self.views.setCurrentWidget(self.image_view)
-        elif targets.medium == "audio":
-            self.audio_view.set_target(signal, targets.rate or 1.0)
-            self.views.setCurrentWidget(self.audio_view)
-        elif targets.medium == "video":
-            self.video_view.set_target(signal, targets.rate)
-            self.views.setCurrentWidget(self.video_view)
-        elif targets.medium == "mesh":
-            if self.mesh_view is None:
-                self.mesh_view = MeshView()
-                self.views.addWidget(self.mesh_view)
-            self.mesh_view.set_target(targets.arrays["vertices"], targets.arrays["faces"])
-            self.views.setCurrentWidget(self.mesh_view)
 
     # ---- run control ---------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -286,30 +266,17 @@ class MainWindow(QMainWindow):
         view = self.kind_view()
         if view is not None:
             view.show_snapshot(snap.previews, snap.scalars)
-        reconstruction = snap.previews.get("reconstruction")
-        current = self.views.currentWidget()
-        fresh = reconstruction is not None and reconstruction is not self._shown_reconstruction
-        if fresh and current in (self.image_view, self.audio_view, self.video_view):
-            current.set_reconstruction(reconstruction)  # redrawn only when an evaluation made a new one
-            self._shown_reconstruction = reconstruction
-        if self.mesh_view is not None and current is self.mesh_view:
-            self.mesh_view.show_previews(snap.previews)
+        else:
+            self.media.show_previews(snap.previews)
         now = time.perf_counter()
         if now - self._status_time < STATUS_INTERVAL_S and not snap.final:
             return
         self._status_time = now
         self.progress.setValue(snap.step)
         start, first_step = self._rate
-        rate = (snap.step - first_step) / max(time.perf_counter() - start, 1e-9)
-        eta = (snap.total_steps - snap.step) / rate if rate > 0 else float("nan")
-        quality = ""
-        for key, text in (("psnr_train", "PSNR {:.2f} dB"), ("accuracy_clean", "accuracy {:.1%}"),
-                          ("iou_uniform", "IoU {:.3f}")):
-            if key in snap.scalars:
-                quality = " · " + text.format(snap.scalars[key])
-                break
-        self.status.setText(f"{device_name(self.device)} · step {snap.step}/{snap.total_steps} · "
-                            f"{rate:.1f} steps/s · ETA {eta:.0f} s · {memory_text(self.device)}{quality}")
+        rate = (snap.step - first_step) / max(now - start, 1e-9)
+        self.status.setText(progress_text(device_name(self.device), snap.step, snap.total_steps, rate,
+                                          memory_text(self.device), snap.scalars))
 
     def _run_ended(self, completed: bool) -> None:
         self._update_actions("idle")
@@ -372,13 +339,8 @@ class MainWindow(QMainWindow):
         previews = opened.snapshot.previews if opened.snapshot is not None else {}
         view = self.kind_view()
         if view is None:
-            self._show_target()
-            preview = previews.get("reconstruction")
-            current = self.views.currentWidget()
-            if preview is not None and current in (self.image_view, self.audio_view, self.video_view):
-                current.set_reconstruction(preview)
-            elif self.mesh_view is not None and current is self.mesh_view:
-                self.mesh_view.show_previews(previews)
+            self.media.show_targets(opened.task.targets())
+            self.media.show_previews(previews)
         else:
             view.clear()
             view.show_snapshot(previews, {})

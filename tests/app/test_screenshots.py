@@ -28,13 +28,19 @@ def train(window, qtbot, **changes) -> None:
     qtbot.wait(300)  # the last throttled preview
 
 
-def distinct_colours(picture) -> int:
-    """Distinct RGB colours of a QPixmap (sampled on a 4-pixel grid)."""
+def pixels(picture) -> np.ndarray:
+    """A QPixmap as an (H, W) array of packed RGB values."""
     from PySide6.QtGui import QImage
 
     image = picture.toImage().convertToFormat(QImage.Format.Format_RGB32)
-    pixels = np.frombuffer(image.constBits(), dtype=np.uint32, count=image.width() * image.height())
-    return len(np.unique(pixels.reshape(image.height(), image.width())[::4, ::4]))
+    flat = np.frombuffer(image.constBits(), dtype=np.uint32, count=image.width() * image.height())
+    return flat.reshape(image.height(), image.width()).copy()
+
+
+def changed_fraction(before, after) -> float:
+    """The fraction of the view's pixels that training changed."""
+    a, b = pixels(before), pixels(after)
+    return float((a != b).mean()) if a.shape == b.shape else 1.0
 
 
 @pytest.mark.slow
@@ -47,21 +53,25 @@ def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
     out = Path(os.environ.get("DEQ_STUDIO_SCREENSHOTS") or tmp_path / "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     window.jiio_controls.drawings_dir = tmp_path / "drawings"
-    shots = {}
+    shots, untrained = {}, {}
     assert window.open_file(data_dir / "images" / "kodim05.png")
-    train(window, qtbot, steps=60, log_every=5, eval_every=20)
     window.image_view.split.setValue(40)
-    shots["image"] = window.grab()
+    untrained["image"] = window.views.grab()
+    train(window, qtbot, steps=60, log_every=5, eval_every=20)
+    shots["image"] = (window.grab(), window.views.grab())
     assert window.open_file(data_dir / "audio" / "gt_bach.wav")
+    untrained["audio"] = window.views.grab()
     train(window, qtbot, steps=30, log_every=5, eval_every=15)
-    shots["audio"] = window.grab()
+    shots["audio"] = (window.grab(), window.views.grab())
     assert window.open_file(data_dir / "meshes" / "bunny.obj")
+    untrained["mesh"] = window.views.grab()
     train(window, qtbot, steps=200, log_every=10, eval_every=100)
-    shots["mesh"] = window.grab()
+    shots["mesh"] = (window.grab(), window.views.grab())
     window.set_kind("inverse")
+    untrained["jiio-race"] = window.views.grab()
     jiio = dataclasses.replace(window.forms["inverse"].config().jiio, iterations=30)
     train(window, qtbot, count=16, sigma=0.4, adam_steps=10, jiio=jiio)
-    shots["jiio-race"] = window.grab()
+    shots["jiio-race"] = (window.grab(), window.views.grab())
     window.set_kind("attack")
     digit = np.zeros((28, 28), dtype=np.uint8)
     digit[5:8, 8:20] = 255
@@ -69,10 +79,13 @@ def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
         digit[row, max(8, 19 - (row - 8) * 2 // 3) : 22 - (row - 8) * 2 // 3] = 255
     window.attack_view.controls.canvas.set_pixels(digit)
     window.jiio_controls.classify_drawing(digit)
+    untrained["attack"] = window.views.grab()
     train(window, qtbot, count=16)
-    shots["attack"] = window.grab()
-    for name, picture in shots.items():
+    shots["attack"] = (window.grab(), window.views.grab())
+    for name, (picture, view) in shots.items():
         assert (picture.width(), picture.height()) == (1280, 800), name
-        assert distinct_colours(picture) > 500, name  # a trained view, not an empty window
+        changed = changed_fraction(untrained[name], view)
+        print(f"{name}: {changed:.1%} of the view changed by training")
+        assert changed > 0.05, name  # training drew into the view (nothing drawn: 0%)
         path = out / f"{name}.png"
         assert picture.save(str(path)) and path.stat().st_size > 20_000, name
