@@ -41,6 +41,8 @@ class TaskKind:
     """A run folder continues from its checkpoint (`deq-studio resume`, the window's Load)."""
     race: bool = False
     """Its steps are methods racing on one problem; its folder reopens as curves only."""
+    trains_on_dataset: bool = False
+    """It trains on the dataset folder its config's `data` names (empty: MNIST), which its run folder records."""
     view: str = "medium"
     """What shows its previews: medium (the fitted file's own view), grid, race or attack."""
     fixed: frozenset[str] = frozenset()
@@ -56,10 +58,9 @@ class TaskKind:
         """What a run folder's config.json names as the run's input: the fitted file or the dataset folder."""
         if path is not None:
             return str(Path(path).resolve())
-        data = getattr(config, "data", None)
-        if data is None or self.race:
+        if not self.trains_on_dataset:
             return None
-        return str(Path(data).resolve()) if data else "mnist"
+        return str(Path(config.data).resolve()) if config.data else "mnist"
 
 
 TASKS: Registry[TaskKind] = Registry("task")
@@ -168,7 +169,7 @@ register(TaskKind(
 register(TaskKind(
     "train-prior", "Train a generative prior (MNIST)", "train a generative DEQ decoder whose latents JIIO finds",
     PriorConfig, _without_file(build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",
-    resumable=True, view="grid"))
+    resumable=True, trains_on_dataset=True, view="grid"))
 register(TaskKind(
     "inverse", "Inverse problem: JIIO vs Adam", "denoise or inpaint with a trained prior: JIIO against Adam",
     InverseConfig, _without_file(build_inverse_task),
@@ -181,5 +182,5 @@ register(TaskKind(
 register(TaskKind(
     "adv-train", "Train a classifier (clean or adversarial)",
     "train a DEQ classifier on clean, PGD or JIO adversarial digits", AdvTrainConfig, _without_file(build_adv_task),
-    lambda config, path: f"classifier-{config.attack}", resumable=True, view="grid",
+    lambda config, path: f"classifier-{config.attack}", resumable=True, trains_on_dataset=True, view="grid",
     fixed=frozenset({"attack_settings.method"})))
