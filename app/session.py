@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,7 +19,7 @@ import torch
 from engine.presets import preset
 from engine.runs import ReopenedRun, reopen_run, save_run
 from engine.tasks.base import Task
-from engine.tasks.kinds import TASKS, TaskKind, task_kind
+from engine.tasks.kinds import TaskKind, task_kind
 
 
 class SessionError(Exception):
@@ -54,7 +55,7 @@ class RunHistory:
     def __init__(self) -> None:
         self.runs: list[Run] = []
 
-    def add_run(self, name: str, rows: list[dict] = ()) -> Run:  # type: ignore[assignment]
+    def add_run(self, name: str, rows: Iterable[dict] = ()) -> Run:
         run = Run(name, list(rows))
         self.runs.append(run)
         return run
@@ -261,4 +262,4 @@ class InlineRunner:
     resume = stop = pause
 
 
-__all__ = ["InlineRunner", "Run", "RunHistory", "Runner", "Session", "SessionError", "Started", "TASKS"]
+__all__ = ["InlineRunner", "Run", "RunHistory", "Runner", "Session", "SessionError", "Started"]

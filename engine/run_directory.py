@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ class RunDirectory:
         run.read_config()
         return run
 
-    def start(self, record: dict[str, Any], rows: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
+    def start(self, record: dict[str, Any], rows: Iterable[dict[str, Any]] = ()) -> None:
         """config.json from `record` and metrics.jsonl from `rows` (replacing earlier ones of this run)."""
         self.write_config(record)
         atomic_write_text(self.path / METRICS, "".join(json.dumps(_clean(row)) + "\n" for row in rows))
