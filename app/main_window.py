@@ -240,14 +240,14 @@ class MainWindow(QMainWindow):
             self.report_error(f"Could not start: {exc}")
             return
         self.curves.add_run(started.name)
-        self._rate = (time.perf_counter(), self.task.step_count)
+        self._rate = (time.perf_counter(), started.from_step)
         self.progress.setRange(0, started.steps)
 
     def toggle_pause(self) -> None:
         if self.controller.state == "paused":
-            self.controller.resume()
+            self.session.resume()
         else:
-            self.controller.pause()
+            self.session.pause()
 
     def reset(self) -> None:
         """Discard the trained state: a fresh task from the panel's settings."""

@@ -95,6 +95,8 @@ class Started:
     name: str
     steps: int
     fresh: bool
+    from_step: int
+    """Steps the task had done when it started."""
 
 
 class Session:
@@ -168,9 +170,9 @@ class Session:
         self.run_count += 1
         name = f"{self.path.stem if kind.needs_file and self.path else kind.name} #{self.run_count}"
         self.history.add_run(name)
-        schedule = self.task.schedule()
+        schedule, from_step = self.task.schedule(), self.task.step_count
         self.runner.start(self.task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every)
-        return Started(name, schedule.steps, fresh)
+        return Started(name, schedule.steps, fresh, from_step)
 
     def record(self, row: dict) -> None:
         """A logged row of the running task (the runner calls this for every row)."""
