@@ -41,6 +41,8 @@ BAD_INPUT = (SessionError, SignalError, ConfigError, CheckpointError, ModelFileE
 
 FILE_FILTER = "Signals (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.wav *.flac *.ogg *.mp4 *.mov *.avi *.mkv *.ply *.obj " \
               "*.off *.stl);;All files (*)"
+RENAMED_KINDS = {"prior": "train-prior"}
+"""Task kinds an earlier version kept settings under another name."""
 STATUS_INTERVAL_S = 0.5
 """The status bar and progress bar are refreshed at most this often during a run."""
 
@@ -229,16 +231,16 @@ class MainWindow(QMainWindow):
         except ConfigError as exc:
             self.report_error(f"Settings: {exc}")
             return
-        kind, view = self.session.kind, self.kind_view()
-        if view is not None and (kind.race or self.task is None or self.task.step_count == 0):
-            view.clear()
-        if kind.race:
-            self.jiio_controls.sync()
         try:
             started = self.session.start(settings)
         except BAD_INPUT as exc:
             self.report_error(f"Could not start: {exc}")
             return
+        view = self.kind_view()  # its first snapshot arrives through the event loop, after this
+        if view is not None and (started.fresh or started.from_step == 0):
+            view.clear()
+        if self.session.kind.race:
+            self.jiio_controls.sync()
         self.curves.add_run(started.name)
         self._rate = (time.perf_counter(), started.from_step)
         self.progress.setRange(0, started.steps)
@@ -435,6 +437,11 @@ class MainWindow(QMainWindow):
 
     def restore_settings(self) -> None:
         """The panels, the fit medium and the task kind as they were when the window last closed."""
+        for old, new in RENAMED_KINDS.items():  # settings kept by an earlier version
+            if self.settings.contains(f"forms/{old}") and not self.settings.contains(f"forms/{new}"):
+                self.settings.setValue(f"forms/{new}", self.settings.value(f"forms/{old}"))
+            if self.settings.value("kind") == old:
+                self.settings.setValue("kind", new)
         restore_forms(self.settings, self.forms)
         medium = self.settings.value("fit_medium")
         if medium in ("image", "audio", "video", "mesh"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -116,8 +117,9 @@ class Session:
         self.history = RunHistory()
         self.run_count = 0
         self.fit_medium = "image"
-        self.saved: set[Path] = set()
-        """Run folders this session saved (saving there again rewrites them)."""
+        self.saved: dict[Path, tuple[weakref.ref, Path]] = {}
+        """Folder chosen (or loaded) → (the task saved there, the run folder it is in): saving the same task there
+        again rewrites that run folder; any other task gets a folder of its own."""
 
     # ---- settings ------------------------------------------------------------------------------------------------
     def starting_settings(self, kind: TaskKind, medium: str | None = None) -> Any:
@@ -206,9 +208,13 @@ class Session:
         if self.busy:
             raise SessionError("Stop the current run before saving.")
         folder = Path(folder).resolve()
-        run = save_run(folder, self.kind, self.task, self.rows, self.path if self.kind.needs_file else None,
-                       rewrite=folder in self.saved)
-        self.saved.add(run.path.resolve())
+        task, earlier = self.task, self.saved.get(folder)
+        if earlier is not None and earlier[0]() is task and (earlier[1] / "config.json").is_file():
+            run = save_run(earlier[1], self.kind, task, self.rows, self.path if self.kind.needs_file else None,
+                           rewrite=True)
+        else:
+            run = save_run(folder, self.kind, task, self.rows, self.path if self.kind.needs_file else None)
+        self._remember(task, folder, run.path)
         return run.path
 
     def load(self, folder: str | Path) -> ReopenedRun:
@@ -222,6 +228,8 @@ class Session:
             self.history.add_run(name, opened.rows)
             return opened
         self.kind, self.task, self.built_from, self.rows = opened.kind, opened.task, opened.settings, list(opened.rows)
+        folder = Path(folder).resolve()
+        self._remember(opened.task, folder, folder)  # saving it back continues this run folder
         if opened.path is not None:
             from engine.media import medium_of
 
@@ -234,6 +242,10 @@ class Session:
         if self.task is None or self.busy:
             raise SessionError("There is nothing to export now.")
         return self.task.export(Path(folder))
+
+    def _remember(self, task: Task, chosen: Path, run: Path) -> None:
+        for key in (chosen, run.resolve()):
+            self.saved[key] = (weakref.ref(task), run.resolve())
 
     def _on_device(self, settings: Any) -> Any:
         return dataclasses.replace(settings, device=self.device.type)

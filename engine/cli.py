@@ -107,7 +107,8 @@ def add_task_verb(verbs, kind: TaskKind) -> None:
     verb.add_argument("--out", help="a new or empty run folder (default: a fresh folder under runs/)")
     verb.add_argument("--preset", choices=PRESETS, default="full",
                       help="starting settings: full (the SPEC's) or preview (what the window starts from: small "
-                           "and quick on a CPU); the options below change them (default: full)")
+                           "and quick on a CPU); the options below change them, and show the full preset's "
+                           "defaults (default: full)")
     if not kind.race:
         verb.add_argument("--checkpoint-every", type=int, default=kind.checkpoint_every,
                           help=f"also checkpoint every N steps (default {kind.checkpoint_every})")
@@ -124,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
         add_task_verb(verbs, kind)
 
     resume = verbs.add_parser("resume", help="continue a run from its folder's checkpoint")
-    resume.add_argument("dir", help="a run folder (of fit, train-prior or adv-train)")
+    resumable = ", ".join(kind.name for kind in TASKS if kind.resumable)
+    resume.add_argument("dir", help=f"a run folder (of {resumable})")
     resume.add_argument("--steps", type=int, help="new total number of steps (default: the run's own)")
     resume.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override the run's device")
     resume.add_argument("--checkpoint-every", type=int, default=500, help="also checkpoint every N steps")

@@ -31,34 +31,33 @@ class RunDirectory:
 
     # ---- lifecycle -----------------------------------------------------------------------------------------------
     @classmethod
-    def create(cls, path: str | Path, *, fresh: bool = False, inputs: tuple[Path, ...] = ()) -> RunDirectory:
-        """The folder of a new run at `path`: created, or used when it is an empty folder. An existing non-empty
-        folder is refused (RunFolderError) unless `fresh`, which picks the first free `path-2`, `path-3`, ... beside
-        it. A folder holding one of the run's `inputs` is never used."""
+    def create(cls, path: str | Path, *, fresh: bool = False) -> RunDirectory:
+        """The folder of a new run at `path`: created, or used when it is an empty folder (so it holds no input and
+        no other run). Anything else is refused (RunFolderError) unless `fresh`, which picks the first free
+        `path-2`, `path-3`, ... beside it."""
         path = Path(path)
         candidate, n = path, 1
-        while True:
-            if candidate.exists() and not candidate.is_dir():
-                raise RunFolderError(f"{candidate} is a file, not a folder")
-            if not candidate.exists() or not any(candidate.iterdir()):
-                break
+        while candidate.exists() and not (candidate.is_dir() and not any(candidate.iterdir())):
             if not fresh:
+                if not candidate.is_dir():
+                    raise RunFolderError(f"{candidate} is a file, not a folder")
                 raise RunFolderError(f"{candidate} already holds files; choose a new or empty folder"
                                      + (" (or continue that run with `deq-studio resume`)"
                                         if (candidate / CONFIG).is_file() else ""))
             n += 1
             candidate = path.with_name(f"{path.name}-{n}")
-        for source in inputs:
-            if _inside(Path(source), candidate):
-                raise RunFolderError(f"{candidate} holds the input {Path(source).name}; choose another folder")
         candidate.mkdir(parents=True, exist_ok=True)
         return cls(candidate)
 
     @classmethod
     def open(cls, path: str | Path) -> RunDirectory:
-        """An existing run folder (to resume, reopen or re-save); FileNotFoundError when it holds no config.json."""
+        """An existing run folder (to resume, reopen or re-save); FileNotFoundError when it holds no config.json,
+        RunFolderError when it holds the run's own input (a file its writes could replace)."""
         run = cls(path)
-        run.read_config()
+        source = run.read_config().get("input")
+        if isinstance(source, str) and Path(source).is_file() and _inside(Path(source), run.path):
+            raise RunFolderError(f"{run.path} holds the run's input {Path(source).name}; move the input out of the "
+                                 "run folder first")
         return run
 
     def start(self, record: dict[str, Any], rows: Iterable[dict[str, Any]] = ()) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from engine.config import from_dict, to_dict
-from engine.run_directory import RunDirectory
+from engine.run_directory import CONFIG, RunDirectory
 from engine.tasks.base import Snapshot, Task
 from engine.tasks.kinds import TaskKind, task_kind
 
@@ -36,11 +36,10 @@ def start_run(kind: TaskKind, task: Task, path: Path | None, out: str | Path | N
     """The folder of a new run of the built `task`: `out` (new or empty, else RunFolderError), or a fresh
     runs/<name> (name-2, ... when taken); config.json written, metrics empty."""
     config = task.config
-    inputs = (Path(path),) if path is not None else ()
     if out:
-        run = RunDirectory.create(out, inputs=inputs)
+        run = RunDirectory.create(out)
     else:
-        run = RunDirectory.create(DEFAULT_RUNS / kind.run_name(config, path), fresh=True, inputs=inputs)
+        run = RunDirectory.create(DEFAULT_RUNS / kind.run_name(config, path), fresh=True)
     run.start(run_record(kind, config, path))
     return run
 
@@ -60,19 +59,21 @@ def finish(run: RunDirectory, kind: TaskKind, task: Task) -> Path:
 
 def save_run(folder: str | Path, kind: TaskKind, task: Task, rows: list[dict], path: Path | None,
              rewrite: bool = False) -> RunDirectory:
-    """A resumable run folder of `task` with its metrics `rows`: `folder` when it is new or empty (or `rewrite`: a
-    run folder this session saved before), else a fresh subfolder of it named after the run. OSError on failure."""
+    """A resumable run folder of `task` with its metrics `rows`: `folder` when it is new or empty, or when
+    `rewrite` (the run folder this task was saved into or loaded from); beside it (`folder-2`) when it is another
+    run's folder; else a fresh subfolder of it named after the run. OSError / RunFolderError on failure."""
     if not kind.resumable:
         raise ValueError(f"a {kind.name} run is not resumable")
     config = task.config
     folder = Path(folder)
-    inputs = (Path(path),) if path is not None else ()
     if rewrite:
         run = RunDirectory.open(folder)
     elif not folder.exists() or folder.is_dir() and not any(folder.iterdir()):
-        run = RunDirectory.create(folder, inputs=inputs)
+        run = RunDirectory.create(folder)
+    elif (folder / CONFIG).is_file():  # another run's folder: a new one beside it
+        run = RunDirectory.create(folder, fresh=True)
     else:
-        run = RunDirectory.create(folder / kind.run_name(config, path), fresh=True, inputs=inputs)
+        run = RunDirectory.create(folder / kind.run_name(config, path), fresh=True)
     run.start(run_record(kind, config, path), rows)
     checkpoint(run, kind, task)
     return run
@@ -127,7 +128,8 @@ def reopen_run(folder: str | Path, device: torch.device) -> ReopenedRun:
     if task.step_count:
         task.evaluate()  # the reconstruction, or the held-out previews and samples
     path = Path(record["input"]) if kind.needs_file else None
-    return ReopenedRun(kind, task, settings, run.read_metrics(), path, task.snapshot({}))
+    rows = [row for row in run.read_metrics() if int(row.get("step") or 0) <= task.step_count]
+    return ReopenedRun(kind, task, settings, rows, path, task.snapshot({}))
 
 
 def _resumable_kind(record: dict, folder: Path) -> TaskKind:

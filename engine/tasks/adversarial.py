@@ -23,7 +23,7 @@ from engine.implicit.jacobian_penalty import jacobian_penalty
 from engine.jiio.attacks import accuracy, attack
 from engine.models.mdeq import MDEQClassifier
 from engine.models.mdeq.classifier import CLASSIFIER_EQUILIBRIUM
-from engine.tasks.base import TrainingTask, Snapshot, Targets, gradient_step
+from engine.tasks.base import Snapshot, Targets, TrainingTask, gradient_step
 from engine.tasks.previews import image_grid
 
 

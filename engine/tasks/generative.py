@@ -21,7 +21,7 @@ from engine.implicit import AdjointMemory
 from engine.jiio import ReconstructionProblem, jiio
 from engine.metrics import psnr
 from engine.models.mdeq import MDEQDecoder
-from engine.tasks.base import TrainingTask, Snapshot, Targets, gradient_step
+from engine.tasks.base import Snapshot, Targets, TrainingTask, gradient_step
 from engine.tasks.previews import image_grid
 
 HELD_OUT_BATCH = 256

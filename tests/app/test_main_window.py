@@ -172,6 +172,17 @@ def test_panels_and_task_kind_persist_across_windows(window, qtbot) -> None:
     assert third.forms["inverse"].config().sigma == 0.2  # unreadable: the defaults
 
 
+def test_settings_of_an_earlier_version_name_the_prior_task_by_its_new_name(qtbot, tmp_path) -> None:
+    import json
+
+    settings = QSettings(str(tmp_path / "old.ini"), QSettings.Format.IniFormat)
+    settings.setValue("kind", "prior")
+    settings.setValue("forms/prior", json.dumps({"steps": 77}))
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    assert window.kind == "train-prior" and window.forms["train-prior"].config().steps == 77
+
+
 def test_audio_playback_is_probed_with_the_first_clip(qtbot) -> None:
     import numpy as np
 

@@ -79,14 +79,35 @@ def test_save_load_and_rewrite_only_what_it_saved(session, tmp_path) -> None:
     (other / "holiday.png").write_bytes(b"keep me")
     inside = session.save(other)  # someone else's folder: a fresh subfolder, their file untouched
     assert inside.parent == other.resolve() and (other / "holiday.png").read_bytes() == b"keep me"
+    assert session.save(other) == inside  # the same task again: that subfolder, rewritten
 
-    fresh = Session(InlineRunner(), torch.device("cpu"))
+    session.open(sample_path("image.png"), settings)  # another task: never over the first one's run
+    beside = session.save(tmp_path / "snap")
+    assert beside == (tmp_path / "snap-2").resolve() and RunDirectory(folder).read_metrics()[-1]["step"] == 8
+
+    runner = InlineRunner()
+    fresh = Session(runner, torch.device("cpu"))
+    runner.on_row = fresh.record
     opened = fresh.load(folder)
     assert fresh.kind.name == "fit" and fresh.task.step_count == 8 and len(fresh.rows) == 5
     assert opened.snapshot.previews["reconstruction"].shape == (128, 128, 3)
     assert fresh.history.runs[-1].name == "snap (reopened)"
     exported = fresh.export(tmp_path / "export")
     assert exported.name == "reconstruction.png" and exported.is_file()
+    fresh.start(dataclasses.replace(settings, steps=10))
+    assert fresh.save(folder) == folder  # a loaded run, continued, is saved back into its own folder
+    assert [row["step"] for row in RunDirectory(folder).read_metrics()][-2:] == [8, 10]
+
+
+def test_reopening_drops_rows_written_after_the_checkpoint(session, tmp_path) -> None:
+    settings = short(session)
+    session.open(sample_path("image.png"), settings)
+    session.start(settings)
+    folder = session.save(tmp_path / "snap")
+    run = RunDirectory(folder)
+    run.append_metrics({"step": 99, "loss": 0.1})  # written by a run killed before its next checkpoint
+    opened = Session(InlineRunner(), torch.device("cpu")).load(folder)
+    assert opened.task.step_count == 6 and [row["step"] for row in opened.rows] == [1, 2, 4, 6]
 
 
 def test_kinds_come_from_the_registry_and_need_what_they_need(session) -> None:

@@ -30,8 +30,21 @@ def test_create_uses_new_or_empty_folders_and_refuses_others(tmp_path) -> None:
     assert RunDirectory.create(taken, fresh=True).path == tmp_path / "taken-2"
     (tmp_path / "taken-2" / "x").write_text("")
     assert RunDirectory.create(taken, fresh=True).path == tmp_path / "taken-3"
-    with pytest.raises(RunFolderError, match="holds the input"):
-        RunDirectory.create(empty, inputs=(empty / "photo.png",))
+    (tmp_path / "taken-3" / "x").write_text("")
+    (tmp_path / "taken-4").write_text("a file in the way")
+    assert RunDirectory.create(taken, fresh=True).path == tmp_path / "taken-5"
+    with pytest.raises(RunFolderError, match="is a file"):
+        RunDirectory.create(tmp_path / "taken-4")
+
+
+def test_a_run_folder_holding_its_own_input_is_not_reopened_for_writing(tmp_path) -> None:
+    folder = tmp_path / "run"
+    folder.mkdir()
+    shutil.copy(sample_path("image.png"), folder / "photo.png")
+    RunDirectory(folder).write_config({"task": "fit", "input": str(folder / "photo.png"), "config": {}})
+    with pytest.raises(RunFolderError, match="holds the run's input"):
+        RunDirectory.open(folder)
+    assert cli.main(["resume", str(folder)]) == cli.EXIT_BAD_INPUT
 
 
 def test_fit_out_never_replaces_another_run_or_the_input(tmp_path, capsys) -> None:

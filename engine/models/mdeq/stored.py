@@ -1,11 +1,10 @@
 """Trained MDEQ-lite models from disk (safetensors, never pickle): the user's files or the built-in MNIST ones."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
-
-import dataclasses
 
 from engine.config import ConfigError, EquilibriumConfig, SolverConfig, from_dict
 from engine.model_store import ModelFileError, load_into, load_model
