@@ -101,5 +101,7 @@ class JIIOControls:
             return
         if self.window.kind != "attack":
             self.window.set_kind("attack")
+        before = self.window.forms["attack"].config()
         self.update("attack", image=str(path), label=None)
         self.window.start()
+        self.update("attack", image=before.image, label=before.label)  # the next Start attacks the digits again

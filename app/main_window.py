@@ -9,6 +9,7 @@ Start builds them from their panel. Every kind, its panel and its view come from
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from app.worker import collect_garbage_in_gui_thread, reserve_gui_thread
 from app.panels.config_form import ConfigForm
 from app.panels.persistence import restore_forms, save_forms
 from app.session import Session, SessionError
-from app.status import memory_text, progress_text
+from app.status import device_label, memory_text, progress_text
 from app.views.attack_view import AttackView
 from app.views.curves_view import CurvesView
 from app.views.grid_view import GridView
@@ -31,7 +32,7 @@ from app.views.medium_views import MediumViews
 from app.views.race_view import RaceView
 from engine.checkpoint import CheckpointError
 from engine.config import ConfigError
-from engine.device import device_name, resolve_device
+from engine.device import resolve_device
 from engine.media import SignalError, medium_of
 from engine.model_store import ModelFileError
 from engine.tasks.kinds import TASKS
@@ -62,6 +63,11 @@ class MainWindow(QMainWindow):
         self.errors: list[str] = []
         self._rate = (time.perf_counter(), 0)
         self._status_time = 0.0
+        self._last_snapshot = None
+        self._failed = False
+        self.phase = "Ready"
+        """What the window is doing: Ready, Loading, Training, Paused, Stopping, Stopped, Finished or Failed."""
+        self.device_label = device_label(self.device)
 
         self.forms = {kind.name: ConfigForm(kind.title, self.session.starting_settings(kind),
                                             hidden=kind.fixed | {"device"}) for kind in TASKS}
@@ -69,12 +75,12 @@ class MainWindow(QMainWindow):
         self.form_stack = QStackedWidget()
         for form in self.forms.values():
             self.form_stack.addWidget(form)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.form_stack)
+        self.settings_scroll = QScrollArea()
+        self.settings_scroll.setWidgetResizable(True)
+        self.settings_scroll.setWidget(self.form_stack)
         self.settings_dock = QDockWidget("Settings", self)
         self.settings_dock.setObjectName("settings-dock")
-        self.settings_dock.setWidget(scroll)
+        self.settings_dock.setWidget(self.settings_scroll)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.settings_dock)
 
         self.placeholder = QLabel("Open a file (File ▸ Open, drag and drop, or File ▸ Samples), or pick a task "
@@ -98,7 +104,7 @@ class MainWindow(QMainWindow):
 
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
-        self.status = QLabel(device_name(self.device))
+        self.status = QLabel(f"{self.device_label} · Ready")
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.progress)
         build_menus(self)
@@ -109,7 +115,7 @@ class MainWindow(QMainWindow):
         self.controller.snapshot.connect(self.show_snapshot)
         self.controller.row.connect(self.session.record)
         self.controller.row.connect(self.curves.add_row)
-        self.controller.failed.connect(self.report_error)
+        self.controller.failed.connect(self._run_failed)
         self.controller.finished.connect(self._run_ended)
         self.controller.state_changed.connect(self._update_actions)
         self._update_actions("idle")
@@ -153,20 +159,43 @@ class MainWindow(QMainWindow):
             self.task_box.setCurrentIndex(self.task_box.findData(self.kind))
             return
         self.session.set_kind(kind)
-        self.task_box.setCurrentIndex(self.task_box.findData(kind))
-        self.form = self.forms[kind]
-        self.form_stack.setCurrentWidget(self.form)
+        self._show_kind(kind)
         view = self.kind_view()
         if view is None:
             if self.path is not None and reopen:
                 self.open_file(self.path)
-            else:
-                self.views.setCurrentWidget(self.placeholder)
+                return
+            self.views.setCurrentWidget(self.placeholder)
         else:
             view.clear()
             self.views.setCurrentWidget(view)
             self.jiio_controls.sync()
+        self._show_ready()
         self._update_actions(self.controller.state)
+
+    def _show_kind(self, kind: str) -> None:
+        """The selector, panel and title of task kind `kind` (the panel scrolled to its top)."""
+        self.task_box.setCurrentIndex(self.task_box.findData(kind))
+        self.form = self.forms[kind]
+        self.form_stack.setCurrentWidget(self.form)
+        self.settings_scroll.verticalScrollBar().setValue(0)
+
+    def _show_ready(self) -> None:
+        """Title, status and progress of what the window now shows, between runs."""
+        task = self.task
+        self.phase = "Ready"
+        if self.session.kind.needs_file:
+            shown = self.path.name if self.path is not None else None
+        else:
+            shown = self.session.kind.title
+        self.setWindowTitle(f"DEQ Studio — {shown}" if shown else "DEQ Studio")
+        done = task.step_count if task is not None else 0
+        total = task.schedule().steps if task is not None else 1
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(min(done, total))
+        what = task.describe() if task is not None else self.session.kind.title
+        where = f" · step {done}/{total}" if done else ""
+        self.status.setText(f"{self.device_label} · Ready · {what}{where}")
 
     def _update_actions(self, state: str) -> None:
         kind = self.session.kind
@@ -203,21 +232,23 @@ class MainWindow(QMainWindow):
         except SignalError as exc:
             self.report_error(f"Could not open {path.name}: {exc}")
             return False
-        if self.kind != "fit":
-            self.set_kind("fit", reopen=False)
         form = self.forms["fit"]
-        if medium != self.session.fit_medium:
-            form.set_config(self.session.starting_settings(TASKS.get("fit"), medium))
         try:
-            task = self.session.open(path, form.config())
-        except BAD_INPUT as exc:
+            settings = (form.config() if medium == self.session.fit_medium
+                        else self.session.starting_settings(TASKS.get("fit"), medium))
+            self.status.setText(f"{self.device_label} · Loading {path.name} …")
+            self.status.repaint()
+            task = self.session.open(path, settings)
+        except BAD_INPUT as exc:  # nothing changed: the kind, the file, its panel and its view stay
+            self._show_ready()
             self.report_error(f"Could not open {path.name}: {exc}")
             return False
+        form.set_config(settings)
+        self._show_kind("fit")
         self.settings.setValue("last_dir", str(path.parent))
         self.recent.remember(path)
-        self.setWindowTitle(f"DEQ Studio — {path.name}")
         self.media.show_targets(task.targets())
-        self.status.setText(f"{device_name(self.device)} · {task.describe()}")
+        self._show_ready()
         self._update_actions(self.controller.state)
         return True
 
@@ -231,8 +262,20 @@ class MainWindow(QMainWindow):
         except ConfigError as exc:
             self.report_error(f"Settings: {exc}")
             return
+        restart = False
+        if self.session.needs_rebuild(settings):
+            choice = self.ask_restart()
+            if choice == "cancel":
+                return
+            restart = choice == "restart"
+            if not restart:  # continue the trained model: the panel shows what runs
+                built = self.session.built_from
+                settings = dataclasses.replace(built, steps=settings.steps, log_every=settings.log_every,
+                                               eval_every=settings.eval_every)
+                self.form.set_config(settings)
+        self._failed = False
         try:
-            started = self.session.start(settings)
+            started = self.session.start(settings, restart=restart)
         except BAD_INPUT as exc:
             self.report_error(f"Could not start: {exc}")
             return
@@ -243,13 +286,40 @@ class MainWindow(QMainWindow):
             self.jiio_controls.sync()
         self.curves.add_run(started.name)
         self._rate = (time.perf_counter(), started.from_step)
+        self._last_snapshot = None
         self.progress.setRange(0, started.steps)
+        self.progress.setValue(started.from_step)
+        self.phase = "Training"
+        self.status.setText(f"{self.device_label} · Training · {self.task.describe()} · step {started.from_step}/"
+                            f"{started.steps}")
+
+    def ask_restart(self) -> str:
+        """restart, continue or cancel: what to do with settings a trained model cannot take."""
+        box = QMessageBox(QMessageBox.Icon.Question, "DEQ Studio",
+                          "These settings need a new model. Restart from step 0 with them, or continue training the "
+                          "current model with its old settings (only the number of steps and the logging change)?",
+                          parent=self)
+        restart = box.addButton("Restart with the new settings", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Continue with the old settings", QMessageBox.ButtonRole.RejectRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return "restart" if box.clickedButton() is restart else "continue" if box.clickedButton() is keep else "cancel"
 
     def toggle_pause(self) -> None:
         if self.controller.state == "paused":
             self.session.resume()
+            self.phase = "Training"
         else:
             self.session.pause()
+            self.phase = "Paused"
+        self._show_progress(self._last_snapshot)
+
+    def stop(self) -> None:
+        """Stop after the current step."""
+        if self.controller.state in ("running", "paused"):
+            self.session.stop()
+            self.phase = "Stopping"
+            self._show_progress(self._last_snapshot)
 
     def reset(self) -> None:
         """Discard the trained state: a fresh task from the panel's settings."""
@@ -262,6 +332,7 @@ class MainWindow(QMainWindow):
             return
         self.session.reset()
         view.clear()
+        self._show_ready()
         self._update_actions("idle")
 
     def show_snapshot(self, snap) -> None:
@@ -270,20 +341,35 @@ class MainWindow(QMainWindow):
             view.show_snapshot(snap.previews, snap.scalars)
         else:
             self.media.show_previews(snap.previews)
+        self._last_snapshot = snap
         now = time.perf_counter()
         if now - self._status_time < STATUS_INTERVAL_S and not snap.final:
             return
         self._status_time = now
-        self.progress.setValue(snap.step)
+        self._show_progress(snap)
+
+    def _show_progress(self, snap) -> None:
+        """Status bar and progress bar: the phase, the step, speed and ETA while training, memory and quality."""
+        if snap is None:
+            step, total, scalars = self.progress.value(), self.progress.maximum(), {}
+        else:
+            step, total, scalars = snap.step, snap.total_steps, snap.scalars
+            self.progress.setValue(step)
         start, first_step = self._rate
-        rate = (snap.step - first_step) / max(now - start, 1e-9)
-        self.status.setText(progress_text(device_name(self.device), snap.step, snap.total_steps, rate,
-                                          memory_text(self.device), snap.scalars))
+        rate = (step - first_step) / max(time.perf_counter() - start, 1e-9)
+        self.status.setText(progress_text(self.device_label, self.phase, step, total, rate,
+                                          memory_text(self.device), scalars))
+
+    def _run_failed(self, message: str) -> None:
+        self._failed = True
+        self.report_error(message)
 
     def _run_ended(self, completed: bool) -> None:
+        self.phase = "Failed" if self._failed else "Finished" if completed else "Stopped"
+        self._show_progress(self._last_snapshot)
+        if self._last_snapshot is None and self.task is not None:
+            self.progress.setValue(self.task.step_count)
         self._update_actions("idle")
-        if completed:
-            self.statusBar().showMessage("Run finished", 5000)
 
     def report_error(self, message: str) -> None:
         """Show `message` in a dialog that does not block the engine; the app stays usable."""
@@ -322,7 +408,6 @@ class MainWindow(QMainWindow):
         if self.controller.busy:
             return False
         name = Path(folder).name
-        previous = self.kind
         try:
             opened = self.session.load(folder)
         except BAD_INPUT as exc:
@@ -332,11 +417,7 @@ class MainWindow(QMainWindow):
         if opened.task is None:
             self.statusBar().showMessage(f"{name}: the curves of this {opened.kind.name} run were added", 8000)
             return True
-        kind = opened.kind.name
-        if kind != previous:
-            self.task_box.setCurrentIndex(self.task_box.findData(kind))
-            self.form = self.forms[kind]
-            self.form_stack.setCurrentWidget(self.form)
+        self._show_kind(opened.kind.name)
         self.form.set_config(opened.settings)
         previews = opened.snapshot.previews if opened.snapshot is not None else {}
         view = self.kind_view()
@@ -347,6 +428,7 @@ class MainWindow(QMainWindow):
             view.clear()
             view.show_snapshot(previews, {})
             self.views.setCurrentWidget(view)
+        self._show_ready()
         self._update_actions("idle")
         return True
 
@@ -409,7 +491,7 @@ class MainWindow(QMainWindow):
         return Path(path)
 
     def about(self) -> None:
-        QMessageBox.about(self, "About DEQ Studio", about_text(device_name(self.device), self.settings.fileName()))
+        QMessageBox.about(self, "About DEQ Studio", about_text(self.device_label, self.settings.fileName()))
 
     # ---- drag and drop, closing ----------------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)

@@ -59,7 +59,7 @@ def build_menus(window) -> None:
     window.open_action = action("&Open…", window.choose_file, "Ctrl+O", "Open an image, audio clip, video or mesh")
     window.start_action = action("&Start", window.start, "F5", "Train (or continue) with the panel's settings")
     window.pause_action = action("&Pause", window.toggle_pause, "F6", "Pause or resume between steps")
-    window.stop_action = action("S&top", window.session.stop, "Shift+F5", "Stop after the current step")
+    window.stop_action = action("S&top", window.stop, "Shift+F5", "Stop after the current step")
     window.reset_action = action("&Reset", window.reset, "Ctrl+R", "Discard the trained state")
     window.save_action = action("&Save snapshot…", window.choose_snapshot_folder, "Ctrl+S",
                               "Save a resumable run folder (also `deq-studio resume FOLDER`)")

@@ -23,6 +23,10 @@ from engine.tasks.base import Task
 from engine.tasks.kinds import TaskKind, task_kind
 
 
+SCHEDULE_FIELDS = ("steps", "log_every", "eval_every")
+"""The settings a trained task takes without a rebuild."""
+
+
 class SessionError(Exception):
     """An action that cannot be done now; the message says why."""
 
@@ -154,13 +158,23 @@ class Session:
         self.task, self.built_from, self.rows = task, settings, []
         return task
 
-    def start(self, settings: Any) -> Started:
-        """Start the current kind with `settings`: a new task (a race, a first run, or changed settings of an
-        untrained task), or the trained task continued with the settings' schedule. Raises on bad input."""
+    def needs_rebuild(self, settings: Any) -> bool:
+        """Whether `settings` differ from the trained task's in more than its schedule (steps, log and evaluation
+        cadence): continuing would ignore them, so the user chooses between a restart and the old settings."""
+        task = self.task
+        if task is None or task.step_count == 0 or self.kind.race or self.built_from is None:
+            return False
+        schedule = {name: getattr(settings, name) for name in SCHEDULE_FIELDS}
+        return dataclasses.replace(self.built_from, **schedule) != settings
+
+    def start(self, settings: Any, restart: bool = False) -> Started:
+        """Start the current kind with `settings`: a new task (a race, a first run, changed settings of an untrained
+        task, or `restart`), or the trained task continued with the settings' schedule. Raises on bad input."""
         if self.busy:
             raise SessionError("A run is in progress.")
         kind, task = self.kind, self.task
-        fresh = kind.race or task is None or (settings != self.built_from and task.step_count == 0)
+        fresh = (restart or kind.race or task is None
+                 or (settings != self.built_from and task.step_count == 0))
         if fresh:
             if kind.needs_file and self.path is None:
                 raise SessionError("Open a file first.")

@@ -5,6 +5,15 @@ from __future__ import annotations
 import torch
 
 
+def device_label(device: torch.device) -> str:
+    """'CPU (2 threads)' with the threads the engine trains on (the worker's, not the GUI thread's), or the GPU."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    from app.worker import ENGINE_THREADS
+
+    return f"CPU ({ENGINE_THREADS} thread{'s' if ENGINE_THREADS != 1 else ''})"
+
+
 def process_memory_bytes() -> int | None:
     """Resident memory of this process, or None where it cannot be read."""
     try:
@@ -32,9 +41,13 @@ QUALITY_TEXT = (("psnr_train", "PSNR {:.2f} dB"), ("accuracy_clean", "accuracy {
 """The first of these a snapshot has is shown as its quality."""
 
 
-def progress_text(device_label: str, step: int, total: int, rate: float, memory: str,
+def progress_text(device: str, phase: str, step: int, total: int, rate: float, memory: str,
                   scalars: dict[str, float]) -> str:
-    """'CPU · step 40/500 · 21.3 steps/s · ETA 22 s · RAM 0.6 GB · PSNR 24.10 dB' (rate in steps per second)."""
-    eta = (total - step) / rate if rate > 0 else float("nan")
+    """'CPU (2 threads) · Training · step 40/500 · 21.3 steps/s · ETA 22 s · RAM 0.6 GB · PSNR 24.10 dB' (rate in
+    steps per second; no rate or ETA once the run is not training)."""
     quality = next((" · " + text.format(scalars[key]) for key, text in QUALITY_TEXT if key in scalars), "")
-    return f"{device_label} · step {step}/{total} · {rate:.1f} steps/s · ETA {eta:.0f} s · {memory}{quality}"
+    if phase != "Training":
+        return f"{device} · {phase} · step {step}/{total} · {memory}{quality}"
+    eta = (total - step) / rate if rate > 0 else float("nan")
+    eta_text = f"ETA {eta:.0f} s" if eta == eta else "ETA …"
+    return f"{device} · {phase} · step {step}/{total} · {rate:.1f} steps/s · {eta_text} · {memory}{quality}"

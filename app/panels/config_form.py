@@ -56,6 +56,7 @@ class ConfigForm(QGroupBox):
                 layout.addRow(child)
                 continue
             editor = self._editor(tp, optional, value)
+            _on_edit(editor, lambda *_, editor=editor: editor.setStyleSheet(""))  # a corrected entry loses its mark
             editor.setToolTip(docs.get(f.name, ""))
             editor.setObjectName(path)
             self.editors[f.name] = editor
@@ -119,6 +120,16 @@ class ConfigForm(QGroupBox):
             raise ConfigError(str(exc)) from None
 
 
+def _on_edit(editor: QWidget, slot) -> None:
+    """Call `slot` whenever the user changes `editor`."""
+    if isinstance(editor, QLineEdit):
+        editor.textEdited.connect(slot)
+    elif isinstance(editor, QComboBox):
+        editor.currentIndexChanged.connect(slot)
+    elif isinstance(editor, QCheckBox):
+        editor.toggled.connect(slot)
+
+
 def format_value(value: Any) -> str:
     if isinstance(value, tuple):
         return " ".join(format_value(v) for v in value)
@@ -140,11 +151,27 @@ def read_editor(editor: QWidget, tp: Any, optional: bool) -> Any:
         if tp is str:
             return ""
         raise ValueError("a value is needed")
-    if typing.get_origin(tp) is tuple:
-        item = typing.get_args(tp)[0]
-        return tuple(item(part) for part in text.replace(",", " ").split())
-    if tp is int:
-        return int(float(text)) if float(text).is_integer() else int(text)
-    if tp is float:
-        return float(text)
+    try:
+        if typing.get_origin(tp) is tuple:
+            item = typing.get_args(tp)[0]
+            return tuple(_number(part, item) for part in text.replace(",", " ").split())
+        if tp in (int, float):
+            return _number(text, tp)
+    except ValueError:
+        if typing.get_origin(tp) is tuple:
+            raise ValueError(f"enter numbers separated by spaces, not {text!r}") from None
+        raise
     return text
+
+
+def _number(text: str, tp: type) -> Any:
+    """`text` as an int or a float; ValueError with a sentence saying what to enter."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"enter {'a whole number' if tp is int else 'a number'}, not {text!r}") from None
+    if tp is int:
+        if not value.is_integer():
+            raise ValueError(f"enter a whole number, not {text!r}")
+        return int(value)
+    return value

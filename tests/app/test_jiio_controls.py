@@ -84,3 +84,4 @@ def test_epsilon_slider_drawn_digit_and_its_attack(window, qtbot) -> None:
     assert len(window.task.images) == 1 and int(window.task.labels[0]) == int(probabilities.argmax())
     qtbot.waitUntil(lambda: window.attack_view.panels["jio"].image is not None, timeout=5_000)
     assert window.task.config.attack.epsilon == pytest.approx(1.5)
+    assert form.config().image == "" and form.config().label is None  # the next Start attacks the digits again

@@ -1,0 +1,140 @@
+"""The window tells the truth about its state, driven as a user drives it: the title names what is shown, the
+status bar says the phase (Ready, Loading, Training, Paused, Stopping, Stopped, Finished, Failed) with the engine's
+own thread count, a failed Open changes nothing, Reset and switching tasks leave no stale progress, scroll position
+or results, changed settings of a trained model ask before they are ignored, and a corrected field loses its mark."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from app.main_window import MainWindow  # noqa: E402
+from app.worker import ENGINE_THREADS  # noqa: E402
+from engine.resources import sample_path  # noqa: E402
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    yield win
+    win.controller.stop()
+    win.controller.wait()
+
+
+def train(window, qtbot, steps: int, **changes) -> None:
+    window.form.set_config(dataclasses.replace(window.form.config(), steps=steps, log_every=1, **changes))
+    with qtbot.waitSignal(window.controller.finished, timeout=120_000):
+        window.start()
+
+
+def test_title_and_phases_follow_the_run(window, qtbot) -> None:
+    assert window.status.text().startswith(f"CPU ({ENGINE_THREADS} thread")  # the worker's threads, not the GUI's
+    assert window.open_file(sample_path("image.png"))
+    assert window.windowTitle() == "DEQ Studio — image.png"
+    assert " · Ready · Fitting image.png" in window.status.text()
+    window.form.set_config(dataclasses.replace(window.form.config(), steps=2000, log_every=1))
+    window.start()
+    assert window.phase == "Training" and " · Training · " in window.status.text()
+    qtbot.waitUntil(lambda: window.controller.snapshots_received >= 2, timeout=30_000)
+    window.toggle_pause()
+    assert window.phase == "Paused" and " · Paused · step " in window.status.text()
+    window.toggle_pause()
+    assert window.phase == "Training"
+    with qtbot.waitSignal(window.controller.finished, timeout=30_000):
+        window.stop()
+    assert window.phase == "Stopped" and " · Stopped · step " in window.status.text()
+    stopped_at = window.task.step_count
+    assert window.progress.value() == stopped_at
+    train(window, qtbot, stopped_at + 3)
+    assert window.phase == "Finished" and f"step {stopped_at + 3}/{stopped_at + 3}" in window.status.text()
+
+    window.reset()  # a fresh model: no stale progress
+    assert window.task.step_count == 0 and window.progress.value() == 0 and window.phase == "Ready"
+    window.set_kind("attack")
+    assert window.windowTitle() == "DEQ Studio — Attack: JIO vs PGD"
+    assert window.status.text().endswith("Ready · Attack: JIO vs PGD") and window.progress.value() == 0
+
+
+def test_a_failed_open_changes_nothing(window, qtbot, tmp_path) -> None:
+    assert window.open_file(sample_path("image.png"))
+    form = window.forms["fit"]
+    form.set_config(dataclasses.replace(form.config(), seed=7))
+    settings, task = form.config(), window.task
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF not really")
+    assert not window.open_file(broken)
+    assert window.errors and "broken.wav" in window.errors[-1]
+    assert window.task is task and window.path == sample_path("image.png")
+    assert form.config() == settings  # not the audio panel's settings
+    assert window.windowTitle() == "DEQ Studio — image.png"
+    assert window.views.currentWidget() is window.image_view
+
+    window.set_kind("train-prior")
+    assert not window.open_file(broken)
+    assert window.kind == "train-prior" and window.windowTitle() == "DEQ Studio — Train a generative prior (MNIST)"
+
+
+def test_switching_tasks_shows_each_panel_from_its_top(window, qtbot) -> None:
+    window.settings_scroll.resize(300, 200)
+    window.set_kind("attack")
+    bar = window.settings_scroll.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    window.set_kind("inverse")
+    assert bar.value() == 0
+
+
+def test_changed_model_settings_after_training_ask_before_they_are_ignored(window, qtbot, monkeypatch) -> None:
+    assert window.open_file(sample_path("image.png"))
+    train(window, qtbot, 3)
+    trained = window.task
+    form = window.form
+    wider = dataclasses.replace(form.config(), model=dataclasses.replace(form.config().model, width=32), steps=5)
+    asked = []
+
+    def answer(choice):
+        def ask() -> str:
+            asked.append(choice)
+            return choice
+        return ask
+
+    form.set_config(wider)
+    monkeypatch.setattr(window, "ask_restart", answer("cancel"))
+    window.start()
+    assert asked == ["cancel"] and not window.controller.busy and window.task is trained
+
+    monkeypatch.setattr(window, "ask_restart", answer("continue"))
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
+        window.start()
+    assert window.task is trained and trained.step_count == 5
+    assert form.config().model.width == 64 and form.config().steps == 5  # the panel shows what ran
+
+    form.set_config(dataclasses.replace(wider, steps=2))
+    monkeypatch.setattr(window, "ask_restart", answer("restart"))
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
+        window.start()
+    assert window.task is not trained and window.task.step_count == 2 and window.task.model.width == 32
+    assert asked == ["cancel", "continue", "restart"]
+
+    monkeypatch.setattr(window, "ask_restart", answer("never asked"))
+    train(window, qtbot, 4)  # only the schedule changed: no question
+    assert window.task.step_count == 4 and len(asked) == 3
+
+
+def test_a_corrected_field_loses_its_mark_and_errors_say_what_to_enter(window, qtbot) -> None:
+    from engine.config import ConfigError
+
+    width = window.forms["fit"].children_forms["model"].editors["width"]
+    width.setText("wide")
+    with pytest.raises(ConfigError, match="enter a whole number, not 'wide'"):
+        window.forms["fit"].config()
+    assert width.styleSheet()
+    qtbot.keyClicks(width, "x")  # the user edits the field
+    assert width.styleSheet() == ""
+    width.setText("12.5")
+    with pytest.raises(ConfigError, match="whole number"):
+        window.forms["fit"].config()
