@@ -1,8 +1,9 @@
 """The mesh view: the shape in 3D (OpenGL, or a software renderer where OpenGL is missing) beside the network's
 field on the slice z = 0 (occupancy probability or signed distance).
 
-The 3D panel shows the target mesh until the run extracts a reconstruction (marching cubes at the final
-evaluation), then the reconstruction. Drag to rotate. The software renderer is a painter's-algorithm flat shader
+The 3D panel shows the target, the reconstruction (a coarse marching-cubes surface at every logged evaluation, the
+full-resolution one at the end) or both side by side, as the Show box says; the slice outlines the true surface in
+orange. Drag to rotate. The software renderer is a painter's-algorithm flat shader
 on QPainter: slower than OpenGL, but it works on any platform, offscreen included.
 """
 from __future__ import annotations
@@ -12,11 +13,24 @@ import os
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPolygonF
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QWidget
 
 from app.views.race_view import ImagePanel
 
 MAX_SOFTWARE_FACES = 10_000
+SHOW = {"both": "Target and reconstruction", "reconstruction": "Reconstruction", "target": "Target"}
+"""What the 3D panel can show."""
+
+
+def side_by_side(left: tuple[np.ndarray, np.ndarray], right: tuple[np.ndarray, np.ndarray], gap: float = 0.25
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Two meshes in [−1, 1]³ as one, `left` moved left of the origin and `right` to its right, scaled to fit
+    where one mesh fits."""
+    (lv, lf), (rv, rf) = left, right
+    shift = 1.0 + gap / 2
+    vertices = np.concatenate([lv - [shift, 0, 0], rv + [shift, 0, 0]]) / ((shift + 1.0) / 1.1)
+    faces = np.concatenate([np.asarray(lf, np.int64), np.asarray(rf, np.int64) + len(lv)])
+    return vertices.astype(np.float32), faces
 LIGHT = np.array([0.3, 0.5, 0.8]) / np.linalg.norm([0.3, 0.5, 0.8])
 
 
@@ -141,9 +155,18 @@ class MeshView(QWidget):
         self.canvas = OpenGLMeshCanvas() if use_gl else SoftwareMeshCanvas()
         self.renderer = "opengl" if use_gl else "software"
         self.title = QLabel("Target mesh")
-        self.slice_panel = ImagePanel("Field on the slice z = 0")
+        self.show_box = QComboBox()
+        for key, text in SHOW.items():
+            self.show_box.addItem(text, key)
+        self.show_box.setToolTip("What the 3D panel shows (the reconstruction appears at the first evaluation)")
+        self.show_box.currentIndexChanged.connect(lambda _: self._render())
+        self.slice_panel = ImagePanel("Field on the slice z = 0 (true surface in orange)")
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(QLabel("Show"))
+        header.addWidget(self.show_box)
         layout = QGridLayout(self)
-        layout.addWidget(self.title, 0, 0)
+        layout.addLayout(header, 0, 0)
         layout.addWidget(self.canvas, 1, 0)
         layout.addWidget(self.slice_panel, 0, 1, 2, 1)
         layout.setRowStretch(1, 1)
@@ -154,8 +177,29 @@ class MeshView(QWidget):
 
     def set_target(self, vertices: np.ndarray, faces: np.ndarray) -> None:
         self.target, self.reconstruction = (vertices, faces), None
-        self.title.setText(f"Target mesh ({len(faces)} triangles, {self.renderer} view)")
-        self.canvas.set_mesh(vertices, faces)
+        self._render()
+
+    def set_showing(self, key: str) -> None:
+        """Show the target, the reconstruction or both (keys of SHOW)."""
+        self.show_box.setCurrentIndex(self.show_box.findData(key))
+
+    def _render(self) -> None:
+        """The 3D panel as the Show box says; the target alone until there is a reconstruction."""
+        if self.target is None:
+            return
+        key = self.show_box.currentData()
+        target, reconstruction = self.target, self.reconstruction
+        if reconstruction is None or key == "target":
+            mesh, what = target, f"Target mesh ({len(target[1])} triangles"
+        elif key == "reconstruction":
+            mesh, what = reconstruction, f"Reconstruction ({len(reconstruction[1])} triangles"
+        else:
+            mesh = side_by_side(target, reconstruction)
+            what = f"Target | reconstruction ({len(target[1])} | {len(reconstruction[1])} triangles"
+        if reconstruction is None and key != "target":
+            what += "; the reconstruction appears at the first evaluation"
+        self.title.setText(f"{what}, {self.renderer} view)")
+        self.canvas.set_mesh(*mesh)
 
     def show_previews(self, previews: dict) -> None:
         """The slice and the marching-cubes mesh of a snapshot; unchanged arrays (same objects) are not redrawn."""
@@ -164,5 +208,4 @@ class MeshView(QWidget):
         if "vertices" in previews and "faces" in previews and (
                 self.reconstruction is None or previews["vertices"] is not self.reconstruction[0]):
             self.reconstruction = (previews["vertices"], previews["faces"])
-            self.title.setText(f"Reconstruction ({len(previews['faces'])} triangles, {self.renderer} view)")
-            self.canvas.set_mesh(previews["vertices"], previews["faces"])
+            self._render()

@@ -2,8 +2,9 @@
 
 Training points: a fixed pool of `mesh_points` points, half uniform in [−1, 1]³ and half near the surface, labelled
 once by Open3D's RaycastingScene; each step draws a minibatch from the pool. Logged evaluations score IoU on 65,536
-uniform and 65,536 near-surface points; the final one on `eval_points` of each, plus the Chamfer distance between
-the marching-cubes reconstruction and the true surface.
+uniform and 65,536 near-surface points and extract a coarse live surface (marching cubes on a 32³ grid, about a
+fifth of an evaluation's cost) and the field on the slice z = 0 with the true surface outlined; the final one scores
+`eval_points` of each, extracts the surface at `mc_resolution` and measures the Chamfer distance to the true one.
 """
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ from engine.tasks.inr_training import INRTask, INRTraining, solve_summary
 
 LOGGED_EVAL_POINTS = 1 << 16
 CHAMFER_POINTS = 100_000
+LIVE_RESOLUTION = 32
+"""Marching-cubes grid of the surface shown while training (the final export uses mc_resolution)."""
+SLICE_RESOLUTION = 128
+OUTLINE_RGB = (255, 140, 0)
+"""The true surface's outline on the slice image."""
 
 
 class MeshFitTask(INRTask):
@@ -45,7 +51,11 @@ class MeshFitTask(INRTask):
         self.inside_near = mesh.occupancy(self.eval_near) > 0.5
         self.training = INRTraining(self.config, 3, 1, len(self.train_x), device)
         self.surface: tuple[np.ndarray, np.ndarray] | None = None
+        """The final (mc_resolution) reconstruction."""
+        self.live_surface: tuple[np.ndarray, np.ndarray] | None = None
+        """The coarse surface of the latest logged evaluation."""
         self.slice_image: np.ndarray | None = None
+        self.slice_outline = self._true_outline(SLICE_RESOLUTION)
 
     def describe(self) -> str:
         return f"Fitting {self.mesh.source} ({self.mesh.describe()}) with {self.config.model.model}"
@@ -75,6 +85,11 @@ class MeshFitTask(INRTask):
         row = {"iou_uniform": iou(inside_u, torch.from_numpy(self.inside_uniform[:n])),
                "iou_near": iou(inside_n, torch.from_numpy(self.inside_near[:n])), **solve_summary(stats_u + stats_n)}
         self.slice_image = self._slice()
+        if not final:
+            try:
+                self.live_surface = self.extract_surface(LIVE_RESOLUTION)
+            except SignalError:  # no surface crosses the level yet
+                self.live_surface = None
         if final:
             try:
                 self.surface = self.extract_surface()
@@ -83,17 +98,33 @@ class MeshFitTask(INRTask):
                 self.surface = None
         return row
 
-    def _slice(self, resolution: int = 128) -> np.ndarray:
-        """The network's field on the plane z = 0 as a uint8 image (occupancy probability or clipped SDF)."""
+    @staticmethod
+    def _slice_points(resolution: int) -> Tensor:
         grid = grid_coords((resolution, resolution))
-        points = torch.cat([grid, torch.zeros(len(grid), 1)], dim=1).to(self.device)
-        pred, _ = self.model.predict(points)
-        field = torch.sigmoid(pred[:, 0]) if not self.sdf else (0.5 - pred[:, 0].clamp(-0.1, 0.1) * 5)
-        return (field.reshape(resolution, resolution).cpu().numpy() * 255).astype(np.uint8)
+        return torch.cat([grid, torch.zeros(len(grid), 1)], dim=1)
 
-    def extract_surface(self) -> tuple[np.ndarray, np.ndarray]:
-        """Marching cubes on the network's field over an R³ grid (R = mc_resolution)."""
-        r = self.config.mc_resolution
+    def _true_outline(self, resolution: int) -> np.ndarray:
+        """Pixels of the slice z = 0 where the true shape's inside meets its outside: (R, R) bool."""
+        inside = self.mesh.occupancy(self._slice_points(resolution).numpy()).reshape(resolution, resolution) > 0.5
+        edge = np.zeros_like(inside)
+        edge[:-1, :] |= inside[:-1, :] != inside[1:, :]
+        edge[:, :-1] |= inside[:, :-1] != inside[:, 1:]
+        return edge
+
+    def _slice(self) -> np.ndarray:
+        """The network's field on the plane z = 0 (occupancy probability or clipped SDF) as a uint8 RGB image, with
+        the true surface outlined."""
+        resolution = SLICE_RESOLUTION
+        pred, _ = self.model.predict(self._slice_points(resolution).to(self.device))
+        field = torch.sigmoid(pred[:, 0]) if not self.sdf else (0.5 - pred[:, 0].clamp(-0.1, 0.1) * 5)
+        gray = (field.reshape(resolution, resolution).cpu().numpy() * 255).astype(np.uint8)
+        image = np.repeat(gray[:, :, None], 3, axis=2)
+        image[self.slice_outline] = OUTLINE_RGB
+        return image
+
+    def extract_surface(self, resolution: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Marching cubes on the network's field over an R³ grid (R = `resolution`, default mc_resolution)."""
+        r = resolution or self.config.mc_resolution
         self.model.eval()
         pred, _ = self.model.predict(grid_coords((r, r, r)).to(self.device))
         return marching_cubes(pred[:, 0].reshape(r, r, r), level=0.0)
@@ -110,8 +141,9 @@ class MeshFitTask(INRTask):
         previews: dict[str, np.ndarray] = {}
         if self.slice_image is not None:
             previews["slice"] = self.slice_image
-        if self.surface is not None:
-            previews["vertices"], previews["faces"] = self.surface
+        surface = self.surface if self.surface is not None else self.live_surface
+        if surface is not None:
+            previews["vertices"], previews["faces"] = surface
         return Snapshot(self.step_count, self.config.steps, self.train_time, dict(scalars), previews, final)
 
     def export(self, out_dir: Path) -> Path:

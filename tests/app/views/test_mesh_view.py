@@ -41,9 +41,16 @@ def test_mesh_view_falls_back_offscreen(qtbot) -> None:
     qtbot.addWidget(view)
     assert view.renderer == "software"
     view.set_target(*tetrahedron())
-    view.show_previews({"slice": np.zeros((32, 32), np.uint8), "vertices": tetrahedron()[0],
+    assert view.title.text().startswith("Target mesh (4 triangles") and "first evaluation" in view.title.text()
+    assert len(view.canvas.vertices) == 4
+    view.show_previews({"slice": np.zeros((32, 32, 3), np.uint8), "vertices": tetrahedron()[0] * 0.5,
                         "faces": tetrahedron()[1]})
-    assert view.reconstruction is not None and "Reconstruction" in view.title.text()
+    assert view.reconstruction is not None and view.title.text().startswith("Target | reconstruction (4 | 4")
+    assert len(view.canvas.vertices) == 8 and np.abs(view.canvas.vertices).max() <= 1.1
+    view.set_showing("reconstruction")
+    assert view.title.text().startswith("Reconstruction (4 triangles") and len(view.canvas.vertices) == 4
+    view.set_showing("target")
+    assert view.title.text().startswith("Target mesh") and "first evaluation" not in view.title.text()
 
 
 @pytest.mark.slow
