@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self.controller.snapshot.connect(self.show_snapshot)
         self.controller.row.connect(self.session.record)
         self.controller.row.connect(self.curves.add_row)
+        self.curves.old_runs_cleared.connect(self.session.history.keep_last)
         self.controller.failed.connect(self._run_failed)
         self.controller.finished.connect(self._run_ended)
         self.controller.state_changed.connect(self._update_actions)
@@ -394,8 +395,7 @@ class MainWindow(QMainWindow):
         except BAD_INPUT as exc:
             self.report_error(f"Could not save the snapshot: {exc}")
             return None
-        self.statusBar().showMessage(f"Saved {saved}", 8000)
-        return saved
+        return self.saved_to(saved)
 
     def choose_snapshot_to_load(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Load a snapshot (a run folder)")
@@ -447,10 +447,15 @@ class MainWindow(QMainWindow):
         """The reconstruction in its medium (PNG, WAV, MP4 or PLY), or another task's result, as the CLI writes
         it."""
         try:
-            return self.session.export(folder)
+            return self.saved_to(self.session.export(folder))
         except BAD_INPUT as exc:
             self.report_error(f"Could not export: {exc}")
             return None
+
+    def saved_to(self, path: Path) -> Path:
+        """Say in the status bar where a file was written; returns `path`."""
+        self.statusBar().showMessage(f"Saved to {path}", 10_000)
+        return Path(path)
 
     def choose_metrics_file(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv",
@@ -462,19 +467,28 @@ class MainWindow(QMainWindow):
         """Every run's metrics rows: CSV with a run column, or JSON lines with a "run" key (by the suffix)."""
         try:
             if Path(path).suffix.lower() == ".jsonl":
-                return self.session.history.export_jsonl(path)
-            return self.session.history.export_csv(path)
+                return self.saved_to(self.session.history.export_jsonl(path))
+            return self.saved_to(self.session.history.export_csv(path))
         except OSError as exc:
             self.report_error(f"Could not export the metrics: {exc}")
             return None
 
-    def export_curves_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.png", "PNG (*.png)")
+    def choose_curves_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the curves", "curves.png",
+                                              "PNG, twice the screen's resolution (*.png);;SVG (*.svg)")
         if path:
-            try:
-                self.curves.export_png(path)
-            except OSError as exc:
-                self.report_error(str(exc))
+            self.export_curves(path)
+
+    def export_curves(self, path: str | Path) -> Path | None:
+        """The plots alone, as PNG or SVG (by the suffix; none means PNG)."""
+        path = Path(path)
+        if path.suffix.lower() not in (".png", ".svg"):
+            path = path.with_name(path.name + ".png")
+        try:
+            return self.saved_to(self.curves.export_image(path))
+        except OSError as exc:
+            self.report_error(f"Could not export the curves: {exc}")
+            return None
 
     def choose_screenshot_file(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export a screenshot of the window", "deq-studio.png",
@@ -486,9 +500,10 @@ class MainWindow(QMainWindow):
         """The whole window as a picture."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         if not self.grab().save(str(path)):
-            self.report_error(f"Could not write the screenshot {path}")
+            self.report_error(f"Could not write the screenshot {path}: use a .png or .jpg name in a folder you "
+                              "can write to")
             return None
-        return Path(path)
+        return self.saved_to(Path(path))
 
     def about(self) -> None:
         QMessageBox.about(self, "About DEQ Studio", about_text(self.device_label, self.settings.fileName()))

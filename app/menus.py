@@ -68,7 +68,7 @@ def build_menus(window) -> None:
     window.export_action = action("&Export result…", window.choose_export_folder, "Ctrl+E",
                                 "The reconstruction in its medium (PNG, WAV, MP4, PLY) or the task's result")
     window.export_metrics_action = action("Export &metrics (CSV or JSONL)…", window.choose_metrics_file)
-    window.export_plot_action = action("Export curves (PNG)…", window.export_curves_png)
+    window.export_plot_action = action("Export curves (PNG or SVG)…", window.choose_curves_file)
     window.screenshot_action = action("Export screens&hot…", window.choose_screenshot_file, "Ctrl+Shift+S")
     file_menu = window.menuBar().addMenu("&File")
     file_menu.addAction(window.open_action)

@@ -65,6 +65,10 @@ class RunHistory:
         self.runs.append(run)
         return run
 
+    def keep_last(self) -> None:
+        """Forget every run but the latest."""
+        self.runs = self.runs[-1:]
+
     def add_row(self, row: dict) -> None:
         if not self.runs:
             self.add_run("run")

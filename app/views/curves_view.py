@@ -1,5 +1,9 @@
-"""Training curves: loss (log scale), quality (PSNR train / held out, IoU, accuracy) and a chosen solver metric
-(residual, iterations, ms per step) against step or seconds, one line per run, with a legend.
+"""Training curves: loss (log scale), PSNR in dB, IoU and accuracy in % (each plot shown when a run has its
+metrics) and a chosen solver metric (residual, iterations, ms per step) against step or seconds, one colour per run.
+
+Readable: log axes label decades only (and 1-2-5 when fewer than two decades show), so labels never overprint;
+every axis is labelled; legends sit behind a toggle and the run list (with a visibility box per run) names the
+colours; "Clear old runs" keeps the latest run only; the plots alone export as a 2× PNG or an SVG.
 
 Every run since the app started keeps its curves (overlay), and so do runs reopened from disk (the session's
 RunHistory holds the rows and exports them; this view only draws); rows arrive one at a
@@ -15,21 +19,44 @@ import math
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 REDRAW_MS = 250
 """Every this often one plot with new rows is redrawn (in turn): a plot's repaint costs ~10–20 ms of the GUI
 thread (mostly axis text), so redrawing all three at once would stall the event loop for ~50 ms."""
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-QUALITY = ["psnr_train", "psnr_test", "psnr_held_out", "iou_uniform", "iou_near", "accuracy_clean"]
+PSNR = ["psnr_train", "psnr_test", "psnr_held_out"]
+PERCENT_METRICS = ["iou_uniform", "iou_near", "accuracy_clean"]
 SOLVER_CHOICES = {"residual": ("Solver residual", ["solver_residual", "eval_residual"], True),
                   "iterations": ("Solver iterations", ["solver_iters", "eval_iters", "adjoint_iters"], False),
                   "ms": ("ms per step", ["ms_per_step"], False)}
-PERCENT = {"iou_uniform", "iou_near", "accuracy_clean"}
-"""Quality metrics in [0, 1] drawn as percentages, to share the quality plot with PSNRs in dB."""
-PANELS = {"loss": ("Loss", ["loss"], True), "quality": ("PSNR (dB) · IoU, accuracy (%)", QUALITY, False),
-          "solver": SOLVER_CHOICES["residual"]}
+PERCENT = set(PERCENT_METRICS)
+"""Quality metrics in [0, 1] drawn as percentages."""
+PANELS = {"loss": ("Loss", ["loss"], True), "psnr": ("PSNR (dB)", PSNR, False),
+          "percent": ("IoU · accuracy (%)", PERCENT_METRICS, False), "solver": SOLVER_CHOICES["residual"]}
+UNITS = {"loss": "loss", "psnr": "dB", "percent": "%"}
+"""The left axis label of each plot (the solver plot's is its metric's)."""
+OPTIONAL = ("psnr", "percent")
+"""Plots shown only when a run has their metrics (PSNR alone before any row)."""
+
+
+class ReadableAxis(pg.AxisItem):
+    """An axis whose log-scale labels never overprint: decades only, plus 2 and 5 when fewer than two decades show
+    (the minor ticks stay, unlabelled)."""
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph API)
+        strings = super().logTickStrings(values, scale, spacing)
+        low, high = sorted(self.range)
+        keep = (1.0,) if high - low > 2 else (1.0, 2.0, 5.0)
+        shown = []
+        for value, text in zip(values, strings):
+            x = 10.0 ** value * scale
+            mantissa = x / 10.0 ** math.floor(math.log10(x) + 1e-9) if x > 0 else 0.0
+            shown.append(text if any(abs(mantissa - k) < 1e-6 * k for k in keep) else "")
+        return shown
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +77,11 @@ class Extent:
 
 
 class CurvesView(QWidget):
-    """Loss and PSNR plots; `add_run(name)` starts a new overlaid run, `add_row(row)` extends the current one."""
+    """Loss, quality and solver plots; `add_run(name)` starts a new overlaid run, `add_row(row)` extends the current
+    one."""
+
+    old_runs_cleared = Signal()
+    """Every run but the latest was taken out of the plots."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,24 +105,46 @@ class CurvesView(QWidget):
             self.solver_box.addItem(title, key)
         self.solver_box.setToolTip("What the right-hand plot shows")
         self.solver_box.currentIndexChanged.connect(lambda _: self.set_solver_metric(self.solver_box.currentData()))
-        for widget in (self.x_box, self.log_box, QLabel("smoothing"), self.ema_box, self.solver_box):
+        self.legend_box = QCheckBox("legends")
+        self.legend_box.setToolTip("Legends inside the plots (the run list names the colours)")
+        self.legend_box.toggled.connect(self.show_legends)
+        self.clear_button = QPushButton("Clear old runs")
+        self.clear_button.setToolTip("Keep the latest run only (in the plots and in the exported metrics)")
+        self.clear_button.clicked.connect(self.clear_old_runs)
+        for widget in (self.x_box, self.log_box, QLabel("smoothing"), self.ema_box, self.solver_box,
+                       self.legend_box, self.clear_button):
             controls.addWidget(widget)
         controls.addStretch(1)
         outer.addLayout(controls)
-        layout = QHBoxLayout()
-        outer.addLayout(layout, 1)
+        body = QHBoxLayout()
+        outer.addLayout(body, 1)
+        self.run_list = QListWidget()
+        self.run_list.setMaximumWidth(170)
+        self.run_list.setToolTip("Runs: untick one to hide its curves")
+        self.run_list.itemChanged.connect(self._run_visibility_changed)
+        body.addWidget(self.run_list)
+        self.plot_area = QWidget()
+        """The plots alone (what the exports draw)."""
+        layout = QHBoxLayout(self.plot_area)
+        layout.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.plot_area, 1)
         self.plots: dict[str, pg.PlotItem] = {}
-        self.widgets = []
+        self.widgets: dict[str, pg.PlotWidget] = {}
+        self.legends: dict[str, pg.LegendItem] = {}
         for key, (title, _, log_y) in PANELS.items():
-            widget = pg.PlotWidget(title=title)
+            widget = pg.PlotWidget(title=title, axisItems={"left": ReadableAxis("left")})
             widget.setLogMode(y=log_y)
             widget.showGrid(x=True, y=True, alpha=0.2)
-            widget.addLegend(offset=(-5, 5))
+            self.legends[key] = widget.addLegend(offset=(-5, 5))
+            self.legends[key].setVisible(False)
             widget.getPlotItem().getViewBox().disableAutoRange()
+            widget.setLabel("left", UNITS.get(key, title))
+            widget.setLabel("bottom", "step")
             layout.addWidget(widget)
-            self.widgets.append(widget)
+            self.widgets[key] = widget
             self.plots[key] = widget.getPlotItem()
         self.panels = dict(PANELS)
+        self._runs_made = 0
         self.x_key = "step"
         self.smoothing = 0.0
         self.runs: list[dict] = []
@@ -104,13 +157,56 @@ class CurvesView(QWidget):
 
     def add_run(self, name: str) -> None:
         """A new run: its rows get their own coloured lines, earlier runs stay as they were."""
-        self.runs.append({"name": name, "rows": [], "lines": {}})
+        color = PALETTE[self._runs_made % len(PALETTE)]
+        self._runs_made += 1
+        item = QListWidgetItem(name)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked)
+        item.setForeground(QColor(color))
+        self.run_list.addItem(item)
+        self.runs.append({"name": name, "rows": [], "lines": {}, "color": color, "item": item, "visible": True})
+        self._show_optional_plots()
+
+    def show_legends(self, on: bool) -> None:
+        for legend in self.legends.values():
+            legend.setVisible(on)
+
+    def clear_old_runs(self) -> None:
+        """Keep the latest run only; `old_runs_cleared` tells the owner of the rows."""
+        old, self.runs = self.runs[:-1], self.runs[-1:]
+        for run in old:
+            for line in run["lines"].values():
+                for plot in self.plots.values():
+                    if line.getViewBox() is plot.getViewBox():
+                        plot.removeItem(line)
+            self.run_list.takeItem(self.run_list.row(run["item"]))
+        self._dirty = {(0, panel) for index, panel in self._dirty if index == len(old)}
+        self._show_optional_plots()
+        self.redraw_all()
+        self.old_runs_cleared.emit()
+
+    def _run_visibility_changed(self, item: QListWidgetItem) -> None:
+        for run in self.runs:
+            if run["item"] is item:
+                run["visible"] = item.checkState() == Qt.CheckState.Checked
+                for line in run["lines"].values():
+                    line.setVisible(run["visible"])
+        for panel in self.panels:
+            self._fit_view(panel, reset=True)
+
+    def _show_optional_plots(self) -> None:
+        """IoU / accuracy when a run has them; PSNR when a run has it or nothing else fills the place."""
+        has = {panel: any(metric in run["lines"] for run in self.runs for metric in self.panels[panel][1])
+               for panel in OPTIONAL}
+        self.widgets["percent"].setVisible(has["percent"])
+        self.widgets["psnr"].setVisible(has["psnr"] or not has["percent"])
 
     def add_row(self, row: dict) -> None:
         if not self.runs:
             self.add_run("run 1")
         self.runs[-1]["rows"].append(row)
-        self._dirty.update((len(self.runs) - 1, panel) for panel in self.panels)
+        self._dirty.update((len(self.runs) - 1, panel) for panel, (_, metrics, _) in self.panels.items()
+                           if any(metric in row for metric in metrics))
 
     def flush(self) -> None:
         """Redraw every plot that received rows since its last redraw."""
@@ -137,6 +233,8 @@ class CurvesView(QWidget):
     def set_x(self, key: str) -> None:
         """x axis: 'step' or 'time_s'."""
         self.x_key = key
+        for widget in self.widgets.values():
+            widget.setLabel("bottom", "step" if key == "step" else "seconds")
         self.redraw_all()
 
     def set_smoothing(self, weight: float) -> None:
@@ -165,7 +263,7 @@ class CurvesView(QWidget):
             return
         log_y = plot.getAxis("left").logMode
         extents = [run["extents"][metric] for run in self.runs for metric in self.panels[panel][1]
-                   if metric in run.get("extents", {})]
+                   if metric in run.get("extents", {}) and run["visible"]]
         ys = [y for extent in extents for y in (extent.log_y if log_y else extent.y) if y is not None]
         if not extents or not ys:
             return
@@ -190,6 +288,7 @@ class CurvesView(QWidget):
             for metric in [m for m in run["lines"] if run["lines"][m].getViewBox() is plot.getViewBox()]:
                 plot.removeItem(run["lines"].pop(metric))
         plot.setTitle(title)
+        plot.setLabel("left", title)
         plot.setLogMode(y=log_y)
         for i in range(len(self.runs)):
             self._draw(i, "solver")
@@ -197,7 +296,8 @@ class CurvesView(QWidget):
 
     def _draw(self, index: int, only: str | None = None) -> None:
         run = self.runs[index]
-        color = PALETTE[index % len(PALETTE)]
+        color = run["color"]
+        new_lines = False
         for panel, (_, metrics, _) in self.panels.items():
             if only is not None and panel != only:
                 continue
@@ -216,16 +316,48 @@ class CurvesView(QWidget):
                     line = self.plots[panel].plot(name=f"{run['name']} {metric}{unit}", pen=style)
                     line.setClipToView(True)
                     line.setDownsampling(auto=True, method="peak")
+                    line.setVisible(run["visible"])
                     run["lines"][metric] = line
+                    new_lines = True
                 line.setData(list(xs), list(ys))
                 run.setdefault("extents", {})[metric] = Extent.of(xs, ys)
+        if new_lines:
+            self._show_optional_plots()
 
-    def export_png(self, path: str | Path) -> Path:
-        """Both plots as one picture."""
+    def export_image(self, path: str | Path, scale: float = 2.0) -> Path:
+        """The plots alone (no controls, no run list): an SVG for an .svg path, else a PNG at `scale`× the screen's
+        resolution; OSError saying why when it cannot be written."""
         self.flush()
-        if not self.grab().save(str(path)):
+        path = Path(path)
+        if not path.parent.is_dir():
+            raise OSError(f"{path.parent} is not a folder")
+        area = self.plot_area
+        if path.suffix.lower() == ".svg":
+            from PySide6.QtCore import QRect
+            from PySide6.QtSvg import QSvgGenerator
+
+            generator = QSvgGenerator()
+            generator.setFileName(str(path))
+            generator.setSize(area.size())
+            generator.setViewBox(QRect(0, 0, area.width(), area.height()))
+            generator.setTitle("DEQ Studio curves")
+            painter = QPainter(generator)
+            area.render(painter, QPoint(0, 0))
+            painter.end()
+        else:
+            image = QImage(int(area.width() * scale), int(area.height() * scale), QImage.Format.Format_RGB32)
+            image.fill(QColor("black"))
+            painter = QPainter(image)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.scale(scale, scale)
+            area.render(painter, QPoint(0, 0))
+            painter.end()
+            if not image.save(str(path), "PNG"):
+                raise OSError(f"could not write {path.name} as PNG")
+        if not path.is_file() or path.stat().st_size == 0:
             raise OSError(f"could not write {path}")
-        return Path(path)
+        return path
+
 
 
 def ema(values, weight: float) -> list[float]:

@@ -138,3 +138,23 @@ def test_a_corrected_field_loses_its_mark_and_errors_say_what_to_enter(window, q
     width.setText("12.5")
     with pytest.raises(ConfigError, match="whole number"):
         window.forms["fit"].config()
+
+
+def test_every_write_says_where_and_old_runs_can_be_cleared(window, qtbot, tmp_path) -> None:
+    assert window.open_file(sample_path("image.png"))
+    train(window, qtbot, 2)
+    train(window, qtbot, 3)
+    assert len(window.session.history.runs) == 2 and len(window.curves.runs) == 2
+    written = window.export_metrics(tmp_path / "metrics.csv")
+    assert written is not None and window.statusBar().currentMessage() == f"Saved to {written}"
+    curves = window.export_curves(tmp_path / "curves")  # no suffix: a PNG
+    assert curves == tmp_path / "curves.png" and curves.is_file()
+    assert window.statusBar().currentMessage() == f"Saved to {curves}"
+    snapshot = window.save_snapshot(tmp_path / "snap")
+    assert window.statusBar().currentMessage() == f"Saved to {snapshot}"
+    assert window.save_screenshot(tmp_path / "no-such-folder" / "x.bmp2") is None
+    assert "use a .png or .jpg name" in window.errors[-1]
+    window.curves.clear_old_runs()
+    assert len(window.session.history.runs) == 1 and len(window.curves.runs) == 1
+    lines = window.session.history.export_jsonl(tmp_path / "m.jsonl").read_text().splitlines()
+    assert len(lines) == 1  # the second run's one new row (step 3)
