@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self._status_time = 0.0
         self._last_snapshot = None
         self._failed = False
+        self._quitting = False
         self.phase = "Ready"
         """What the window is doing: Ready, Loading, Training, Paused, Stopping, Stopped, Finished or Failed."""
         self.device_label = device_label(self.device)
@@ -519,12 +520,36 @@ class MainWindow(QMainWindow):
             self.open_file(Path(urls[0].toLocalFile()))
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        self.controller.stop()
-        self.controller.wait()
+        """Quit: during a run, after a confirmation, the window goes at once and the process follows when the
+        current step ends (the engine is never cut mid-step)."""
+        if self.controller.busy:
+            if not self._quitting:
+                if not self.confirm_quit():
+                    event.ignore()
+                    return
+                self._quitting = True
+                self._keep_window_state()
+                self.controller.finished.connect(self.close)
+                self.stop()
+                self.hide()
+            event.ignore()
+            return
+        if not self._quitting:
+            self._keep_window_state()
+        super().closeEvent(event)
+
+    def confirm_quit(self) -> bool:
+        """Whether to stop the run in progress and quit."""
+        answer = QMessageBox.question(self, "DEQ Studio", "A run is in progress. Stop it and quit? (Save a snapshot "
+                                      "first to continue it later.)",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _keep_window_state(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         self.save_settings()
-        super().closeEvent(event)
 
     def save_settings(self) -> None:
         """Every panel's settings, the fit panel's medium and the task kind, for the next start."""

@@ -158,3 +158,23 @@ def test_every_write_says_where_and_old_runs_can_be_cleared(window, qtbot, tmp_p
     assert len(window.session.history.runs) == 1 and len(window.curves.runs) == 1
     lines = window.session.history.export_jsonl(tmp_path / "m.jsonl").read_text().splitlines()
     assert len(lines) == 1  # the second run's one new row (step 3)
+
+
+def test_quitting_mid_run_asks_then_the_window_goes_at_once(window, qtbot, monkeypatch) -> None:
+    import time
+
+    assert window.open_file(sample_path("image.png"))
+    window.form.set_config(dataclasses.replace(window.form.config(), steps=100_000))
+    window.show()
+    window.start()
+    qtbot.waitUntil(lambda: window.controller.snapshots_received >= 1, timeout=30_000)
+    monkeypatch.setattr(window, "confirm_quit", lambda: False)
+    window.close()
+    assert window.isVisible() and window.controller.busy  # "No": nothing happens
+    monkeypatch.setattr(window, "confirm_quit", lambda: True)
+    start = time.perf_counter()
+    with qtbot.waitSignal(window.controller.finished, timeout=30_000):
+        window.close()
+        assert not window.isVisible() and time.perf_counter() - start < 1.0  # gone at once
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=10_000)
+    assert window.phase == "Stopped" and window.settings.value("geometry") is not None
