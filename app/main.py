@@ -35,6 +35,8 @@ def run_gui(path: str | None = None) -> int:
     window.show()
     app.processEvents()  # the window appears first; building the task then imports more of PyTorch (~1 s)
     window.open_file(Path(path) if path else sample_path("image.png"))
+    if not window.settings.value("quickstart_shown"):  # the first launch
+        window.show_quickstart()
     return app.exec()
 
 

@@ -89,6 +89,13 @@ class MainWindow(QMainWindow):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.views = QStackedWidget()
         self.views.addWidget(self.placeholder)
+        self.hint = QLabel(self.views)
+        self.hint.setObjectName("start-hint")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("QLabel#start-hint { background: rgba(20, 20, 20, 200); color: white; "
+                                "border: 1px solid #3a8ee6; border-radius: 6px; padding: 8px 14px; }")
+        self.hint.hide()
+        self.quickstart = None
         self.media = MediumViews(self.views)
         self.image_view, self.audio_view, self.video_view = self.media.image, self.media.audio, self.media.video
         self.race_view, self.attack_view, self.grid_view = RaceView(), AttackView(), GridView()
@@ -198,6 +205,7 @@ class MainWindow(QMainWindow):
         what = task.describe() if task is not None else self.session.kind.title
         where = f" · step {done}/{total}" if done else ""
         self.status.setText(f"{self.device_label} · Ready · {what}{where}")
+        self._show_hint()
 
     def _update_actions(self, state: str) -> None:
         kind = self.session.kind
@@ -292,6 +300,7 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, started.steps)
         self.progress.setValue(started.from_step)
         self.phase = "Training"
+        self.hint.hide()
         self.status.setText(f"{self.device_label} · Training · {self.task.describe()} · step {started.from_step}/"
                             f"{started.steps}")
 
@@ -505,6 +514,36 @@ class MainWindow(QMainWindow):
                               "can write to")
             return None
         return self.saved_to(Path(path))
+
+    def show_quickstart(self) -> None:
+        """Help ▸ Quickstart, beside the window (it does not block it)."""
+        from app.quickstart import Quickstart
+
+        if self.quickstart is None:
+            self.quickstart = Quickstart(self)
+        self.quickstart.show()
+        self.quickstart.raise_()
+        self.settings.setValue("quickstart_shown", True)
+
+    def _show_hint(self) -> None:
+        """Over the view, while a task waits for its first run: what Start will do and where results appear."""
+        task, kind = self.task, self.session.kind
+        waiting = not self.controller.busy and (task is None or task.step_count == 0)
+        if not waiting or (kind.needs_file and self.path is None):
+            self.hint.hide()
+            return
+        where = "the reconstruction appears beside the original" if kind.needs_file else "results appear here"
+        self.hint.setText(f"Press Start ▶ (F5): {kind.summary}; {where} as it runs.")
+        self.hint.setFixedWidth(max(200, min(560, self.views.width() - 40)))
+        self.hint.setFixedHeight(self.hint.heightForWidth(self.hint.width()))
+        self.hint.move((self.views.width() - self.hint.width()) // 2, self.views.height() - self.hint.height() - 16)
+        self.hint.show()
+        self.hint.raise_()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        if self.hint.isVisible():
+            self._show_hint()
 
     def about(self) -> None:
         QMessageBox.about(self, "About DEQ Studio", about_text(self.device_label, self.settings.fileName()))

@@ -97,6 +97,7 @@ def build_menus(window) -> None:
     view_menu.addAction(action("Full screen", lambda: window.showNormal() if window.isFullScreen()
                                else window.showFullScreen(), "F11"))
     help_menu = window.menuBar().addMenu("&Help")
+    help_menu.addAction(action("Quickstart", window.show_quickstart, "F1"))
     help_menu.addAction(action("About DEQ Studio", window.about))
     window.task_box = QComboBox()
     for kind in TASKS:

@@ -145,9 +145,10 @@ class CurvesView(QWidget):
             self.plots[key] = widget.getPlotItem()
         self.panels = dict(PANELS)
         self._runs_made = 0
+        self.runs: list[dict] = []
+        self._show_optional_plots()
         self.x_key = "step"
         self.smoothing = 0.0
-        self.runs: list[dict] = []
         self._dirty: set[tuple[int, str]] = set()  # (run index, panel) with rows not drawn yet
         self._turn = 0
         self._redraw = QTimer(self)  # rows may arrive faster than a plot needs redrawing

@@ -178,3 +178,22 @@ def test_quitting_mid_run_asks_then_the_window_goes_at_once(window, qtbot, monke
         assert not window.isVisible() and time.perf_counter() - start < 1.0  # gone at once
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=10_000)
     assert window.phase == "Stopped" and window.settings.value("geometry") is not None
+
+
+def test_a_first_run_is_guided(window, qtbot) -> None:
+    from app.quickstart import quickstart_html
+    from engine.tasks.kinds import TASKS
+
+    assert window.hint.isHidden()  # nothing opened yet: the placeholder says what to do
+    assert window.open_file(sample_path("image.png"))
+    assert not window.hint.isHidden() and window.hint.text().startswith("Press Start ▶ (F5): fit an image")
+    train(window, qtbot, 2)
+    assert window.hint.isHidden()
+    window.set_kind("inverse")
+    assert not window.hint.isHidden() and "JIIO against Adam" in window.hint.text()
+    html = quickstart_html()
+    assert all(kind.title in html for kind in TASKS)
+    assert not window.settings.value("quickstart_shown")
+    window.show_quickstart()
+    assert window.quickstart.isVisible() and window.settings.value("quickstart_shown")
+    window.quickstart.close()

@@ -1,0 +1,61 @@
+"""Help ▸ Quickstart: what DEQ Studio does and how to use each task, for someone who has never trained a network.
+Shown once on the first launch, and whenever asked for."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from engine.tasks.kinds import TASKS
+
+HOW = {
+    "fit": "Open an image, a sound, a video or a 3D shape (File ▸ Open, or drag it onto the window; File ▸ Samples "
+           "has one of each). Press Start: a small network learns to reproduce it, and you watch the "
+           "reconstruction sharpen beside the original, with its error and the quality (PSNR, or IoU for shapes) "
+           "in the curves below.",
+    "train-prior": "Press Start to teach a network to draw handwritten digits. Its samples appear as it learns; "
+                   "save the snapshot to keep it.",
+    "inverse": "Restore noisy or damaged digits. Choose the noise level with the slider, or paint the part that is "
+               "missing, then press Start: JIIO and the classic method race, and their losses are drawn against "
+               "time.",
+    "attack": "Find the smallest changes to digits that fool a classifier. Choose how large a change is allowed "
+              "(ε), or draw your own digit and press Attack this digit.",
+    "adv-train": "Train a digit classifier, on clean digits or on attacked ones so that it resists attacks; its "
+                 "accuracy appears in the curves.",
+}
+"""One paragraph per task kind, in plain words."""
+
+
+def quickstart_html() -> str:
+    """The Quickstart text: the idea, then each task kind as the toolbar names it."""
+    parts = ["<h2>Welcome to DEQ Studio</h2>",
+             "<p>DEQ Studio trains <i>implicit networks</i>: each answer is the point where one layer, applied to "
+             "its own output, stops changing. You do not need to program: pick a task in the toolbar, look at its "
+             "settings on the left (each has a tooltip), and press <b>Start ▶</b> (F5). Pause, Stop and Reset are "
+             "beside it; File ▸ Save Snapshot keeps a run to continue later.</p>"]
+    for kind in TASKS:
+        parts.append(f"<h3>{kind.title}</h3><p>{HOW.get(kind.name, kind.summary.capitalize() + '.')}</p>")
+    parts.append("<p>The curves at the bottom compare every run since you started (untick one to hide it). "
+                 "Help ▸ Quickstart shows this again.</p>")
+    return "".join(parts)
+
+
+class Quickstart(QDialog):
+    """The Quickstart in a window of its own that does not block the main one."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("DEQ Studio — Quickstart")
+        self.resize(620, 560)
+        text = QLabel(quickstart_html())
+        text.setWordWrap(True)
+        text.setTextFormat(Qt.TextFormat.RichText)
+        text.setAlignment(Qt.AlignmentFlag.AlignTop)
+        text.setMargin(12)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll)
+        layout.addWidget(buttons)
