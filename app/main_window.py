@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QScrollArea, QSplitter, QStackedWidget)
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
+                               QProgressBar, QScrollArea, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from app.controller import RunController
 from app.jiio_controls import JIIOControls
@@ -35,6 +35,7 @@ from engine.config import ConfigError
 from engine.device import resolve_device
 from engine.media import SignalError, medium_of
 from engine.model_store import ModelFileError
+from engine.presets import inapplicable_fields, preset
 from engine.tasks.kinds import TASKS
 
 BAD_INPUT = (SessionError, SignalError, ConfigError, CheckpointError, ModelFileError, ValueError, KeyError, OSError)
@@ -71,7 +72,8 @@ class MainWindow(QMainWindow):
         self.device_label = device_label(self.device)
 
         self.forms = {kind.name: ConfigForm(kind.title, self.session.starting_settings(kind),
-                                            hidden=kind.fixed | {"device"}) for kind in TASKS}
+                                            hidden=kind.fixed | {"device"}, advanced=kind.advanced)
+                      for kind in TASKS}
         self.form = self.forms["fit"]
         self.form_stack = QStackedWidget()
         for form in self.forms.values():
@@ -79,9 +81,24 @@ class MainWindow(QMainWindow):
         self.settings_scroll = QScrollArea()
         self.settings_scroll.setWidgetResizable(True)
         self.settings_scroll.setWidget(self.form_stack)
+        self.preset_box = QComboBox()
+        self.preset_box.addItem("Quick preview", "preview")
+        self.preset_box.addItem("Full quality (the papers' settings)", "full")
+        self.preset_box.setToolTip("Quick preview: small settings that show progress within seconds on this "
+                                   "computer. Full quality: the settings of the papers (slow without a GPU). "
+                                   "Choosing one replaces the task's settings below.")
+        self.preset_box.activated.connect(lambda _: self.apply_preset(self.preset_box.currentData()))
+        dock_body = QWidget()
+        dock_layout = QVBoxLayout(dock_body)
+        dock_layout.setContentsMargins(4, 4, 4, 0)
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(QLabel("Settings:"))
+        preset_row.addWidget(self.preset_box, 1)
+        dock_layout.addLayout(preset_row)
+        dock_layout.addWidget(self.settings_scroll, 1)
         self.settings_dock = QDockWidget("Settings", self)
         self.settings_dock.setObjectName("settings-dock")
-        self.settings_dock.setWidget(self.settings_scroll)
+        self.settings_dock.setWidget(dock_body)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.settings_dock)
 
         self.placeholder = QLabel("Open a file (File ▸ Open, drag and drop, or File ▸ Samples), or pick a task "
@@ -135,6 +152,7 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         self.restore_settings()
+        self._show_kind(self.kind)
 
     # ---- the session's state, for menus and tests ----------------------------------------------------------------
     @property
@@ -183,11 +201,20 @@ class MainWindow(QMainWindow):
         self._update_actions(self.controller.state)
 
     def _show_kind(self, kind: str) -> None:
-        """The selector, panel and title of task kind `kind` (the panel scrolled to its top)."""
+        """The selector, panel and title of task kind `kind` (the panel scrolled to its top, showing only the fields
+        that apply to the opened file)."""
         self.task_box.setCurrentIndex(self.task_box.findData(kind))
         self.form = self.forms[kind]
         self.form_stack.setCurrentWidget(self.form)
+        self.form.set_inapplicable(inapplicable_fields(TASKS.get(kind).config, self.session.fit_medium))
         self.settings_scroll.verticalScrollBar().setValue(0)
+
+    def apply_preset(self, name: str) -> None:
+        """Replace the current task's settings by preset `name` (preview or full) for this device and file."""
+        kind = self.session.kind
+        self.form.set_config(preset(kind.config, name, self.device, self.session.fit_medium))
+        self.preset_box.setCurrentIndex(self.preset_box.findData(name))
+        self.statusBar().showMessage(f"{self.preset_box.currentText()} settings: press Start to use them", 8000)
 
     def _show_ready(self) -> None:
         """Title, status and progress of what the window now shows, between runs."""

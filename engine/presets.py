@@ -94,3 +94,26 @@ def preset(config_class: type, name: str, device: torch.device, medium: str | No
     if config_class is FitConfig:
         return fit_preview(medium or "image", device)
     return PREVIEWS[config_class]
+
+
+_SIGNAL_FIELDS = {
+    "image": {"max_size"},
+    "audio": {"audio_start_s", "audio_duration_s", "audio_rate"},
+    "video": {"max_size", "video_stride", "video_max_frames"},
+    "mesh": {"mesh_points", "mesh_near_sigma"},
+}
+MESH_ONLY = frozenset({"mesh_target", "eval_points", "mc_resolution"})
+
+
+def inapplicable_fields(config_class: type, medium: str | None) -> frozenset[str]:
+    """Dotted config fields that do nothing for a file of `medium` (a fit's other media's reading options, the
+    mesh-only settings, the protocol for meshes); none for other configs or an unknown medium."""
+    if config_class is not FitConfig or medium not in _SIGNAL_FIELDS:
+        return frozenset()
+    others = set().union(*_SIGNAL_FIELDS.values()) - _SIGNAL_FIELDS[medium]
+    fields = {f"signal.{name}" for name in others}
+    if medium == "mesh":
+        fields.add("protocol")
+    else:
+        fields.update(MESH_ONLY)
+    return frozenset(fields)

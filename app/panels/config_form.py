@@ -12,7 +12,9 @@ import types
 import typing
 from typing import Any, Literal
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLineEdit, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QLineEdit, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from engine.config import ConfigError, field_docs, field_types
 
@@ -32,16 +34,38 @@ def label_for(name: str) -> str:
 
 
 class ConfigForm(QGroupBox):
-    """Editors for every field of `config` (recursively); `hidden` names fields (dotted paths) left out."""
+    """Editors for every field of `config` (recursively); `hidden` names fields (dotted paths) left out; top-level
+    fields named in `advanced` go into a collapsed "Advanced settings" drawer at the bottom."""
 
     def __init__(self, title: str, config: Any, hidden: frozenset[str] = frozenset(), parent: QWidget | None = None,
-                 _path: str = "") -> None:
+                 _path: str = "", advanced: frozenset[str] = frozenset()) -> None:
         super().__init__(title, parent)
         self.cls, self.base = type(config), config
         self.editors: dict[str, QWidget] = {}
         self.children_forms: dict[str, ConfigForm] = {}
-        layout = QFormLayout(self)
-        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.rows: dict[str, tuple[QFormLayout, QWidget]] = {}
+        """Each field's row: the layout it is in and its editor (or nested form)."""
+        simple = QFormLayout()
+        simple.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        outer = QVBoxLayout(self)
+        outer.addLayout(simple)
+        drawer = None
+        if any(f.name in advanced for f in dataclasses.fields(self.cls)):
+            self.advanced_button = QToolButton()
+            self.advanced_button.setText("Advanced settings")
+            self.advanced_button.setCheckable(True)
+            self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+            self.advanced_button.setToolTip("Solver internals and other settings most runs leave as they are")
+            self.advanced_box = QWidget()
+            drawer = QFormLayout(self.advanced_box)
+            drawer.setContentsMargins(0, 0, 0, 0)
+            drawer.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            self.advanced_box.setVisible(False)
+            self.advanced_button.toggled.connect(self.show_advanced)
+            outer.addWidget(self.advanced_button)
+            outer.addWidget(self.advanced_box)
+            outer.addStretch(1)  # the drawer follows the simple fields, however tall the panel
         docs = field_docs(self.cls)
         for f in dataclasses.fields(self.cls):
             path = f"{_path}{f.name}"
@@ -49,11 +73,13 @@ class ConfigForm(QGroupBox):
                 continue
             tp, optional = _unwrap_optional(field_types(self.cls)[f.name])
             value = getattr(config, f.name)
+            layout = drawer if drawer is not None and f.name in advanced else simple
             if dataclasses.is_dataclass(tp):
                 child = ConfigForm(label_for(f.name), value, hidden, self, _path=f"{path}.")
                 child.setToolTip(docs.get(f.name, ""))
                 self.children_forms[f.name] = child
                 layout.addRow(child)
+                self.rows[f.name] = (layout, child)
                 continue
             editor = self._editor(tp, optional, value)
             _on_edit(editor, lambda *_, editor=editor: editor.setStyleSheet(""))  # a corrected entry loses its mark
@@ -61,6 +87,21 @@ class ConfigForm(QGroupBox):
             editor.setObjectName(path)
             self.editors[f.name] = editor
             layout.addRow(label_for(f.name), editor)
+            self.rows[f.name] = (layout, editor)
+
+    def show_advanced(self, on: bool) -> None:
+        """Open or close the Advanced settings drawer."""
+        self.advanced_button.setChecked(on)
+        self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self.advanced_box.setVisible(on)
+
+    def set_inapplicable(self, paths: frozenset[str], _path: str = "") -> None:
+        """Hide the rows of the fields (dotted paths) that do not apply now, and show every other row; hidden
+        fields keep their values."""
+        for name, (layout, widget) in self.rows.items():
+            layout.setRowVisible(widget, f"{_path}{name}" not in paths)
+        for name, child in self.children_forms.items():
+            child.set_inapplicable(paths, f"{_path}{name}.")
 
     @staticmethod
     def _editor(tp: Any, optional: bool, value: Any) -> QWidget:

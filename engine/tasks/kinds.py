@@ -47,6 +47,9 @@ class TaskKind:
     """What shows its previews: medium (the fitted file's own view), grid, race or attack."""
     fixed: frozenset[str] = frozenset()
     """Dotted config fields the task sets itself: no flag and no form field."""
+    advanced: frozenset[str] = frozenset()
+    """Top-level config fields most runs leave alone (solver internals, cadences, seeds): the window keeps them in
+    its Advanced drawer."""
     flatten: frozenset[str] = frozenset()
     """Nested configs whose flags drop their prefix (`--width` for model.width)."""
     rename: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -165,22 +168,30 @@ register(TaskKind(
     lambda config, path, device: build_fit_task(path, config, device),
     lambda config, path: f"{Path(path or 'fit').stem}-{config.model.model}-{config.protocol}",
     needs_file=True, resumable=True, flatten=frozenset({"model", "signal"}), rename={"backward.mode": "backward"},
-    checkpoint_every=500))
+    checkpoint_every=500,
+    advanced=frozenset({"solver", "backward", "amortize", "minibatch_warm_start", "grad_clip", "log_every",
+                        "eval_every", "eval_points", "seed"})))
 register(TaskKind(
     "train-prior", "Train a generative prior (MNIST)", "train a generative DEQ decoder whose latents JIIO finds",
     PriorConfig, _without_file(build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",
-    resumable=True, trains_on_dataset=True, view="grid"))
+    resumable=True, trains_on_dataset=True, view="grid",
+    advanced=frozenset({"latent", "channels", "jiio", "solver", "gmm_components", "log_every", "eval_every",
+                        "seed"})))
 register(TaskKind(
     "inverse", "Inverse problem: JIIO vs Adam", "denoise or inpaint with a trained prior: JIIO against Adam",
     InverseConfig, _without_file(build_inverse_task),
     lambda config, path: f"inverse-{Path(config.image).stem if config.image else 'mnist'}-{config.corruption}",
-    race=True, view="race"))
+    race=True, view="race",
+    advanced=frozenset({"prior", "data", "jiio", "adam_steps", "adam_lr", "seed"})))
 register(TaskKind(
     "attack", "Attack: JIO vs PGD", "attack a trained DEQ classifier inside an L2 ball: JIO against PGD",
     AttackTaskConfig, _without_file(build_attack_task), lambda config, path: "attack-mnist",
-    race=True, view="attack", fixed=frozenset({"attack.method"}), flatten=frozenset({"attack"})))
+    race=True, view="attack", fixed=frozenset({"attack.method"}), flatten=frozenset({"attack"}),
+    advanced=frozenset({"classifier", "data", "seed"})))
 register(TaskKind(
     "adv-train", "Train a classifier (clean or adversarial)",
     "train a DEQ classifier on clean, PGD or JIO adversarial digits", AdvTrainConfig, _without_file(build_adv_task),
     lambda config, path: f"classifier-{config.attack}", resumable=True, trains_on_dataset=True, view="grid",
-    fixed=frozenset({"attack_settings.method"})))
+    fixed=frozenset({"attack_settings.method"}),
+    advanced=frozenset({"data", "init", "channels", "contractive", "head", "attack_settings", "jacobian_reg",
+                        "solver", "eval_images", "log_every", "eval_every", "seed"})))

@@ -197,3 +197,28 @@ def test_a_first_run_is_guided(window, qtbot) -> None:
     window.show_quickstart()
     assert window.quickstart.isVisible() and window.settings.value("quickstart_shown")
     window.quickstart.close()
+
+
+def test_simple_settings_with_an_advanced_drawer_and_only_what_applies(window, qtbot) -> None:
+    fit = window.forms["fit"]
+    window.show()
+    assert window.open_file(sample_path("image.png"))
+    signal = fit.children_forms["signal"]
+    assert not fit.advanced_box.isVisible() and fit.rows["solver"][0] is not fit.rows["steps"][0]
+    assert signal.editors["max_size"].isVisible() and not signal.editors["audio_rate"].isVisible()
+    assert not fit.editors["mc_resolution"].isVisible() and fit.editors["steps"].isVisible()
+    fit.show_advanced(True)
+    assert fit.children_forms["solver"].isVisible() and fit.editors["seed"].isVisible()
+    assert window.open_file(sample_path("audio.wav"))
+    assert signal.editors["audio_rate"].isVisible() and not signal.editors["max_size"].isVisible()
+    assert window.open_file(sample_path("mesh.ply"))
+    assert fit.editors["mc_resolution"].isVisible() and not fit.editors["protocol"].isVisible()
+    assert fit.config().signal.audio_rate is None  # hidden fields keep their values
+
+    window.set_kind("adv-train")
+    window.apply_preset("full")
+    from engine.config import AdvTrainConfig
+
+    assert window.form.config() == AdvTrainConfig() and "Full quality" in window.statusBar().currentMessage()
+    window.apply_preset("preview")
+    assert window.form.config().steps == 300
