@@ -26,6 +26,8 @@ class RunController(QObject):
     """The run ended (True: all planned steps done)."""
     state_changed = Signal(str)
     """idle, running, paused or stopping."""
+    phase = Signal(str)
+    """What the worker does within a run: Training or Evaluating."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +54,7 @@ class RunController(QObject):
         self.worker.snapshot.connect(self._keep)
         self.worker.row.connect(self.row)
         self.worker.failed.connect(self.failed)
+        self.worker.phase.connect(self.phase)
         self.worker.finished.connect(self._done)
         self._timer.start()
         self._set_state("running")

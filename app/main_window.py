@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         self.controller.failed.connect(self._run_failed)
         self.controller.finished.connect(self._run_ended)
         self.controller.state_changed.connect(self._update_actions)
+        self.controller.phase.connect(self._worker_phase)
         self._update_actions("idle")
         self.resize(1200, 800)
         geometry, state = self.settings.value("geometry"), self.settings.value("window_state")
@@ -397,6 +398,12 @@ class MainWindow(QMainWindow):
         rate = (step - first_step) / max(time.perf_counter() - start, 1e-9)
         self.status.setText(progress_text(self.device_label, self.phase, step, total, rate,
                                           memory_text(self.device), scalars))
+
+    def _worker_phase(self, phase: str) -> None:
+        """Evaluating or Training, while the run is neither paused nor stopping."""
+        if self.controller.state == "running":
+            self.phase = phase
+            self._show_progress(self._last_snapshot)
 
     def _run_failed(self, message: str) -> None:
         self._failed = True

@@ -69,6 +69,8 @@ class EngineWorker(QObject):
     """The run stopped on an error; the message is one line."""
     finished = Signal(bool)
     """The run ended: True when every planned step was done, False after a stop or an error."""
+    phase = Signal(str)
+    """Training or Evaluating (a re-solved evaluation is running)."""
 
     def __init__(self, task, steps: int, *, log_every: int, eval_every: int, snapshot_every: int = 1,
                  min_interval: float = 0.0) -> None:
@@ -102,7 +104,7 @@ class EngineWorker(QObject):
         last_emit = -float("inf")
         try:
             for snap in run(self.task, self.steps, log_every=self.log_every, eval_every=self.eval_every,
-                            logger=self.row.emit, snapshot_every=self.snapshot_every):
+                            logger=self.row.emit, snapshot_every=self.snapshot_every, on_phase=self.phase.emit):
                 now = time.monotonic()
                 if snap.final or now - last_emit >= self.min_interval or self.paused or self._stop.is_set():
                     self.snapshot.emit(snap)

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from engine.tasks.base import Snapshot, Task
 
 Logger = Callable[[dict[str, float]], None]
+PhaseListener = Callable[[str], None]
+"""Told "Evaluating" before each re-solved evaluation and "Training" after it (front ends show the phase)."""
 
 
 def run(
@@ -21,6 +23,7 @@ def run(
     eval_every: int,
     logger: Logger | None = None,
     snapshot_every: int | None = None,
+    on_phase: PhaseListener | None = None,
 ) -> Iterator[Snapshot]:
     """Train `task` until it has done `steps` steps, yielding snapshots.
 
@@ -34,7 +37,11 @@ def run(
         logged = k == 1 or k % log_every == 0 or final
         if logged:
             if final or k == 1 or k % eval_every == 0:
+                if on_phase is not None:
+                    on_phase("Evaluating")
                 row.update(task.evaluate(final=final))
+                if on_phase is not None and not final:
+                    on_phase("Training")
             if logger is not None:
                 logger(row)
         if logged or (snapshot_every and k % snapshot_every == 0):

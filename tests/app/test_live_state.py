@@ -222,3 +222,12 @@ def test_simple_settings_with_an_advanced_drawer_and_only_what_applies(window, q
     assert window.form.config() == AdvTrainConfig() and "Full quality" in window.statusBar().currentMessage()
     window.apply_preset("preview")
     assert window.form.config().steps == 300
+
+
+def test_evaluations_are_announced_as_a_phase(window, qtbot) -> None:
+    assert window.open_file(sample_path("image.png"))
+    seen: list[str] = []
+    window.controller.phase.connect(lambda phase: seen.append(f"{phase}:{window.phase}"))
+    train(window, qtbot, 4, eval_every=2)
+    assert seen[:2] == ["Evaluating:Evaluating", "Training:Training"] and seen[-1] == "Evaluating:Evaluating"
+    assert window.phase == "Finished"

@@ -16,8 +16,11 @@ def test_loop_logs_evaluates_and_yields_plain_snapshots(tmp_path) -> None:
                        device="cpu")
     task = build_fit_task(path, config, torch.device("cpu"))
     rows: list[dict] = []
-    snaps = list(run(task, 7, log_every=3, eval_every=6, logger=rows.append, snapshot_every=2))
+    phases: list[tuple[int, str]] = []
+    snaps = list(run(task, 7, log_every=3, eval_every=6, logger=rows.append, snapshot_every=2,
+                     on_phase=lambda phase: phases.append((task.step_count, phase))))
     assert [int(r["step"]) for r in rows] == [1, 3, 6, 7]
+    assert phases == [(1, "Evaluating"), (1, "Training"), (6, "Evaluating"), (6, "Training"), (7, "Evaluating")]
     assert ["psnr_test" in r for r in rows] == [True, False, True, True]  # first, every 6th, last
     assert [s.step for s in snaps] == [1, 2, 3, 4, 6, 7]
     assert snaps[-1].final and not any(s.final for s in snaps[:-1])
