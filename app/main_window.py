@@ -45,6 +45,8 @@ FILE_FILTER = "Signals (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.wav *.flac *.ogg
               "*.off *.stl);;All files (*)"
 RENAMED_KINDS = {"prior": "train-prior"}
 """Task kinds an earlier version kept settings under another name."""
+SETTINGS_MIN_WIDTH = 280
+"""The settings panel keeps its labels and editors readable at 1024×700."""
 STATUS_INTERVAL_S = 0.5
 """The status bar and progress bar are refreshed at most this often during a run."""
 
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
         self.settings_dock = QDockWidget("Settings", self)
         self.settings_dock.setObjectName("settings-dock")
         self.settings_dock.setWidget(dock_body)
+        dock_body.setMinimumWidth(SETTINGS_MIN_WIDTH)  # never squeezed to a sliver on a small screen
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.settings_dock)
 
         self.placeholder = QLabel("Open a file (File ▸ Open, drag and drop, or File ▸ Samples), or pick a task "

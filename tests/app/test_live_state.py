@@ -231,3 +231,13 @@ def test_evaluations_are_announced_as_a_phase(window, qtbot) -> None:
     train(window, qtbot, 4, eval_every=2)
     assert seen[:2] == ["Evaluating:Evaluating", "Training:Training"] and seen[-1] == "Evaluating:Evaluating"
     assert window.phase == "Finished"
+
+
+def test_a_small_screen_keeps_the_settings_and_the_views_usable(window, qtbot) -> None:
+    assert window.open_file(sample_path("image.png"))
+    window.resize(1024, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(50)
+    assert window.settings_dock.width() >= 280 and window.forms["fit"].editors["steps"].width() >= 80
+    assert window.views.width() >= 400 and window.views.height() >= 250 and window.curves.height() >= 120
