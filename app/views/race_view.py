@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.views.image_view import pg  # noqa: F401  (shared pyqtgraph configuration)
 from app.views.paint_canvas import PaintCanvas, canvas_buttons
@@ -28,6 +28,8 @@ class ImagePanel(QWidget):
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel(title)
+        self.title.setWordWrap(True)  # a long title wraps instead of widening its column
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.canvas = pg.GraphicsLayoutWidget()
         self.box = self.canvas.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.item = pg.ImageItem()

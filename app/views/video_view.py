@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from app.views.image_view import ImageView
 
@@ -21,12 +21,16 @@ class VideoView(QWidget):
         self.slider.valueChanged.connect(self.show_frame)
         self.play_button = QPushButton("Play")
         self.play_button.setCheckable(True)
+        self.play_button.setToolTip("Play the frames (the training run is paused with Run ▸ Pause)")
+        self.frame_label = QLabel("frame –")
+        self.frame_label.setMinimumWidth(110)
         self.play_button.toggled.connect(self._play)
         self.timer = QTimer(self)
         self.timer.timeout.connect(lambda: self.slider.setValue((self.slider.value() + 1) % max(1, self.count)))
         controls = QHBoxLayout()
         controls.addWidget(self.play_button)
         controls.addWidget(self.slider, 1)
+        controls.addWidget(self.frame_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.frames, 1)
@@ -50,13 +54,14 @@ class VideoView(QWidget):
         if self.target is None:
             return
         index = min(index, self.count - 1)
+        self.frame_label.setText(f"frame {index + 1} / {self.count}")
         self.frames.target = self.target[index]
         self.frames.items[0].setImage(self.target[index], levels=(0, 255))
         if self.reconstruction is not None and len(self.reconstruction) == self.count:
             self.frames.set_reconstruction(self.reconstruction[index])
 
     def _play(self, on: bool) -> None:
-        self.play_button.setText("Pause" if on else "Play")
+        self.play_button.setText("Stop playback" if on else "Play")
         if on:
             self.timer.start(int(1000 / self.fps))
         else:

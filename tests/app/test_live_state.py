@@ -241,3 +241,29 @@ def test_a_small_screen_keeps_the_settings_and_the_views_usable(window, qtbot) -
     qtbot.wait(50)
     assert window.settings_dock.width() >= 280 and window.forms["fit"].editors["steps"].width() >= 80
     assert window.views.width() >= 400 and window.views.height() >= 250 and window.curves.height() >= 120
+
+
+def test_race_columns_share_the_width_and_video_frames_are_numbered(qtbot) -> None:
+    import numpy as np
+
+    from app.views.race_view import RaceView
+    from app.views.video_view import VideoView
+
+    race = RaceView()
+    qtbot.addWidget(race)
+    race.resize(1200, 600)
+    race.show()
+    race.panels["adam"].title.setText("Adam over the latent — 15.61 dB, 1.3 s, and a much longer title than that")
+    qtbot.wait(20)
+    widths = [race.panels[key].width() for key in race.PANELS]
+    assert max(widths) - min(widths) <= 0.1 * max(widths), widths
+
+    video = VideoView()
+    qtbot.addWidget(video)
+    video.set_target(np.zeros((16, 8, 8, 3), np.uint8), 25.0)
+    assert video.frame_label.text() == "frame 1 / 16"
+    video.slider.setValue(4)
+    assert video.frame_label.text() == "frame 5 / 16"
+    video.play_button.setChecked(True)
+    assert video.play_button.text() == "Stop playback"  # not a second "Pause" beside the run's
+    video.play_button.setChecked(False)
