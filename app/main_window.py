@@ -64,7 +64,8 @@ class MainWindow(QMainWindow):
         self.device = resolve_device("auto")
         self.session = Session(self.controller, self.device)
         self.errors: list[str] = []
-        self._rate = (time.perf_counter(), 0)
+        self._rate = (0.0, 0)
+        """(training seconds, step) when the run started: speed and ETA come from measured step times."""
         self._status_time = 0.0
         self._last_snapshot = None
         self._failed = False
@@ -326,7 +327,7 @@ class MainWindow(QMainWindow):
         if self.session.kind.race:
             self.jiio_controls.sync()
         self.curves.add_run(started.name)
-        self._rate = (time.perf_counter(), started.from_step)
+        self._rate = (started.from_seconds, started.from_step)
         self._last_snapshot = None
         self.progress.setRange(0, started.steps)
         self.progress.setValue(started.from_step)
@@ -392,13 +393,14 @@ class MainWindow(QMainWindow):
 
     def _show_progress(self, snap) -> None:
         """Status bar and progress bar: the phase, the step, speed and ETA while training, memory and quality."""
+        first_seconds, first_step = self._rate
         if snap is None:
-            step, total, scalars = self.progress.value(), self.progress.maximum(), {}
+            step, total, scalars, seconds = self.progress.value(), self.progress.maximum(), {}, first_seconds
         else:
-            step, total, scalars = snap.step, snap.total_steps, snap.scalars
+            step, total, scalars, seconds = snap.step, snap.total_steps, snap.scalars, snap.elapsed_s
             self.progress.setValue(step)
-        start, first_step = self._rate
-        rate = (step - first_step) / max(time.perf_counter() - start, 1e-9)
+        # steps per second of training (evaluations excluded, as the ETA counts training steps)
+        rate = (step - first_step) / (seconds - first_seconds) if seconds > first_seconds else 0.0
         self.status.setText(progress_text(self.device_label, self.phase, step, total, rate,
                                           memory_text(self.device), scalars))
 

@@ -106,6 +106,8 @@ class Started:
     fresh: bool
     from_step: int
     """Steps the task had done when it started."""
+    from_seconds: float
+    """Its training seconds then (evaluations excluded)."""
 
 
 class Session:
@@ -190,9 +192,9 @@ class Session:
         self.run_count += 1
         name = f"{self.path.stem if kind.needs_file and self.path else kind.name} #{self.run_count}"
         self.history.add_run(name)
-        schedule, from_step = self.task.schedule(), self.task.step_count
+        schedule, from_step, from_seconds = self.task.schedule(), self.task.step_count, self.task.train_time
         self.runner.start(self.task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every)
-        return Started(name, schedule.steps, fresh, from_step)
+        return Started(name, schedule.steps, fresh, from_step, from_seconds)
 
     def record(self, row: dict) -> None:
         """A logged row of the running task (the runner calls this for every row)."""

@@ -267,3 +267,12 @@ def test_race_columns_share_the_width_and_video_frames_are_numbered(qtbot) -> No
     video.play_button.setChecked(True)
     assert video.play_button.text() == "Stop playback"  # not a second "Pause" beside the run's
     video.play_button.setChecked(False)
+
+
+def test_the_eta_counts_measured_training_time_not_evaluations(window) -> None:
+    from engine.tasks.base import Snapshot
+
+    window.phase, window._rate = "Training", (2.0, 10)  # the run started at step 10, 2 s of training
+    # 20 more steps in 4 s of training, however long the evaluations in between took on the wall clock
+    window._show_progress(Snapshot(30, 120, 6.0, {"psnr_train": 20.0}, {}))
+    assert "· 5.0 steps/s · ETA 18 s ·" in window.status.text() and "PSNR 20.00 dB" in window.status.text()
