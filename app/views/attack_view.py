@@ -14,6 +14,9 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidg
 
 from app.views.paint_canvas import PaintCanvas, canvas_buttons
 from app.views.race_view import METHOD_NAMES, ImagePanel
+
+PERTURBATION_COLOURS = {"colour_map": "CET-D1", "colour_bar": (-1.0, 1.0, "δ / ε")}
+"""Signed perturbations on a diverging map: blue darkens a pixel, red brightens it, white leaves it."""
 from app.views.value_slider import ValueSlider
 
 
@@ -70,8 +73,8 @@ class AttackView(QWidget):
         self.controls = AttackControls()
         layout.addWidget(self.controls, 0, 3, 3, 1)
         self.panels = {"clean": ImagePanel("Clean"), "jio": ImagePanel("JIO"), "pgd": ImagePanel("PGD"),
-                       "perturbation_jio": ImagePanel("JIO perturbation"),
-                       "perturbation_pgd": ImagePanel("PGD perturbation")}
+                       "perturbation_jio": ImagePanel("JIO perturbation", **PERTURBATION_COLOURS),
+                       "perturbation_pgd": ImagePanel("PGD perturbation", **PERTURBATION_COLOURS)}
         layout.addWidget(self.panels["clean"], 0, 0)
         layout.addWidget(self.panels["jio"], 0, 1)
         layout.addWidget(self.panels["pgd"], 0, 2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from app.views.image_view import pg  # noqa: F811  (shared pyqtgraph configuration)
@@ -55,10 +56,17 @@ class AudioView(QWidget):
             line.setClipToView(True)
             line.setDownsampling(auto=True, method="peak")
         self.spec_canvas = pg.GraphicsLayoutWidget()
-        self.spec_box = self.spec_canvas.addViewBox(enableMenu=False)
+        self.spec_plot = self.spec_canvas.addPlot(title="Spectrogram of the target")
+        self.spec_plot.setLabel("bottom", "time (s)")
+        self.spec_plot.setLabel("left", "frequency (Hz)")
+        self.spec_plot.setMenuEnabled(False)
         self.spec_item = pg.ImageItem()
-        self.spec_item.setColorMap(pg.colormap.get("viridis"))
-        self.spec_box.addItem(self.spec_item)
+        colours = pg.colormap.get("viridis")
+        self.spec_item.setColorMap(colours)
+        self.spec_plot.addItem(self.spec_item)
+        self.spec_bar = pg.ColorBarItem(values=(-80, 0), colorMap=colours, width=12, label="dB",
+                                        interactive=False, colorMapMenu=False)
+        self.spec_canvas.addItem(self.spec_bar)
         controls = QHBoxLayout()
         self.play_buttons = {}
         for key, text in (("target", "Play target"), ("reconstruction", "Play reconstruction")):
@@ -93,12 +101,19 @@ class AudioView(QWidget):
         self.target, self.rate, self.reconstruction = wave, rate, None
         self.target_line.setData(np.arange(wave.size) / rate, wave)
         self.recon_line.setData([], [])
-        self.spec_item.setImage(spectrogram(wave), levels=(-80, 0))  # row 0 (0 Hz) at the bottom
+        self._show_spectrogram(wave, "target")
 
     def set_reconstruction(self, wave: np.ndarray) -> None:
         self.reconstruction = wave
         self.recon_line.setData(np.arange(wave.size) / self.rate, wave)
+        self._show_spectrogram(wave, "reconstruction")
+
+    def _show_spectrogram(self, wave: np.ndarray, which: str) -> None:
+        """The STFT magnitude of `wave` on axes in seconds and hertz (0 Hz at the bottom)."""
         self.spec_item.setImage(spectrogram(wave), levels=(-80, 0))
+        self.spec_item.setRect(QRectF(0.0, 0.0, max(wave.size, 1) / self.rate, self.rate / 2))
+        self.spec_plot.setTitle(f"Spectrogram of the {which}")
+        self.spec_plot.autoRange(padding=0)
 
     def play(self, which: str) -> bool:
         """Play the target or the reconstruction (non-blocking); False when there is nothing to play or no device."""

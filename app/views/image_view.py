@@ -62,7 +62,11 @@ class ImageView(QWidget):
                 box.setYLink(self.boxes[0])
             self.boxes.append(box)
             self.items.append(item)
-        self.items[2].setColorMap(pg.colormap.get("inferno"))
+        errors = pg.colormap.get("inferno")
+        self.items[2].setColorMap(errors)
+        self.error_bar = pg.ColorBarItem(values=(0.0, ERROR_RANGE / 255), colorMap=errors, width=12,
+                                         label="|error| (0–1 scale)", interactive=False, colorMapMenu=False)
+        self.canvas.addItem(self.error_bar, row=1, col=3)
         self.split_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#ffffff", width=1))
         self.split_line.hide()
         self.boxes[1].addItem(self.split_line)

@@ -21,9 +21,11 @@ METHOD_NAMES = {"jiio": "JIIO", "adam": "Adam", "jio": "JIO", "pgd": "PGD"}
 
 
 class ImagePanel(QWidget):
-    """A titled uint8 image (grid of digits) with fixed levels."""
+    """A titled uint8 image (grid of digits) with fixed levels; with `colour_bar` (low, high, label) a colour map
+    and its bar, the image's 0–255 spanning low–high."""
 
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, parent: QWidget | None = None, colour_map: str | None = None,
+                 colour_bar: tuple[float, float, str] | None = None) -> None:
         super().__init__(parent)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -34,6 +36,15 @@ class ImagePanel(QWidget):
         self.box = self.canvas.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.item = pg.ImageItem()
         self.box.addItem(self.item)
+        self.bar = None
+        if colour_map is not None:
+            cmap = pg.colormap.get(colour_map)
+            self.item.setColorMap(cmap)
+            if colour_bar is not None:
+                low, high, label = colour_bar
+                self.bar = pg.ColorBarItem(values=(low, high), colorMap=cmap, width=12, label=label,
+                                           interactive=False, colorMapMenu=False)
+                self.canvas.addItem(self.bar, row=0, col=1)
         layout.addWidget(self.title, 0, 0)
         layout.addWidget(self.canvas, 1, 0)
         self.image: np.ndarray | None = None

@@ -276,3 +276,36 @@ def test_the_eta_counts_measured_training_time_not_evaluations(window) -> None:
     # 20 more steps in 4 s of training, however long the evaluations in between took on the wall clock
     window._show_progress(Snapshot(30, 120, 6.0, {"psnr_train": 20.0}, {}))
     assert "· 5.0 steps/s · ETA 18 s ·" in window.status.text() and "PSNR 20.00 dB" in window.status.text()
+
+
+def test_errors_and_perturbations_have_colour_bars(qtbot) -> None:
+    from app.views.attack_view import AttackView
+    from app.views.image_view import ImageView
+
+    image = ImageView()
+    qtbot.addWidget(image)
+    assert image.error_bar.values == (0.0, 64.0 / 255)
+    attack = AttackView()
+    qtbot.addWidget(attack)
+    bar = attack.panels["perturbation_jio"].bar
+    assert bar is not None and bar.values == (-1.0, 1.0)
+    lut = attack.panels["perturbation_pgd"].item.lut
+    assert lut is not None and not (lut[0] == lut[-1]).all()  # a colour map, not gray
+    assert attack.panels["clean"].bar is None
+
+
+def test_the_spectrogram_has_axes_in_seconds_and_hertz_and_says_what_it_shows(qtbot) -> None:
+    import numpy as np
+
+    from app.views.audio_view import AudioView
+
+    view = AudioView()
+    qtbot.addWidget(view)
+    rate = 8000.0
+    view.set_target(np.sin(np.linspace(0, 2000, 16000)).astype(np.float32), rate)
+    assert view.spec_plot.titleLabel.text == "Spectrogram of the target"
+    assert view.spec_plot.getAxis("left").labelText == "frequency (Hz)"
+    rect = view.spec_item.mapRectToParent(view.spec_item.boundingRect())
+    assert rect.width() == pytest.approx(2.0) and rect.height() == pytest.approx(rate / 2)  # 2 s, 0–4 kHz
+    view.set_reconstruction(np.zeros(16000, np.float32))
+    assert view.spec_plot.titleLabel.text == "Spectrogram of the reconstruction"
