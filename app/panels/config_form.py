@@ -87,6 +87,7 @@ class ConfigForm(QGroupBox):
             editor.setObjectName(path)
             self.editors[f.name] = editor
             layout.addRow(label_for(f.name), editor)
+            layout.labelForField(editor).setToolTip(docs.get(f.name, ""))  # the field's own words, not its group's
             self.rows[f.name] = (layout, editor)
 
     def show_advanced(self, on: bool) -> None:

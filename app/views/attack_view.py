@@ -88,8 +88,8 @@ class AttackView(QWidget):
         layout.addWidget(self.predictions, 2, 0, 1, 3)
 
     def clear(self) -> None:
-        for key in ("jio", "pgd", "perturbation_jio", "perturbation_pgd"):
-            self.panels[key].item.clear()
+        for panel in self.panels.values():
+            panel.reset()
         self.predictions.clear()
 
     def show_snapshot(self, previews: dict, scalars: dict) -> None:

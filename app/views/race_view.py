@@ -29,6 +29,7 @@ class ImagePanel(QWidget):
         super().__init__(parent)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.default_title = title
         self.title = QLabel(title)
         self.title.setWordWrap(True)  # a long title wraps instead of widening its column
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -48,6 +49,12 @@ class ImagePanel(QWidget):
         layout.addWidget(self.title, 0, 0)
         layout.addWidget(self.canvas, 1, 0)
         self.image: np.ndarray | None = None
+
+    def reset(self) -> None:
+        """Empty, with its first title (no result of an earlier run left)."""
+        self.item.clear()
+        self.image = None
+        self.title.setText(self.default_title)
 
     def set_image(self, image: np.ndarray) -> None:
         self.image = image
@@ -107,9 +114,8 @@ class RaceView(QWidget):
     def clear(self) -> None:
         self.plot.clear()
         self.curves.clear()
-        for key in ("jiio", "adam"):
-            self.panels[key].item.clear()
-            self.panels[key].title.setText(self.TITLES[key])
+        for panel in self.panels.values():
+            panel.reset()
 
     def show_snapshot(self, previews: dict, scalars: dict) -> None:
         for key, panel in self.panels.items():

@@ -309,3 +309,23 @@ def test_the_spectrogram_has_axes_in_seconds_and_hertz_and_says_what_it_shows(qt
     assert rect.width() == pytest.approx(2.0) and rect.height() == pytest.approx(rate / 2)  # 2 s, 0–4 kHz
     view.set_reconstruction(np.zeros(16000, np.float32))
     assert view.spec_plot.titleLabel.text == "Spectrogram of the reconstruction"
+
+
+def test_no_result_of_an_earlier_run_is_left_and_labels_explain_their_own_field(window, qtbot) -> None:
+    import numpy as np
+
+    from engine.config import ModelConfig, field_docs
+
+    race = window.race_view
+    race.show_snapshot({"corrupted": np.zeros((28, 28), np.uint8)}, {"psnr_corrupted": 16.7})
+    assert "16.70 dB" in race.panels["corrupted"].title.text()
+    window.set_kind("inverse")
+    assert race.panels["corrupted"].title.text() == "Corrupted" and race.panels["corrupted"].image is None
+    attack = window.attack_view
+    attack.show_snapshot({"jio": np.zeros((28, 28), np.uint8)}, {})
+    window.set_kind("attack")
+    assert attack.panels["jio"].image is None and attack.panels["jio"].title.text() == "JIO"
+
+    model = window.forms["fit"].children_forms["model"]
+    label = model.layout().itemAt(0).layout().labelForField(model.editors["width"])
+    assert label.toolTip() == field_docs(ModelConfig)["width"] != model.toolTip()
