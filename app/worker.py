@@ -97,6 +97,13 @@ class EngineWorker(QObject):
     def paused(self) -> bool:
         return not self._running.is_set()
 
+    def _phase(self, phase: str) -> None:
+        """Tell the window; before an evaluation also show the step just done (its training previews), so a view
+        never waits for a long evaluation to show that the run is alive."""
+        self.phase.emit(phase)
+        if phase == "Evaluating":
+            self.snapshot.emit(self.task.snapshot({}))
+
     @Slot()
     def work(self) -> None:
         torch.set_num_threads(ENGINE_THREADS)
@@ -104,7 +111,7 @@ class EngineWorker(QObject):
         last_emit = -float("inf")
         try:
             for snap in run(self.task, self.steps, log_every=self.log_every, eval_every=self.eval_every,
-                            logger=self.row.emit, snapshot_every=self.snapshot_every, on_phase=self.phase.emit):
+                            logger=self.row.emit, snapshot_every=self.snapshot_every, on_phase=self._phase):
                 now = time.monotonic()
                 if snap.final or now - last_emit >= self.min_interval or self.paused or self._stop.is_set():
                     self.snapshot.emit(snap)

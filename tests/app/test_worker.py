@@ -65,3 +65,41 @@ def test_errors_become_one_line_messages_and_the_controller_recovers(qtbot) -> N
     assert "ran out of memory" in message and "\n" not in message
     assert controller.state == "idle" and not controller.busy
     assert describe_failure(ValueError("bad\nthing")) == "ValueError: bad"
+
+
+class SlowEvaluationTask:
+    """One step, then an evaluation that takes a while (a generative prior's first evaluation, say)."""
+
+    def __init__(self) -> None:
+        self.step_count, self.train_time, self.evaluating = 0, 0.0, False
+
+    def step(self):
+        self.step_count += 1
+        return {"step": float(self.step_count), "loss": 1.0}
+
+    def evaluate(self, final: bool = False):
+        import time
+
+        self.evaluating = True
+        time.sleep(1.0)
+        self.evaluating = False
+        return {"psnr_train": 10.0}
+
+    def snapshot(self, scalars, final: bool = False):
+        from engine.tasks.base import Snapshot
+
+        return Snapshot(self.step_count, 1, 0.0, dict(scalars), {"batch": None}, final)
+
+
+def test_a_long_evaluation_does_not_leave_the_view_waiting(qtbot) -> None:
+    controller = RunController()
+    task = SlowEvaluationTask()
+    seen: list[tuple[int, bool, str]] = []
+    controller.snapshot.connect(lambda snap: seen.append((snap.step, task.evaluating, ",".join(snap.scalars))))
+    phases: list[str] = []
+    controller.phase.connect(phases.append)
+    with qtbot.waitSignal(controller.finished, timeout=10_000):
+        controller.start(task, 1, log_every=1, eval_every=1)
+    assert phases == ["Evaluating"]  # the last step's evaluation: no Training after it
+    assert seen[0][:2] == (1, True)  # shown while the evaluation was still running
+    assert seen[-1] == (1, False, "step,loss,psnr_train")  # then the evaluated snapshot
