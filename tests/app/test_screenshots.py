@@ -1,5 +1,5 @@
 """Screenshots of the main window with an image, an audio clip, a mesh (the real files in the shared data), the JIIO
-race and an attack on a drawn digit: each must show a trained view (a full-size picture with many colours). They are
+race and an attack on a drawn digit, at 1600×1000 and 1024×700: training must have drawn into each view. They are
 written into a temporary folder, or into `$DEQ_STUDIO_SCREENSHOTS` when set (for the README and for review:
 `DEQ_STUDIO_SCREENSHOTS=screenshots pytest tests/app/test_screenshots.py`)."""
 from __future__ import annotations
@@ -37,6 +37,21 @@ def pixels(picture) -> np.ndarray:
     return flat.reshape(image.height(), image.width()).copy()
 
 
+LARGE, SMALL = (1600, 1000), (1024, 700)
+"""The window sizes each view is pictured at."""
+
+
+def shoot(window, qtbot) -> tuple:
+    """(the window at LARGE, its view at LARGE, the window at SMALL), the window left at LARGE."""
+    large, view = window.grab(), window.views.grab()
+    window.resize(*SMALL)
+    qtbot.wait(100)
+    small = window.grab()
+    window.resize(*LARGE)
+    qtbot.wait(100)
+    return large, view, small
+
+
 def changed_fraction(before, after) -> float:
     """The fraction of the view's pixels that training changed."""
     a, b = pixels(before), pixels(after)
@@ -48,7 +63,7 @@ def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
     os.environ.setdefault("DEQ_STUDIO_DATA", str(data_dir))
     window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
-    window.resize(1280, 800)
+    window.resize(*LARGE)
     window.show()
     out = Path(os.environ.get("DEQ_STUDIO_SCREENSHOTS") or tmp_path / "screenshots")
     out.mkdir(parents=True, exist_ok=True)
@@ -58,20 +73,20 @@ def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
     window.image_view.split.setValue(40)
     untrained["image"] = window.views.grab()
     train(window, qtbot, steps=60, log_every=5, eval_every=20)
-    shots["image"] = (window.grab(), window.views.grab())
+    shots["image"] = shoot(window, qtbot)
     assert window.open_file(data_dir / "audio" / "gt_bach.wav")
     untrained["audio"] = window.views.grab()
     train(window, qtbot, steps=30, log_every=5, eval_every=15)
-    shots["audio"] = (window.grab(), window.views.grab())
+    shots["audio"] = shoot(window, qtbot)
     assert window.open_file(data_dir / "meshes" / "bunny.obj")
     untrained["mesh"] = window.views.grab()
     train(window, qtbot, steps=200, log_every=10, eval_every=100)
-    shots["mesh"] = (window.grab(), window.views.grab())
+    shots["mesh"] = shoot(window, qtbot)
     window.set_kind("inverse")
     untrained["jiio-race"] = window.views.grab()
     jiio = dataclasses.replace(window.forms["inverse"].config().jiio, iterations=30)
     train(window, qtbot, count=16, sigma=0.4, adam_steps=10, jiio=jiio)
-    shots["jiio-race"] = (window.grab(), window.views.grab())
+    shots["jiio-race"] = shoot(window, qtbot)
     window.set_kind("attack")
     digit = np.zeros((28, 28), dtype=np.uint8)
     digit[5:8, 8:20] = 255
@@ -81,9 +96,10 @@ def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
     window.jiio_controls.classify_drawing(digit)
     untrained["attack"] = window.views.grab()
     train(window, qtbot, count=16)
-    shots["attack"] = (window.grab(), window.views.grab())
-    for name, (picture, view) in shots.items():
-        assert (picture.width(), picture.height()) == (1280, 800), name
+    shots["attack"] = shoot(window, qtbot)
+    for name, (picture, view, small) in shots.items():
+        assert (picture.width(), picture.height()) == LARGE and (small.width(), small.height()) == SMALL, name
+        assert small.save(str(out / f"{name}-{SMALL[0]}x{SMALL[1]}.png")), name
         changed = changed_fraction(untrained[name], view)
         print(f"{name}: {changed:.1%} of the view changed by training")
         assert changed > 0.05, name  # training drew into the view (nothing drawn: 0%)
