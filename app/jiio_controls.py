@@ -48,6 +48,9 @@ class JIIOControls:
             form.set_config(change(form.config()))
         except ConfigError as exc:
             self.window.report_error(f"Settings: {exc}")
+            return
+        if form is self.window.form:
+            self.window.show_applicable_fields()
 
     def update(self, kind: str, **changes) -> None:
         self.edit(kind, lambda config: dataclasses.replace(config, **changes))

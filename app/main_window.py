@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         self.forms = {kind.name: ConfigForm(kind.title, self.session.starting_settings(kind),
                                             hidden=kind.fixed | {"device"}, advanced=kind.advanced)
                       for kind in TASKS}
+        for form in self.forms.values():
+            form.edited.connect(lambda form=form: form is self.form and self.show_applicable_fields())
         self.form = self.forms["fit"]
         self.form_stack = QStackedWidget()
         for form in self.forms.values():
@@ -211,13 +213,23 @@ class MainWindow(QMainWindow):
         self.task_box.setCurrentIndex(self.task_box.findData(kind))
         self.form = self.forms[kind]
         self.form_stack.setCurrentWidget(self.form)
-        self.form.set_inapplicable(inapplicable_fields(TASKS.get(kind).config, self.session.fit_medium))
+        self.show_applicable_fields()
         self.settings_scroll.verticalScrollBar().setValue(0)
+
+    def show_applicable_fields(self) -> None:
+        """Only the settings that do something as the panel stands (for the file's medium, the chosen corruption,
+        attack method, ...)."""
+        try:
+            config = self.form.config()
+        except ConfigError:
+            return  # an entry being typed; the panel marks it
+        self.form.set_inapplicable(inapplicable_fields(config, self.session.fit_medium))
 
     def apply_preset(self, name: str) -> None:
         """Replace the current task's settings by preset `name` (preview or full) for this device and file."""
         kind = self.session.kind
         self.form.set_config(preset(kind.config, name, self.device, self.session.fit_medium))
+        self.show_applicable_fields()
         self.preset_box.setCurrentIndex(self.preset_box.findData(name))
         self.statusBar().showMessage(f"{self.preset_box.currentText()} settings: press Start to use them", 8000)
 
@@ -468,6 +480,7 @@ class MainWindow(QMainWindow):
             return True
         self._show_kind(opened.kind.name)
         self.form.set_config(opened.settings)
+        self.show_applicable_fields()
         previews = opened.snapshot.previews if opened.snapshot is not None else {}
         view = self.kind_view()
         if view is None:

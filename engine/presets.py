@@ -105,15 +105,31 @@ _SIGNAL_FIELDS = {
 MESH_ONLY = frozenset({"mesh_target", "eval_points", "mc_resolution"})
 
 
-def inapplicable_fields(config_class: type, medium: str | None) -> frozenset[str]:
-    """Dotted config fields that do nothing for a file of `medium` (a fit's other media's reading options, the
-    mesh-only settings, the protocol for meshes); none for other configs or an unknown medium."""
-    if config_class is not FitConfig or medium not in _SIGNAL_FIELDS:
-        return frozenset()
-    others = set().union(*_SIGNAL_FIELDS.values()) - _SIGNAL_FIELDS[medium]
-    fields = {f"signal.{name}" for name in others}
-    if medium == "mesh":
-        fields.add("protocol")
-    else:
-        fields.update(MESH_ONLY)
-    return frozenset(fields)
+CORRUPTION_FIELDS = {"noise": "sigma", "box": "box_size", "pixels": "pixel_fraction", "mask": "mask"}
+"""The one setting each corruption of an inverse problem reads."""
+
+
+def inapplicable_fields(config: Any, medium: str | None = None) -> frozenset[str]:
+    """Dotted fields of `config` that do nothing as it stands: a fit's options for other media than the file's
+    (and the mesh-only settings, or the protocol for meshes); the other corruptions' settings of an inverse problem;
+    the label of an attack without an image, and the settings of a method that is not run; a classifier's attack
+    settings when it trains on clean digits."""
+    if isinstance(config, FitConfig):
+        if medium not in _SIGNAL_FIELDS:
+            return frozenset()
+        others = set().union(*_SIGNAL_FIELDS.values()) - _SIGNAL_FIELDS[medium]
+        fields = {f"signal.{name}" for name in others}
+        fields.update({"protocol"} if medium == "mesh" else MESH_ONLY)
+        return frozenset(fields)
+    if isinstance(config, InverseConfig):
+        fields = {name for kind, name in CORRUPTION_FIELDS.items() if kind != config.corruption}
+        fields.update({"jiio": ("adam_steps", "adam_lr"), "adam": ("jiio",)}.get(config.method, ()))
+        return frozenset(fields)
+    if isinstance(config, AttackTaskConfig):
+        fields = set() if config.image else {"label"}
+        fields.update({"jio": ("attack.pgd_steps", "attack.pgd_lr", "attack.pgd_gradient"),
+                       "pgd": ("attack.jio",)}.get(config.method, ()))
+        return frozenset(fields)
+    if isinstance(config, AdvTrainConfig) and config.attack == "none":
+        return frozenset({"attack_settings"})
+    return frozenset()

@@ -12,7 +12,7 @@ import types
 import typing
 from typing import Any, Literal
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QLineEdit, QToolButton, QVBoxLayout,
                                QWidget)
 
@@ -36,6 +36,9 @@ def label_for(name: str) -> str:
 class ConfigForm(QGroupBox):
     """Editors for every field of `config` (recursively); `hidden` names fields (dotted paths) left out; top-level
     fields named in `advanced` go into a collapsed "Advanced settings" drawer at the bottom."""
+
+    edited = Signal()
+    """The user chose another value (a choice, a box, or a finished text entry), here or in a nested form."""
 
     def __init__(self, title: str, config: Any, hidden: frozenset[str] = frozenset(), parent: QWidget | None = None,
                  _path: str = "", advanced: frozenset[str] = frozenset()) -> None:
@@ -77,12 +80,14 @@ class ConfigForm(QGroupBox):
             if dataclasses.is_dataclass(tp):
                 child = ConfigForm(label_for(f.name), value, hidden, self, _path=f"{path}.")
                 child.setToolTip(docs.get(f.name, ""))
+                child.edited.connect(self.edited)
                 self.children_forms[f.name] = child
                 layout.addRow(child)
                 self.rows[f.name] = (layout, child)
                 continue
             editor = self._editor(tp, optional, value)
             _on_edit(editor, lambda *_, editor=editor: editor.setStyleSheet(""))  # a corrected entry loses its mark
+            _on_choice(editor, self.edited.emit)
             editor.setToolTip(docs.get(f.name, ""))
             editor.setObjectName(path)
             self.editors[f.name] = editor
@@ -170,6 +175,16 @@ def _on_edit(editor: QWidget, slot) -> None:
         editor.currentIndexChanged.connect(slot)
     elif isinstance(editor, QCheckBox):
         editor.toggled.connect(slot)
+
+
+def _on_choice(editor: QWidget, slot) -> None:
+    """Call `slot` when the user settles a value of `editor` (not on every keystroke)."""
+    if isinstance(editor, QLineEdit):
+        editor.editingFinished.connect(slot)
+    elif isinstance(editor, QComboBox):
+        editor.activated.connect(lambda _: slot())
+    elif isinstance(editor, QCheckBox):
+        editor.clicked.connect(lambda _: slot())
 
 
 def format_value(value: Any) -> str:

@@ -329,3 +329,29 @@ def test_no_result_of_an_earlier_run_is_left_and_labels_explain_their_own_field(
     model = window.forms["fit"].children_forms["model"]
     label = model.layout().itemAt(0).layout().labelForField(model.editors["width"])
     assert label.toolTip() == field_docs(ModelConfig)["width"] != model.toolTip()
+
+
+def test_only_the_settings_that_do_something_are_shown(window, qtbot) -> None:
+    window.set_kind("inverse")
+    form = window.form
+    visible = lambda name: form.rows[name][0].isRowVisible(form.rows[name][1])  # noqa: E731
+    assert visible("sigma") and not visible("box_size") and not visible("mask")  # noise: its level only
+    corruption = form.editors["corruption"]
+    corruption.setCurrentIndex(corruption.findData("box"))
+    corruption.activated.emit(corruption.currentIndex())  # as a user's choice
+    assert visible("box_size") and not visible("sigma")
+    window.race_view.controls.sigma_changed.emit(0.3)  # the noise slider switches back to noise
+    assert visible("sigma") and not visible("box_size")
+
+    window.set_kind("attack")
+    form = window.form
+    assert not visible("label")  # no image to label
+    form.editors["image"].setText("digit.png")
+    form.editors["image"].editingFinished.emit()
+    assert visible("label")
+    method = form.editors["method"]
+    method.setCurrentIndex(method.findData("jio"))
+    method.activated.emit(method.currentIndex())
+    attack = form.children_forms["attack"]
+    assert not attack.rows["pgd_steps"][0].isRowVisible(attack.rows["pgd_steps"][1])
+    assert attack.rows["jio"][0].isRowVisible(attack.rows["jio"][1])

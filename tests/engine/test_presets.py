@@ -1,0 +1,48 @@
+"""Presets and the defaults that depend on the medium, the device or the settings themselves."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from engine.config import AdvTrainConfig, AttackTaskConfig, FitConfig, InverseConfig, PriorConfig
+from engine.presets import inapplicable_fields, preset, resolve_fit_config
+
+CPU, CUDA = torch.device("cpu"), torch.device("cuda")
+
+
+def test_full_is_the_spec_and_preview_is_small_on_a_cpu() -> None:
+    for cls in (FitConfig, PriorConfig, InverseConfig, AttackTaskConfig, AdvTrainConfig):
+        assert preset(cls, "full", CPU) == cls()
+    image = preset(FitConfig, "preview", CPU, "image")
+    assert image.signal.max_size == 256 and image.model.width == 64 and image.steps == 500
+    assert preset(FitConfig, "preview", CPU, "audio").signal.audio_duration_s == 2.0
+    assert preset(FitConfig, "preview", CUDA, "image").model.width == FitConfig().model.width  # the SPEC's on CUDA
+    assert preset(PriorConfig, "preview", CPU).steps == 200
+    with pytest.raises(ValueError, match="unknown preset"):
+        preset(FitConfig, "fastest", CPU)
+
+
+def test_medium_defaults_fill_only_what_is_empty() -> None:
+    resolved = resolve_fit_config(FitConfig(), "image")
+    assert resolved.model.input_scale == 256.0 and resolved.model.spectral_norm and resolved.lr == 1e-3
+    generalize = resolve_fit_config(FitConfig(protocol="generalize"), "image")
+    assert generalize.model.input_scale == 128.0
+    mesh = resolve_fit_config(FitConfig(lr=5e-4), "mesh")
+    assert mesh.lr == 5e-4 and mesh.batch_size == 50000 and mesh.eval_every == 250
+    assert resolve_fit_config(FitConfig(), "audio").model.spectral_norm is False
+
+
+def test_fields_that_do_nothing_are_named() -> None:
+    image = inapplicable_fields(FitConfig(), "image")
+    assert "signal.audio_rate" in image and "mc_resolution" in image and "signal.max_size" not in image
+    mesh = inapplicable_fields(FitConfig(), "mesh")
+    assert "protocol" in mesh and "mc_resolution" not in mesh and "signal.mesh_points" not in mesh
+    assert inapplicable_fields(FitConfig(), None) == frozenset()
+    assert inapplicable_fields(InverseConfig(corruption="box"), None) >= {"sigma", "pixel_fraction", "mask"}
+    assert "box_size" not in inapplicable_fields(InverseConfig(corruption="box"), None)
+    assert "label" in inapplicable_fields(AttackTaskConfig(), None)
+    assert "label" not in inapplicable_fields(AttackTaskConfig(image="x.png"), None)
+    assert inapplicable_fields(AdvTrainConfig(), None) == {"attack_settings"}
+    assert inapplicable_fields(dataclasses.replace(AdvTrainConfig(), attack="pgd"), None) == frozenset()
