@@ -15,3 +15,18 @@ def restore_torch_threads():
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """A main window with its own settings file (in the test's folder); any run is stopped afterwards."""
+    from PySide6.QtCore import QSettings
+
+    from app.main_window import MainWindow
+
+    win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    win.jiio_controls.drawings_dir = tmp_path / "drawings"
+    qtbot.addWidget(win)
+    yield win
+    win.controller.stop()
+    win.controller.wait()

@@ -9,22 +9,16 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
 
-from app.main_window import MainWindow  # noqa: E402
 from app.views.paint_canvas import PaintCanvas  # noqa: E402
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, data_dir, monkeypatch):
+def window(window, data_dir, monkeypatch):
     monkeypatch.setenv("DEQ_STUDIO_DATA", str(data_dir))
-    win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    win.jiio_controls.drawings_dir = tmp_path / "drawings"
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.controller.stop()
-    win.controller.wait()
+    window.show()
+    return window
 
 
 def test_canvas_paints_with_the_mouse(qtbot) -> None:

@@ -10,20 +10,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QSettings  # noqa: E402
-
-from app.main_window import MainWindow  # noqa: E402
 from app.worker import ENGINE_THREADS  # noqa: E402
 from engine.resources import sample_path  # noqa: E402
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    yield win
-    win.controller.stop()
-    win.controller.wait()
 
 
 def train(window, qtbot, steps: int, **changes) -> None:

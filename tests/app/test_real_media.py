@@ -12,22 +12,10 @@ import pytest
 pytest.importorskip("PySide6")
 pytestmark = pytest.mark.slow
 
-from PySide6.QtCore import QSettings  # noqa: E402
-
-from app.main_window import MainWindow  # noqa: E402
 from engine.tasks.kinds import TASKS  # noqa: E402
 
 MEDIA = [("images/kodim05.png", "image_view", ".png"), ("audio/gt_bach.wav", "audio_view", ".wav"),
          ("video/bikes.mp4", "video_view", ".mp4"), ("meshes/bunny.obj", "mesh_view", ".ply")]
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    yield win
-    win.controller.stop()
-    win.controller.wait()
 
 
 @pytest.mark.parametrize("relative, view, suffix", MEDIA, ids=[m[0].split("/")[0] for m in MEDIA])
