@@ -6,6 +6,8 @@ the views draw the task's targets and snapshots. Opening a file builds the fit t
 reported before anything runs), with the preview settings of the file's medium, and shows its target; Start trains
 it, Reset discards the trained state and rebuilds from the panel's settings. The other task kinds need no file:
 Start builds them from their panel. Every kind, its panel and its view come from the engine's task registry.
+File dialogs and writes live in file_actions.py, the start hint, Quickstart and About in guidance.py, closing and
+the kept settings in window_state.py (mixins of this class).
 """
 from __future__ import annotations
 
@@ -18,40 +20,36 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QHBoxLayout,
                                QProgressBar, QScrollArea, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from app.controller import RunController
+from app.file_actions import BAD_INPUT, FileActions
+from app.guidance import Guidance
 from app.jiio_controls import JIIOControls
-from app.menus import about_text, build_menus
-from app.worker import collect_garbage_in_gui_thread, reserve_gui_thread
+from app.menus import build_menus
 from app.panels.config_form import ConfigForm
-from app.panels.persistence import restore_forms, save_forms
-from app.session import Session, SessionError
+from app.session import Session
 from app.status import device_label, memory_text, progress_text
 from app.views.attack_view import AttackView
 from app.views.curves_view import CurvesView
 from app.views.grid_view import GridView
 from app.views.medium_views import MediumViews
 from app.views.race_view import RaceView
-from engine.checkpoint import CheckpointError
+from app.window_state import WindowState
+from app.worker import collect_garbage_in_gui_thread, reserve_gui_thread
 from engine.config import ConfigError
 from engine.device import resolve_device
 from engine.media import SignalError, medium_of
-from engine.model_store import ModelFileError
 from engine.presets import inapplicable_fields, preset
 from engine.tasks.kinds import TASKS
 
-BAD_INPUT = (SessionError, SignalError, ConfigError, CheckpointError, ModelFileError, ValueError, KeyError, OSError)
-"""What an action may raise on bad input or a bad file: reported in a dialog, nothing else changes."""
 
 FILE_FILTER = "Signals (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.wav *.flac *.ogg *.mp4 *.mov *.avi *.mkv *.ply *.obj " \
               "*.off *.stl);;All files (*)"
-RENAMED_KINDS = {"prior": "train-prior"}
-"""Task kinds an earlier version kept settings under another name."""
 SETTINGS_MIN_WIDTH = 280
 """The settings panel keeps its labels and editors readable at 1024×700."""
 STATUS_INTERVAL_S = 0.5
 """The status bar and progress bar are refreshed at most this often during a run."""
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
     """DEQ Studio's main window."""
 
     def __init__(self, settings: QSettings | None = None) -> None:
@@ -440,29 +438,7 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
-    # ---- snapshots and exports ----------------------------------------------------------------------------------
-    def choose_snapshot_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save the snapshot into a folder")
-        if folder:
-            self.save_snapshot(folder)
-
-    def save_snapshot(self, folder: str | Path) -> Path | None:
-        """A resumable run folder of the current task (fits, generative priors, classifier training): `folder`, or a
-        fresh subfolder of it when it holds other files. Returns the run folder."""
-        if self.task is None or not self.session.kind.resumable or self.controller.busy:
-            return None
-        try:
-            saved = self.session.save(folder)
-        except BAD_INPUT as exc:
-            self.report_error(f"Could not save the snapshot: {exc}")
-            return None
-        return self.saved_to(saved)
-
-    def choose_snapshot_to_load(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Load a snapshot (a run folder)")
-        if folder:
-            self.load_snapshot(folder)
-
+    # ---- snapshots ------------------------------------------------------------------------------------------------
     def load_snapshot(self, folder: str | Path) -> bool:
         """Reopen a run folder (from this window or the CLI) where it stopped; its curves join the overlay (a race's
         or an attack's curves alone)."""
@@ -500,107 +476,7 @@ class MainWindow(QMainWindow):
         for row in rows:
             self.curves.add_row(row)
 
-    def choose_export_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the reconstruction into a folder")
-        if folder:
-            self.export_reconstruction(folder)
-
-    def export_reconstruction(self, folder: str | Path) -> Path | None:
-        """The reconstruction in its medium (PNG, WAV, MP4 or PLY), or another task's result, as the CLI writes
-        it."""
-        try:
-            return self.saved_to(self.session.export(folder))
-        except BAD_INPUT as exc:
-            self.report_error(f"Could not export: {exc}")
-            return None
-
-    def saved_to(self, path: Path) -> Path:
-        """Say in the status bar where a file was written; returns `path`."""
-        self.statusBar().showMessage(f"Saved to {path}", 10_000)
-        return Path(path)
-
-    def choose_metrics_file(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv",
-                                              "CSV, every run (*.csv);;JSON lines, every run (*.jsonl)")
-        if path:
-            self.export_metrics(path)
-
-    def export_metrics(self, path: str | Path) -> Path | None:
-        """Every run's metrics rows: CSV with a run column, or JSON lines with a "run" key (by the suffix)."""
-        try:
-            if Path(path).suffix.lower() == ".jsonl":
-                return self.saved_to(self.session.history.export_jsonl(path))
-            return self.saved_to(self.session.history.export_csv(path))
-        except OSError as exc:
-            self.report_error(f"Could not export the metrics: {exc}")
-            return None
-
-    def choose_curves_file(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the curves", "curves.png",
-                                              "PNG, twice the screen's resolution (*.png);;SVG (*.svg)")
-        if path:
-            self.export_curves(path)
-
-    def export_curves(self, path: str | Path) -> Path | None:
-        """The plots alone, as PNG or SVG (by the suffix; none means PNG)."""
-        path = Path(path)
-        if path.suffix.lower() not in (".png", ".svg"):
-            path = path.with_name(path.name + ".png")
-        try:
-            return self.saved_to(self.curves.export_image(path))
-        except OSError as exc:
-            self.report_error(f"Could not export the curves: {exc}")
-            return None
-
-    def choose_screenshot_file(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export a screenshot of the window", "deq-studio.png",
-                                              "PNG (*.png);;JPEG (*.jpg)")
-        if path:
-            self.save_screenshot(path)
-
-    def save_screenshot(self, path: str | Path) -> Path | None:
-        """The whole window as a picture."""
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if not self.grab().save(str(path)):
-            self.report_error(f"Could not write the screenshot {path}: use a .png or .jpg name in a folder you "
-                              "can write to")
-            return None
-        return self.saved_to(Path(path))
-
-    def show_quickstart(self) -> None:
-        """Help ▸ Quickstart, beside the window (it does not block it)."""
-        from app.quickstart import Quickstart
-
-        if self.quickstart is None:
-            self.quickstart = Quickstart(self)
-        self.quickstart.show()
-        self.quickstart.raise_()
-        self.settings.setValue("quickstart_shown", True)
-
-    def _show_hint(self) -> None:
-        """Over the view, while a task waits for its first run: what Start will do and where results appear."""
-        task, kind = self.task, self.session.kind
-        waiting = not self.controller.busy and (task is None or task.step_count == 0)
-        if not waiting or (kind.needs_file and self.path is None):
-            self.hint.hide()
-            return
-        where = "the reconstruction appears beside the original" if kind.needs_file else "results appear here"
-        self.hint.setText(f"Press Start ▶ (F5): {kind.summary}; {where} as it runs.")
-        self.hint.setFixedWidth(max(200, min(560, self.views.width() - 40)))
-        self.hint.setFixedHeight(self.hint.heightForWidth(self.hint.width()))
-        self.hint.move((self.views.width() - self.hint.width()) // 2, self.views.height() - self.hint.height() - 16)
-        self.hint.show()
-        self.hint.raise_()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        super().resizeEvent(event)
-        if self.hint.isVisible():
-            self._show_hint()
-
-    def about(self) -> None:
-        QMessageBox.about(self, "About DEQ Studio", about_text(self.device_label, self.settings.fileName()))
-
-    # ---- drag and drop, closing ----------------------------------------------------------------------------------
+    # ---- drag and drop (closing and the kept settings: window_state.py) --------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
@@ -610,55 +486,4 @@ class MainWindow(QMainWindow):
         if urls:
             self.open_file(Path(urls[0].toLocalFile()))
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        """Quit: during a run, after a confirmation, the window goes at once and the process follows when the
-        current step ends (the engine is never cut mid-step)."""
-        if self.controller.busy:
-            if not self._quitting:
-                if not self.confirm_quit():
-                    event.ignore()
-                    return
-                self._quitting = True
-                self._keep_window_state()
-                self.controller.finished.connect(self.close)
-                self.stop()
-                self.hide()
-            event.ignore()
-            return
-        if not self._quitting:
-            self._keep_window_state()
-        super().closeEvent(event)
 
-    def confirm_quit(self) -> bool:
-        """Whether to stop the run in progress and quit."""
-        answer = QMessageBox.question(self, "DEQ Studio", "A run is in progress. Stop it and quit? (Save a snapshot "
-                                      "first to continue it later.)",
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _keep_window_state(self) -> None:
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("window_state", self.saveState())
-        self.save_settings()
-
-    def save_settings(self) -> None:
-        """Every panel's settings, the fit panel's medium and the task kind, for the next start."""
-        save_forms(self.settings, self.forms)
-        self.settings.setValue("fit_medium", self.session.fit_medium)
-        self.settings.setValue("kind", self.kind)
-
-    def restore_settings(self) -> None:
-        """The panels, the fit medium and the task kind as they were when the window last closed."""
-        for old, new in RENAMED_KINDS.items():  # settings kept by an earlier version
-            if self.settings.contains(f"forms/{old}") and not self.settings.contains(f"forms/{new}"):
-                self.settings.setValue(f"forms/{new}", self.settings.value(f"forms/{old}"))
-            if self.settings.value("kind") == old:
-                self.settings.setValue("kind", new)
-        restore_forms(self.settings, self.forms)
-        medium = self.settings.value("fit_medium")
-        if medium in ("image", "audio", "video", "mesh"):
-            self.session.fit_medium = medium
-        kind = self.settings.value("kind")
-        if kind in TASKS and kind != "fit":
-            self.set_kind(kind)

@@ -1,0 +1,112 @@
+"""The window's file dialogs and writes: snapshots (run folders), the result in its medium, metrics, the curves and
+a screenshot. Each write says "Saved to ..." in the status bar; a failure becomes a sentence in a dialog.
+
+A mixin of `MainWindow`: it uses the window's session, curves, status bar and `report_error`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog
+
+from app.session import SessionError
+from engine.checkpoint import CheckpointError
+from engine.config import ConfigError
+from engine.media import SignalError
+from engine.model_store import ModelFileError
+
+BAD_INPUT = (SessionError, SignalError, ConfigError, CheckpointError, ModelFileError, ValueError, KeyError, OSError)
+"""What an action may raise on bad input or a bad file: reported in a dialog, nothing else changes."""
+
+
+class FileActions:
+    """Save / export actions of the File menu (and the snapshot loader's dialog)."""
+
+    def choose_snapshot_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save the snapshot into a folder")
+        if folder:
+            self.save_snapshot(folder)
+
+    def save_snapshot(self, folder: str | Path) -> Path | None:
+        """A resumable run folder of the current task (fits, generative priors, classifier training): `folder`, or a
+        fresh subfolder of it when it holds other files. Returns the run folder."""
+        if self.task is None or not self.session.kind.resumable or self.controller.busy:
+            return None
+        try:
+            saved = self.session.save(folder)
+        except BAD_INPUT as exc:
+            self.report_error(f"Could not save the snapshot: {exc}")
+            return None
+        return self.saved_to(saved)
+
+    def choose_snapshot_to_load(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Load a snapshot (a run folder)")
+        if folder:
+            self.load_snapshot(folder)
+
+    def choose_export_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the reconstruction into a folder")
+        if folder:
+            self.export_reconstruction(folder)
+
+    def export_reconstruction(self, folder: str | Path) -> Path | None:
+        """The reconstruction in its medium (PNG, WAV, MP4 or PLY), or another task's result, as the CLI writes
+        it."""
+        try:
+            return self.saved_to(self.session.export(folder))
+        except BAD_INPUT as exc:
+            self.report_error(f"Could not export: {exc}")
+            return None
+
+    def saved_to(self, path: Path) -> Path:
+        """Say in the status bar where a file was written; returns `path`."""
+        self.statusBar().showMessage(f"Saved to {path}", 10_000)
+        return Path(path)
+
+    def choose_metrics_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv",
+                                              "CSV, every run (*.csv);;JSON lines, every run (*.jsonl)")
+        if path:
+            self.export_metrics(path)
+
+    def export_metrics(self, path: str | Path) -> Path | None:
+        """Every run's metrics rows: CSV with a run column, or JSON lines with a "run" key (by the suffix)."""
+        try:
+            if Path(path).suffix.lower() == ".jsonl":
+                return self.saved_to(self.session.history.export_jsonl(path))
+            return self.saved_to(self.session.history.export_csv(path))
+        except OSError as exc:
+            self.report_error(f"Could not export the metrics: {exc}")
+            return None
+
+    def choose_curves_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the curves", "curves.png",
+                                              "PNG, twice the screen's resolution (*.png);;SVG (*.svg)")
+        if path:
+            self.export_curves(path)
+
+    def export_curves(self, path: str | Path) -> Path | None:
+        """The plots alone, as PNG or SVG (by the suffix; none means PNG)."""
+        path = Path(path)
+        if path.suffix.lower() not in (".png", ".svg"):
+            path = path.with_name(path.name + ".png")
+        try:
+            return self.saved_to(self.curves.export_image(path))
+        except OSError as exc:
+            self.report_error(f"Could not export the curves: {exc}")
+            return None
+
+    def choose_screenshot_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export a screenshot of the window", "deq-studio.png",
+                                              "PNG (*.png);;JPEG (*.jpg)")
+        if path:
+            self.save_screenshot(path)
+
+    def save_screenshot(self, path: str | Path) -> Path | None:
+        """The whole window as a picture."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if not self.grab().save(str(path)):
+            self.report_error(f"Could not write the screenshot {path}: use a .png or .jpg name in a folder you "
+                              "can write to")
+            return None
+        return self.saved_to(Path(path))

@@ -1,0 +1,48 @@
+"""What guides a new user: the hint over the view while a task waits for its first run, Help ▸ Quickstart and the
+About box.
+
+A mixin of `MainWindow`: it uses the window's session, views, hint label and settings.
+"""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMainWindow, QMessageBox
+
+from app.menus import about_text
+
+
+class Guidance:
+    """The start hint, the Quickstart and About."""
+
+    def show_quickstart(self) -> None:
+        """Help ▸ Quickstart, beside the window (it does not block it)."""
+        from app.quickstart import Quickstart
+
+        if self.quickstart is None:
+            self.quickstart = Quickstart(self)
+        self.quickstart.show()
+        self.quickstart.raise_()
+        self.settings.setValue("quickstart_shown", True)
+
+    def _show_hint(self) -> None:
+        """Over the view, while a task waits for its first run: what Start will do and where results appear."""
+        task, kind = self.task, self.session.kind
+        waiting = not self.controller.busy and (task is None or task.step_count == 0)
+        if not waiting or (kind.needs_file and self.path is None):
+            self.hint.hide()
+            return
+        where = "the reconstruction appears beside the original" if kind.needs_file else "results appear here"
+        self.hint.setText(f"Press Start ▶ (F5): {kind.summary}; {where} as it runs.")
+        self.hint.setFixedWidth(max(200, min(560, self.views.width() - 40)))
+        self.hint.setFixedHeight(self.hint.heightForWidth(self.hint.width()))
+        self.hint.move((self.views.width() - self.hint.width()) // 2, self.views.height() - self.hint.height() - 16)
+        self.hint.show()
+        self.hint.raise_()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        QMainWindow.resizeEvent(self, event)
+        if self.hint.isVisible():
+            self._show_hint()
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About DEQ Studio", about_text(self.device_label, self.settings.fileName()))
+
