@@ -11,7 +11,6 @@ the kept settings in window_state.py (mixins of this class).
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
@@ -321,9 +320,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
                 return
             restart = choice == "restart"
             if not restart:  # continue the trained model: the panel shows what runs
-                built = self.session.built_from
-                settings = dataclasses.replace(built, steps=settings.steps, log_every=settings.log_every,
-                                               eval_every=settings.eval_every)
+                settings = self.session.continued_settings(settings)
                 self.form.set_config(settings)
         self._failed = False
         try:

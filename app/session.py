@@ -170,8 +170,12 @@ class Session:
         task = self.task
         if task is None or task.step_count == 0 or self.kind.race or self.built_from is None:
             return False
-        schedule = {name: getattr(settings, name) for name in SCHEDULE_FIELDS}
-        return dataclasses.replace(self.built_from, **schedule) != settings
+        return self.continued_settings(settings) != settings
+
+    def continued_settings(self, settings: Any) -> Any:
+        """The settings the trained task continues with: the ones it was built from, with the schedule of
+        `settings`."""
+        return dataclasses.replace(self.built_from, **{name: getattr(settings, name) for name in SCHEDULE_FIELDS})
 
     def start(self, settings: Any, restart: bool = False) -> Started:
         """Start the current kind with `settings`: a new task (a race, a first run, changed settings of an untrained

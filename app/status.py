@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import torch
 
+from engine.device import device_name
+
 
 def device_label(device: torch.device) -> str:
     """'CPU (2 threads)' with the threads the engine trains on (the worker's, not the GUI thread's), or the GPU."""
     if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
+        return device_name(device)
     from app.worker import ENGINE_THREADS
 
     return f"CPU ({ENGINE_THREADS} thread{'s' if ENGINE_THREADS != 1 else ''})"
