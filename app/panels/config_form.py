@@ -34,41 +34,27 @@ def label_for(name: str) -> str:
 
 
 class ConfigForm(QGroupBox):
-    """Editors for every field of `config` (recursively); `hidden` names fields (dotted paths) left out; top-level
-    fields named in `advanced` go into a collapsed "Advanced settings" drawer at the bottom."""
+    """Editors for every field of `config` (recursively); `hidden` names fields (dotted paths) left out; fields
+    named in `advanced` (dotted paths: a whole group or one field of a group) go into one collapsed "Advanced
+    settings" drawer at the bottom, a nested field labelled with its group's name."""
 
     edited = Signal()
     """The user chose another value (a choice, a box, or a finished text entry), here or in a nested form."""
 
     def __init__(self, title: str, config: Any, hidden: frozenset[str] = frozenset(), parent: QWidget | None = None,
-                 _path: str = "", advanced: frozenset[str] = frozenset()) -> None:
+                 _path: str = "", advanced: frozenset[str] = frozenset(), _drawer: QFormLayout | None = None) -> None:
         super().__init__(title, parent)
         self.cls, self.base = type(config), config
         self.editors: dict[str, QWidget] = {}
         self.children_forms: dict[str, ConfigForm] = {}
         self.rows: dict[str, tuple[QFormLayout, QWidget]] = {}
-        """Each field's row: the layout it is in and its editor (or nested form)."""
-        simple = QFormLayout()
-        simple.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        """Each field's row: the layout it is in (this form's own, or the drawer) and its editor (or nested form)."""
+        self.simple = QFormLayout()
+        self.simple.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         outer = QVBoxLayout(self)
-        outer.addLayout(simple)
-        drawer = None
-        if any(f.name in advanced for f in dataclasses.fields(self.cls)):
-            self.advanced_button = QToolButton()
-            self.advanced_button.setText("Advanced settings")
-            self.advanced_button.setCheckable(True)
-            self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
-            self.advanced_button.setToolTip("Solver internals and other settings most runs leave as they are")
-            self.advanced_box = QWidget()
-            drawer = QFormLayout(self.advanced_box)
-            drawer.setContentsMargins(0, 0, 0, 0)
-            drawer.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-            self.advanced_box.setVisible(False)
-            self.advanced_button.toggled.connect(self.show_advanced)
-            outer.addWidget(self.advanced_button)
-            outer.addWidget(self.advanced_box)
-            outer.addStretch(1)  # the drawer follows the simple fields, however tall the panel
+        outer.addLayout(self.simple)
+        if _drawer is None and advanced - hidden:
+            _drawer = self._add_drawer(outer)
         docs = field_docs(self.cls)
         for f in dataclasses.fields(self.cls):
             path = f"{_path}{f.name}"
@@ -76,9 +62,12 @@ class ConfigForm(QGroupBox):
                 continue
             tp, optional = _unwrap_optional(field_types(self.cls)[f.name])
             value = getattr(config, f.name)
-            layout = drawer if drawer is not None and f.name in advanced else simple
+            in_drawer = path in advanced and _drawer is not None
+            layout = _drawer if in_drawer else self.simple
+            label = f"{title}: {label_for(f.name).lower()}" if in_drawer and _path else label_for(f.name)
             if dataclasses.is_dataclass(tp):
-                child = ConfigForm(label_for(f.name), value, hidden, self, _path=f"{path}.")
+                child = ConfigForm(label if in_drawer else label_for(f.name), value, hidden, self,
+                                   _path=f"{path}.", advanced=advanced, _drawer=_drawer)
                 child.setToolTip(docs.get(f.name, ""))
                 child.edited.connect(self.edited)
                 self.children_forms[f.name] = child
@@ -91,9 +80,28 @@ class ConfigForm(QGroupBox):
             editor.setToolTip(docs.get(f.name, ""))
             editor.setObjectName(path)
             self.editors[f.name] = editor
-            layout.addRow(label_for(f.name), editor)
+            layout.addRow(label, editor)
             layout.labelForField(editor).setToolTip(docs.get(f.name, ""))  # the field's own words, not its group's
             self.rows[f.name] = (layout, editor)
+
+    def _add_drawer(self, outer: QVBoxLayout) -> QFormLayout:
+        """The collapsed "Advanced settings" drawer under the simple fields; returns its layout."""
+        self.advanced_button = QToolButton()
+        self.advanced_button.setText("Advanced settings")
+        self.advanced_button.setCheckable(True)
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_button.setToolTip("Solver internals and other settings most runs leave as they are")
+        self.advanced_box = QWidget()
+        drawer = QFormLayout(self.advanced_box)
+        drawer.setContentsMargins(0, 0, 0, 0)
+        drawer.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.advanced_box.setVisible(False)
+        self.advanced_button.toggled.connect(self.show_advanced)
+        outer.addWidget(self.advanced_button)
+        outer.addWidget(self.advanced_box)
+        outer.addStretch(1)  # the drawer follows the simple fields, however tall the panel
+        return drawer
 
     def show_advanced(self, on: bool) -> None:
         """Open or close the Advanced settings drawer."""
@@ -108,6 +116,17 @@ class ConfigForm(QGroupBox):
             layout.setRowVisible(widget, f"{_path}{name}" not in paths)
         for name, child in self.children_forms.items():
             child.set_inapplicable(paths, f"{_path}{name}.")
+            if self.rows[name][0] is self.simple and f"{_path}{name}" not in paths:  # no empty group in Simple
+                self.simple.setRowVisible(child, child.has_simple_rows(paths, f"{_path}{name}."))
+
+    def has_simple_rows(self, paths: frozenset[str], _path: str = "") -> bool:
+        """Whether any field of this form that applies sits in its own (simple) part."""
+        def shows(name: str, layout: QFormLayout) -> bool:
+            child = self.children_forms.get(name)
+            return (layout is self.simple and f"{_path}{name}" not in paths
+                    and (child is None or child.has_simple_rows(paths, f"{_path}{name}.")))
+
+        return any(shows(name, layout) for name, (layout, _) in self.rows.items())
 
     @staticmethod
     def _editor(tp: Any, optional: bool, value: Any) -> QWidget:

@@ -7,14 +7,14 @@
     jiio.py         JIIO: the augmented solver, generative priors, inverse problems, attacks, adversarial training
 """
 from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig, SolverName
-from engine.config.fields import (ConfigError, check_choices, field_choices, field_docs, field_types, from_dict,
-                                  require, to_dict)
+from engine.config.fields import (ConfigError, check_choices, config_paths, field_choices, field_docs, field_types,
+                                  from_dict, require, to_dict)
 from engine.config.fit import FitConfig, INRName, ModelConfig, SignalConfig
 from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, InverseConfig, JIIOConfig, PriorConfig
 
 __all__ = [
     "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "EquilibriumConfig",
     "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "ModelConfig", "PriorConfig", "SignalConfig",
-    "SolverConfig", "SolverName", "check_choices", "field_choices", "field_docs", "field_types", "from_dict",
+    "SolverConfig", "SolverName", "check_choices", "config_paths", "field_choices", "field_docs", "field_types", "from_dict",
     "require", "to_dict",
 ]

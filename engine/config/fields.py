@@ -65,6 +65,16 @@ def field_types(cls: type) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
 
+def config_paths(cls: type, _path: str = "") -> frozenset[str]:
+    """Every dotted field path of a config class: its fields, and the fields of its nested configs."""
+    paths: set[str] = set()
+    for name, tp in field_types(cls).items():
+        paths.add(f"{_path}{name}")
+        if dataclasses.is_dataclass(tp):
+            paths |= config_paths(tp, f"{_path}{name}.")
+    return frozenset(paths)
+
+
 def field_choices(cls: type, name: str) -> tuple[Any, ...] | None:
     """The allowed values of a `Literal[...]` field, else None."""
     tp = field_types(cls)[name]

@@ -48,8 +48,9 @@ class TaskKind:
     fixed: frozenset[str] = frozenset()
     """Dotted config fields the task sets itself: no flag and no form field."""
     advanced: frozenset[str] = frozenset()
-    """Top-level config fields most runs leave alone (solver internals, cadences, seeds): the window keeps them in
-    its Advanced drawer."""
+    """Config fields (dotted paths: a group or one field of a group) most runs leave alone (solver internals,
+    network sizes, cadences, seeds): the window keeps them in its Advanced drawer, so that Simple shows the few
+    choices a user understands."""
     flatten: frozenset[str] = frozenset()
     """Nested configs whose flags drop their prefix (`--width` for model.width)."""
     rename: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -169,13 +170,15 @@ register(TaskKind(
     lambda config, path: f"{Path(path or 'fit').stem}-{config.model.model}-{config.protocol}",
     needs_file=True, resumable=True, flatten=frozenset({"model", "signal"}), rename={"backward.mode": "backward"},
     checkpoint_every=500,
-    advanced=frozenset({"solver", "backward", "amortize", "minibatch_warm_start", "grad_clip", "log_every",
-                        "eval_every", "eval_points", "seed"})))
+    advanced=frozenset({"model.layers", "model.width", "model.input_scale", "model.spectral_norm",
+                        "model.gabor_alpha", "signal.audio_rate", "signal.video_stride", "signal.mesh_points",
+                        "signal.mesh_near_sigma", "solver", "backward", "lr", "batch_size", "grad_clip", "amortize",
+                        "minibatch_warm_start", "log_every", "eval_every", "eval_points", "seed"})))
 register(TaskKind(
     "train-prior", "Train a generative prior (MNIST)", "train a generative DEQ decoder whose latents JIIO finds",
     PriorConfig, _without_file(build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",
     resumable=True, trains_on_dataset=True, view="grid",
-    advanced=frozenset({"latent", "channels", "jiio", "solver", "gmm_components", "log_every", "eval_every",
+    advanced=frozenset({"latent", "channels", "lr", "jiio", "solver", "gmm_components", "log_every", "eval_every",
                         "seed"})))
 register(TaskKind(
     "inverse", "Inverse problem: JIIO vs Adam", "denoise or inpaint with a trained prior: JIIO against Adam",
@@ -187,11 +190,12 @@ register(TaskKind(
     "attack", "Attack: JIO vs PGD", "attack a trained DEQ classifier inside an L2 ball: JIO against PGD",
     AttackTaskConfig, _without_file(build_attack_task), lambda config, path: "attack-mnist",
     race=True, view="attack", fixed=frozenset({"attack.method"}), flatten=frozenset({"attack"}),
-    advanced=frozenset({"classifier", "data", "seed"})))
+    advanced=frozenset({"classifier", "data", "attack.jio", "attack.pgd_steps", "attack.pgd_lr",
+                        "attack.pgd_gradient", "seed"})))
 register(TaskKind(
     "adv-train", "Train a classifier (clean or adversarial)",
     "train a DEQ classifier on clean, PGD or JIO adversarial digits", AdvTrainConfig, _without_file(build_adv_task),
     lambda config, path: f"classifier-{config.attack}", resumable=True, trains_on_dataset=True, view="grid",
     fixed=frozenset({"attack_settings.method"}),
-    advanced=frozenset({"data", "init", "channels", "contractive", "head", "attack_settings", "jacobian_reg",
+    advanced=frozenset({"data", "init", "channels", "contractive", "head", "attack_settings", "lr", "jacobian_reg",
                         "solver", "eval_images", "log_every", "eval_every", "seed"})))

@@ -195,13 +195,20 @@ def test_simple_settings_with_an_advanced_drawer_and_only_what_applies(window, q
     assert not fit.advanced_box.isVisible() and fit.rows["solver"][0] is not fit.rows["steps"][0]
     assert signal.editors["max_size"].isVisible() and not signal.editors["audio_rate"].isVisible()
     assert not fit.editors["mc_resolution"].isVisible() and fit.editors["steps"].isVisible()
+    assert simple_fields(fit) == {"model.model", "steps", "protocol", "signal.max_size"}  # the few a user knows
+    assert fit.rows["model"][1].isVisible() and not fit.children_forms["model"].editors["width"].isVisible()
     fit.show_advanced(True)
     assert fit.children_forms["solver"].isVisible() and fit.editors["seed"].isVisible()
+    assert fit.children_forms["model"].editors["width"].isVisible()
     assert window.open_file(sample_path("audio.wav"))
     assert signal.editors["audio_rate"].isVisible() and not signal.editors["max_size"].isVisible()
     assert window.open_file(sample_path("mesh.ply"))
     assert fit.editors["mc_resolution"].isVisible() and not fit.editors["protocol"].isVisible()
     assert fit.config().signal.audio_rate is None  # hidden fields keep their values
+    assert simple_fields(fit) == {"model.model", "steps", "mesh_target", "mc_resolution"}
+    assert not fit.rows["signal"][1].isVisible()  # no empty group
+    window.set_kind("attack")
+    assert simple_fields(window.form) == {"count", "image", "method", "attack.epsilon"}
 
     window.set_kind("adv-train")
     window.apply_preset("full")
@@ -210,6 +217,17 @@ def test_simple_settings_with_an_advanced_drawer_and_only_what_applies(window, q
     assert window.form.config() == AdvTrainConfig() and "Full quality" in window.statusBar().currentMessage()
     window.apply_preset("preview")
     assert window.form.config().steps == 300
+
+
+def simple_fields(form, prefix: str = "") -> set[str]:
+    """The dotted paths of the fields a form shows in Simple (outside the Advanced drawer)."""
+    shown = set()
+    for name, (layout, widget) in form.rows.items():
+        if layout is not form.simple or not layout.isRowVisible(widget):
+            continue
+        child = form.children_forms.get(name)
+        shown |= simple_fields(child, f"{prefix}{name}.") if child else {prefix + name}
+    return shown
 
 
 def test_evaluations_are_announced_as_a_phase(window, qtbot) -> None:
@@ -315,7 +333,8 @@ def test_no_result_of_an_earlier_run_is_left_and_labels_explain_their_own_field(
     assert attack.panels["jio"].image is None and attack.panels["jio"].title.text() == "JIO"
 
     model = window.forms["fit"].children_forms["model"]
-    label = model.layout().itemAt(0).layout().labelForField(model.editors["width"])
+    layout, editor = model.rows["width"]
+    label = layout.labelForField(editor)
     assert label.toolTip() == field_docs(ModelConfig)["width"] != model.toolTip()
 
 
