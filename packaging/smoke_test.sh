@@ -13,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-EXPLANATION="Stop when every sample's residual is below this value."  # SolverConfig.tol's docstring, as --help shows it
+EXPLANATION="How close the answer must get"  # the start of SolverConfig.tol's docstring, as --help shows it
 failures=0
 
 artifacts=("$@")

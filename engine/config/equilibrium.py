@@ -15,23 +15,31 @@ class SolverConfig:
     """How a fixed point z* = f(z*) is found (SPEC 2.1)."""
 
     solver: SolverName = "anderson"
-    """Fixed-point solver: damped Picard iteration, Anderson acceleration or limited-memory Broyden."""
+    """How the network finds its answer. picard: repeat the layer until it stops changing (simplest); anderson: combine
+    the last few tries (fast, the usual choice); broyden: a quasi-Newton method (fewest steps, more memory)."""
     max_iter: int = 100
-    """Most solver iterations per solve; the lowest-residual iterate is kept if tol is not reached."""
+    """The most tries per answer: more is more accurate and slower. If the tolerance is not reached, the best try is
+    kept."""
     tol: float = 1e-3
-    """Stop when every sample's residual is below this value."""
+    """How close the answer must get before the solver stops: smaller is more accurate and slower. Every sample's
+    residual must be below it."""
     stop_mode: Literal["rel", "abs"] = "rel"
-    """Residual measure: rel = ‖f(z)−z‖/‖f(z)‖ per sample, abs = ‖f(z)−z‖ per sample."""
+    """How closeness is measured. rel: the change relative to the answer's size, ‖f(z)−z‖/‖f(z)‖; abs: the change
+    itself, ‖f(z)−z‖ (per sample)."""
     damping: float = 1.0
-    """Picard damping τ in z ← (1−τ)z + τf(z); 1 is plain forward iteration."""
+    """Picard only: how far each try moves toward the layer's output; 1 moves all the way, smaller is steadier and
+    slower. It is τ in z ← (1−τ)z + τf(z)."""
     anderson_memory: int = 5
-    """Anderson: number of past iterates mixed."""
+    """Anderson only: how many past tries are combined; more often converges in fewer tries and uses more memory."""
     anderson_lam: float = 1e-4
-    """Anderson: Tikhonov regularization of the small least-squares solve, relative to its scale."""
+    """Anderson only: a small safety margin that keeps the combination stable; raise it if the solver jumps around. It
+    is the Tikhonov regularization of the small least-squares solve, relative to its scale."""
     anderson_beta: float = 1.0
-    """Anderson: mixing β between f-values (1) and iterates (0)."""
+    """Anderson only: 1 combines the layer's outputs, smaller values blend in the tries themselves. It is the mixing
+    β."""
     broyden_memory: int = 30
-    """Broyden: number of rank-one updates kept (limited memory)."""
+    """Broyden only: how many corrections it remembers; more is more accurate and uses more memory (rank-one updates
+    kept)."""
 
     def __post_init__(self) -> None:
         check_choices(self)
@@ -57,13 +65,16 @@ class BackwardConfig:
     """How gradients pass through the equilibrium (SPEC 2.2)."""
 
     mode: Literal["exact", "neumann", "jfb"] = "neumann"
-    """exact: solve the adjoint u = Jᵀu + g; neumann: u ≈ Σ_{i≤T}(Jᵀ)ⁱg; jfb: u = g (Jacobian-free)."""
+    """How training learns through the network's answer. neumann: a cheap approximation (the (Implicit)² default);
+    exact: the true gradient (slowest); jfb: skip the loop entirely (fastest, roughest). In symbols: exact solves u =
+    Jᵀu + g; neumann takes u ≈ Σ_{i≤T}(Jᵀ)ⁱg; jfb takes u = g."""
     neumann_order: int = 1
-    """T, the number of Neumann terms past the identity (1 is the (Implicit)² "one step" default)."""
+    """Neumann only: how many correction terms; more is closer to exact and slower. It is T, the number of terms past
+    the identity (1 is the (Implicit)² "one step" default)."""
     adjoint: SolverConfig = SolverConfig(solver="anderson", max_iter=50, tol=1e-6)
-    """Solver for the exact adjoint u = Jᵀu + g."""
+    """Exact mode only: how the gradient's own equation is solved. The equation is u = Jᵀu + g."""
     warm_start_adjoint: bool = True
-    """Start the exact adjoint solve from the previous step's solution where one is kept."""
+    """Exact mode only: start each gradient solve from the previous step's answer, which is faster."""
 
     def __post_init__(self) -> None:
         check_choices(self)
@@ -75,6 +86,6 @@ class EquilibriumConfig:
     """Everything an implicit layer needs to solve and differentiate: given to a model when it is built."""
 
     forward: SolverConfig = SolverConfig()
-    """Forward fixed-point solver."""
+    """How the answer is found (the forward fixed-point solver)."""
     backward: BackwardConfig = BackwardConfig()
-    """Backward mode (and the adjoint solver of the exact mode)."""
+    """How gradients pass through the answer (the backward mode, and the exact mode's adjoint solver)."""

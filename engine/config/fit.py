@@ -15,18 +15,24 @@ class ModelConfig:
     """Which implicit neural representation to fit (SPEC 2.3)."""
 
     model: INRName = "gabor-imfn"
-    """Network: implicit iSIREN / Fourier-iMFN / Gabor-iMFN, their explicit counterparts, or classic SIREN."""
+    """The kind of network. The implicit ones (isiren, fourier-imfn, gabor-imfn) find their output as the point where a
+    layer stops changing; gabor-imfn is usually the sharpest. Their explicit counterparts (siren-inj, fourier-mfn,
+    gabor-mfn) and classic siren are the baselines."""
     layers: Literal[1, 4] = 1
-    """Layers inside the equilibrium (explicit networks: hidden layers after the first filter)."""
+    """How many layers repeat inside the loop: 1 (the papers' usual) or 4. Explicit networks: hidden layers after the
+    first filter."""
     width: int = 256
-    """Hidden width D."""
+    """How many numbers each layer carries: wider learns more detail and is slower (the hidden width D)."""
     input_scale: float | None = None
-    """Frequency scale of the filter initialization; empty = the medium's default (image 256, or 128 to
-    generalize; audio 25000; video 128; mesh 32; halved for iSIREN and SIREN-inj)."""
+    """How fine the detail the network starts with can be: higher suits sharp, fast-changing signals; empty picks the
+    medium's default. The defaults: image 256, or 128 to generalize; audio 25000; video 128; mesh 32; halved for isiren
+    and siren-inj (the frequency scale of the filter initialization)."""
     spectral_norm: bool | None = None
-    """Cap ‖W‖₂ at 0.97 so the fixed point provably exists; empty = on for implicit models except on audio."""
+    """Keep every layer gentle enough that the loop is sure to have an answer; auto = on for implicit networks except on
+    audio. It caps ‖W‖₂ at 0.97."""
     gabor_alpha: float = 3.0
-    """Gabor filters: shape α of the Gamma(α/(L+1), 1) prior on the envelope widths γ."""
+    """Gabor networks only: how narrow the filters start; larger values give narrower ones on average. It is the shape α
+    of the Gamma(α/(L+1), 1) prior on the envelope widths γ."""
 
     def __post_init__(self) -> None:
         check_choices(self)
@@ -40,21 +46,24 @@ class SignalConfig:
     """How a file becomes training data (SPEC 2.4). Options for other media are ignored."""
 
     max_size: int | None = None
-    """Image and video: downscale so that the longer side is at most this many pixels; empty = keep."""
+    """Images and videos: shrink so that the longer side is at most this many pixels (faster); empty = keep the full
+    size."""
     audio_start_s: float = 0.0
-    """Audio: start of the crop, in seconds."""
+    """Audio: where in the file to start, in seconds."""
     audio_duration_s: float | None = None
-    """Audio: length of the crop, in seconds; empty = to the end."""
+    """Audio: how many seconds to learn; empty = to the end."""
     audio_rate: int | None = None
-    """Audio: resample to this rate (Hz); empty = keep the file's rate."""
+    """Audio: resample to this many samples per second (Hz), fewer is faster; empty = keep the file's rate."""
     video_stride: int = 1
-    """Video: keep every n-th frame."""
+    """Video: keep every n-th frame (2 = every other frame)."""
     video_max_frames: int | None = None
-    """Video: keep at most this many frames (after the stride); empty = all."""
+    """Video: keep at most this many frames (after skipping); empty = all."""
     mesh_points: int = 250_000
-    """Mesh: training points drawn per pass over the shape (half uniform in the box, half near the surface)."""
+    """Shapes: how many points are drawn around the shape each pass, half anywhere in its box and half near its surface;
+    fewer is faster."""
     mesh_near_sigma: float = 0.01
-    """Mesh: standard deviation of the offsets of near-surface points (box half-width 1)."""
+    """Shapes: how far from the surface the near points may lie: the standard deviation of their offsets (the box has
+    half-width 1)."""
 
     def __post_init__(self) -> None:
         require(self.max_size is None or self.max_size >= 4, "max_size must be ≥ 4")
@@ -73,42 +82,49 @@ class FitConfig:
     medium's defaults from the (Implicit)² protocols when the task is built."""
 
     model: ModelConfig = ModelConfig()
-    """The network."""
+    """The network that learns the file."""
     solver: SolverConfig = SolverConfig(solver="anderson", max_iter=100, tol=1e-3)
-    """Forward fixed-point solver (implicit models)."""
+    """How an implicit network finds its answer (the forward fixed-point solver)."""
     backward: BackwardConfig = BackwardConfig()
-    """Backward mode (implicit models)."""
+    """How an implicit network learns through its answer (the backward mode)."""
     signal: SignalConfig = SignalConfig()
     """How the file is read."""
     protocol: Literal["represent", "generalize"] = "represent"
-    """represent: fit every sample; generalize: train on every other sample, score on the rest."""
+    """represent: learn every pixel or sample and see how well the file is reproduced; generalize: learn every other one
+    and score on the rest (how well the network fills in what it never saw)."""
     mesh_target: Literal["occupancy", "sdf"] = "occupancy"
-    """Meshes: learn inside/outside (BCE) or the signed distance (L1)."""
+    """Shapes: learn inside or outside (occupancy, a BCE loss) or the distance to the surface (sdf, an L1 loss)."""
     steps: int = 1000
-    """Training steps."""
+    """How many training steps: more is sharper and takes longer."""
     lr: float | None = None
-    """Adam learning rate; empty = 1e-3 (meshes 2e-3)."""
+    """How big each learning step is: too large and the curves jump, too small and learning crawls; empty = 1e-3 (2e-3
+    for shapes). It is Adam's learning rate."""
     batch_size: int | None = None
-    """Coordinates per step; empty = all of them for images and audio, 65,536 for video, 50,000 for meshes."""
+    """How many points each step learns from; empty = all of them for images and audio, 65,536 for video, 50,000 for
+    shapes."""
     grad_clip: float | None = None
-    """Clip every gradient element to ±this value; empty = 0.1 for video, none otherwise."""
+    """Limit every gradient element to ± this value to keep training steady; empty = 0.1 for video, none otherwise."""
     amortize: bool = True
-    """Full-batch signals: apply f once at the stored equilibrium each step instead of solving (SPEC 2.2)."""
+    """Reuse the previous step's answer instead of solving again: much faster, and as accurate once training settles.
+    Used when every step learns from all points: f is applied once at the stored equilibrium (the (Implicit)²
+    amortization)."""
     minibatch_warm_start: bool = False
-    """Minibatch signals: solve from the stored equilibrium of the sampled coordinates instead of from zero."""
+    """When each step learns from a subset of points: start each solve from those points' previous answer instead of
+    from zero."""
     log_every: int = 25
-    """Write a metrics row every this many steps."""
+    """Add a point to the curves every this many steps."""
     eval_every: int | None = None
-    """Re-solve from zero and score every this many steps; empty = every logged step for images and audio,
-    every 250 steps for video and meshes."""
+    """Check the quality from scratch every this many steps (the answer is found again from zero); empty = every curve
+    point for images and audio, every 250 steps for video and shapes."""
     eval_points: int = 1 << 20
-    """Meshes: uniform and near-surface points each for the final IoU (logged rows use 65,536)."""
+    """Shapes: how many points score the final overlap (IoU), each of uniform and near-surface points; the curve points
+    use 65,536."""
     mc_resolution: int = 128
-    """Meshes: marching-cubes grid resolution of the exported reconstruction."""
+    """Shapes: how detailed the exported surface is (the marching-cubes grid per side); higher is finer and slower."""
     seed: int = 0
-    """Random seed (initialization and sampling)."""
+    """A number that fixes the random start: the same seed gives the same run."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    """auto = CUDA when available."""
+    """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
         check_choices(self)

@@ -18,31 +18,35 @@ class JIIOConfig:
     """Fields older run folders still hold (never read: the problem projects)."""
 
     iterations: int = 40
-    """K, the fixed budget of augmented iterations (Anderson steps)."""
+    """How many rounds the joint solve takes: more is more accurate and slower (K, a fixed budget of Anderson steps)."""
     eta_z: float = 0.8
-    """Damping of the state update z ← z + η_z (f(z, x) − z)."""
+    """How far each round moves the network's state; 1 moves all the way. It is η_z in z ← z + η_z (f(z, x) − z)."""
     eta_mu: float = 0.6
-    """Damping of the adjoint update μ ← μ + η_μ (∂ℓ/∂z + Jᵀμ − μ)."""
+    """How far each round moves the gradient's state; 1 moves all the way. It is η_μ in μ ← μ + η_μ (∂ℓ/∂z + Jᵀμ −
+    μ)."""
     alpha: tuple[float, float] = (0.03, 0.01)
-    """Input step sizes (α₁, α₂); α₂ takes over at iteration max(50, ⌊5K/8⌋)."""
+    """How big the steps on the input are: the first value for the early rounds, the second for the later ones. The
+    switch is at round max(50, ⌊5K/8⌋)."""
     normalized: bool = False
-    """Normalize each sample's input step to unit L2 norm (attacks)."""
+    """Make every input step the same length, whatever the gradient's size (attacks): each sample's step has unit L2
+    norm."""
     box: bool = False
-    """Also keep base + δ inside [0, 1] (attacks on images in [0, 1])."""
+    """Keep the changed image's pixels between 0 and 1 (attacks on images in [0, 1])."""
     anderson_memory: int = 10
-    """Anderson memory on the concatenated per-sample state (10–40)."""
+    """How many past rounds are combined to speed up the solve (10 to 40)."""
     anderson_lam: float = 1e-4
-    """Anderson regularization."""
+    """A small safety margin that keeps that combination stable (the Anderson regularization)."""
     anderson_kind: Literal["II", "I"] = "II"
-    """Anderson mixing: II minimizes the mixed residual (least squares); I ("good" Anderson, as the JIIO reference)
-    makes it orthogonal to the differences of iterates."""
+    """Which combining rule. II fits the past rounds by least squares; I ("good" Anderson, as in the JIIO reference)
+    makes the mixed residual orthogonal to the differences of rounds."""
     select: Literal["residual", "loss"] = "residual"
-    """Iterate each sample returns: its lowest-residual one, or its lowest-loss one among those with a residual
-    within 1.3× its lowest (after 10 iterations; the JIIO reference's rule for attacks)."""
+    """Which round each sample keeps: the one that best solves the equations (residual), or the one with the lowest loss
+    among those nearly as good (loss). Nearly as good: a residual within 1.3 times its lowest, after 10 rounds (the JIIO
+    reference's rule for attacks)."""
     loss_reduction: Literal["sum", "mean"] = "sum"
-    """How a sample's loss sums its elements; the step sizes are tuned to this scale."""
+    """How a sample's loss adds up its parts, sum or mean; the step sizes are tuned to this scale."""
     loss_weight: float = 1.0
-    """Multiplier of the loss (e.g. −10 × cross-entropy for attacks is weight 10 on the attack loss)."""
+    """How much the loss counts against the equations (for attacks, 10: the loss is −10 × cross-entropy)."""
 
     def __post_init__(self) -> None:
         check_choices(self)
@@ -61,31 +65,32 @@ class PriorConfig:
     """Training a generative MDEQ-lite decoder whose latents are found by JIIO (SPEC 2.5)."""
 
     data: str = ""
-    """Folder with the MNIST IDX files, or a folder of images cut into 28×28 gray patches."""
+    """Folder of training images: the MNIST files, or any folder of images (cut into 28×28 gray patches); empty = the
+    MNIST digits."""
     latent: int = 64
-    """Latent size k."""
+    """How many numbers describe each image (the latent size k): more keeps more detail."""
     channels: tuple[int, ...] = (24, 48)
-    """Channels of each resolution branch (2 to 4 branches)."""
+    """How many channels each resolution of the network has (1 to 4 numbers): more is richer and slower."""
     steps: int = 1000
-    """Weight updates."""
+    """How many training steps (weight updates): more draws better digits."""
     batch_size: int = 64
-    """Images per update."""
+    """How many images each step learns from."""
     lr: float = 1e-3
-    """Adam learning rate of the decoder weights."""
+    """How big each learning step is (Adam's learning rate of the decoder weights)."""
     jiio: JIIOConfig = JIIOConfig(iterations=20, alpha=(0.3, 0.1))
-    """How each batch's latents are found (from zero)."""
+    """How each batch's hidden codes are found (a JIIO solve from zero)."""
     solver: SolverConfig = SolverConfig(solver="anderson", max_iter=30, tol=1e-3)
-    """Forward and adjoint solver of the decoder's equilibrium."""
+    """How the network's answer is found, forward and for the gradient."""
     gmm_components: int = 10
-    """Gaussian-mixture components fitted to the optimized latents for sampling."""
+    """How many groups the learned codes are sorted into to draw new digits (a Gaussian mixture)."""
     log_every: int = 25
-    """Write a metrics row every this many steps."""
+    """Add a point to the curves every this many steps."""
     eval_every: int = 100
-    """Score held-out reconstructions every this many steps."""
+    """Check how well unseen digits are reproduced every this many steps."""
     seed: int = 0
-    """Random seed."""
+    """A number that fixes the random start: the same seed gives the same run."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    """auto = CUDA when available."""
+    """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
         check_choices(self)
@@ -100,21 +105,22 @@ class AttackConfig:
     """Attacking a DEQ classifier inside an L2 ball (SPEC 2.5): JIO (one augmented fixed point) or PGD."""
 
     method: Literal["jio", "pgd"] = "jio"
-    """jio: joint input optimization with the equilibrium and its adjoint; pgd: projected gradient steps, each
-    with a full forward and adjoint solve."""
+    """jio: solve the attack and the network together in one joint loop (fast); pgd: the classic attack, a full solve
+    and gradient for every step."""
     epsilon: float = 1.0
-    """L2 radius of the perturbation."""
+    """How much the attack may change a digit: the length of the change (ε, an L2 norm). Larger fools the classifier
+    more often."""
     jio: JIIOConfig = JIIOConfig(iterations=80, alpha=(0.6, 0.2), normalized=True, box=True,
                                  anderson_memory=10, anderson_kind="I", select="loss", loss_weight=10.0)
-    """JIO settings: K = 80, normalized steps, α = (0.6, 0.2), type-I Anderson with memory 10, best-loss
-    selection, loss −10 × cross-entropy."""
+    """JIO's settings. By default: 80 rounds, steps of equal length, sizes (0.6, 0.2), type-I Anderson with memory 10,
+    best-loss selection, loss −10 × cross-entropy."""
     pgd_steps: int = 20
-    """PGD iterations."""
+    """How many steps PGD takes: more is stronger and slower."""
     pgd_lr: float = 0.6
-    """PGD step size (normalized steps)."""
+    """How long each PGD step is (the steps are normalized)."""
     pgd_gradient: Literal["exact", "neumann"] = "exact"
-    """PGD's input gradient: exact implicit gradient (an adjoint solve with the forward solver's settings) or the
-    classifier's cheaper 3-term Neumann series."""
+    """How PGD gets its gradient: exact (an adjoint solve with the forward solver's settings) or neumann (the
+    classifier's cheaper 3-term approximation)."""
 
     def __post_init__(self) -> None:
         check_choices(self)
@@ -126,36 +132,41 @@ class InverseConfig:
     """Restoring corrupted images with a trained generative prior: JIIO against Adam over the latent (SPEC 2.5)."""
 
     prior: str = ""
-    """Prior model file (.safetensors written by train-prior); empty = the built-in MNIST prior."""
+    """The trained network that knows what digits look like (a .safetensors file from Train a generative prior); empty =
+    the built-in one."""
     data: str = ""
-    """Folder with the MNIST IDX files whose held-out digits are corrupted; empty = $DEQ_STUDIO_DATA/mnist (or the
+    """Folder of the MNIST files whose unseen digits are damaged and restored; empty = $DEQ_STUDIO_DATA/mnist (or the
     digits an installed bundle ships)."""
     image: str = ""
     """Restore this image file instead (made gray and resized to the prior's size)."""
     count: int = 64
-    """Held-out digits restored together (one batch)."""
+    """How many digits are restored together."""
     corruption: Literal["noise", "box", "pixels", "mask"] = "noise"
-    """noise: Gaussian noise; box: a missing square; pixels: missing random pixels; mask: a painted mask image."""
+    """What damage to repair. noise: grain on every pixel; box: a missing square; pixels: missing random pixels; mask:
+    the part you paint."""
     sigma: float = 0.2
-    """noise: standard deviation on the [−1, 1] pixel scale (the JIIO paper uses 0.2 and 0.4)."""
+    """Noise: how strong the grain is, as a standard deviation on the −1 to 1 pixel scale (the JIIO paper uses 0.2 and
+    0.4)."""
     box_size: int = 20
-    """box: side of the missing square, in pixels."""
+    """Box: the side of the missing square, in pixels."""
     pixel_fraction: float = 0.5
-    """pixels: fraction of the pixels that are missing."""
+    """Pixels: the share of pixels that is missing (0.5 = half)."""
     mask: str = ""
-    """mask: an image whose dark pixels are missing."""
+    """Mask: an image whose dark pixels are missing."""
     method: Literal["jiio", "adam", "both"] = "both"
-    """Which optimizer restores the images; both runs them one after the other on the same data and times each."""
+    """Which method restores the digits; both runs JIIO and Adam one after the other on the same digits and times
+    each."""
     jiio: JIIOConfig = JIIOConfig(iterations=40, alpha=(0.3, 0.1))
-    """JIIO settings (latent from zero, summed squared error)."""
+    """JIIO's settings (the hidden code starts from zero; the loss is the summed squared error)."""
     adam_steps: int = 40
-    """Adam baseline: steps, each a full forward solve and an adjoint solve."""
+    """The classic method (Adam): how many steps, each a full forward solve and an adjoint solve."""
     adam_lr: float = 1.0
-    """Adam baseline: learning rate on the latent (1.0 was the best of 0.1 / 0.3 / 1 / 3 in bench/jiio_vs_adam.py)."""
+    """The classic method (Adam): its step size on the hidden code (1.0 was the best of 0.1 / 0.3 / 1 / 3 in
+    bench/jiio_vs_adam.py)."""
     seed: int = 0
-    """Random seed (which digits, the noise and the masks)."""
+    """A number that fixes which digits, noise and masks are drawn: the same seed gives the same problem."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    """auto = CUDA when available."""
+    """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
         check_choices(self)
@@ -172,25 +183,25 @@ class AttackTaskConfig:
     """Attacking a trained DEQ classifier on held-out digits with JIO and PGD, scored by re-solving from zero."""
 
     classifier: str = ""
-    """Classifier model file (.safetensors written by adv-train); empty = the built-in MNIST classifier."""
+    """The trained digit classifier to fool (a .safetensors file from Train a classifier); empty = the built-in one."""
     data: str = ""
-    """Folder with the MNIST IDX files whose held-out digits are attacked; empty = $DEQ_STUDIO_DATA/mnist (or the
-    digits an installed bundle ships)."""
+    """Folder of the MNIST files whose unseen digits are attacked; empty = $DEQ_STUDIO_DATA/mnist (or the digits an
+    installed bundle ships)."""
     count: int = 500
-    """Held-out digits attacked."""
+    """How many digits are attacked."""
     image: str = ""
-    """Attack this image file instead (made gray and resized to the classifier's size; white strokes on black, as
+    """Attack this image file instead (made gray and resized to the classifier's size; white strokes on black, as in
     MNIST)."""
     label: int | None = None
-    """The true class of --image; empty = the classifier's prediction on the clean image."""
+    """The digit the image really shows; empty = what the classifier says about the clean image."""
     method: Literal["jio", "pgd", "both"] = "both"
-    """Which attack; both runs them one after the other on the same digits and times each."""
+    """Which attack; both runs JIO and PGD one after the other on the same digits and times each."""
     attack: AttackConfig = AttackConfig()
-    """Budgets and step sizes of the attacks."""
+    """How much the attacks may change a digit, and how each searches."""
     seed: int = 0
-    """Random seed."""
+    """A number that fixes which digits are drawn."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    """auto = CUDA when available."""
+    """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
         check_choices(self)
@@ -203,45 +214,45 @@ class AdvTrainConfig:
     """Training an MDEQ-lite classifier, optionally on adversarial examples (SPEC 2.5 `adv-train`)."""
 
     data: str = ""
-    """Folder with the MNIST IDX files; empty = $DEQ_STUDIO_DATA/mnist (or the digits an
-    installed bundle ships)."""
+    """Folder of the MNIST files; empty = $DEQ_STUDIO_DATA/mnist (or the digits an installed bundle ships)."""
     init: str = ""
-    """Start from this classifier's weights (.safetensors from adv-train), e.g. adversarial fine-tuning of a clean
-    model; its channels replace the channels option."""
+    """Start from this classifier's weights (a .safetensors file from Train a classifier), e.g. to make a clean
+    classifier robust; its channels replace the channels setting."""
     channels: tuple[int, ...] = (16, 32)
-    """Channels of each resolution branch."""
+    """How many channels each resolution of the network has (1 to 4 numbers): more is richer and slower."""
     contractive: bool = False
-    """Use the contractive cell relu(s·Lz + injection) with ‖s·L‖₂ ≤ 0.9: a unique equilibrium that every solver
-    and JIO's adjoint iteration reach (instead of MDEQ-lite's GroupNorm cell)."""
+    """Use a simpler network whose answer is always unique, so that every solver and JIO reach it. It is the cell
+    relu(s·Lz + injection) with ‖s·L‖₂ ≤ 0.9, instead of MDEQ-lite's GroupNorm cell."""
     head: Literal["mean", "grid"] = "grid"
-    """Classification head: mean = global average pool of every branch, then linear; grid = every branch pooled to
-    the coarsest resolution (7×7 for MNIST) and flattened, then linear (keeps where the strokes are)."""
+    """How the answer becomes a digit. mean: average every resolution, then a linear layer; grid: keep a 7×7 map of
+    where the strokes are, then a linear layer (every branch pooled to the coarsest resolution)."""
     attack: Literal["none", "pgd", "jio"] = "none"
-    """Train on clean images, or on PGD or JIO adversarial examples."""
+    """What it trains on: clean digits, or digits changed by the PGD or JIO attack, so that it learns to resist
+    attacks."""
     attack_settings: AttackConfig = AttackConfig()
-    """The attack used during training (its budgets may be smaller than at test time: the final scores always use
-    PGD-20 and JIO-80, with this ε and box)."""
+    """The attack used while training. Its budgets may be smaller than at test time: the final scores always use PGD-20
+    and JIO-80, with this ε and box."""
     steps: int = 1000
-    """Weight updates."""
+    """How many training steps (weight updates)."""
     batch_size: int = 64
-    """Images per update."""
+    """How many digits each step learns from."""
     lr: float = 1e-3
-    """Adam learning rate."""
+    """How big each learning step is (Adam's learning rate)."""
     jacobian_reg: float = 0.01
-    """Weight of the Jacobian penalty ‖∂f/∂z‖²_F / n at the equilibrium (keeps the solves short and convergent;
-    0.01 is the JIIO reference's MNIST setting)."""
+    """Keeps the network's loop short and steady by penalizing its sensitivity; 0 turns it off. It weighs ‖∂f/∂z‖²_F / n
+    at the equilibrium (0.01 is the JIIO reference's MNIST setting)."""
     solver: SolverConfig = SolverConfig(solver="anderson", max_iter=20, tol=1e-3)
-    """Forward solver of the classifier's equilibrium (also used to score attacks)."""
+    """How the classifier's answer is found (also when attacks are scored)."""
     eval_images: int = 500
-    """Held-out images scored at evaluation (clean; and under attack at the end)."""
+    """How many unseen digits are scored at each check (clean; and under attack at the end)."""
     log_every: int = 25
-    """Write a metrics row every this many steps."""
+    """Add a point to the curves every this many steps."""
     eval_every: int = 250
-    """Score held-out accuracy every this many steps."""
+    """Score the accuracy on unseen digits every this many steps."""
     seed: int = 0
-    """Random seed."""
+    """A number that fixes the random start: the same seed gives the same run."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    """auto = CUDA when available."""
+    """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
         check_choices(self)

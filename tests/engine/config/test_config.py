@@ -7,8 +7,18 @@ import json
 import pytest
 
 from engine.config import (
+    AdvTrainConfig,
+    AttackConfig,
+    AttackTaskConfig,
     BackwardConfig,
     ConfigError,
+    EquilibriumConfig,
+    FitConfig,
+    InverseConfig,
+    JIIOConfig,
+    ModelConfig,
+    PriorConfig,
+    SignalConfig,
     SolverConfig,
     field_choices,
     field_docs,
@@ -17,11 +27,20 @@ from engine.config import (
 )
 
 
-@pytest.mark.parametrize("cls", [SolverConfig, BackwardConfig])
-def test_every_field_has_a_docstring(cls) -> None:
+ALL_CONFIGS = [SolverConfig, BackwardConfig, EquilibriumConfig, ModelConfig, SignalConfig, FitConfig, JIIOConfig,
+               PriorConfig, AttackConfig, InverseConfig, AttackTaskConfig, AdvTrainConfig]
+MATH = set("‖∂Σ∇ᵀηαβγλμτ") | {"SPEC"}
+"""What a tooltip's first sentence must not hold: the formula and the references come after plain words."""
+
+
+@pytest.mark.parametrize("cls", ALL_CONFIGS, ids=lambda cls: cls.__name__)
+def test_every_field_explains_itself_in_plain_words_first(cls) -> None:
     docs = field_docs(cls)
     for f in dataclasses.fields(cls):
-        assert docs.get(f.name), f"{cls.__name__}.{f.name} has no docstring"
+        doc = docs.get(f.name, "")
+        first = doc.split(". ")[0]
+        assert doc, f"{cls.__name__}.{f.name} has no docstring"
+        assert not any(symbol in first for symbol in MATH), f"{cls.__name__}.{f.name}: {first!r}"
 
 
 def test_literal_fields_give_choices_and_are_validated() -> None:
