@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from engine.resources import ICON_NAME, icon_files, stylesheet_path
 from engine.version import version
@@ -31,3 +32,26 @@ def application() -> QApplication:
     except OSError:
         pass  # the platform's look: still a working window
     return app
+
+
+
+def splash_screen() -> QWidget:
+    """The icon and "Starting DEQ Studio…" in a frameless window, painted at once while PyTorch and the window load;
+    the caller closes it once the window shows. (Not QSplashScreen: its show() waits up to a second for the window
+    manager to report the window exposed.)"""
+    splash = QLabel()
+    splash.setWindowFlags(Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+    splash.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    splash.setObjectName("splash")
+    splash.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    splash.setText(f"<img src=\"{icon_files()[-1] if icon_files() else ''}\" width=160 height=160><br>"
+                   f"Starting DEQ Studio {version()}…")
+    splash.setContentsMargins(32, 24, 32, 24)
+    splash.adjustSize()
+    screen = QGuiApplication.primaryScreen()
+    if screen is not None:
+        splash.move(screen.availableGeometry().center() - splash.rect().center())
+    splash.show()
+    splash.repaint()
+    QApplication.processEvents()
+    return splash

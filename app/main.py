@@ -26,13 +26,16 @@ def demo_arguments() -> list[str]:
 
 def run_gui(path: str | None = None) -> int:
     """The desktop application, with `path` (or the built-in image sample) opened."""
-    from app.application import application
+    from app.application import application, splash_screen
+
+    app = application()
+    splash = splash_screen()  # painted before PyTorch is imported
     from app.main_window import MainWindow
     from engine.resources import sample_path
 
-    app = application()
     window = MainWindow()
     window.show()
+    splash.close()
     app.processEvents()  # the window appears first; building the task then imports more of PyTorch (~1 s)
     window.open_file(Path(path) if path else sample_path("image.png"))
     if not window.settings.value("quickstart_shown"):  # the first launch
@@ -42,23 +45,21 @@ def run_gui(path: str | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from engine import cli
-
     if argv and argv[0] == "--self-test":
         from app.self_test import self_test
 
         screenshot = argv[argv.index("--screenshot") + 1] if "--screenshot" in argv[:-1] else None
         return self_test(screenshot)
-    if argv == ["--demo"]:
-        return cli.main(demo_arguments())
     if not argv or (len(argv) == 1 and Path(argv[0]).is_file()):
         from app.self_test import has_display
 
         if has_display():
-            return run_gui(argv[0] if argv else None)
+            return run_gui(argv[0] if argv else None)  # imports PyTorch only once its splash screen is painted
         print("No display found: running the same job headless (a short fit of the built-in image sample).")
-        return cli.main(demo_arguments())
-    return cli.main(argv)
+        argv = ["--demo"]
+    from engine import cli
+
+    return cli.main(demo_arguments() if argv == ["--demo"] else argv)
 
 
 if __name__ == "__main__":

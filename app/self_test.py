@@ -30,12 +30,15 @@ def self_test(screenshot: str | None = None, timeout_s: float = 300.0) -> int:
     ensure_platform()
     from PySide6.QtCore import QSettings
 
-    from app.application import application
+    from app.application import application, splash_screen
+
+    app = application()
+    splash = splash_screen()  # as the real launch does: painted before PyTorch is imported
+    splash_s = seconds_since_launch()
     from app.main_window import MainWindow
     from app.views.audio_view import output_device_problem
     from engine.resources import sample_path
 
-    app = application()
     settings = QSettings(str(Path(os.environ.get("TMPDIR", "/tmp")) / "deq-studio-self-test.ini"),
                          QSettings.Format.IniFormat)
     settings.clear()  # the same starting settings every time
@@ -43,6 +46,7 @@ def self_test(screenshot: str | None = None, timeout_s: float = 300.0) -> int:
     window.form.set_config(dataclasses.replace(window.form.config(), steps=SELF_TEST_STEPS, log_every=2,
                                                eval_every=SELF_TEST_STEPS))
     window.show()
+    splash.close()
     app.processEvents()
     shown_s = seconds_since_launch()
     if not window.open_file(sample_path("image.png")):
@@ -75,7 +79,7 @@ def self_test(screenshot: str | None = None, timeout_s: float = 300.0) -> int:
         if not window.grab().save(str(screenshot)):
             return fail(f"could not save the screenshot to {screenshot}")
     print(f"audio playback: {output_device_problem() or 'ready'}")  # says whether PortAudio loaded
-    print(f"self-test passed: window shown {shown_s:.2f} s after launch, sample open at {opened_s:.2f} s, "
+    print(f"self-test passed: splash screen {splash_s:.2f} s, window shown {shown_s:.2f} s after launch, sample open at {opened_s:.2f} s, "
           f"{window.task.step_count} steps, {window.controller.snapshots_received} snapshots, "
           f"PSNR {first:.2f} → {last:.2f} dB" + (f", screenshot {screenshot}" if screenshot else ""))
     window.close()

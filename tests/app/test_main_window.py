@@ -59,6 +59,18 @@ def test_self_test_trains_and_saves_a_screenshot(tmp_path, capsys) -> None:
     assert "self-test passed" in capsys.readouterr().out
 
 
+def test_the_splash_screen_is_painted_before_pytorch_is_imported() -> None:
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys; from app.main import main; from app.application import application, splash_screen; "
+             "application(); splash = splash_screen(); print('torch' in sys.modules, splash.isVisible())")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.stdout.split() == ["False", "True"], out.stderr
+
+
 def test_jiio_race_and_attack_run_from_the_window(window, qtbot, data_dir) -> None:
     import os
 
