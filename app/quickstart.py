@@ -2,10 +2,16 @@
 Shown once on the first launch, and whenever asked for."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from engine.resources import resources_dir
 from engine.tasks.kinds import TASKS
+
+PICTURE_WIDTH = 520
+"""The pictures' width in the Quickstart, in pixels (as resources/generate_quickstart.py makes them)."""
 
 HOW = {
     "fit": "Open an image, a sound, a video or a 3D shape (File ▸ Open, or drag it onto the window; File ▸ Samples "
@@ -34,9 +40,17 @@ def quickstart_html() -> str:
              "beside it; File ▸ Save Snapshot keeps a run to continue later.</p>"]
     for kind in TASKS:
         parts.append(f"<h3>{kind.title}</h3><p>{HOW.get(kind.name, kind.summary.capitalize() + '.')}</p>")
+        parts += [f'<p><img src="{picture.as_uri()}" width="{PICTURE_WIDTH}"></p>' for picture in pictures(kind.name)]
     parts.append("<p>The curves at the bottom compare every run since you started (untick one to hide it). "
                  "Help ▸ Quickstart shows this again.</p>")
     return "".join(parts)
+
+
+def pictures(kind_name: str) -> list[Path]:
+    """The Quickstart's pictures of a task kind (`<kind>.jpg`, then `<kind>-<what>.jpg`), made by
+    resources/generate_quickstart.py from real runs; none where they are missing."""
+    folder = resources_dir() / "quickstart"
+    return sorted(folder.glob(f"{kind_name}.jpg")) + sorted(folder.glob(f"{kind_name}-*.jpg"))
 
 
 class Quickstart(QDialog):
@@ -45,7 +59,7 @@ class Quickstart(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("DEQ Studio — Quickstart")
-        self.resize(620, 560)
+        self.resize(PICTURE_WIDTH + 140, 720)
         text = QLabel(quickstart_html())
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)

@@ -23,6 +23,7 @@ RESOURCE_PATTERNS = (
     "resources/icons/deq-studio-*.png",
     "resources/icons/deq-studio.svg",
     "resources/style.qss",
+    "resources/quickstart/*.jpg",
     "resources/deq-studio.desktop",
 )
 """Files of the source tree that the application reads at run time, as globs relative to the project root. Each is

@@ -16,7 +16,8 @@ from app.views.paint_canvas import PaintCanvas, canvas_buttons
 from app.views.race_view import METHOD_NAMES, ImagePanel
 
 PERTURBATION_COLOURS = {"colour_map": "CET-D1", "colour_bar": (-1.0, 1.0, "δ / ε")}
-"""Signed perturbations on a diverging map: blue darkens a pixel, red brightens it, white leaves it."""
+"""Signed perturbations on a diverging map: blue darkens a pixel, red brightens it, white leaves it. The bar spans
+the largest change shown (a snapshot's `perturbation_range`, as a fraction of ε)."""
 from app.views.value_slider import ValueSlider
 
 
@@ -96,6 +97,8 @@ class AttackView(QWidget):
         for key, panel in self.panels.items():
             if key in previews:
                 panel.set_image(previews[key])
+            if key.startswith("perturbation_") and "perturbation_range" in previews:
+                panel.set_bar_range(-float(previews["perturbation_range"]), float(previews["perturbation_range"]))
         labels = previews.get("labels")
         lines = []
         for key in ("clean", "jio", "pgd"):

@@ -24,6 +24,8 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
+from app.views.readable_axis import ReadableAxis
+
 REDRAW_MS = 250
 """Every this often one plot with new rows is redrawn (in turn): a plot's repaint costs ~10–20 ms of the GUI
 thread (mostly axis text), so redrawing all three at once would stall the event loop for ~50 ms."""
@@ -41,22 +43,6 @@ UNITS = {"loss": "loss", "psnr": "dB", "percent": "%"}
 """The left axis label of each plot (the solver plot's is its metric's)."""
 OPTIONAL = ("psnr", "percent")
 """Plots shown only when a run has their metrics (PSNR alone before any row)."""
-
-
-class ReadableAxis(pg.AxisItem):
-    """An axis whose log-scale labels never overprint: decades only, plus 2 and 5 when fewer than two decades show
-    (the minor ticks stay, unlabelled)."""
-
-    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph API)
-        strings = super().logTickStrings(values, scale, spacing)
-        low, high = sorted(self.range)
-        keep = (1.0,) if high - low > 2 else (1.0, 2.0, 5.0)
-        shown = []
-        for value, text in zip(values, strings):
-            x = 10.0 ** value * scale
-            mantissa = x / 10.0 ** math.floor(math.log10(x) + 1e-9) if x > 0 else 0.0
-            shown.append(text if any(abs(mantissa - k) < 1e-6 * k for k in keep) else "")
-        return shown
 
 
 @dataclasses.dataclass(frozen=True)

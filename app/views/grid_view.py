@@ -27,6 +27,7 @@ class GridView(QWidget):
     def clear(self) -> None:
         for panel in self.panels.values():
             self.grid.removeWidget(panel)
+            panel.hide()  # gone at once, not when the event loop next deletes it
             panel.deleteLater()
         self.panels.clear()
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QSizePolicy, QVBox
 
 from app.views.image_view import pg  # noqa: F401  (shared pyqtgraph configuration)
 from app.views.paint_canvas import PaintCanvas, canvas_buttons
+from app.views.readable_axis import ReadableAxis
 from app.views.value_slider import ValueSlider
 
 METHOD_COLORS = {"jiio": "#d62728", "adam": "#1f77b4", "jio": "#d62728", "pgd": "#1f77b4"}
@@ -43,6 +44,7 @@ class ImagePanel(QWidget):
             self.item.setColorMap(cmap)
             if colour_bar is not None:
                 low, high, label = colour_bar
+                self.bar_range = (low, high)
                 self.bar = pg.ColorBarItem(values=(low, high), colorMap=cmap, width=12, label=label,
                                            interactive=False, colorMapMenu=False)
                 self.canvas.addItem(self.bar, row=0, col=1)
@@ -55,6 +57,13 @@ class ImagePanel(QWidget):
         self.item.clear()
         self.image = None
         self.title.setText(self.default_title)
+        if self.bar is not None:
+            self.bar.setLevels(self.bar_range)
+
+    def set_bar_range(self, low: float, high: float) -> None:
+        """What the image's 0–255 stand for, on the colour bar."""
+        if self.bar is not None:
+            self.bar.setLevels((low, high))
 
     def set_image(self, image: np.ndarray) -> None:
         self.image = image
@@ -85,6 +94,10 @@ class CorruptionControls(QGroupBox):
         layout.addLayout(buttons)
 
 
+PLOT_MIN_HEIGHT = 160
+"""The loss race's least height, in pixels."""
+
+
 class RaceView(QWidget):
     """Clean | corrupted | JIIO | Adam grids above the loss-against-time race; the corruption controls beside."""
 
@@ -99,10 +112,13 @@ class RaceView(QWidget):
         self.panels = {key: ImagePanel(self.TITLES[key]) for key in self.PANELS}
         for i, key in enumerate(self.PANELS):
             layout.addWidget(self.panels[key], 0, i)
-        self.plot = pg.PlotWidget(title="Loss against wall-clock time (s)")
+        self.plot = pg.PlotWidget(title="Loss against wall-clock time", axisItems={"left": ReadableAxis("left")})
         self.plot.setLogMode(y=True)
+        self.plot.setLabel("left", "loss")
+        self.plot.setLabel("bottom", "time", units="s")
         self.plot.addLegend()
         self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)  # never squeezed to a strip by the tall digit panels
         layout.addWidget(self.plot, 1, 0, 1, len(self.PANELS))
         layout.setRowStretch(0, 2)
         layout.setRowStretch(1, 2)

@@ -17,9 +17,7 @@ from engine.config import AttackTaskConfig
 from engine.jiio.attacks import AttackResult, accuracy, attack
 from engine.models.mdeq import MDEQClassifier
 from engine.tasks.base import MethodRace, Snapshot
-from engine.tasks.previews import image_grid
-
-PREVIEW_COUNT = 16
+from engine.tasks.previews import PREVIEW_COLUMNS, PREVIEW_COUNT, image_grid
 
 
 class AttackTask(MethodRace):
@@ -62,13 +60,18 @@ class AttackTask(MethodRace):
     @torch.no_grad()
     def previews(self) -> dict[str, np.ndarray]:
         n = PREVIEW_COUNT
-        shown = {"clean": image_grid(self.images[:n], low=0.0, high=1.0),
+        columns = PREVIEW_COLUMNS
+        shown = {"clean": image_grid(self.images[:n], columns, low=0.0, high=1.0),
                  "labels": self.labels[:n].cpu().numpy()}
         shown["probabilities_clean"] = self.classifier.predict(self.images[:n]).cpu().numpy()
+        # Both methods' perturbations share one scale, their largest pixel change (as a fraction of ε): a change of a
+        # tenth of ε would be a faint tint on a ±ε scale.
+        largest = max([float(found.delta[:n].abs().max()) for found in self.results.values()] + [1e-12])
+        shown["perturbation_range"] = np.float32(largest / self.config.attack.epsilon)
         for method, found in self.results.items():
             adversarial = self.images[:n] + found.delta[:n]
-            shown[method] = image_grid(adversarial, low=0.0, high=1.0)
-            shown[f"perturbation_{method}"] = image_grid(found.delta[:n] / (2 * self.config.attack.epsilon) + 0.5,
+            shown[method] = image_grid(adversarial, columns, low=0.0, high=1.0)
+            shown[f"perturbation_{method}"] = image_grid(found.delta[:n] / (2 * largest) + 0.5, columns,
                                                          low=0.0, high=1.0)
             shown[f"probabilities_{method}"] = self.classifier.predict(adversarial).cpu().numpy()
             shown[f"race_{method}"] = np.asarray([found.time_trace, found.loss_trace], dtype=np.float32).T

@@ -24,9 +24,7 @@ from engine.jiio.corruptions import Corrupted, add_noise, apply_mask, read_mask,
 from engine.metrics import psnr
 from engine.models.mdeq import MDEQDecoder
 from engine.tasks.base import MethodRace, Snapshot
-from engine.tasks.previews import image_grid
-
-PREVIEW_COUNT = 16
+from engine.tasks.previews import PREVIEW_COLUMNS, PREVIEW_COUNT, image_grid
 
 
 def corrupt(images: Tensor, config: InverseConfig, generator: torch.Generator) -> Corrupted:
@@ -105,10 +103,12 @@ class InverseTask(MethodRace):
 
     def previews(self) -> dict[str, np.ndarray]:
         n = PREVIEW_COUNT
-        shown = {"clean": image_grid(self.clean[:n]), "corrupted": image_grid(self.corrupted.observation[:n]),
-                 "mask": image_grid(self.corrupted.mask[:n], low=0.0, high=1.0)}
+        columns = PREVIEW_COLUMNS
+        shown = {"clean": image_grid(self.clean[:n], columns),
+                 "corrupted": image_grid(self.corrupted.observation[:n], columns),
+                 "mask": image_grid(self.corrupted.mask[:n], columns, low=0.0, high=1.0)}
         for method, images in self.restored.items():
-            shown[method] = image_grid(images[:n])
+            shown[method] = image_grid(images[:n], columns)
             shown[f"race_{method}"] = self.traces[method]
         return shown
 

@@ -5,6 +5,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+PREVIEW_COUNT = 16
+"""Digits a race or an attack shows of its batch."""
+PREVIEW_COLUMNS = 4
+"""They are tiled 4 × 4: a square fills the narrow, tall panels of the race and attack views (8 × 2 was a strip)."""
+
 
 def image_grid(images: Tensor, columns: int = 8, low: float = -1.0, high: float = 1.0) -> np.ndarray:
     """(N, C, H, W) images with values in [low, high] → one uint8 (rows·H, columns·W, C) picture, 1-pixel gaps."""

@@ -169,7 +169,7 @@ def test_quitting_mid_run_asks_then_the_window_goes_at_once(window, qtbot, monke
 
 
 def test_a_first_run_is_guided(window, qtbot) -> None:
-    from app.quickstart import quickstart_html
+    from app.quickstart import pictures, quickstart_html
     from engine.tasks.kinds import TASKS
 
     assert window.hint.isHidden()  # nothing opened yet: the placeholder says what to do
@@ -181,6 +181,7 @@ def test_a_first_run_is_guided(window, qtbot) -> None:
     assert not window.hint.isHidden() and "JIIO against Adam" in window.hint.text()
     html = quickstart_html()
     assert all(kind.title in html for kind in TASKS)
+    assert all(pictures(kind.name) for kind in TASKS) and html.count("<img") == sum(len(pictures(k.name)) for k in TASKS)
     assert not window.settings.value("quickstart_shown")
     window.show_quickstart()
     assert window.quickstart.isVisible() and window.settings.value("quickstart_shown")
@@ -285,6 +286,8 @@ def test_the_eta_counts_measured_training_time_not_evaluations(window) -> None:
 
 
 def test_errors_and_perturbations_have_colour_bars(qtbot) -> None:
+    import numpy as np
+
     from app.views.attack_view import AttackView
     from app.views.image_view import ImageView
 
@@ -298,6 +301,11 @@ def test_errors_and_perturbations_have_colour_bars(qtbot) -> None:
     lut = attack.panels["perturbation_pgd"].item.lut
     assert lut is not None and not (lut[0] == lut[-1]).all()  # a colour map, not gray
     assert attack.panels["clean"].bar is None
+    attack.show_snapshot({"perturbation_jio": np.full((28, 28), 128, np.uint8),
+                          "perturbation_range": np.float32(0.25)}, {})
+    assert bar.levels() == (-0.25, 0.25)  # the bar spans the largest change shown
+    attack.clear()
+    assert bar.levels() == (-1.0, 1.0)
 
 
 def test_the_spectrogram_has_axes_in_seconds_and_hertz_and_says_what_it_shows(qtbot) -> None:
@@ -320,9 +328,11 @@ def test_the_spectrogram_has_axes_in_seconds_and_hertz_and_says_what_it_shows(qt
 def test_no_result_of_an_earlier_run_is_left_and_labels_explain_their_own_field(window, qtbot) -> None:
     import numpy as np
 
+    from app.views.readable_axis import ReadableAxis
     from engine.config import ModelConfig, field_docs
 
     race = window.race_view
+    assert isinstance(race.plot.getAxis("left"), ReadableAxis)  # its log labels never overprint either
     race.show_snapshot({"corrupted": np.zeros((28, 28), np.uint8)}, {"psnr_corrupted": 16.7})
     assert "16.70 dB" in race.panels["corrupted"].title.text()
     window.set_kind("inverse")
@@ -331,6 +341,14 @@ def test_no_result_of_an_earlier_run_is_left_and_labels_explain_their_own_field(
     attack.show_snapshot({"jio": np.zeros((28, 28), np.uint8)}, {})
     window.set_kind("attack")
     assert attack.panels["jio"].image is None and attack.panels["jio"].title.text() == "JIO"
+    window.set_kind("train-prior")
+    window.show()
+    window.grid_view.show_snapshot({"samples": np.zeros((28, 28), np.uint8)}, {})
+    samples = window.grid_view.panels["samples"]
+    qtbot.wait(10)  # a panel added to a shown view shows at the next event
+    assert samples.isVisible()
+    window.set_kind("adv-train")  # the prior's panels are gone at once, not at the next deferred deletion
+    assert not samples.isVisible() and not window.grid_view.panels
 
     model = window.forms["fit"].children_forms["model"]
     layout, editor = model.rows["width"]

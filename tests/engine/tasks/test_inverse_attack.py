@@ -127,6 +127,10 @@ def test_attack_task_keeps_perturbations_in_budget() -> None:
     shown = task.snapshot(rows[-1]).previews
     assert shown["probabilities_jio"].shape == (12, 2)
     assert np.allclose(shown["probabilities_pgd"].sum(1), 1.0, atol=1e-5)
+    largest = max(float(task.results[m].delta.abs().max()) for m in task.methods)
+    assert shown["perturbation_range"] == pytest.approx(largest / 1.0, rel=1e-5)  # one scale, the largest change
+    extremes = [np.abs(shown[f"perturbation_{m}"].astype(float) - 127.5).max() for m in task.methods]
+    assert max(extremes) >= 127 and shown["jio"].shape == (3 * 29 - 1, 4 * 29 - 1, 1)  # full range; 12 digits in 4 columns
 
 
 @pytest.mark.slow

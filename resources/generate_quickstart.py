@@ -1,0 +1,92 @@
+"""Generate the Quickstart's pictures: each task kind run briefly in the real window (offscreen), its view grabbed.
+
+    python resources/generate_quickstart.py     # writes resources/quickstart/<task kind>.jpg
+
+A fit of the built-in image and mesh samples, and the MNIST tasks on the digits of the data folder
+($DEQ_STUDIO_DATA, else ../shared/data beside the project) with the built-in prior and classifier. Each run is short
+(the window's Quick preview settings, fewer steps), so the pictures show a task under way, as a new user sees it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if not os.environ.get("DEQ_STUDIO_DATA") and (ROOT.parent / "shared" / "data").is_dir():
+    os.environ["DEQ_STUDIO_DATA"] = str(ROOT.parent / "shared" / "data")
+
+OUT = ROOT / "resources" / "quickstart"
+WIDTH = 520
+"""Width of each picture, in pixels (the Quickstart window is about 620 wide)."""
+WINDOW = (1200, 900)
+
+RUNS = {
+    "fit": ("image.png", {"steps": 80, "log_every": 10, "eval_every": 40}),
+    "fit-mesh": ("mesh.ply", {"steps": 150, "log_every": 25, "eval_every": 75}),
+    "train-prior": (None, {"steps": 6, "log_every": 2, "eval_every": 6}),
+    "inverse": (None, {"count": 16, "sigma": 0.4, "adam_steps": 10}),
+    "attack": (None, {"count": 16}),
+    "adv-train": (None, {"steps": 40, "log_every": 10, "eval_every": 40, "eval_images": 200}),
+}
+"""Picture name → (the built-in sample a fit opens, or None for the task kind named by the picture; settings)."""
+
+
+def run(window, app, changes: dict) -> None:
+    """Start the window's task with `changes` to its settings and wait until it finishes."""
+    form = window.forms[window.kind]
+    form.set_config(dataclasses.replace(form.config(), **changes))
+    done: list[bool] = []
+    window.controller.finished.connect(done.append)
+    window.start()
+    deadline = time.monotonic() + 600
+    while not done and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    window.controller.finished.disconnect(done.append)
+    end = time.monotonic() + 0.5
+    while time.monotonic() < end:  # the last throttled preview
+        app.processEvents()
+        time.sleep(0.01)
+    if not done or window.errors:
+        raise SystemExit(f"the {window.kind} run did not finish: {window.errors[-1:] or 'timed out'}")
+
+
+def main() -> None:
+    from PySide6.QtCore import QSettings, Qt
+
+    from app.application import application
+    from app.main_window import MainWindow
+    from engine.resources import sample_path
+
+    app = application()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)  # run folders and drawings stay out of the project
+        window = MainWindow(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat))
+        window.resize(*WINDOW)
+        window.show()
+        OUT.mkdir(exist_ok=True)
+        for name, (sample, changes) in RUNS.items():
+            if sample:
+                window.set_kind("fit")
+                if not window.open_file(sample_path(sample)):
+                    raise SystemExit(window.errors[-1])
+            else:
+                window.set_kind(name)
+            window.apply_preset("preview")
+            run(window, app, changes)
+            picture = window.views.grab().scaledToWidth(WIDTH, Qt.TransformationMode.SmoothTransformation)
+            path = OUT / f"{name}.jpg"
+            if not picture.save(str(path), "JPG", 88):
+                raise SystemExit(f"could not write {path}")
+            print(f"{path.relative_to(ROOT)}: {picture.width()}×{picture.height()}, {path.stat().st_size // 1024} KB")
+        window.close()
+
+
+if __name__ == "__main__":
+    main()
