@@ -281,7 +281,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         try:
             medium = medium_of(path)
         except SignalError as exc:
-            self.report_error(f"Could not open {path.name}: {exc}")
+            self.report_error(str(exc))  # the loaders' messages are whole sentences naming the file
             return False
         form = self.forms["fit"]
         try:
@@ -292,7 +292,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
             task = self.session.open(path, settings)
         except BAD_INPUT as exc:  # nothing changed: the kind, the file, its panel and its view stay
             self._show_ready()
-            self.report_error(f"Could not open {path.name}: {exc}")
+            self.report_error(str(exc) if isinstance(exc, SignalError) else f"Could not open {path.name}: {exc}")
             return False
         form.set_config(settings)
         self._show_kind("fit")
@@ -431,7 +431,10 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
     def report_error(self, message: str) -> None:
         """Show `message` in a dialog that does not block the engine; the app stays usable."""
         self.errors.append(message)
-        box = QMessageBox(QMessageBox.Icon.Warning, "DEQ Studio", message, parent=self)
+        sentence, _, details = message.partition(" (Details: ")
+        box = QMessageBox(QMessageBox.Icon.Warning, "DEQ Studio", sentence, parent=self)
+        if details:  # a library's own words, behind "Show Details…"
+            box.setDetailedText(details.removesuffix(")"))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 

@@ -55,9 +55,11 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> tup
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such checkpoint") from None
+        raise CheckpointError(f"{path.name} does not exist: the run folder has no checkpoint to continue from "
+                              f"(it was stopped before its first one, or moved).") from None
     except Exception as exc:  # torch raises many types for corrupt or unsafe files
-        raise CheckpointError(f"{path.name}: not a readable DEQ Studio checkpoint ({exc.__class__.__name__})") from exc
+        raise CheckpointError(f"Could not read {path.name}: the checkpoint is damaged or incomplete, so the run cannot "
+                              f"continue from it. Start the run again. (Details: {exc.__class__.__name__})") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path.name}: not a DEQ Studio checkpoint")
+        raise CheckpointError(f"{path.name} is not a DEQ Studio checkpoint: open a run folder that DEQ Studio wrote.")
     return str(payload["kind"]), json.loads(payload["config_json"]), payload["state"]

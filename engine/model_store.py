@@ -38,11 +38,14 @@ def load_model(path: Path) -> tuple[str, dict, dict[str, Tensor], dict[str, Tens
         header_len = int.from_bytes(data[:8], "little")
         metadata = json.loads(data[8 : 8 + header_len]).get("__metadata__", {})
     except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such model file") from None
+        raise ModelFileError(f"{path.name} does not exist (was it moved or renamed?). Choose another model file, "
+                             f"or leave the field empty for the built-in one.") from None
     except (SafetensorError, ValueError, OSError) as exc:
-        raise ModelFileError(f"{path.name}: not a readable model file ({exc})") from exc
+        raise ModelFileError(f"Could not read {path.name} as a model: the file is damaged or incomplete. Choose another "
+                             f"model file, or leave the field empty for the built-in one. (Details: {exc})") from exc
     if metadata.get("format") != FORMAT:
-        raise ModelFileError(f"{path.name}: not a DEQ Studio model")
+        raise ModelFileError(f"{path.name} is not a DEQ Studio model: choose a .safetensors file that DEQ Studio saved "
+                             f"(a trained prior or classifier).")
     state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     extra = {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
     return metadata["kind"], json.loads(metadata["arch"]), state, extra

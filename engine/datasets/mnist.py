@@ -18,15 +18,19 @@ def _read_idx(path: Path, magic: int, dims: int) -> np.ndarray:
         with opener(path, "rb") as handle:
             header = handle.read(4 + 4 * dims)
             if len(header) < 4 + 4 * dims:
-                raise SignalError(f"{path.name}: truncated IDX header")
+                raise SignalError(f"{path.name} is cut short (its IDX header is incomplete): download the MNIST "
+                                  f"files again, or choose another Data folder.")
             found, *shape = struct.unpack(f">I{dims}I", header)
             if found != magic:
-                raise SignalError(f"{path.name}: not an IDX {'image' if dims == 3 else 'label'} file")
+                raise SignalError(f"{path.name} is not an MNIST {'image' if dims == 3 else 'label'} file (IDX): "
+                                  f"choose the folder of the MNIST files as Data.")
             data = np.frombuffer(handle.read(), dtype=np.uint8)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise SignalError(f"{path.name}: not a readable IDX file ({exc})") from exc
+        raise SignalError(f"Could not read {path.name}: the MNIST file is damaged or incomplete. Download it again, "
+                          f"or choose another Data folder. (Details: {exc})") from exc
     if data.size != int(np.prod(shape)):
-        raise SignalError(f"{path.name}: expected {int(np.prod(shape))} values, found {data.size}")
+        raise SignalError(f"{path.name} holds {data.size} values where its header promises {int(np.prod(shape))}: "
+                          f"the file is incomplete. Download it again, or choose another Data folder.")
     return data.reshape(shape)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from engine.media.base import SignalError
+from engine.media.base import SignalError, missing_file, unreadable
 
 
 @dataclasses.dataclass
@@ -58,9 +58,9 @@ def read_mask(path: str | Path, size: tuple[int, int]) -> Tensor:
         with Image.open(path) as img:
             gray = img.convert("L").resize((size[1], size[0]), Image.NEAREST)
     except FileNotFoundError:
-        raise SignalError(f"{path}: no such mask file") from None
+        raise missing_file(path) from None
     except (UnidentifiedImageError, OSError) as exc:
-        raise SignalError(f"{Path(path).name}: not a readable mask image ({exc})") from None
+        raise unreadable(path, "a mask image", "PNG", exc) from None
     seen = torch.from_numpy((np.asarray(gray) >= 128).astype(np.float32))
     return seen[None, None]
 

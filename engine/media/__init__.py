@@ -5,7 +5,7 @@ from pathlib import Path
 
 from engine.config import SignalConfig
 from engine.media.audio import AUDIO_EXTENSIONS, load_audio, write_audio
-from engine.media.base import Medium, Signal, SignalError, generalization_split, grid_coords
+from engine.media.base import Medium, Signal, SignalError, generalization_split, grid_coords, missing_file
 from engine.media.image import IMAGE_EXTENSIONS, load_image, write_image
 from engine.media.mesh import MESH_EXTENSIONS, MeshSignal, load_mesh, marching_cubes, write_mesh
 from engine.media.video import VIDEO_EXTENSIONS, load_video, write_video
@@ -20,8 +20,10 @@ def medium_of(path: str | Path) -> Medium:
                                ("video", VIDEO_EXTENSIONS), ("mesh", MESH_EXTENSIONS)):
         if suffix in extensions:
             return medium  # type: ignore[return-value]
-    raise SignalError(f"{Path(path).name}: unsupported file type {suffix or '(none)'}; "
-                      f"supported: {' '.join(SUPPORTED_EXTENSIONS)}")
+    kind = f"{suffix} files" if suffix else "files without an extension"
+    raise SignalError(f"DEQ Studio cannot fit {kind} ({Path(path).name}). Open an image ({' '.join(IMAGE_EXTENSIONS)}), "
+                      f"a sound ({' '.join(AUDIO_EXTENSIONS)}), a video ({' '.join(VIDEO_EXTENSIONS)}) or a 3D shape "
+                      f"({' '.join(MESH_EXTENSIONS)}).")
 
 
 def load_signal(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal | MeshSignal:
@@ -29,7 +31,7 @@ def load_signal(path: str | Path, config: SignalConfig = SignalConfig()) -> Sign
     path = Path(path)
     medium = medium_of(path)
     if not path.is_file():
-        raise SignalError(f"{path.name}: no such file")
+        raise missing_file(path)
     if medium == "image":
         return load_image(path, config)
     if medium == "audio":

@@ -8,9 +8,11 @@ import soundfile as sf
 import torch
 
 from engine.config import SignalConfig
-from engine.media.base import Signal, SignalError, grid_coords
+from engine.media.base import Signal, SignalError, grid_coords, unreadable
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+AUDIO_FORMATS = "WAV or FLAC"
+"""What an unreadable sound is best saved again as."""
 
 
 def load_audio(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:
@@ -22,18 +24,21 @@ def load_audio(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
         frames = -1 if config.audio_duration_s is None else int(round(config.audio_duration_s * info.samplerate))
         data, rate = sf.read(str(path), start=start, frames=frames, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-        raise SignalError(f"{path.name}: not a readable audio file ({exc})") from exc
+        raise unreadable(path, "a sound", AUDIO_FORMATS, exc) from exc
     wave = data.mean(axis=1)
     if config.audio_rate and config.audio_rate != rate:
         wave = resample(wave, rate, config.audio_rate)
         rate = config.audio_rate
     if wave.size < 16:
-        raise SignalError(f"{path.name}: only {wave.size} samples in the chosen range")
+        raise SignalError(f"{path.name} has only {wave.size} samples from the chosen start and duration: choose an "
+                          f"earlier Audio start s or a longer Audio duration s.")
     if not np.isfinite(wave).all():
-        raise SignalError(f"{path.name}: the waveform holds NaN or infinite samples")
+        raise SignalError(f"{path.name} holds samples that are not numbers (NaN or infinite): the file is damaged. "
+                          f"Open another file, or save it again as {AUDIO_FORMATS}.")
     peak = float(np.abs(wave).max())
     if peak == 0.0:
-        raise SignalError(f"{path.name}: the clip is silent")
+        raise SignalError(f"{path.name} is silent from the chosen start for the chosen duration: there is nothing "
+                          f"to learn. Choose another Audio start s, or open another file.")
     values = torch.from_numpy((wave / peak).astype(np.float32)).unsqueeze(1)
     return Signal("audio", grid_coords((wave.size,)), values, (wave.size,), float(rate), path.name)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -13,6 +14,23 @@ Medium = Literal["image", "audio", "video", "mesh"]
 
 class SignalError(Exception):
     """A file could not be turned into a signal; the message says why, for the user."""
+
+
+def missing_file(path: str | Path) -> SignalError:
+    """The error for a file that is not there."""
+    return SignalError(f"{Path(path).name} does not exist (was it moved or renamed?). Check its folder, or open "
+                       f"another file.")
+
+
+def unreadable(path: str | Path, what: str, formats: str, exc: BaseException | None = None) -> SignalError:
+    """The error for a file a library could not read: what went wrong and what to do, in a sentence, then the
+    library's own words (without the path) for whoever reports it."""
+    path = Path(path)
+    if path.is_file() and path.stat().st_size == 0:
+        return SignalError(f"{path.name} is empty (0 bytes). Open another file.")
+    detail = "" if exc is None else str(exc).replace(str(path), path.name).strip(" :")
+    return SignalError(f"Could not read {path.name} as {what}: the file is damaged, incomplete or not {what}. Open "
+                       f"another file, or save it again as {formats}." + (f" (Details: {detail})" if detail else ""))
 
 
 @dataclasses.dataclass

@@ -8,9 +8,11 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from engine.config import SignalConfig
-from engine.media.base import Signal, SignalError, grid_coords
+from engine.media.base import Signal, SignalError, grid_coords, missing_file, unreadable
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+IMAGE_FORMATS = "PNG or JPEG"
+"""What an unreadable image is best saved again as."""
 
 
 def load_image(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:
@@ -22,12 +24,13 @@ def load_image(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
             gray = img.mode in ("1", "L", "I", "I;16", "F") or (img.mode == "P" and _palette_is_gray(img))
             img = img.convert("L" if gray else "RGB")
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise SignalError(f"{path.name}: not a readable image ({exc.__class__.__name__}: {exc})") from exc
+        raise unreadable(path, "an image", IMAGE_FORMATS, exc) from exc
     if config.max_size and max(img.size) > config.max_size:
         scale = config.max_size / max(img.size)
         img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
     if min(img.size) < 2:
-        raise SignalError(f"{path.name}: image of {img.width}×{img.height} pixels is too small to fit")
+        raise SignalError(f"{path.name} is only {img.width}×{img.height} pixels: an image needs at least 2×2. Open "
+                          f"a larger image (or raise Max size).")
     arr = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
     arr = arr.reshape(img.height, img.width, -1)
     values = torch.from_numpy(arr.reshape(-1, arr.shape[2]).copy())
@@ -51,6 +54,6 @@ def read_gray_image(path: str | Path, size: int) -> np.ndarray:
         with Image.open(path) as img:
             return np.asarray(img.convert("L").resize((size, size), Image.BILINEAR))
     except FileNotFoundError:
-        raise SignalError(f"{path}: no such file") from None
+        raise missing_file(path) from None
     except (UnidentifiedImageError, OSError) as exc:
-        raise SignalError(f"{Path(path).name}: not a readable image ({exc})") from None
+        raise unreadable(path, "an image", IMAGE_FORMATS, exc) from None

@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 from torch import Tensor
 
-from engine.media.base import SignalError
+from engine.media.base import SignalError, missing_file, unreadable
 
 MESH_EXTENSIONS = (".obj", ".ply", ".stl", ".off", ".gltf", ".glb")
+MESH_FORMATS = "OBJ, PLY or STL"
+"""What an unreadable shape is best saved again as."""
 RAY_SAMPLES = 3
 """Rays per query point for occupancy and sign (odd: majority vote)."""
 EXTENT = 0.9
@@ -97,24 +99,27 @@ def load_mesh(path: str | Path) -> MeshSignal:
     """Read a triangle mesh and normalize it: bounding-box centre to the origin, longest half-side to 0.9."""
     path = Path(path)
     if not path.is_file():
-        raise SignalError(f"{path.name}: no such file")
+        raise missing_file(path)
     o3d = open3d_module()
     try:
         mesh = o3d.io.read_triangle_mesh(str(path), enable_post_processing=False, print_progress=False)
     except (RuntimeError, OSError, ValueError) as exc:
-        raise SignalError(f"{path.name}: not a readable mesh ({exc})") from exc
+        raise unreadable(path, "a 3D shape", MESH_FORMATS, exc) from exc
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.triangles, dtype=np.int64)
     if len(faces) == 0 or len(vertices) < 3:
-        raise SignalError(f"{path.name}: no triangles could be read (is it a mesh file of a supported format?)")
+        raise unreadable(path, "a 3D shape", MESH_FORMATS, ValueError("no triangle could be read"))
     if not np.isfinite(vertices).all():
-        raise SignalError(f"{path.name}: vertex coordinates hold NaN or infinite values")
+        raise SignalError(f"{path.name} has corners whose coordinates are not numbers (NaN or infinite): the file is "
+                          f"damaged. Repair it in a 3D editor, or open another file.")
     if faces.max() >= len(vertices):
-        raise SignalError(f"{path.name}: faces refer to missing vertices")
+        raise SignalError(f"{path.name} has triangles that refer to corners it does not hold: the file is damaged. "
+                          f"Repair it in a 3D editor, or open another file.")
     lo, hi = vertices.min(axis=0), vertices.max(axis=0)
     half = float((hi - lo).max()) / 2.0
     if half <= 0:
-        raise SignalError(f"{path.name}: the mesh is degenerate (all vertices coincide)")
+        raise SignalError(f"{path.name} is a single point (all its corners coincide): there is no shape to learn. "
+                          f"Open another file.")
     normalized = (vertices - (lo + hi) / 2.0) * (EXTENT / half)
     return MeshSignal(normalized.astype(np.float32), faces.astype(np.int32), path.name)
 

@@ -10,9 +10,11 @@ import torch
 from PIL import Image
 
 from engine.config import SignalConfig
-from engine.media.base import Signal, SignalError, grid_coords
+from engine.media.base import Signal, SignalError, grid_coords, unreadable
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".gif", ".webm", ".m4v")
+VIDEO_FORMATS = "MP4 (H.264)"
+"""What an unreadable video is best saved again as."""
 
 
 def load_video(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:
@@ -22,7 +24,8 @@ def load_video(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
-                raise SignalError(f"{path.name}: the file has no video stream")
+                raise SignalError(f"{path.name} holds no pictures (no video stream; is it a sound?). Open a video, "
+                                  f"or open a sound file as audio.")
             stream = container.streams.video[0]
             fps = float(stream.average_rate or stream.guessed_rate or 25)
             for i, frame in enumerate(container.decode(stream)):
@@ -34,9 +37,9 @@ def load_video(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
     except SignalError:
         raise
     except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise SignalError(f"{path.name}: not a readable video ({exc})") from exc
+        raise unreadable(path, "a video", VIDEO_FORMATS, exc) from exc
     if not frames:
-        raise SignalError(f"{path.name}: no frames could be decoded")
+        raise unreadable(path, "a video", VIDEO_FORMATS, ValueError("no frame could be decoded"))
     video = np.stack(frames).astype(np.float32) / 127.5 - 1.0  # (T, H, W, 3)
     t, h, w, c = video.shape
     values = torch.from_numpy(video.reshape(-1, c))

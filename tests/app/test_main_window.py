@@ -46,7 +46,11 @@ def test_unreadable_file_shows_an_error_and_keeps_the_app_usable(window, tmp_pat
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"definitely not a png")
     assert not window.open_file(bad)
-    assert "broken.png" in window.errors[-1]
+    assert window.errors[-1].startswith("Could not read broken.png as an image: ")  # a sentence, said once
+    from PySide6.QtWidgets import QMessageBox
+
+    box = window.findChildren(QMessageBox)[-1]
+    assert "Open another file" in box.text() and "Details" not in box.text() and box.detailedText()
     assert window.open_file(sample_path("image.png"))
 
 

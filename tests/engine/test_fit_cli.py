@@ -68,7 +68,7 @@ def test_malformed_file_exits_2_with_one_line(tmp_path, capsys, medium) -> None:
 
 def test_bad_options_and_missing_files_exit_2(tmp_path, capsys) -> None:
     assert cli.main(["fit", str(tmp_path / "nope.png"), "--steps", "1"]) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert "nope.png does not exist" in capsys.readouterr().err
     assert cli.main(["fit", str(tmp_path / "nope.png"), "--width", "0"]) == 2
     assert "width" in capsys.readouterr().err
     assert cli.main(["resume", str(tmp_path)]) == 2

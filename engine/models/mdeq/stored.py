@@ -26,7 +26,8 @@ def model_file(path: str | Path, kind: str) -> Path:
 def _read(path: str | Path, kind: str) -> tuple[dict, dict, dict]:
     found, arch, state, extra = load_model(model_file(path, kind))
     if found != kind:
-        raise ModelFileError(f"{Path(path).name}: holds a {found}, not a {kind}")
+        raise ModelFileError(f"{Path(path).name} holds a {found}, where a {kind} is needed: choose a {kind} file, or "
+                             f"leave the field empty for the built-in one.")
     return arch, state, extra
 
 

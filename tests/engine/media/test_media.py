@@ -107,14 +107,27 @@ def test_malformed_files_raise_one_clear_error(tmp_path, medium) -> None:
     path = malformed_media(tmp_path)[medium]
     with pytest.raises(SignalError) as info:
         load_signal(path)
-    assert path.name in str(info.value)
+    says_what_to_do(str(info.value), path.name)
+    path.write_bytes(b"")
+    with pytest.raises(SignalError, match=r"broken\.\w+ is empty \(0 bytes\)\. Open another file\."):
+        load_signal(path)
 
 
-def test_unknown_suffix_and_missing_file() -> None:
-    with pytest.raises(SignalError, match="unsupported file type"):
+def says_what_to_do(message: str, name: str) -> None:
+    """A loader's message is sentences for a user: the file's name, what to do, no Python in front."""
+    head = message.split(" (Details:")[0]
+    assert name in head and ("Open another file" in head or "open another file" in head), message
+    assert not any(word in head for word in ("Error", "Errno", "Exception", "Traceback", "/")), message
+    assert head.rstrip().endswith("."), message
+
+
+def test_unknown_suffix_and_missing_file(tmp_path) -> None:
+    with pytest.raises(SignalError, match=r"cannot fit \.txt files \(notes\.txt\)\. Open an image \(\.png"):
         medium_of("notes.txt")
-    with pytest.raises(SignalError, match="no such file"):
-        load_signal("missing.png")
+    with pytest.raises(SignalError) as info:
+        load_signal(tmp_path / "missing.png")
+    says_what_to_do(str(info.value), "missing.png")
+    assert "does not exist" in str(info.value) and str(tmp_path) not in str(info.value)
 
 
 def test_real_data_loads(data_dir) -> None:
