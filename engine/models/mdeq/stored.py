@@ -14,6 +14,10 @@ from engine.models.mdeq.decoder import DECODER_EQUILIBRIUM, MDEQDecoder
 BUILT_IN = {"mdeq-decoder": "mnist-prior.safetensors", "mdeq-classifier": "mnist-classifier.safetensors"}
 
 
+MODEL_NAMES = {"mdeq-decoder": "generative prior", "mdeq-classifier": "digit classifier"}
+"""Each stored model kind as the window names it."""
+
+
 def model_file(path: str | Path, kind: str) -> Path:
     """`path`, or the built-in model of this kind when `path` is empty."""
     if path:
@@ -26,8 +30,9 @@ def model_file(path: str | Path, kind: str) -> Path:
 def _read(path: str | Path, kind: str) -> tuple[dict, dict, dict]:
     found, arch, state, extra = load_model(model_file(path, kind))
     if found != kind:
-        raise ModelFileError(f"{Path(path).name} holds a {found}, where a {kind} is needed: choose a {kind} file, or "
-                             f"leave the field empty for the built-in one.")
+        holds, needed = MODEL_NAMES.get(found, found), MODEL_NAMES.get(kind, kind)
+        raise ModelFileError(f"{Path(path).name} holds a {holds} ({found}), where a {needed} is needed: choose a "
+                             f"{needed} file, or leave the field empty for the built-in one.")
     return arch, state, extra
 
 

@@ -176,7 +176,7 @@ def test_verbs_reject_bad_model_files(tmp_path, capsys) -> None:
     prior = save_model(tmp_path / "prior.safetensors", tiny_decoder(), "mdeq-decoder",
                        {"latent": 8, "channels": [8, 16], "image_size": 28})
     assert cli.main(["attack", "--classifier", str(prior), "--device", "cpu"]) == 2
-    assert "not a mdeq-classifier" in capsys.readouterr().err
+    assert "holds a generative prior (mdeq-decoder), where a digit classifier is needed" in capsys.readouterr().err
     assert cli.main(["inverse", "--prior", str(prior), "--corruption", "mask", "--device", "cpu"]) == 2
 
 
@@ -184,4 +184,4 @@ def test_help_shows_the_defaults_a_run_gets(capsys) -> None:
     with pytest.raises(SystemExit):
         cli.main(["train-prior", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "steps). (default: 20)" in text  # PriorConfig's own JIIO budget, not JIIOConfig's 40
+    assert "Anderson steps). (default: 20)" in text  # PriorConfig's own JIIO budget, not JIIOConfig's 40
