@@ -84,6 +84,8 @@ class AttackView(QWidget):
         for column in range(3):
             layout.setColumnStretch(column, 2)
         layout.setColumnStretch(3, 1)
+        layout.setRowStretch(0, 1)  # digits and perturbations share the height; the predictions take what they need
+        layout.setRowStretch(1, 1)
         self.predictions = QLabel()
         self.predictions.setWordWrap(True)
         layout.addWidget(self.predictions, 2, 0, 1, 3)

@@ -24,7 +24,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
-from app.views.readable_axis import ReadableAxis
+from app.views.readable_axis import readable_axes
 
 REDRAW_MS = 250
 """Every this often one plot with new rows is redrawn (in turn): a plot's repaint costs ~10–20 ms of the GUI
@@ -118,7 +118,7 @@ class CurvesView(QWidget):
         self.widgets: dict[str, pg.PlotWidget] = {}
         self.legends: dict[str, pg.LegendItem] = {}
         for key, (title, _, log_y) in PANELS.items():
-            widget = pg.PlotWidget(title=title, axisItems={"left": ReadableAxis("left")})
+            widget = pg.PlotWidget(title=title, axisItems=readable_axes())
             widget.setLogMode(y=log_y)
             widget.showGrid(x=True, y=True, alpha=0.2)
             self.legends[key] = widget.addLegend(offset=(-5, 5))

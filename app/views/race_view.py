@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QSizePolicy, QVBox
 
 from app.views.image_view import pg  # noqa: F401  (shared pyqtgraph configuration)
 from app.views.paint_canvas import PaintCanvas, canvas_buttons
-from app.views.readable_axis import ReadableAxis
+from app.views.readable_axis import readable_axes
 from app.views.value_slider import ValueSlider
 
 METHOD_COLORS = {"jiio": "#d62728", "adam": "#1f77b4", "jio": "#d62728", "pgd": "#1f77b4"}
@@ -112,11 +112,11 @@ class RaceView(QWidget):
         self.panels = {key: ImagePanel(self.TITLES[key]) for key in self.PANELS}
         for i, key in enumerate(self.PANELS):
             layout.addWidget(self.panels[key], 0, i)
-        self.plot = pg.PlotWidget(title="Loss against wall-clock time", axisItems={"left": ReadableAxis("left")})
+        self.plot = pg.PlotWidget(title="Loss against wall-clock time", axisItems=readable_axes())
         self.plot.setLogMode(y=True)
         self.plot.setLabel("left", "loss")
         self.plot.setLabel("bottom", "time", units="s")
-        self.plot.addLegend()
+        self.plot.addLegend(offset=(-5, 5))  # top right, clear of the curves that start top left
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)  # never squeezed to a strip by the tall digit panels
         layout.addWidget(self.plot, 1, 0, 1, len(self.PANELS))

@@ -72,7 +72,7 @@ class AttackTask(MethodRace):
             adversarial = self.images[:n] + found.delta[:n]
             shown[method] = image_grid(adversarial, columns, low=0.0, high=1.0)
             shown[f"perturbation_{method}"] = image_grid(found.delta[:n] / (2 * largest) + 0.5, columns,
-                                                         low=0.0, high=1.0)
+                                                         low=0.0, high=1.0, gap=0.5)
             shown[f"probabilities_{method}"] = self.classifier.predict(adversarial).cpu().numpy()
             shown[f"race_{method}"] = np.asarray([found.time_trace, found.loss_trace], dtype=np.float32).T
         return shown

@@ -113,3 +113,13 @@ def test_runs_can_be_hidden_and_old_runs_cleared(qtbot) -> None:
     assert view.runs[0]["color"] == colour  # the kept run keeps its colour
     items = view.plots["loss"].listDataItems()
     assert len(items) == 1 and items[0] is view.runs[0]["lines"]["loss"]
+
+
+def test_linear_labels_are_spaced_to_fit_a_narrow_plot() -> None:
+    from app.views.readable_axis import CHAR_PX, LABEL_GAP_PX, readable_levels
+
+    levels = readable_levels([(50.0, 0), (10.0, 0)], 0.0, 180.0, 100.0)  # "50100150" on a 100 px axis, before
+    spacing = levels[0][0]
+    assert spacing in (100.0, 200.0) and 180.0 / spacing * (3 * CHAR_PX + LABEL_GAP_PX) <= 100.0
+    assert levels[1:] == [(50.0, 0), (10.0, 0)]  # finer ticks stay, unlabelled by the crowding rule
+    assert readable_levels([(50.0, 0), (10.0, 0)], 0.0, 180.0, 800.0)[0][0] == 50.0  # wide: unchanged
