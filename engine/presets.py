@@ -14,8 +14,8 @@ from typing import Any
 
 import torch
 
-from engine.config import (AdvTrainConfig, AttackTaskConfig, FitConfig, InverseConfig, ModelConfig, PriorConfig,
-                           SignalConfig)
+from engine.config import (AdvTrainConfig, AttackTaskConfig, BackwardConfig, FitConfig, InverseConfig, ModelConfig,
+                           PriorConfig, SignalConfig, SolverConfig)
 from engine.models.inr import IMPLICIT
 
 
@@ -113,23 +113,49 @@ def inapplicable_fields(config: Any, medium: str | None = None) -> frozenset[str
     """Dotted fields of `config` that do nothing as it stands: a fit's options for other media than the file's
     (and the mesh-only settings, or the protocol for meshes); the other corruptions' settings of an inverse problem;
     the label of an attack without an image, and the settings of a method that is not run; a classifier's attack
-    settings when it trains on clean digits."""
+    settings when it trains on clean digits; and, in every task, the settings of the solvers and backward modes
+    that are not chosen."""
+    return frozenset(_task_fields(config, medium) | unchosen_solver_fields(config))
+
+
+def _task_fields(config: Any, medium: str | None) -> set[str]:
     if isinstance(config, FitConfig):
         if medium not in _SIGNAL_FIELDS:
-            return frozenset()
+            return set()
         others = set().union(*_SIGNAL_FIELDS.values()) - _SIGNAL_FIELDS[medium]
         fields = {f"signal.{name}" for name in others}
         fields.update({"protocol"} if medium == "mesh" else MESH_ONLY)
-        return frozenset(fields)
+        return fields
     if isinstance(config, InverseConfig):
         fields = {name for kind, name in CORRUPTION_FIELDS.items() if kind != config.corruption}
         fields.update({"jiio": ("adam_steps", "adam_lr"), "adam": ("jiio",)}.get(config.method, ()))
-        return frozenset(fields)
+        return fields
     if isinstance(config, AttackTaskConfig):
         fields = set() if config.image else {"label"}
         fields.update({"jio": ("attack.pgd_steps", "attack.pgd_lr", "attack.pgd_gradient"),
                        "pgd": ("attack.jio",)}.get(config.method, ()))
-        return frozenset(fields)
+        return fields
     if isinstance(config, AdvTrainConfig) and config.attack == "none":
-        return frozenset({"attack_settings"})
-    return frozenset()
+        return {"attack_settings"}
+    return set()
+
+
+SOLVER_ONLY = {"damping": "picard", "anderson_memory": "anderson", "anderson_lam": "anderson",
+               "anderson_beta": "anderson", "broyden_memory": "broyden"}
+"""The SolverConfig fields only one solver reads."""
+
+
+def unchosen_solver_fields(config: Any, prefix: str = "") -> set[str]:
+    """Dotted fields, anywhere in `config`, of the solvers and backward modes not chosen (Broyden's memory under
+    Anderson, the Neumann order in exact mode, the adjoint solver unless exact)."""
+    fields: set[str] = set()
+    if isinstance(config, SolverConfig):
+        fields |= {prefix + name for name, solver in SOLVER_ONLY.items() if solver != config.solver}
+    if isinstance(config, BackwardConfig):
+        fields |= {prefix + "neumann_order"} if config.mode != "neumann" else set()
+        fields |= {prefix + "adjoint", prefix + "warm_start_adjoint"} if config.mode != "exact" else set()
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if dataclasses.is_dataclass(value):
+            fields |= unchosen_solver_fields(value, f"{prefix}{field.name}.")
+    return fields

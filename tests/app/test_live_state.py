@@ -201,6 +201,12 @@ def test_simple_settings_with_an_advanced_drawer_and_only_what_applies(window, q
     fit.show_advanced(True)
     assert fit.children_forms["solver"].isVisible() and fit.editors["seed"].isVisible()
     assert fit.children_forms["model"].editors["width"].isVisible()
+    solver = fit.children_forms["solver"]
+    assert not solver.editors["damping"].isVisible() and solver.editors["anderson_memory"].isVisible()
+    solver.editors["solver"].setCurrentIndex(solver.editors["solver"].findData("picard"))
+    solver.editors["solver"].activated.emit(solver.editors["solver"].currentIndex())  # as a user's choice does
+    assert solver.editors["damping"].isVisible() and not solver.editors["anderson_memory"].isVisible()
+    assert not fit.children_forms["backward"].rows["adjoint"][1].isVisible()  # Neumann needs no adjoint solver
     assert window.open_file(sample_path("audio.wav"))
     assert signal.editors["audio_rate"].isVisible() and not signal.editors["max_size"].isVisible()
     assert window.open_file(sample_path("mesh.ply"))

@@ -6,7 +6,8 @@ import dataclasses
 import pytest
 import torch
 
-from engine.config import AdvTrainConfig, AttackTaskConfig, FitConfig, InverseConfig, PriorConfig
+from engine.config import (AdvTrainConfig, AttackTaskConfig, BackwardConfig, FitConfig, InverseConfig, PriorConfig,
+                           SolverConfig)
 from engine.presets import inapplicable_fields, preset, resolve_fit_config
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
@@ -39,10 +40,17 @@ def test_fields_that_do_nothing_are_named() -> None:
     assert "signal.audio_rate" in image and "mc_resolution" in image and "signal.max_size" not in image
     mesh = inapplicable_fields(FitConfig(), "mesh")
     assert "protocol" in mesh and "mc_resolution" not in mesh and "signal.mesh_points" not in mesh
-    assert inapplicable_fields(FitConfig(), None) == frozenset()
+    solvers = {"solver.damping", "solver.broyden_memory", "backward.adjoint", "backward.warm_start_adjoint"}
+    fit = inapplicable_fields(FitConfig(), None)  # Anderson and the Neumann backward are chosen
+    assert fit >= solvers and not {"solver.anderson_memory", "backward.neumann_order"} & fit
+    exact = FitConfig(solver=SolverConfig(solver="picard"), backward=BackwardConfig(mode="exact"))
+    unused = inapplicable_fields(exact, None)
+    assert {"solver.anderson_memory", "backward.neumann_order", "backward.adjoint.damping"} <= unused
+    assert not {"solver.damping", "backward.adjoint", "backward.adjoint.anderson_memory"} & unused
     assert inapplicable_fields(InverseConfig(corruption="box"), None) >= {"sigma", "pixel_fraction", "mask"}
     assert "box_size" not in inapplicable_fields(InverseConfig(corruption="box"), None)
     assert "label" in inapplicable_fields(AttackTaskConfig(), None)
     assert "label" not in inapplicable_fields(AttackTaskConfig(image="x.png"), None)
-    assert inapplicable_fields(AdvTrainConfig(), None) == {"attack_settings"}
-    assert inapplicable_fields(dataclasses.replace(AdvTrainConfig(), attack="pgd"), None) == frozenset()
+    classifier_solver = {"solver.damping", "solver.broyden_memory"}
+    assert inapplicable_fields(AdvTrainConfig(), None) == {"attack_settings"} | classifier_solver
+    assert inapplicable_fields(dataclasses.replace(AdvTrainConfig(), attack="pgd"), None) == classifier_solver
