@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QHBoxLayout,
                                QProgressBar, QScrollArea, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from app.controller import RunController
-from app.file_actions import BAD_INPUT, FileActions
+from app.file_actions import BAD_INPUT, FileActions, failure_text
 from app.guidance import Guidance
 from app.jiio_controls import JIIOControls
 from app.menus import build_menus
@@ -290,9 +290,10 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
             self.status.setText(f"{self.device_label} · Loading {path.name} …")
             self.status.repaint()
             task = self.session.open(path, settings)
-        except BAD_INPUT as exc:  # nothing changed: the kind, the file, its panel and its view stay
+        except BAD_INPUT as exc:  # noqa: BLE001 — nothing changed: the kind, the file, its panel and its view stay
             self._show_ready()
-            self.report_error(str(exc) if isinstance(exc, SignalError) else f"Could not open {path.name}: {exc}")
+            text = failure_text(exc)
+            self.report_error(text if isinstance(exc, SignalError) else f"Could not open {path.name}: {text}")
             return False
         form.set_config(settings)
         self._show_kind("fit")
@@ -325,8 +326,8 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self._failed = False
         try:
             started = self.session.start(settings, restart=restart)
-        except BAD_INPUT as exc:
-            self.report_error(f"Could not start: {exc}")
+        except BAD_INPUT as exc:  # noqa: BLE001 — the one error path
+            self.report_error(f"Could not start: {failure_text(exc)}")
             return
         view = self.kind_view()  # its first snapshot arrives through the event loop, after this
         if view is not None and (started.fresh or started.from_step == 0):
@@ -447,8 +448,8 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         name = Path(folder).name
         try:
             opened = self.session.load(folder)
-        except BAD_INPUT as exc:
-            self.report_error(f"Could not load the snapshot {name}: {exc}")
+        except BAD_INPUT as exc:  # noqa: BLE001 — the one error path
+            self.report_error(f"Could not load the snapshot {name}: {failure_text(exc)}")
             return False
         self._overlay(self.session.history.runs[-1].name, opened.rows)
         if opened.task is None:

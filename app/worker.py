@@ -51,11 +51,11 @@ _gui_thread_garbage_collector = None
 
 
 def describe_failure(exc: BaseException) -> str:
-    """A one-line message a user can act on (CUDA out of memory, divergence, bad input, anything else)."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if "out of memory" in text.lower():
-        return f"The device ran out of memory ({text}). Lower the width, the batch size or use the CPU."
-    return f"{type(exc).__name__}: {text}"
+    """A one-line message a user can act on (the engine's one error path); the traceback goes to the log."""
+    from engine.errors import log_failure, user_message
+
+    log_failure(exc, "training in the window")
+    return user_message(exc)
 
 
 class EngineWorker(QObject):

@@ -6,21 +6,21 @@ One verb per registered task kind (engine.tasks.kinds: `fit PATH`, `train-prior`
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import traceback
 from pathlib import Path
 
-from engine.checkpoint import CheckpointError
 from engine.cli_options import add_config_arguments, config_from_arguments
-from engine.config import ConfigError
 from engine.device import device_name, resolve_device
-from engine.model_store import ModelFileError
-from engine.media import SignalError
 from engine.presets import PRESETS, preset
 from engine.tasks.kinds import TASKS, TaskKind
 from engine.version import version
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as shells report an interrupted command."""
 SHOWN = ("loss", "psnr_train", "psnr_test", "iou_uniform", "accuracy_clean")
 """Scalars the progress bar shows when a row has them."""
 
@@ -52,6 +52,9 @@ def run_resume(args: argparse.Namespace) -> int:
     from engine.runs import resume_run
 
     kind, task, run = resume_run(args.dir, args.steps, args.device)
+    if run.torn_line:
+        print(f"deq-studio: dropped the torn last line of {run.path / 'metrics.jsonl'} (the run was cut off while "
+              f"writing it)", file=sys.stderr)
     print(f"Resuming {run.path} at step {task.step_count} of {task.schedule().steps}", flush=True)
     return drive(kind, task, run, args.checkpoint_every)
 
@@ -67,20 +70,69 @@ def drive(kind: TaskKind, task, run, checkpoint_every: int) -> int:
     bar = tqdm(total=schedule.steps, initial=task.step_count, unit="step", disable=not sys.stderr.isatty(),
                dynamic_ncols=True)
     last: dict[str, float] = {}
-    for snap in loop(task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every,
-                     logger=run.append_metrics):
-        bar.update(snap.step - bar.n)
-        last.update(snap.scalars)
-        bar.set_postfix({k: f"{v:.4g}" for k, v in snap.scalars.items() if k in SHOWN})
-        if checkpoint_every and snap.step % checkpoint_every == 0 and not snap.final:
-            checkpoint(run, kind, task)
+    with StopRequests() as stop:
+        for snap in loop(task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every,
+                         logger=run.append_metrics, stop_requested=stop.requested):
+            bar.update(snap.step - bar.n)
+            last.update(snap.scalars)
+            bar.set_postfix({k: f"{v:.4g}" for k, v in snap.scalars.items() if k in SHOWN})
+            if checkpoint_every and snap.step % checkpoint_every == 0 and not snap.final:
+                checkpoint(run, kind, task)
     bar.close()
+    if stop.signal is not None:
+        return interrupted(kind, task, run, stop.signal)
     if task.step_count and not last:
         last = task.evaluate(final=True)
     written = finish(run, kind, task)
     print(task.report(last))
     print(f"Wrote {written}, {run.path / 'metrics.jsonl'}, {run.path / 'checkpoint.pt'}")
     return 0
+
+
+class StopRequests:
+    """While training: Ctrl-C or SIGTERM asks the loop to stop between two steps (the run then checkpoints); a
+    second Ctrl-C interrupts at once. The previous handlers come back on exit."""
+
+    def __init__(self) -> None:
+        self.signal: str | None = None
+        """"Ctrl-C" or "SIGTERM" once one arrived."""
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> StopRequests:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[number] = signal.signal(number, self._handle)
+            except ValueError:  # not the main thread: signals stay as they were
+                pass
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, number: int, frame) -> None:
+        if self.signal is not None and number == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signal = "Ctrl-C" if number == signal.SIGINT else signal.Signals(number).name
+        print(f"\ndeq-studio: {self.signal}: stopping after this step and saving a checkpoint"
+              + (" (Ctrl-C again to stop at once)" if number == signal.SIGINT else ""), file=sys.stderr, flush=True)
+
+    def requested(self) -> bool:
+        return self.signal is not None
+
+
+def interrupted(kind: TaskKind, task, run, signal_name: str) -> int:
+    """After Ctrl-C or SIGTERM between two steps: a checkpoint (the metrics so far stay), and how to continue."""
+    from engine.runs import checkpoint
+
+    if kind.resumable and task.step_count:
+        checkpoint(run, kind, task)
+        print(f"deq-studio: {signal_name}: stopped at step {task.step_count}; checkpoint saved in {run.path}. "
+              f"Continue with: deq-studio resume {run.path}", file=sys.stderr)
+    else:
+        print(f"deq-studio: {signal_name}: stopped at step {task.step_count} (a {kind.name} run does not "
+              f"continue; its metrics so far are in {run.path})", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -119,6 +171,9 @@ def add_task_verb(verbs, kind: TaskKind) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deq-studio", description="DEQ Studio: implicit layers and JIIO, headless.")
     parser.add_argument("--version", action="version", version=f"DEQ Studio {version()}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, print the full traceback as well (anywhere on the command line; it is "
+                             "always written to the log)")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     for kind in TASKS:
@@ -142,18 +197,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse `argv` and run the verb; returns the process exit code."""
+    """Parse `argv` and run the verb; returns the process exit code. Every failure is one line on stderr (the
+    traceback too with --debug, anywhere on the command line); its traceback always goes to the log."""
+    from engine.errors import is_user_error, log_failure, user_message
     from engine.tasks.base import DivergenceError
 
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    args = build_parser().parse_args([word for word in argv if word != "--debug"])
     try:
         return args.run(args)
-    except (SignalError, ConfigError, CheckpointError, ModelFileError, ValueError, OSError) as exc:
-        print(f"deq-studio: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except DivergenceError as exc:
-        print(f"deq-studio: training diverged: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    except KeyboardInterrupt:  # a second Ctrl-C, or one before the training loop
+        print("deq-studio: interrupted (nothing saved since the last checkpoint)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, never a traceback
+        log = log_failure(exc, "deq-studio " + " ".join(argv))
+        if debug:
+            traceback.print_exception(exc)
+        if isinstance(exc, DivergenceError):
+            print(f"deq-studio: training diverged: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"deq-studio: error: {user_message(exc)}", file=sys.stderr)
+        if debug and log is not None:
+            print(f"(the traceback is also in {log})", file=sys.stderr)
+        return EXIT_BAD_INPUT if is_user_error(exc) else EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -24,13 +24,15 @@ def run(
     logger: Logger | None = None,
     snapshot_every: int | None = None,
     on_phase: PhaseListener | None = None,
+    stop_requested: Callable[[], bool] | None = None,
 ) -> Iterator[Snapshot]:
-    """Train `task` until it has done `steps` steps, yielding snapshots.
+    """Train `task` until it has done `steps` steps (or `stop_requested()` says so, asked between steps), yielding
+    snapshots.
 
     A metrics row is logged at step 1, every `log_every` steps and at the last step; the first row, rows at
     multiples of `eval_every` and the last one add a re-solved evaluation (the last one `final`).
     """
-    while task.step_count < steps:
+    while task.step_count < steps and not (stop_requested is not None and stop_requested()):
         row = task.step()
         k = task.step_count
         final = k == steps

@@ -28,6 +28,8 @@ class RunDirectory:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.torn_line = False
+        """Whether the last read of metrics.jsonl dropped a torn last line."""
 
     # ---- lifecycle -----------------------------------------------------------------------------------------------
     @classmethod
@@ -58,7 +60,18 @@ class RunDirectory:
         if isinstance(source, str) and Path(source).is_file() and _inside(Path(source), run.path):
             raise RunFolderError(f"{run.path} holds the run's input {Path(source).name}; move the input out of the "
                                  "run folder first")
+        run.remove_orphan_temporaries()
         return run
+
+    def remove_orphan_temporaries(self) -> list[Path]:
+        """Delete the temporary files of atomic writes that a killed process left (`.checkpoint.pt.<random>.tmp`);
+        only names of this folder's own files are touched. Returns what was removed."""
+        removed = []
+        for name in (CONFIG, METRICS, CHECKPOINT):
+            for orphan in self.path.glob(f".{name}.*.tmp"):
+                orphan.unlink(missing_ok=True)
+                removed.append(orphan)
+        return removed
 
     def start(self, record: dict[str, Any], rows: Iterable[dict[str, Any]] = ()) -> None:
         """config.json from `record` and metrics.jsonl from `rows` (replacing earlier ones of this run)."""
@@ -88,10 +101,27 @@ class RunDirectory:
             handle.write(json.dumps(_clean(row)) + "\n")
 
     def read_metrics(self) -> list[dict[str, Any]]:
+        """The rows of metrics.jsonl. A torn last line (the process was cut off while writing it) is dropped and
+        `torn_line` set; a damaged line elsewhere is a RunFolderError."""
+        self.torn_line = False
         file = self.path / METRICS
         if not file.is_file():
             return []
-        return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines = [line for line in file.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+        rows = []
+        for number, line in enumerate(lines, 1):
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError("not an object")
+            except ValueError:
+                if number == len(lines):
+                    self.torn_line = True
+                    break
+                raise RunFolderError(f"Line {number} of {file.name} in {self.path.name} is damaged: the metrics "
+                                     f"cannot be read. Remove that line, or start a new run.") from None
+            rows.append(row)
+        return rows
 
     def truncate_metrics(self, last_step: int) -> None:
         """Drop rows past `last_step` (written after the checkpoint a resumed run starts from)."""

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from engine.config import from_dict, to_dict
+from engine.errors import UserError
 from engine.run_directory import CONFIG, RunDirectory
 from engine.tasks.base import Snapshot, Task
 from engine.tasks.kinds import TaskKind, task_kind
@@ -28,8 +29,18 @@ def run_record(kind: TaskKind, config: Any, path: Path | None) -> dict[str, Any]
     source = kind.record_input(config, path)
     if source is not None:
         record["input"] = source
+        if path is not None and Path(path).is_file():
+            record["input_sha256"] = file_digest(Path(path))
     record["config"] = to_dict(config)
     return record
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes: a run continues only on the very file it started on."""
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def start_run(kind: TaskKind, task: Task, path: Path | None, out: str | Path | None) -> RunDirectory:
@@ -94,6 +105,9 @@ def resume_run(folder: str | Path, steps: int | None = None, device: str | None 
     if device is not None:
         config = dataclasses.replace(config, device=device)
     task = _rebuild(kind, record, config, resolve_device(config.device), run)
+    if steps is not None and steps < task.step_count:
+        raise UserError(f"The run in {run.path.name} is already at step {task.step_count}: give --steps "
+                        f"{task.step_count} or more (or leave it out to keep its {record['config'].get('steps')}).")
     run.truncate_metrics(task.step_count)
     run.write_config({**record, "config": to_dict(task.config)})
     return kind, task, run
@@ -142,6 +156,10 @@ def _resumable_kind(record: dict, folder: Path) -> TaskKind:
 def _rebuild(kind: TaskKind, record: dict, config: Any, device: torch.device, run: RunDirectory) -> Task:
     """The task of `record` built from `config`, with the folder's checkpoint loaded into it."""
     _, _, state = run.load_checkpoint()
-    task = kind.build(config, Path(record["input"]) if kind.needs_file else None, device)
+    source = Path(record["input"]) if kind.needs_file else None
+    if source is not None and source.is_file() and record.get("input_sha256") not in (None, file_digest(source)):
+        raise UserError(f"{source.name} has changed since the run in {run.path.name} started, so its weights do not "
+                        f"belong to it: start a new run on the changed file, or put the original back.")
+    task = kind.build(config, source, device)
     task.load_state_dict(state)
     return task

@@ -26,6 +26,15 @@ def nothing_written_into_the_project():
     assert not added, f"tests wrote into the project: {sorted(added)}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def log_into_a_temporary_folder(tmp_path_factory):
+    """Failures the tests provoke are logged into a temporary folder, not the user's log."""
+    import os
+
+    os.environ["DEQ_STUDIO_LOG_DIR"] = str(tmp_path_factory.mktemp("log"))
+    yield
+
+
 @pytest.fixture(autouse=True)
 def work_in_a_temporary_folder(tmp_path, monkeypatch) -> None:
     """Each test runs in its own temporary folder, so relative outputs (the CLI's runs/) land there."""

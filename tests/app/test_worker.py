@@ -64,7 +64,8 @@ def test_errors_become_one_line_messages_and_the_controller_recovers(qtbot) -> N
     (message,) = messages
     assert "ran out of memory" in message and "\n" not in message
     assert controller.state == "idle" and not controller.busy
-    assert describe_failure(ValueError("bad\nthing")) == "ValueError: bad"
+    assert describe_failure(ValueError("bad\nthing")) == "bad thing"  # bad input: the engine's own sentence
+    assert describe_failure(KeyError("x")).startswith("Something went wrong inside DEQ Studio (KeyError: 'x').")
 
 
 class SlowEvaluationTask:

@@ -1,0 +1,106 @@
+"""One error path: every exception becomes one sentence a user can act on, and its traceback goes to a log file.
+
+The CLI prints `user_message(exc)` on one line (the traceback too with `--debug`); the window shows the same
+sentence in a dialog. Errors the engine raises for bad input (`SignalError`, `ConfigError`, ...) already are such
+sentences; anything else (running out of memory, a full disk, a bug) is described here. `log_failure` appends the
+full traceback to `deq-studio.log` in the platform's log folder (`$DEQ_STUDIO_LOG_DIR` when set).
+"""
+from __future__ import annotations
+
+import datetime
+import errno
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+LOG_NAME = "deq-studio.log"
+LOG_LIMIT_BYTES = 1 << 20
+"""The log is started afresh once it outgrows this (the previous one is kept as deq-studio.log.1)."""
+
+
+class UserError(Exception):
+    """Raised for a problem with what the user gave; the message is the sentence to show."""
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """Whether `exc` is about the user's input (exit code 2 in the CLI) rather than a failure of the run."""
+    from engine.checkpoint import CheckpointError
+    from engine.config import ConfigError
+    from engine.media import SignalError
+    from engine.model_store import ModelFileError
+    from engine.run_directory import RunFolderError
+
+    return isinstance(exc, (UserError, SignalError, ConfigError, CheckpointError, ModelFileError, RunFolderError,
+                            FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError,
+                            json.JSONDecodeError, ValueError))
+
+
+def user_message(exc: BaseException) -> str:
+    """`exc` as one sentence that says what happened and what to do."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, MemoryError) or "out of memory" in text.lower() or "can't allocate memory" in text.lower():
+        return ("The computer ran out of memory for these settings. Choose Quick preview, a smaller Max size, "
+                "width, batch size or fewer frames, or use the CPU if the graphics card is full.")
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"The disk is full{_where(exc)}. Free some space, or choose a folder on another disk."
+    if isinstance(exc, PermissionError):
+        return f"DEQ Studio is not allowed to use{_where(exc) or ' a file'}. Choose a folder you can write to."
+    if isinstance(exc, (FileNotFoundError, NotADirectoryError)) and exc.filename:
+        return f"{Path(exc.filename).name} does not exist. Check the name and the folder."
+    if isinstance(exc, IsADirectoryError) and exc.filename:
+        return f"{Path(exc.filename).name} is a folder where a file is needed. Choose a file."
+    if isinstance(exc, json.JSONDecodeError):
+        return f"A settings file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
+    if is_user_error(exc) or _is_divergence(exc):
+        return text
+    return (f"Something went wrong inside DEQ Studio ({type(exc).__name__}: {_first_line(exc)}). "
+            f"The details are in {log_path()}; please include them when you report it.")
+
+
+def _is_divergence(exc: BaseException) -> bool:
+    from engine.tasks.base import DivergenceError
+
+    return isinstance(exc, DivergenceError)
+
+
+def _where(exc: OSError) -> str:
+    return f" ({Path(exc.filename).name})" if exc.filename else ""
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else "no message"
+
+
+def log_folder() -> Path:
+    """Where the log goes: `$DEQ_STUDIO_LOG_DIR`, else the platform's folder for an application's logs."""
+    if os.environ.get("DEQ_STUDIO_LOG_DIR"):
+        return Path(os.environ["DEQ_STUDIO_LOG_DIR"])
+    home = Path.home()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local")) / "DEQ Studio" / "Logs"
+    if sys.platform == "darwin":
+        return home / "Library" / "Logs" / "DEQ Studio"
+    return Path(os.environ.get("XDG_STATE_HOME") or home / ".local" / "state") / "deq-studio"
+
+
+def log_path() -> Path:
+    return log_folder() / LOG_NAME
+
+
+def log_failure(exc: BaseException, context: str = "") -> Path | None:
+    """Append `exc`'s traceback (with the time and `context`, e.g. the command line) to the log; its path, or None
+    where the log cannot be written (never raises)."""
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_file() and path.stat().st_size > LOG_LIMIT_BYTES:
+            path.replace(path.with_name(LOG_NAME + ".1"))
+        stamp = datetime.datetime.now().isoformat(timespec="seconds")
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(f"--- {stamp} {context}\n{''.join(traceback.format_exception(exc))}\n")
+        return path
+    except OSError:
+        return None
