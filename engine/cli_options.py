@@ -12,7 +12,7 @@ import types
 import typing
 from typing import Any, Literal, TypeVar
 
-from engine.config import field_docs, field_types
+from engine.config import config_paths, field_docs, field_types, from_dict, to_dict
 
 C = TypeVar("C")
 
@@ -65,17 +65,18 @@ def add_config_arguments(
 
 
 def config_from_arguments(cls: type[C], namespace: argparse.Namespace, base: C | None = None) -> C:
-    """`base` (default: `cls()`) with every dotted-path option present in `namespace` applied."""
-    config: Any = base if base is not None else cls()
-    for path, value in sorted(vars(namespace).items()):
-        if "." in path or dataclasses.is_dataclass(config) and path in {f.name for f in dataclasses.fields(config)}:
-            config = _replace_path(config, path.split("."), value)
-    return config
+    """`base` (default: `cls()`) with every dotted-path option present in `namespace` applied, all at once: the
+    config is built once from the merged values, so checks across fields (a mask corruption needs --mask) see every
+    option the user gave."""
+    values = to_dict(base if base is not None else cls())
+    paths = config_paths(cls)
+    for path, value in vars(namespace).items():
+        if path in paths:
+            _set_path(values, path.split("."), list(value) if isinstance(value, (list, tuple)) else value)
+    return from_dict(cls, values)
 
 
-def _replace_path(config: Any, parts: list[str], value: Any) -> Any:
-    if not dataclasses.is_dataclass(config) or parts[0] not in {f.name for f in dataclasses.fields(config)}:
-        return config
-    if len(parts) == 1:
-        return dataclasses.replace(config, **{parts[0]: tuple(value) if isinstance(value, list) else value})
-    return dataclasses.replace(config, **{parts[0]: _replace_path(getattr(config, parts[0]), parts[1:], value)})
+def _set_path(values: dict[str, Any], parts: list[str], value: Any) -> None:
+    for part in parts[:-1]:
+        values = values[part]
+    values[parts[-1]] = value

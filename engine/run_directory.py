@@ -90,9 +90,15 @@ class RunDirectory:
         try:
             record = json.loads(file.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise RunFolderError(f"{file}: not readable JSON ({exc})") from None
-        if not isinstance(record, dict):
-            raise RunFolderError(f"{file}: not a run record")
+            raise RunFolderError(f"{file.name} in {self.path.name} is damaged (not readable JSON: {exc}). Open "
+                                 f"another run folder, or start the run again.") from None
+        if not isinstance(record, dict) or not isinstance(record.get("task"), str) \
+                or not isinstance(record.get("config"), dict):
+            raise RunFolderError(f"{file.name} in {self.path.name} is not a DEQ Studio run record (it needs a task "
+                                 f"and its settings): open a run folder that DEQ Studio wrote.")
+        if "input" in record and not isinstance(record["input"], str):
+            raise RunFolderError(f"{file.name} in {self.path.name} names its input wrongly: open a run folder that "
+                                 f"DEQ Studio wrote.")
         return record
 
     def append_metrics(self, row: dict[str, float]) -> None:

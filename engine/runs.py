@@ -13,9 +13,10 @@ from typing import Any
 
 import torch
 
+from engine.checkpoint import CheckpointError
 from engine.config import from_dict, to_dict
 from engine.errors import UserError
-from engine.run_directory import CONFIG, RunDirectory
+from engine.run_directory import CONFIG, RunDirectory, RunFolderError
 from engine.tasks.base import Snapshot, Task
 from engine.tasks.kinds import TaskKind, task_kind
 
@@ -156,10 +157,18 @@ def _resumable_kind(record: dict, folder: Path) -> TaskKind:
 def _rebuild(kind: TaskKind, record: dict, config: Any, device: torch.device, run: RunDirectory) -> Task:
     """The task of `record` built from `config`, with the folder's checkpoint loaded into it."""
     _, _, state = run.load_checkpoint()
+    if kind.needs_file and "input" not in record:
+        raise RunFolderError(f"config.json in {run.path.name} does not name the file the run fitted, so it cannot "
+                             f"continue: start a new run.")
     source = Path(record["input"]) if kind.needs_file else None
     if source is not None and source.is_file() and record.get("input_sha256") not in (None, file_digest(source)):
         raise UserError(f"{source.name} has changed since the run in {run.path.name} started, so its weights do not "
                         f"belong to it: start a new run on the changed file, or put the original back.")
     task = kind.build(config, source, device)
-    task.load_state_dict(state)
+    try:
+        task.load_state_dict(state)
+    except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as exc:
+        raise CheckpointError(f"checkpoint.pt in {run.path.name} does not fit the run's settings "
+                              f"({str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__}):"
+                              f" the folder was changed by hand or is damaged. Start the run again.") from None
     return task

@@ -7,7 +7,7 @@
     jiio.py         JIIO: the augmented solver, generative priors, inverse problems, attacks, adversarial training
 """
 from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig, SolverName
-from engine.config.fields import (ConfigError, check_choices, config_paths, field_choices, field_docs, field_types,
+from engine.config.fields import (ConfigError, check_fields, config_paths, field_choices, field_docs, field_types,
                                   from_dict, require, to_dict)
 from engine.config.fit import FitConfig, INRName, ModelConfig, SignalConfig
 from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, InverseConfig, JIIOConfig, PriorConfig
@@ -15,6 +15,6 @@ from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, I
 __all__ = [
     "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "EquilibriumConfig",
     "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "ModelConfig", "PriorConfig", "SignalConfig",
-    "SolverConfig", "SolverName", "check_choices", "config_paths", "field_choices", "field_docs", "field_types", "from_dict",
+    "SolverConfig", "SolverName", "check_fields", "config_paths", "field_choices", "field_docs", "field_types", "from_dict",
     "require", "to_dict",
 ]

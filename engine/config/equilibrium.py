@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-from engine.config.fields import check_choices, require
+from engine.config.fields import check_fields, require
 
 SolverName = Literal["picard", "anderson", "broyden"]
 
@@ -42,7 +42,7 @@ class SolverConfig:
     kept)."""
 
     def __post_init__(self) -> None:
-        check_choices(self)
+        check_fields(self)
         require(self.max_iter >= 0, "max_iter must be ≥ 0")
         require(self.tol > 0, "tol must be > 0")
         require(0 < self.damping <= 1, "damping must be in (0, 1]")
@@ -77,7 +77,7 @@ class BackwardConfig:
     """Exact mode only: start each gradient solve from the previous step's answer, which is faster."""
 
     def __post_init__(self) -> None:
-        check_choices(self)
+        check_fields(self)
         require(self.neumann_order >= 0, "neumann_order must be ≥ 0")
 
 

@@ -10,7 +10,9 @@ import ast
 import dataclasses
 import functools
 import inspect
+import math
 import sys
+import types
 import typing
 from typing import Any, Literal, TypeVar
 
@@ -81,13 +83,55 @@ def field_choices(cls: type, name: str) -> tuple[Any, ...] | None:
     return typing.get_args(tp) if typing.get_origin(tp) is Literal else None
 
 
-def check_choices(config: Any) -> None:
-    """Raise ConfigError if any Literal-typed field of `config` holds a value outside its choices."""
+def check_fields(config: Any) -> None:
+    """Raise ConfigError (a sentence naming the field) if a field of `config` holds a value of the wrong type (a
+    boolean for a number, a string for a number, ...), a number that is not finite, or a `Literal` value outside its
+    choices. Every config's `__post_init__` calls it first, so the CLI, config.json and the window's forms all pass
+    through the same checks."""
     for f in dataclasses.fields(config):
+        tp, value = field_types(type(config))[f.name], getattr(config, f.name)
         choices = field_choices(type(config), f.name)
-        value = getattr(config, f.name)
-        if choices is not None and value not in choices:
-            raise ConfigError(f"{type(config).__name__}.{f.name} = {value!r}; choose one of {list(choices)}")
+        if choices is not None:
+            if value not in choices or isinstance(value, bool) != any(isinstance(c, bool) for c in choices):
+                raise ConfigError(f"{f.name} = {value!r}: choose one of {', '.join(map(str, choices))}")
+            continue
+        _check_value(f.name, _without_none(tp), value, optional=_without_none(tp) is not tp)
+
+
+def _without_none(tp: Any) -> Any:
+    """X for `X | None`, else tp."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def _check_value(name: str, tp: Any, value: Any, optional: bool) -> None:
+    if value is None:
+        if not optional:
+            raise ConfigError(f"{name} needs a value")
+        return
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} must be on or off (true or false), not {value!r}")
+    elif tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name} must be a whole number, not {value!r}")
+    elif tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{name} must be a number, not {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{name} must be a finite number, not {value}")
+    elif tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be text, not {value!r}")
+    elif typing.get_origin(tp) is tuple:
+        if not isinstance(value, tuple):
+            raise ConfigError(f"{name} must be a list of numbers, not {value!r}")
+        item = typing.get_args(tp)[0]
+        for element in value:
+            _check_value(name, item, element, optional=False)
 
 
 def require(condition: bool, message: str) -> None:

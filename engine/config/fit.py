@@ -5,7 +5,7 @@ import dataclasses
 from typing import Literal
 
 from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig
-from engine.config.fields import check_choices, require
+from engine.config.fields import check_fields, require
 
 INRName = Literal["isiren", "fourier-imfn", "gabor-imfn", "siren-inj", "fourier-mfn", "gabor-mfn", "siren"]
 
@@ -35,7 +35,7 @@ class ModelConfig:
     of the Gamma(α/(L+1), 1) prior on the envelope widths γ."""
 
     def __post_init__(self) -> None:
-        check_choices(self)
+        check_fields(self)
         require(1 <= self.width <= 8192, "width must be between 1 and 8192")
         require(self.input_scale is None or self.input_scale > 0, "input_scale must be > 0")
         require(self.gabor_alpha > 0, "gabor_alpha must be > 0")
@@ -66,6 +66,7 @@ class SignalConfig:
     half-width 1)."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         require(self.max_size is None or self.max_size >= 4, "max_size must be ≥ 4")
         require(self.audio_start_s >= 0, "audio_start_s must be ≥ 0")
         require(self.audio_duration_s is None or self.audio_duration_s > 0, "audio_duration_s must be > 0")
@@ -127,7 +128,7 @@ class FitConfig:
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
-        check_choices(self)
+        check_fields(self)
         require(self.steps >= 0, "steps must be ≥ 0")
         require(self.lr is None or self.lr > 0, "lr must be > 0")
         require(self.batch_size is None or self.batch_size >= 1, "batch_size must be ≥ 1")

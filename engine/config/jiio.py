@@ -6,7 +6,7 @@ import dataclasses
 from typing import ClassVar, Literal
 
 from engine.config.equilibrium import SolverConfig
-from engine.config.fields import check_choices, require
+from engine.config.fields import check_fields, require
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +49,7 @@ class JIIOConfig:
     """How much the loss counts against the equations (for attacks, 10: the loss is −10 × cross-entropy)."""
 
     def __post_init__(self) -> None:
-        check_choices(self)
+        check_fields(self)
         require(self.iterations >= 1, "iterations must be ≥ 1")
         require(0 < self.eta_z <= 1 and 0 < self.eta_mu <= 1, "eta_z and eta_mu must be in (0, 1]")
         require(len(self.alpha) == 2 and min(self.alpha) > 0, "alpha must be two positive step sizes")
@@ -93,7 +93,7 @@ class PriorConfig:
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
-        check_choices(self)
+        check_fields(self)
         require(self.latent >= 1 and self.steps >= 0 and self.batch_size >= 1, "latent, steps, batch_size ≥ 1")
         require(1 <= len(self.channels) <= 4 and min(self.channels) >= 1, "channels: 1 to 4 positive numbers")
         require(self.lr > 0, "lr must be > 0")
@@ -123,7 +123,7 @@ class AttackConfig:
     classifier's cheaper 3-term approximation)."""
 
     def __post_init__(self) -> None:
-        check_choices(self)
+        check_fields(self)
         require(self.epsilon > 0 and self.pgd_steps >= 1 and self.pgd_lr > 0, "epsilon, pgd_steps, pgd_lr > 0")
 
 
@@ -169,7 +169,7 @@ class InverseConfig:
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
-        check_choices(self)
+        check_fields(self)
         require(self.count >= 1, "count must be ≥ 1")
         require(self.sigma >= 0, "sigma must be ≥ 0")
         require(self.box_size >= 1, "box_size must be ≥ 1")
@@ -204,7 +204,7 @@ class AttackTaskConfig:
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
-        check_choices(self)
+        check_fields(self)
         require(self.count >= 1, "count must be ≥ 1")
         require(self.label is None or self.label >= 0, "label must be ≥ 0")
 
@@ -255,7 +255,7 @@ class AdvTrainConfig:
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
-        check_choices(self)
+        check_fields(self)
         require(self.steps >= 0 and self.batch_size >= 1 and self.lr > 0, "steps ≥ 0, batch_size ≥ 1, lr > 0")
         require(self.jacobian_reg >= 0, "jacobian_reg must be ≥ 0")
         require(1 <= len(self.channels) <= 4, "channels: 1 to 4 branches")

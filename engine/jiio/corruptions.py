@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from engine.media.base import SignalError, missing_file, unreadable
+from engine.media.image import read_gray_image
 
 
 @dataclasses.dataclass
@@ -52,16 +52,10 @@ def remove_pixels(images: Tensor, fraction: float, generator: torch.Generator) -
 def read_mask(path: str | Path, size: tuple[int, int]) -> Tensor:
     """A painted mask image → (1, 1, H, W) of observed pixels: dark (< 50% gray) pixels are the missing ones.
     Resized to `size` (nearest neighbour)."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
-    try:
-        with Image.open(path) as img:
-            gray = img.convert("L").resize((size[1], size[0]), Image.NEAREST)
-    except FileNotFoundError:
-        raise missing_file(path) from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise unreadable(path, "a mask image", "PNG", exc) from None
-    seen = torch.from_numpy((np.asarray(gray) >= 128).astype(np.float32))
+    gray = read_gray_image(path, size, Image.NEAREST)
+    seen = torch.from_numpy((gray >= 128).astype(np.float32))
     return seen[None, None]
 
 

@@ -15,15 +15,29 @@ IMAGE_FORMATS = "PNG or JPEG"
 """What an unreadable image is best saved again as."""
 
 
+MAX_PIXELS = 50_000_000
+"""The largest image read (50 megapixels): decoding more takes gigabytes before it could be shrunk."""
+WIDE_GRAY_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+"""Pillow's 16-bit, 32-bit and float gray modes: scaled to the picture's range, never clipped at 255."""
+
+
 def load_image(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:
-    """Read an image; gray stays one channel, anything else becomes RGB; targets scaled to [−1, 1]."""
+    """Read an image; gray stays one channel, anything else becomes RGB; 16-bit and float gray are scaled (not
+    clipped); targets scaled to [−1, 1]. At most MAX_PIXELS."""
     path = Path(path)
     try:
         with Image.open(path) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise too_large(path, img.width, img.height)
             img.load()
-            gray = img.mode in ("1", "L", "I", "I;16", "F") or (img.mode == "P" and _palette_is_gray(img))
-            img = img.convert("L" if gray else "RGB")
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+            if img.mode in WIDE_GRAY_MODES:
+                img = Image.fromarray(unit_gray(np.asarray(img), img.mode) * 255.0, mode="F")
+            else:
+                gray = img.mode in ("1", "L", "LA") or (img.mode == "P" and _palette_is_gray(img))
+                img = img.convert("L" if gray else "RGB")
+    except Image.DecompressionBombError:
+        raise too_large(path, *_declared_size(path)) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise unreadable(path, "an image", IMAGE_FORMATS, exc) from exc
     if config.max_size and max(img.size) > config.max_size:
         scale = config.max_size / max(img.size)
@@ -31,10 +45,46 @@ def load_image(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
     if min(img.size) < 2:
         raise SignalError(f"{path.name} is only {img.width}×{img.height} pixels: an image needs at least 2×2. Open "
                           f"a larger image (or raise Max size).")
-    arr = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
+    arr = np.clip(np.asarray(img, dtype=np.float32), 0.0, 255.0) / 127.5 - 1.0
     arr = arr.reshape(img.height, img.width, -1)
     values = torch.from_numpy(arr.reshape(-1, arr.shape[2]).copy())
     return Signal("image", grid_coords((img.height, img.width)), values, (img.height, img.width), None, path.name)
+
+
+def unit_gray(pixels: np.ndarray, mode: str) -> np.ndarray:
+    """Wide gray pixels (Pillow `mode`) as float32 in [0, 1]: 16-bit modes by 65535; 32-bit integers by 255 when
+    they hold 8-bit values, else by 65535 when they fit 16 bits; floats in [0, 1] as they are; anything else
+    stretched from its minimum to its maximum."""
+    pixels = pixels.astype(np.float64)
+    finite = pixels[np.isfinite(pixels)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if mode.startswith("I;16"):
+        scaled = pixels / 65535.0
+    elif mode == "I" and low >= 0 and high <= 255:
+        scaled = pixels / 255.0
+    elif mode == "I" and low >= 0 and high <= 65535:
+        scaled = pixels / 65535.0
+    elif mode == "F" and low >= 0 and high <= 1:
+        scaled = pixels
+    else:
+        scaled = (pixels - low) / max(high - low, 1e-12)
+    return np.nan_to_num(scaled, nan=0.0, posinf=1.0, neginf=0.0).clip(0.0, 1.0).astype(np.float32)
+
+
+def too_large(path: Path, width: int, height: int) -> SignalError:
+    return SignalError(f"{path.name} is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels), more than "
+                       f"DEQ Studio reads ({MAX_PIXELS // 1_000_000} megapixels). Shrink it in an image editor first, "
+                       f"for example to 4000 pixels on its longer side.")
+
+
+def _declared_size(path: Path) -> tuple[int, int]:
+    """The size an image's header declares, read with Pillow's size check off (nothing is decoded)."""
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        with Image.open(path) as img:
+            return img.width, img.height
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _palette_is_gray(img: Image.Image) -> bool:
@@ -48,12 +98,22 @@ def write_image(path: str | Path, array: np.ndarray) -> None:
     Image.fromarray(arr).save(Path(path))
 
 
-def read_gray_image(path: str | Path, size: int) -> np.ndarray:
-    """An image file as uint8 (size, size) gray, resized; SignalError when unreadable."""
+def read_gray_image(path: str | Path, size: int | tuple[int, int], resample: int = Image.BILINEAR) -> np.ndarray:
+    """An image file as uint8 gray of `size` (a side, or (height, width)), resized; SignalError when unreadable or
+    larger than MAX_PIXELS."""
+    path = Path(path)
+    height, width = (size, size) if isinstance(size, int) else size
     try:
         with Image.open(path) as img:
-            return np.asarray(img.convert("L").resize((size, size), Image.BILINEAR))
+            if img.width * img.height > MAX_PIXELS:
+                raise too_large(path, img.width, img.height)
+            if img.mode in WIDE_GRAY_MODES:
+                img.load()
+                img = Image.fromarray((unit_gray(np.asarray(img), img.mode) * 255).round().astype(np.uint8))
+            return np.asarray(img.convert("L").resize((width, height), resample))
     except FileNotFoundError:
         raise missing_file(path) from None
-    except (UnidentifiedImageError, OSError) as exc:
+    except Image.DecompressionBombError:
+        raise too_large(path, *_declared_size(path)) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise unreadable(path, "an image", IMAGE_FORMATS, exc) from None
