@@ -55,8 +55,12 @@ def main(argv: list[str] | None = None) -> int:
 
         if has_display():
             return run_gui(argv[0] if argv else None)  # imports PyTorch only once its splash screen is painted
-        print("No display found: running the same job headless (a short fit of the built-in image sample).")
-        argv = ["--demo"]
+        if argv:
+            print(f"No display found: fitting {Path(argv[0]).name} headless with the window's settings instead.")
+            argv = ["fit", argv[0], "--preset", "preview"]
+        else:
+            print("No display found: running the same job headless (a short fit of the built-in image sample).")
+            argv = ["--demo"]
     from engine import cli
 
     return cli.main(demo_arguments() if argv == ["--demo"] else argv)

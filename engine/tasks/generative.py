@@ -133,12 +133,17 @@ class GenerativeTrainTask(TrainingTask):
 
     def fit_mixture(self):
         """A Gaussian mixture over the latents JIIO found for the training images seen so far."""
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.mixture import GaussianMixture
 
         latents = self.latents[self.seen].cpu().numpy()
         components = min(self.config.gmm_components, len(latents) // 2)
-        return GaussianMixture(components, covariance_type="full", reg_covar=1e-3,
-                               random_state=self.config.seed).fit(latents)
+        with warnings.catch_warnings():  # early latents are near-duplicates: fewer clusters is expected, not news
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return GaussianMixture(components, covariance_type="full", reg_covar=1e-3,
+                                   random_state=self.config.seed).fit(latents)
 
     @torch.no_grad()
     def sample(self, n: int) -> Tensor:

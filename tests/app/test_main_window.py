@@ -211,3 +211,19 @@ def test_audio_playback_is_probed_with_the_first_clip(qtbot) -> None:
     problem = output_device_problem()
     assert view.playback_problem == problem
     assert view.play_buttons["target"].isEnabled() == (problem is None)
+
+
+def test_without_a_display_a_given_file_is_fitted_headless(tmp_path, monkeypatch, capsys) -> None:
+    import numpy as np
+    from PIL import Image
+
+    import app.self_test
+    from app.main import main
+
+    image = tmp_path / "tiny.png"
+    Image.fromarray((np.random.default_rng(0).random((8, 8)) * 255).astype(np.uint8)).save(image)
+    monkeypatch.setattr(app.self_test, "has_display", lambda: False)
+    assert main([str(image)]) == 0
+    out = capsys.readouterr().out
+    assert "fitting tiny.png headless" in out and "tiny.png" in out.splitlines()[1]
+    assert list((tmp_path / "runs").glob("tiny-*/reconstruction.png"))
