@@ -21,7 +21,10 @@ class RunController(QObject):
     row = Signal(dict)
     """Every logged metrics row."""
     failed = Signal(str)
-    """A one-line error from the engine; the task is left as it was before the failing step."""
+    """A one-line error from the engine; the task is left as it was before the failing step (or, when training
+    diverged, at its best logged state)."""
+    warned = Signal(str)
+    """A problem that does not stop the run (the solver keeps missing its tolerance), once per run."""
     finished = Signal(bool)
     """The run ended (True: all planned steps done)."""
     state_changed = Signal(str)
@@ -54,6 +57,7 @@ class RunController(QObject):
         self.worker.snapshot.connect(self._keep)
         self.worker.row.connect(self.row)
         self.worker.failed.connect(self.failed)
+        self.worker.warned.connect(self.warned)
         self.worker.phase.connect(self.phase)
         self.worker.finished.connect(self._done)
         self._timer.start()

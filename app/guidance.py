@@ -1,10 +1,11 @@
-"""What guides a new user: the hint over the view while a task waits for its first run, Help ▸ Quickstart and the
-About box.
+"""What guides a new user: the hint over the view while a task waits for its first run, Help ▸ Quickstart, warnings
+that do not stop a run, and the About box.
 
 A mixin of `MainWindow`: it uses the window's session, views, hint label and settings.
 """
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from app.menus import about_text
@@ -42,6 +43,14 @@ class Guidance:
         QMainWindow.resizeEvent(self, event)
         if self.hint.isVisible():
             self._show_hint()
+
+    def report_warning(self, message: str) -> None:
+        """A problem that does not stop the run, in the status bar and a dialog that blocks nothing."""
+        self.warnings.append(message)
+        self.statusBar().showMessage(message, 15000)
+        box = QMessageBox(QMessageBox.Icon.Information, "DEQ Studio", message, parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def about(self) -> None:
         QMessageBox.about(self, "About DEQ Studio", about_text(self.device_label, self.settings.fileName()))

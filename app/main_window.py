@@ -61,6 +61,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.device = resolve_device("auto")
         self.session = Session(self.controller, self.device)
         self.errors: list[str] = []
+        self.warnings: list[str] = []
         self._rate = (0.0, 0)
         """(training seconds, step) when the run started: speed and ETA come from measured step times."""
         self._status_time = 0.0
@@ -145,6 +146,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.controller.row.connect(self.curves.add_row)
         self.curves.old_runs_cleared.connect(self.session.history.keep_last)
         self.controller.failed.connect(self._run_failed)
+        self.controller.warned.connect(self.report_warning)
         self.controller.finished.connect(self._run_ended)
         self.controller.state_changed.connect(self._update_actions)
         self.controller.phase.connect(self._worker_phase)

@@ -21,6 +21,7 @@ import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.allocator import release_freed_memory
+from engine.divergence import DivergenceGuard
 from engine.loop import run
 
 ENGINE_THREADS = torch.get_num_threads()
@@ -66,6 +67,8 @@ class EngineWorker(QObject):
     row = Signal(dict)
     """A logged metrics row (what the CLI writes to metrics.jsonl)."""
     failed = Signal(str)
+    warned = Signal(str)
+    """Once per run: a problem that does not stop it (the solver keeps missing its tolerance)."""
     """The run stopped on an error; the message is one line."""
     finished = Signal(bool)
     """The run ended: True when every planned step was done, False after a stop or an error."""
@@ -81,6 +84,7 @@ class EngineWorker(QObject):
         self._running = threading.Event()
         self._running.set()
         self._stop = threading.Event()
+        self._warned = False
         self.traceback = ""
 
     def pause(self) -> None:
@@ -110,8 +114,13 @@ class EngineWorker(QObject):
         completed = False
         last_emit = -float("inf")
         try:
+            guard = DivergenceGuard(self.task)
             for snap in run(self.task, self.steps, log_every=self.log_every, eval_every=self.eval_every,
-                            logger=self.row.emit, snapshot_every=self.snapshot_every, on_phase=self._phase):
+                            logger=self.row.emit, snapshot_every=self.snapshot_every, on_phase=self._phase,
+                            guard=guard):
+                if guard.warning is not None and not self._warned:
+                    self.warned.emit(guard.warning)
+                    self._warned = True
                 now = time.monotonic()
                 if snap.final or now - last_emit >= self.min_interval or self.paused or self._stop.is_set():
                     self.snapshot.emit(snap)

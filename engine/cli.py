@@ -63,21 +63,36 @@ def drive(kind: TaskKind, task, run, checkpoint_every: int) -> int:
     """Drive the loop with a progress bar and checkpoints; then the export, a last checkpoint and a summary."""
     from tqdm import tqdm
 
+    from engine.divergence import DivergenceGuard
     from engine.loop import run as loop
+    from engine.tasks.base import DivergenceError
     from engine.runs import checkpoint, finish
 
     schedule = task.schedule()
     bar = tqdm(total=schedule.steps, initial=task.step_count, unit="step", disable=not sys.stderr.isatty(),
                dynamic_ncols=True)
     last: dict[str, float] = {}
-    with StopRequests() as stop:
-        for snap in loop(task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every,
-                         logger=run.append_metrics, stop_requested=stop.requested):
-            bar.update(snap.step - bar.n)
-            last.update(snap.scalars)
-            bar.set_postfix({k: f"{v:.4g}" for k, v in snap.scalars.items() if k in SHOWN})
-            if checkpoint_every and snap.step % checkpoint_every == 0 and not snap.final:
-                checkpoint(run, kind, task)
+    guard = DivergenceGuard(task)
+    warned = False
+    try:
+        with StopRequests() as stop:
+            for snap in loop(task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every,
+                             logger=run.append_metrics, stop_requested=stop.requested, guard=guard):
+                bar.update(snap.step - bar.n)
+                last.update(snap.scalars)
+                bar.set_postfix({k: f"{v:.4g}" for k, v in snap.scalars.items() if k in SHOWN})
+                if checkpoint_every and snap.step % checkpoint_every == 0 and not snap.final:
+                    checkpoint(run, kind, task)
+                if guard.warning and not warned:
+                    bar.write(f"deq-studio: warning: {guard.warning}", file=sys.stderr)
+                    warned = True
+    except DivergenceError:
+        bar.close()
+        if kind.resumable and guard.best_state is not None:
+            checkpoint(run, kind, task)  # the restored state: no reconstruction or model is written from this run
+            print(f"deq-studio: the restored weights are checkpointed in {run.path}; nothing else was written",
+                  file=sys.stderr)
+        raise
     bar.close()
     if stop.signal is not None:
         return interrupted(kind, task, run, stop.signal)
@@ -215,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exception(exc)
         if isinstance(exc, DivergenceError):
-            print(f"deq-studio: training diverged: {exc}", file=sys.stderr)
+            print(f"deq-studio: {exc}", file=sys.stderr)
             return EXIT_FAILED
         print(f"deq-studio: error: {user_message(exc)}", file=sys.stderr)
         if debug and log is not None:

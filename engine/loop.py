@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from engine.tasks.base import Snapshot, Task
+from engine.divergence import DivergenceGuard
+from engine.tasks.base import DivergenceError, Snapshot, Task
 
 Logger = Callable[[dict[str, float]], None]
 PhaseListener = Callable[[str], None]
@@ -25,15 +26,22 @@ def run(
     snapshot_every: int | None = None,
     on_phase: PhaseListener | None = None,
     stop_requested: Callable[[], bool] | None = None,
+    guard: DivergenceGuard | None = None,
 ) -> Iterator[Snapshot]:
     """Train `task` until it has done `steps` steps (or `stop_requested()` says so, asked between steps), yielding
     snapshots.
 
     A metrics row is logged at step 1, every `log_every` steps and at the last step; the first row, rows at
-    multiples of `eval_every` and the last one add a re-solved evaluation (the last one `final`).
+    multiples of `eval_every` and the last one add a re-solved evaluation (the last one `final`). With a `guard`,
+    a diverging run goes back to its best logged state and raises DivergenceError.
     """
     while task.step_count < steps and not (stop_requested is not None and stop_requested()):
-        row = task.step()
+        try:
+            row = task.step()
+        except DivergenceError as exc:  # a non-finite loss: nothing was updated; go back to the best state too
+            if guard is None:
+                raise
+            raise DivergenceError(f"Training diverged: {exc}.{guard.restore()}") from None
         k = task.step_count
         final = k == steps
         logged = k == 1 or k % log_every == 0 or final
@@ -46,5 +54,7 @@ def run(
                     on_phase("Training")
             if logger is not None:
                 logger(row)
+            if guard is not None:
+                guard.observe(row)
         if logged or (snapshot_every and k % snapshot_every == 0):
             yield task.snapshot(row, final=final)

@@ -20,7 +20,7 @@ LAYERS = [
     ["engine.models", "engine.media", "engine.datasets"],
     ["engine.jiio", "engine.presets", "engine.solver_probe"],
     ["engine.tasks"],
-    ["engine.loop", "engine.run_directory", "engine.errors"],
+    ["engine.loop", "engine.run_directory", "engine.errors", "engine.divergence"],
     ["engine.runs"],
     ["engine.cli_options", "engine.cli"],
 ]

@@ -386,3 +386,11 @@ def test_only_the_settings_that_do_something_are_shown(window, qtbot) -> None:
     attack = form.children_forms["attack"]
     assert not attack.rows["pgd_steps"][0].isRowVisible(attack.rows["pgd_steps"][1])
     assert attack.rows["jio"][0].isRowVisible(attack.rows["jio"][1])
+
+
+def test_a_diverging_run_stops_at_its_best_state_and_says_so(window, qtbot) -> None:
+    assert window.open_file(sample_path("image.png"))
+    train(window, qtbot, 40, lr=1000.0, eval_every=100)
+    assert window.phase == "Failed" and "Training diverged at step" in window.errors[-1]
+    best = int(window.errors[-1].split("The weights of step ")[1].split(" ")[0])
+    assert window.task.step_count == best < 40  # restored, ready to continue with other settings

@@ -91,6 +91,12 @@ class SlowEvaluationTask:
 
         return Snapshot(self.step_count, 1, 0.0, dict(scalars), {"batch": None}, final)
 
+    def state_dict(self):
+        return {"step": self.step_count}
+
+    def load_state_dict(self, state):
+        self.step_count = state["step"]
+
 
 def test_a_long_evaluation_does_not_leave_the_view_waiting(qtbot) -> None:
     controller = RunController()

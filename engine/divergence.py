@@ -1,0 +1,99 @@
+"""Catching a run that diverges or a solver that does not converge, and going back to the last good state.
+
+`DivergenceGuard` watches the rows a training loop logs. The loss growing to `GROWTH`× its best (at least a
+`FLOOR` of its first) after the first `WARMUP_ROWS` rows, or becoming non-finite (`gradient_step` raises before it updates anything), is divergence:
+the task goes back to its best logged state and a `DivergenceError` says what happened and what to try. An
+evaluation whose solver used every iteration and still missed its tolerance, `STUCK_ROWS` times in a row, is
+reported once as a warning (the run goes on: its results may be poor).
+"""
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import torch
+
+from engine.tasks.base import DivergenceError
+
+GROWTH = 10.0
+"""How many times its best the loss may grow before the run counts as diverged."""
+WARMUP_ROWS = 3
+"""Logged rows before the growth check starts (the first steps of a fit can rise before they fall)."""
+FLOOR = 0.01
+"""Growth is measured from the best loss, or from this fraction of the first logged loss when the best is smaller:
+a fit that is nearly exact (loss 1e-12) may wobble many times over without going anywhere."""
+STUCK_ROWS = 5
+"""Evaluations in a row that miss the solver's tolerance before it is reported."""
+
+
+class DivergenceGuard:
+    """Watches one task's logged rows; keeps a copy of its state at its best loss to go back to."""
+
+    def __init__(self, task: Any) -> None:
+        self.task = task
+        config = getattr(task, "config", None)
+        solver = getattr(config, "solver", None)
+        self.tolerance = getattr(solver, "tol", None)
+        self.max_iter = getattr(solver, "max_iter", None)
+        self.best_loss, self.best_step = math.inf, 0
+        self.first_loss: float | None = None
+        self.best_state: dict[str, Any] | None = None
+        self.rows = 0
+        self.stuck = 0
+        self.warning: str | None = None
+        """Set once when the solver keeps missing its tolerance; the front end shows it."""
+        norm = hasattr(getattr(config, "model", None), "spectral_norm")
+        self.hint = "Lower the learning rate (lr)" + (", or turn spectral normalization on." if norm else ".")
+
+    def observe(self, row: dict[str, float]) -> None:
+        """Take one logged row: remember a new best state, or go back to the best one and raise on divergence."""
+        self.rows += 1
+        self._watch_solver(row)
+        loss = row.get("loss")
+        if loss is None:
+            return
+        if self.first_loss is None:
+            self.first_loss = abs(loss) if math.isfinite(loss) else None
+        reference = max(self.best_loss, FLOOR * (self.first_loss or 0.0), 1e-30)
+        if not math.isfinite(loss) or (self.rows > WARMUP_ROWS and self.best_state is not None
+                                       and loss > GROWTH * reference):
+            step = self.task.step_count
+            ratio = loss / max(self.best_loss, 1e-30) if math.isfinite(loss) else math.inf
+            what = (f"the loss became {loss}" if not math.isfinite(loss) else
+                    f"the loss grew to {loss:.3g}, {f'{ratio:.0f}×' if ratio < 1000 else 'over 1000×'} its best "
+                    f"({self.best_loss:.3g})")
+            raise DivergenceError(f"Training diverged at step {step}: {what}.{self.restore()} {self.hint}")
+        if loss < self.best_loss:
+            self.best_loss, self.best_step = loss, int(row.get("step", 0))
+            self.best_state = _copy_to_cpu(self.task.state_dict())
+
+    def restore(self) -> str:
+        """Put the task back to its best logged state; what was done, as a sentence (empty when there is none)."""
+        if self.best_state is None:
+            return ""
+        self.task.load_state_dict(self.best_state)
+        return f" The weights of step {self.best_step} (loss {self.best_loss:.3g}) are restored."
+
+    def _watch_solver(self, row: dict[str, float]) -> None:
+        residual, iterations = row.get("eval_residual"), row.get("eval_iters")
+        if residual is None or iterations is None or self.tolerance is None or self.max_iter is None:
+            return
+        missed = residual > self.tolerance and iterations >= self.max_iter
+        self.stuck = self.stuck + 1 if missed else 0
+        if self.stuck == STUCK_ROWS and self.warning is None:
+            self.warning = (f"The solver misses its tolerance: residual {residual:.2g} > {self.tolerance:g} after "
+                            f"{int(iterations)} iterations, {STUCK_ROWS} checks in a row. Results may be poor: raise "
+                            f"the solver's Max iter" + (", or turn spectral normalization on." if "spectral" in
+                                                        self.hint else "."))
+
+
+def _copy_to_cpu(state: Any) -> Any:
+    """A deep copy of a state dict with its tensors on the CPU (the device's memory stays free)."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().to("cpu", copy=True)
+    if isinstance(state, dict):
+        return {key: _copy_to_cpu(value) for key, value in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(_copy_to_cpu(value) for value in state)
+    return copy.deepcopy(state)

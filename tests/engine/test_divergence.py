@@ -1,0 +1,99 @@
+"""Divergence and non-convergence: the loss growing 10× over its best (or turning non-finite) stops the run at its
+best logged state with a sentence; a solver that keeps missing its tolerance is reported once."""
+from __future__ import annotations
+
+import math
+import types
+
+import pytest
+
+from engine import cli
+from engine.divergence import GROWTH, STUCK_ROWS, WARMUP_ROWS, DivergenceGuard
+from engine.loop import run
+from engine.tasks.base import DivergenceError
+
+
+class ScriptedTask:
+    """A task whose losses are given; its state is its step count."""
+
+    def __init__(self, losses: list[float], residual: float = 0.0, iterations: int = 1) -> None:
+        self.losses, self.step_count, self.loaded = losses, 0, []
+        self.residual, self.iterations = residual, iterations
+        solver = types.SimpleNamespace(tol=1e-3, max_iter=10)
+        self.config = types.SimpleNamespace(solver=solver, model=types.SimpleNamespace(spectral_norm=True))
+
+    def step(self) -> dict[str, float]:
+        loss = self.losses[self.step_count]
+        if not math.isfinite(loss):
+            raise DivergenceError(f"the loss became {loss} at step {self.step_count + 1}; lower the lr")
+        self.step_count += 1
+        return {"step": float(self.step_count), "loss": loss}
+
+    def evaluate(self, final: bool = False) -> dict[str, float]:
+        return {"eval_residual": self.residual, "eval_iters": float(self.iterations)}
+
+    def snapshot(self, row, final=False):
+        return row
+
+    def state_dict(self) -> dict:
+        return {"step": self.step_count}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.loaded.append(state["step"])
+        self.step_count = state["step"]
+
+
+def test_a_loss_that_grows_tenfold_restores_the_best_state() -> None:
+    losses = [1.0, 0.5, 0.3, 0.2, 0.25, 0.2 * GROWTH * 1.5, 0.1]
+    task = ScriptedTask(losses)
+    with pytest.raises(DivergenceError, match=r"diverged at step 6: the loss grew to 3, 15× its best \(0.2\)"
+                                              r"\. The weights of step 4 .* restored\. Lower the learning rate"):
+        list(run(task, len(losses), log_every=1, eval_every=100, guard=DivergenceGuard(task)))
+    assert task.loaded == [4] and task.step_count == 4
+
+
+def test_a_nearly_exact_fit_may_wobble() -> None:
+    losses = [0.2, 0.01, 1e-6, 1e-12, 1e-12, 2e-11, 1e-3, 1e-12]  # 20×, then a spike to 1/200 of the start
+    task = ScriptedTask(losses)
+    assert len(list(run(task, len(losses), log_every=1, eval_every=100, guard=DivergenceGuard(task)))) == 8
+
+
+def test_growth_is_tolerated_during_the_warm_up_and_without_a_guard() -> None:
+    losses = [0.1] + [0.1 * GROWTH * 2] * (WARMUP_ROWS - 1) + [0.05]
+    task = ScriptedTask(losses)
+    assert len(list(run(task, len(losses), log_every=1, eval_every=100, guard=DivergenceGuard(task)))) == len(losses)
+    task = ScriptedTask([1.0, 0.1, 100.0, 100.0, 100.0])
+    assert len(list(run(task, 5, log_every=1, eval_every=100))) == 5
+
+
+def test_a_non_finite_loss_goes_back_to_the_best_state() -> None:
+    task = ScriptedTask([1.0, 0.5, math.nan])
+    with pytest.raises(DivergenceError, match=r"the loss became nan at step 3; lower the lr\. The weights of step 2"):
+        list(run(task, 3, log_every=1, eval_every=100, guard=DivergenceGuard(task)))
+    assert task.loaded == [2]
+
+
+def test_a_solver_that_keeps_missing_its_tolerance_is_reported_once() -> None:
+    task = ScriptedTask([1.0] * 12, residual=0.5, iterations=10)
+    guard = DivergenceGuard(task)
+    seen = [guard.warning for _ in run(task, 12, log_every=1, eval_every=1, guard=guard)]
+    assert seen[STUCK_ROWS - 2] is None and seen[STUCK_ROWS - 1] is not None
+    assert "residual 0.5 > 0.001 after 10 iterations" in guard.warning
+    converged = ScriptedTask([1.0] * 12, residual=1e-4, iterations=10)
+    quiet = DivergenceGuard(converged)
+    list(run(converged, 12, log_every=1, eval_every=1, guard=quiet))
+    assert quiet.warning is None
+
+
+def test_the_cli_stops_a_diverging_fit_and_writes_no_reconstruction(tmp_path, capsys) -> None:
+    import numpy as np
+    from PIL import Image
+
+    image = tmp_path / "x.png"
+    Image.fromarray((np.random.default_rng(0).random((16, 16, 3)) * 255).astype(np.uint8)).save(image)
+    out = tmp_path / "run"
+    code = cli.main(["fit", str(image), "--lr", "1000", "--steps", "200", "--width", "32", "--log-every", "2",
+                     "--device", "cpu", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_FAILED and "Training diverged at step" in err and "are restored" in err
+    assert (out / "checkpoint.pt").is_file() and not (out / "reconstruction.png").exists()
