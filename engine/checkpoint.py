@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,9 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> tup
     """(kind, config dict, state) from a checkpoint written by `save_checkpoint`."""
     path = Path(path)
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # a foreign pickle makes torch warn; the error below says it all
+            warnings.simplefilter("ignore", UserWarning)
+            payload = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"{path.name} does not exist: the run folder has no checkpoint to continue from "
                               f"(it was stopped before its first one, or moved).") from None
