@@ -32,3 +32,23 @@ def malformed_media(folder: Path) -> dict[str, Path]:
     for path in paths.values():
         path.write_bytes(garbage)
     return paths
+
+
+PILLOW_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "YCbCr", "LAB", "I", "I;16", "F")
+"""Every Pillow mode an image file can hold (HSV cannot be saved)."""
+
+
+def image_of_mode(mode: str, folder: Path) -> Path:
+    """A 16×16 random image in Pillow `mode` (PNG where PNG holds the mode, else TIFF)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    if mode == "I;16":
+        image = Image.fromarray((rng.random((16, 16)) * 65535).astype(np.uint16))
+    elif mode == "F":
+        image = Image.fromarray(rng.random((16, 16)).astype(np.float32), mode="F")
+    else:
+        image = Image.fromarray((rng.random((16, 16, 3)) * 255).astype(np.uint8)).convert(mode)
+    path = folder / f"mode.{'png' if mode in ('1', 'L', 'LA', 'P', 'RGB', 'RGBA', 'I;16') else 'tif'}"
+    image.save(path)
+    return path

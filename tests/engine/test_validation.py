@@ -13,6 +13,7 @@ from PIL import Image
 from engine import cli
 from engine.config import ConfigError, FitConfig, InverseConfig, ModelConfig, SolverConfig, from_dict, to_dict
 from engine.media import SignalError, load_signal
+from tests.engine.media_files import PILLOW_MODES, image_of_mode
 
 
 @pytest.mark.parametrize("bad", [{"steps": True}, {"steps": 2.5}, {"steps": "10"}, {"lr": float("inf")},
@@ -64,18 +65,9 @@ def test_cross_field_checks_see_every_option(tmp_path) -> None:
         cli.settings(kind, cli.build_parser().parse_args(["inverse", "--corruption", "mask"]))
 
 
-@pytest.mark.parametrize("mode", ["1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "YCbCr", "LAB", "I", "I;16", "F"])
+@pytest.mark.parametrize("mode", PILLOW_MODES)
 def test_every_pillow_mode_reads_within_range(mode, tmp_path) -> None:
-    rng = np.random.default_rng(0)
-    if mode == "I;16":
-        image = Image.fromarray((rng.random((16, 16)) * 65535).astype(np.uint16))
-    elif mode == "F":
-        image = Image.fromarray(rng.random((16, 16)).astype(np.float32), mode="F")
-    else:
-        image = Image.fromarray((rng.random((16, 16, 3)) * 255).astype(np.uint8)).convert(mode)
-    path = tmp_path / f"image.{'png' if mode in ('1', 'L', 'LA', 'P', 'RGB', 'RGBA', 'I;16') else 'tif'}"
-    image.save(path)
-    values = load_signal(path).values
+    values = load_signal(image_of_mode(mode, tmp_path)).values
     assert values.min() >= -1 and values.max() <= 1 and values.std() > 0.2, mode  # spread out, not clipped
 
 

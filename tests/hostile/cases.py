@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.data import shared_data_dir
+from tests.engine import media_files
 
 SOURCES = {"image": "images/kodim05.png", "audio": "audio/gt_bach.wav", "video": "video/bikes.mp4",
            "mesh": "meshes/bunny.obj"}
@@ -108,20 +109,7 @@ def one_frame_video(folder: Path) -> Path:
 
 
 def image_of_mode(mode: str) -> Maker:
-    def make(folder: Path) -> Path:
-        from PIL import Image
-
-        rng = np.random.default_rng(0)
-        if mode == "I;16":
-            image = Image.fromarray((rng.random((16, 16)) * 65535).astype(np.uint16))
-        elif mode == "F":
-            image = Image.fromarray(rng.random((16, 16)).astype(np.float32), mode="F")
-        else:
-            image = Image.fromarray((rng.random((16, 16, 3)) * 255).astype(np.uint8)).convert(mode)
-        path = folder / f"mode.{'png' if mode in ('1', 'L', 'LA', 'P', 'RGB', 'RGBA', 'I;16') else 'tif'}"
-        image.save(path)
-        return path
-    return make
+    return lambda folder: media_files.image_of_mode(mode, folder)
 
 
 MESHES = {
@@ -149,7 +137,7 @@ for _samples in (1, 15, 16):
     LOADER_CASES[f"audio-{_samples}-samples"] = tiny_wav(_samples)
 LOADER_CASES["audio-silent"] = tiny_wav(1000, 0.0)
 LOADER_CASES["video-one-frame"] = one_frame_video
-for _mode in ("1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "YCbCr", "LAB", "I", "I;16", "F"):
+for _mode in media_files.PILLOW_MODES:
     LOADER_CASES[f"image-mode-{_mode}"] = image_of_mode(_mode)
 for _name, _text in MESHES.items():
     LOADER_CASES[f"mesh-{_name}"] = written(f"{_name}.obj", _text)
