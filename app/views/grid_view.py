@@ -11,8 +11,9 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 
 from app.views.race_view import ImagePanel
 
-TITLES = {"reconstructions": "Training batch: reconstructions", "held_out": "Held out: digits above, decoded below",
-          "samples": "Samples from the latent mixture", "batch": "Training batch"}
+TITLES = {"reconstructions": "Training batch (decoded below)", "held_out": "Held out (decoded below)",
+          "samples": "Samples of the prior", "batch": "Training batch"}
+"""Short enough for one line in a third of a 1024-pixel window."""
 COLUMNS = 3
 
 

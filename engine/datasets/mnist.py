@@ -39,7 +39,8 @@ def load_mnist(images: str | Path, labels: str | Path) -> tuple[np.ndarray, np.n
     x = _read_idx(Path(images), _IMAGES_MAGIC, 3)
     y = _read_idx(Path(labels), _LABELS_MAGIC, 1).astype(np.int64)
     if len(x) != len(y):
-        raise SignalError(f"{Path(images).name} has {len(x)} images but {Path(labels).name} has {len(y)} labels")
+        raise SignalError(f"{Path(images).name} has {len(x)} images but {Path(labels).name} has {len(y)} labels: the "
+                          f"two files do not belong together. Download the MNIST files again.")
     return x, y
 
 
@@ -57,7 +58,8 @@ def image_dataset(folder: str | Path, size: int = 28, patches_per_image: int = 2
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise SignalError(f"{folder}: not a folder")
+        raise SignalError(f"The data folder {Path(folder).name} does not exist: choose the folder that holds the MNIST "
+                          f"files (or your images) as Data.")
     for prefix in ("t10k", "train"):
         images = sorted(folder.glob(f"{prefix}-images-idx3-ubyte*"))
         labels = sorted(folder.glob(f"{prefix}-labels-idx1-ubyte*"))
@@ -81,7 +83,8 @@ def image_dataset(folder: str | Path, size: int = 28, patches_per_image: int = 2
             top, left = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
             patches.append(gray[top : top + size, left : left + size])
     if len(patches) < 10:
-        raise SignalError(f"{folder}: no MNIST files and too few images of at least {size}×{size} pixels")
+        raise SignalError(f"{Path(folder).name} holds no MNIST files and too few images of at least {size}×{size} "
+                          f"pixels: choose the folder of the MNIST files, or one with more images, as Data.")
     x = np.stack(patches)[rng.permutation(len(patches))]
     y = -np.ones(len(x), dtype=np.int64)
     split = int(0.9 * len(x))

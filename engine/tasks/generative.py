@@ -22,7 +22,7 @@ from engine.jiio import ReconstructionProblem, jiio
 from engine.metrics import psnr
 from engine.models.mdeq import MDEQDecoder
 from engine.tasks.base import Snapshot, Targets, TrainingTask, gradient_step
-from engine.tasks.previews import image_grid
+from engine.tasks.previews import PREVIEW_COLUMNS, image_grid
 
 HELD_OUT_BATCH = 256
 
@@ -125,10 +125,10 @@ class GenerativeTrainTask(TrainingTask):
         with torch.no_grad():
             z, _ = self.decoder.equilibrium(found.x)
             recon = self.decoder.decode(z)
-        self.previews["held_out"] = image_grid(torch.cat([self.held_out[:8], recon[:8]]))
+        self.previews["held_out"] = image_grid(torch.cat([self.held_out[:8], recon[:8]]), PREVIEW_COLUMNS)
         row = {"psnr_held_out": psnr(recon, self.held_out)}
         if int(self.seen.sum()) >= 2 * self.config.gmm_components:
-            self.previews["samples"] = image_grid(self.sample(32))
+            self.previews["samples"] = image_grid(self.sample(24), PREVIEW_COLUMNS)
         return row
 
     def fit_mixture(self):
@@ -156,7 +156,7 @@ class GenerativeTrainTask(TrainingTask):
 
     def snapshot(self, scalars: dict[str, float], final: bool = False) -> Snapshot:
         if self.last_batch is not None:
-            self.previews["reconstructions"] = image_grid(self.last_batch)
+            self.previews["reconstructions"] = image_grid(self.last_batch, PREVIEW_COLUMNS)
         return Snapshot(self.step_count, self.config.steps, self.train_time, dict(scalars), dict(self.previews), final)
 
     def export(self, out_dir: Path) -> Path:

@@ -8,7 +8,8 @@ from torch import Tensor
 PREVIEW_COUNT = 16
 """Digits a race or an attack shows of its batch."""
 PREVIEW_COLUMNS = 4
-"""They are tiled 4 × 4: a square fills the narrow, tall panels of the race and attack views (8 × 2 was a strip)."""
+"""Digit previews are tiled 4 wide: 16 make a square, which fills the narrow, tall panels of the race, attack and
+prior views (8 × 2 was a strip)."""
 
 
 def image_grid(images: Tensor, columns: int = 8, low: float = -1.0, high: float = 1.0,

@@ -1,5 +1,5 @@
 """Screenshots of the main window with an image, an audio clip, a mesh (the real files in the shared data), the JIIO
-race and an attack on a drawn digit, at 1600×1000 and 1024×700: training must have drawn into each view. They are
+race, an attack on a drawn digit, a generative prior and a classifier in training, at 1600×1000 and 1024×700: training must have drawn into each view. They are
 written into a temporary folder, or into `$DEQ_STUDIO_SCREENSHOTS` when set (for the README and for review:
 `DEQ_STUDIO_SCREENSHOTS=screenshots pytest tests/app/test_screenshots.py`)."""
 from __future__ import annotations
@@ -97,6 +97,16 @@ def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
     untrained["attack"] = window.views.grab()
     train(window, qtbot, count=16)
     shots["attack"] = shoot(window, qtbot)
+    window.set_kind("train-prior")
+    window.apply_preset("preview")
+    untrained["train-prior"] = window.views.grab()
+    train(window, qtbot, steps=6, log_every=2, eval_every=6)
+    shots["train-prior"] = shoot(window, qtbot)
+    window.set_kind("adv-train")
+    window.apply_preset("preview")
+    untrained["adv-train"] = window.views.grab()
+    train(window, qtbot, steps=40, log_every=10, eval_every=40, eval_images=200)
+    shots["adv-train"] = shoot(window, qtbot)
     for name, (picture, view, small) in shots.items():
         assert (picture.width(), picture.height()) == LARGE and (small.width(), small.height()) == SMALL, name
         assert small.save(str(out / f"{name}-{SMALL[0]}x{SMALL[1]}.png")), name
