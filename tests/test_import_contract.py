@@ -18,7 +18,7 @@ LAYERS = [
     ["engine.solvers"],
     ["engine.implicit"],
     ["engine.models", "engine.media", "engine.datasets"],
-    ["engine.jiio", "engine.presets", "engine.solver_probe"],
+    ["engine.jiio", "engine.presets", "engine.solver_probe", "engine.memory"],
     ["engine.tasks"],
     ["engine.loop", "engine.run_directory", "engine.errors", "engine.divergence"],
     ["engine.runs"],

@@ -87,12 +87,14 @@ def task_kind(name: str) -> TaskKind:
 def build_fit_task(path: str | Path | None, config: FitConfig, device: torch.device):
     """Load the file (SignalError on bad input) and build the fit task for its medium."""
     from engine.media import MeshSignal, load_signal
+    from engine.memory import check_memory, fit_memory
     from engine.tasks.fit import FitTask
     from engine.tasks.mesh_fit import MeshFitTask
 
     if path is None:
         raise ValueError("open a file first")
     signal = load_signal(path, config.signal)
+    check_memory(fit_memory(config, signal), device, f"Fitting {Path(path).name} with these settings")
     if isinstance(signal, MeshSignal):
         return MeshFitTask(config, signal, device)
     return FitTask(config, signal, device)

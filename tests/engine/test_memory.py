@@ -1,0 +1,41 @@
+"""The memory guard: a fit's peak memory estimated from its settings (bench/memory_model.py checks the estimate
+against measured peaks) and a fit that does not fit into free memory refused before anything is built or written."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+import engine.memory
+from engine import cli
+from engine.config import FitConfig, ModelConfig
+from engine.media import load_signal
+from engine.memory import MemoryGuardError, check_memory, estimate_fit_memory, fit_memory
+from engine.presets import preset
+
+
+def test_the_estimate_grows_with_what_costs_memory() -> None:
+    base = FitConfig(model=ModelConfig(width=128, input_scale=256.0, spectral_norm=True), lr=1e-3)
+    small = estimate_fit_memory(base, 65536, 65536, 2, 3, buffered=True)
+    wide = estimate_fit_memory(dataclasses.replace(base, model=dataclasses.replace(base.model, width=256)),
+                               65536, 65536, 2, 3, buffered=True)
+    batched = estimate_fit_memory(dataclasses.replace(base, batch_size=4096), 65536, 65536, 2, 3, buffered=False)
+    assert wide.training == 2 * small.training and wide.buffer == 2 * small.buffer
+    assert batched.training == small.training / 16 and batched.buffer == 0 and batched.total < small.total
+
+
+def test_a_fit_that_does_not_fit_is_refused_before_anything_is_written(data_dir, tmp_path, monkeypatch,
+                                                                        capsys) -> None:
+    monkeypatch.setattr(engine.memory, "free_memory", lambda device: 2e9)
+    photo = data_dir / "images512" / "kodim01.png"
+    out = tmp_path / "run"
+    assert cli.main(["fit", str(photo), "--device", "cpu", "--out", str(out)]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "Fitting kodim01.png with these settings would need about" in err and "2.0 GB free" in err
+    assert "--preset preview" in err and err.count("\n") == 1 and not out.exists()
+    quick = preset(FitConfig, "preview", torch.device("cpu"), "image")
+    estimate = fit_memory(quick, load_signal(photo, quick.signal))
+    check_memory(estimate, torch.device("cpu"), "the preview")  # the advice given fits
+    with pytest.raises(MemoryGuardError, match="would need about"):
+        check_memory(fit_memory(FitConfig(), load_signal(photo)), torch.device("cpu"), "the full fit")
