@@ -17,6 +17,19 @@ VIDEO_FORMATS = "MP4 (H.264)"
 """What an unreadable video is best saved again as."""
 
 
+MAX_VIDEO_PIXELS = 100_000_000
+"""The most pixels (frames × height × width) a video is read with: each becomes a training coordinate (24 bytes
+with its colour), so 100 million take 2.4 GB before a network is built. The bikes clip of the papers has 43.5
+million."""
+
+
+def too_long(path: Path, shape: tuple, frames: int) -> SignalError:
+    height, width = shape[:2]
+    return SignalError(f"{path.name} has more than {frames} frames of {width}×{height} pixels, over "
+                       f"{MAX_VIDEO_PIXELS // 1_000_000} million pixels in all: keep fewer frames (Video max frames, "
+                       f"Video stride) or shrink them (Max size).")
+
+
 def load_video(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:
     """Decode frames as RGB, keep every `video_stride`-th up to `video_max_frames`, downscale to `max_size`."""
     path = Path(path)
@@ -28,10 +41,14 @@ def load_video(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
                                   f"or open a sound file as audio.")
             stream = container.streams.video[0]
             fps = float(stream.average_rate or stream.guessed_rate or 25)
+            pixels = 0
             for i, frame in enumerate(container.decode(stream)):
                 if i % config.video_stride:
                     continue
                 frames.append(_resized(frame.to_ndarray(format="rgb24"), config.max_size))
+                pixels += frames[-1].shape[0] * frames[-1].shape[1]
+                if pixels > MAX_VIDEO_PIXELS:
+                    raise too_long(path, frames[-1].shape, len(frames))
                 if config.video_max_frames and len(frames) >= config.video_max_frames:
                     break
     except SignalError:
