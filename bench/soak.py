@@ -1,0 +1,64 @@
+"""Soak: a long headless fit, its resident memory sampled as it runs, printed as JSON.
+
+    python bench/soak.py [--minutes 30] [--file PATH] [--warmup-s 60]
+
+The fit is the window's Quick preview of the file (the built-in image by default), trained with the CLI's loop
+(metrics and evaluations included) until the time is up. Growth is the resident memory at the end over the one
+at the end of the warm-up; it should stay under 5 %.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    import psutil
+    import torch
+
+    from engine.config import FitConfig
+    from engine.loop import run
+    from engine.media import medium_of
+    from engine.presets import preset
+    from engine.resources import sample_path
+    from engine.run_directory import RunDirectory
+    from engine.tasks.kinds import build_fit_task
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--file", default=str(sample_path("image.png")))
+    parser.add_argument("--warmup-s", type=float, default=60.0)
+    args = parser.parse_args()
+
+    device = torch.device("cpu")
+    config = preset(FitConfig, "preview", device, medium_of(args.file))
+    task = build_fit_task(Path(args.file), config, device)
+    process = psutil.Process()
+    start = time.monotonic()
+    samples: list[tuple[float, float]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        folder_run = RunDirectory(folder)
+        schedule = task.schedule()
+        for _ in run(task, 10 ** 9, log_every=schedule.log_every, eval_every=schedule.eval_every,
+                     logger=folder_run.append_metrics):
+            elapsed = time.monotonic() - start
+            samples.append((elapsed, process.memory_info().rss / 1e6))
+            if elapsed > args.minutes * 60:
+                break
+    warm = next((rss for t, rss in samples if t >= args.warmup_s), samples[-1][1])
+    end = samples[-1][1]
+    print(json.dumps({"file": Path(args.file).name, "minutes": round(samples[-1][0] / 60, 2),
+                      "steps": task.step_count, "rss_after_warmup_mb": round(warm, 1), "rss_end_mb": round(end, 1),
+                      "rss_peak_mb": round(max(rss for _, rss in samples), 1),
+                      "growth_after_warmup": round(end / warm - 1, 4)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
