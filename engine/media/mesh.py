@@ -41,6 +41,9 @@ class MeshSignal:
     faces: np.ndarray  # (F, 3) int32
     source: str = ""
     medium: str = "mesh"
+    watertight: bool = True
+    """Whether every edge is shared by exactly two triangles; with holes, inside and outside are only guessed (by a
+    majority of ray votes), so the fit says so."""
 
     def __post_init__(self) -> None:
         o3d = open3d_module()
@@ -121,7 +124,8 @@ def load_mesh(path: str | Path) -> MeshSignal:
         raise SignalError(f"{path.name} is a single point (all its corners coincide): there is no shape to learn. "
                           f"Open another file.")
     normalized = (vertices - (lo + hi) / 2.0) * (EXTENT / half)
-    return MeshSignal(normalized.astype(np.float32), faces.astype(np.int32), path.name)
+    return MeshSignal(normalized.astype(np.float32), faces.astype(np.int32), path.name,
+                      watertight=bool(mesh.is_watertight()))
 
 
 def marching_cubes(field: Tensor | np.ndarray, level: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

@@ -58,7 +58,9 @@ class MeshFitTask(INRTask):
         self.slice_outline = self._true_outline(SLICE_RESOLUTION)
 
     def describe(self) -> str:
-        return f"Fitting {self.mesh.source} ({self.mesh.describe()}) with {self.config.model.model}"
+        holes = "" if self.mesh.watertight else (" — note: the shape has holes (it is not watertight), so inside and "
+                                                 "outside are guessed by ray votes near them")
+        return f"Fitting {self.mesh.source} ({self.mesh.describe()}) with {self.config.model.model}{holes}"
 
     def targets(self) -> Targets:
         return Targets("mesh", {"vertices": self.mesh.vertices, "faces": self.mesh.faces})

@@ -34,3 +34,18 @@ def test_logged_evaluations_carry_a_coarse_surface_and_an_outlined_slice(tmp_pat
     final = snapshots[-1]
     assert final.final and final.previews["vertices"] is task.surface[0]
     assert task.export(tmp_path).stat().st_size > 0
+
+
+def test_a_shape_with_holes_is_fitted_and_says_so(tmp_path) -> None:
+    corners = [(x, y, z) for x in (0, 1) for y in (0, 1) for z in (0, 1)]
+    quads = [(1, 2, 4, 3), (5, 7, 8, 6), (1, 5, 6, 2), (3, 4, 8, 7), (1, 3, 7, 5)]  # a box without its x = 1 side
+    lines = [f"v {x} {y} {z}" for x, y, z in corners]
+    lines += [f"f {a} {b} {c}\nf {a} {c} {d}" for a, b, c, d in quads]
+    (tmp_path / "open-box.obj").write_text("\n".join(lines) + "\n")
+    config = fit_preview("mesh", torch.device("cpu"))
+    config = dataclasses.replace(config, eval_points=4096, mc_resolution=32,
+                                 signal=dataclasses.replace(config.signal, mesh_points=5_000))
+    task = build_fit_task(tmp_path / "open-box.obj", config, torch.device("cpu"))
+    assert not task.mesh.watertight and "has holes" in task.describe()
+    closed = build_fit_task(sample_path("mesh.ply"), config, torch.device("cpu"))
+    assert closed.mesh.watertight and "holes" not in closed.describe()
