@@ -172,10 +172,11 @@ def add_task_verb(verbs, kind: TaskKind) -> None:
     if kind.needs_file:
         verb.add_argument("path", help="the file to fit (image, audio, video or mesh)")
     verb.add_argument("--out", help="a new or empty run folder (default: a fresh folder under runs/)")
-    verb.add_argument("--preset", choices=PRESETS, default="full",
-                      help="starting settings: full (the SPEC's) or preview (what the window starts from: small "
-                           "and quick on a CPU); the options below change them, and show the full preset's "
-                           "defaults (default: full)")
+    verb.add_argument("--preset", choices=PRESETS, default="preview",
+                      help="starting settings: preview (what the window starts from, per medium: small and quick on "
+                           "a CPU, the SPEC's sizes on a GPU) or full (the SPEC's settings, the papers' protocols); "
+                           "the options below change them. The defaults they show are the full preset's "
+                           "(default: preview)")
     if not kind.race:
         verb.add_argument("--checkpoint-every", type=int, default=kind.checkpoint_every,
                           help=f"also checkpoint every N steps (default {kind.checkpoint_every})")

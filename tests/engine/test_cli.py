@@ -1,6 +1,7 @@
 """The headless command line and the solver benchmark run end to end."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -53,3 +54,19 @@ def test_solver_bench_prints_one_json_object() -> None:
         assert result[name]["converged"] and result[name]["iters"] > 0 and result[name]["ms"] > 0
         assert result["warm"][name]["iters"] <= result[name]["iters"]
         assert result["near_linear"][name]["converged"]
+
+
+def test_the_cli_starts_from_the_windows_preset_and_full_is_one_flag_away() -> None:
+    import torch
+
+    from engine.config import FitConfig, PriorConfig
+    from engine.presets import preset
+    from engine.tasks.kinds import task_kind
+
+    fit, prior = task_kind("fit"), task_kind("train-prior")
+    parse = cli.build_parser().parse_args
+    cpu = torch.device("cpu")
+    assert cli.settings(fit, parse(["fit", "clip.wav", "--device", "cpu"]))[0] == \
+        dataclasses.replace(preset(FitConfig, "preview", cpu, "audio"), device="cpu")
+    assert cli.settings(fit, parse(["fit", "clip.wav", "--preset", "full"]))[0] == FitConfig()
+    assert cli.settings(prior, parse(["train-prior"]))[0] == preset(PriorConfig, "preview", cpu)

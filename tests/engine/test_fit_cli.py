@@ -24,8 +24,8 @@ def media(tmp_path_factory):
 
 def test_fit_generalize_writes_the_run_folder(media, tmp_path) -> None:
     out = tmp_path / "run"
-    code = cli.main(["fit", str(media["image"]), "--model", "fourier-imfn", "--protocol", "generalize",
-                     "--steps", "12", "--out", str(out), *FAST])
+    code = cli.main(["fit", str(media["image"]), "--preset", "full", "--model", "fourier-imfn", "--protocol",
+                     "generalize", "--steps", "12", "--out", str(out), *FAST])
     assert code == 0
     record = json.loads((out / "config.json").read_text())
     assert record["task"] == "fit" and record["config"]["model"]["model"] == "fourier-imfn"

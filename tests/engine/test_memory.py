@@ -30,7 +30,7 @@ def test_a_fit_that_does_not_fit_is_refused_before_anything_is_written(data_dir,
     monkeypatch.setattr(engine.memory, "free_memory", lambda device: 2e9)
     photo = data_dir / "images512" / "kodim01.png"
     out = tmp_path / "run"
-    assert cli.main(["fit", str(photo), "--device", "cpu", "--out", str(out)]) == cli.EXIT_BAD_INPUT
+    assert cli.main(["fit", str(photo), "--preset", "full", "--device", "cpu", "--out", str(out)]) == cli.EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert "Fitting kodim01.png with these settings would need about" in err and "2.0 GB free" in err
     assert "--preset preview" in err and err.count("\n") == 1 and not out.exists()
