@@ -21,24 +21,32 @@ WIDE_GRAY_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 """Pillow's 16-bit, 32-bit and float gray modes: scaled to the picture's range, never clipped at 255."""
 
 
-def load_image(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:
-    """Read an image; gray stays one channel, anything else becomes RGB; 16-bit and float gray are scaled (not
-    clipped); targets scaled to [−1, 1]. At most MAX_PIXELS."""
-    path = Path(path)
+def decoded(path: Path) -> Image.Image:
+    """An image file decoded as "F" (16-bit, 32-bit and float gray, scaled onto 0–255, not clipped), "L" (gray) or
+    "RGB"; SignalError naming the file when it is missing, unreadable or larger than MAX_PIXELS (checked from the
+    header, before anything is decoded)."""
     try:
         with Image.open(path) as img:
             if img.width * img.height > MAX_PIXELS:
                 raise too_large(path, img.width, img.height)
             img.load()
             if img.mode in WIDE_GRAY_MODES:
-                img = Image.fromarray(unit_gray(np.asarray(img), img.mode) * 255.0, mode="F")
-            else:
-                gray = img.mode in ("1", "L", "LA") or (img.mode == "P" and _palette_is_gray(img))
-                img = img.convert("L" if gray else "RGB")
+                return Image.fromarray(unit_gray(np.asarray(img), img.mode) * 255.0, mode="F")
+            gray = img.mode in ("1", "L", "LA") or (img.mode == "P" and _palette_is_gray(img))
+            return img.convert("L" if gray else "RGB")
+    except FileNotFoundError:
+        raise missing_file(path) from None
     except Image.DecompressionBombError:
         raise too_large(path, *_declared_size(path)) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise unreadable(path, "an image", IMAGE_FORMATS, exc) from exc
+
+
+def load_image(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:
+    """Read an image (`decoded`: gray stays one channel, anything else becomes RGB), shrunk to `max_size`; targets
+    scaled to [−1, 1]."""
+    path = Path(path)
+    img = decoded(path)
     if config.max_size and max(img.size) > config.max_size:
         scale = config.max_size / max(img.size)
         img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
@@ -101,19 +109,5 @@ def write_image(path: str | Path, array: np.ndarray) -> None:
 def read_gray_image(path: str | Path, size: int | tuple[int, int], resample: int = Image.BILINEAR) -> np.ndarray:
     """An image file as uint8 gray of `size` (a side, or (height, width)), resized; SignalError when unreadable or
     larger than MAX_PIXELS."""
-    path = Path(path)
     height, width = (size, size) if isinstance(size, int) else size
-    try:
-        with Image.open(path) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise too_large(path, img.width, img.height)
-            if img.mode in WIDE_GRAY_MODES:
-                img.load()
-                img = Image.fromarray((unit_gray(np.asarray(img), img.mode) * 255).round().astype(np.uint8))
-            return np.asarray(img.convert("L").resize((width, height), resample))
-    except FileNotFoundError:
-        raise missing_file(path) from None
-    except Image.DecompressionBombError:
-        raise too_large(path, *_declared_size(path)) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise unreadable(path, "an image", IMAGE_FORMATS, exc) from None
+    return np.asarray(decoded(Path(path)).convert("L").resize((width, height), resample))
