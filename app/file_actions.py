@@ -9,19 +9,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from app.session import SessionError
-from engine.errors import is_user_error, log_failure, user_message
-
-BAD_INPUT = Exception
-"""What an action catches: anything (bad input, a bad file, a full disk, a bug) becomes a sentence in a dialog, and
-nothing else changes."""
-
-
-def failure_text(exc: BaseException) -> str:
-    """The sentence for a failed action (engine.errors); an unexpected failure's traceback also goes to the log."""
-    if not (is_user_error(exc) or isinstance(exc, SessionError)):
-        log_failure(exc, "an action in the window")
-    return str(exc) if isinstance(exc, SessionError) else user_message(exc)
+from engine.errors import failure_sentence
 
 
 class FileActions:
@@ -39,8 +27,8 @@ class FileActions:
             return None
         try:
             saved = self.session.save(folder)
-        except BAD_INPUT as exc:  # noqa: BLE001 — the one error path
-            self.report_error(f"Could not save the snapshot: {failure_text(exc)}")
+        except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, nothing else changes
+            self.report_error(f"Could not save the snapshot: {failure_sentence(exc, 'saving a snapshot')}")
             return None
         return self.saved_to(saved)
 
@@ -59,8 +47,8 @@ class FileActions:
         it."""
         try:
             return self.saved_to(self.session.export(folder))
-        except BAD_INPUT as exc:  # noqa: BLE001 — the one error path
-            self.report_error(f"Could not export: {failure_text(exc)}")
+        except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, nothing else changes
+            self.report_error(f"Could not export: {failure_sentence(exc, 'exporting a result')}")
             return None
 
     def saved_to(self, path: Path) -> Path:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QHBoxLayout,
                                QProgressBar, QScrollArea, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from app.controller import RunController
-from app.file_actions import BAD_INPUT, FileActions, failure_text
+from app.file_actions import FileActions
 from app.guidance import Guidance
 from app.jiio_controls import JIIOControls
 from app.menus import build_menus
@@ -35,6 +35,7 @@ from app.window_state import WindowState
 from app.worker import collect_garbage_in_gui_thread, reserve_gui_thread
 from engine.config import ConfigError
 from engine.device import resolve_device
+from engine.errors import failure_sentence
 from engine.media import SignalError, medium_of
 from engine.presets import inapplicable_fields, preset
 from engine.tasks.kinds import TASKS
@@ -292,9 +293,9 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
             self.status.setText(f"{self.device_label} · Loading {path.name} …")
             self.status.repaint()
             task = self.session.open(path, settings)
-        except BAD_INPUT as exc:  # noqa: BLE001 — nothing changed: the kind, the file, its panel and its view stay
+        except Exception as exc:  # noqa: BLE001 — nothing changed: the kind, the file, its panel and its view stay
             self._show_ready()
-            text = failure_text(exc)
+            text = failure_sentence(exc, f"opening {path.name}")
             self.report_error(text if isinstance(exc, SignalError) else f"Could not open {path.name}: {text}")
             return False
         form.set_config(settings)
@@ -328,8 +329,8 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self._failed = False
         try:
             started = self.session.start(settings, restart=restart)
-        except BAD_INPUT as exc:  # noqa: BLE001 — the one error path
-            self.report_error(f"Could not start: {failure_text(exc)}")
+        except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, nothing else changes
+            self.report_error(f"Could not start: {failure_sentence(exc, 'starting a run')}")
             return
         view = self.kind_view()  # its first snapshot arrives through the event loop, after this
         if view is not None and (started.fresh or started.from_step == 0):
@@ -450,8 +451,8 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         name = Path(folder).name
         try:
             opened = self.session.load(folder)
-        except BAD_INPUT as exc:  # noqa: BLE001 — the one error path
-            self.report_error(f"Could not load the snapshot {name}: {failure_text(exc)}")
+        except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, nothing else changes
+            self.report_error(f"Could not load the snapshot {name}: {failure_sentence(exc, 'loading a snapshot')}")
             return False
         self._overlay(self.session.history.runs[-1].name, opened.rows)
         if opened.task is None:

@@ -79,7 +79,8 @@ def self_test(screenshot: str | None = None, timeout_s: float = 300.0) -> int:
         if not window.grab().save(str(screenshot)):
             return fail(f"could not save the screenshot to {screenshot}")
     print(f"audio playback: {output_device_problem() or 'ready'}")  # says whether PortAudio loaded
-    print(f"self-test passed: splash screen {splash_s:.2f} s, window shown {shown_s:.2f} s after launch, sample open at {opened_s:.2f} s, "
+    print(f"self-test passed: splash screen {splash_s:.2f} s, window shown {shown_s:.2f} s after launch, "
+          f"sample open at {opened_s:.2f} s, "
           f"{window.task.step_count} steps, {window.controller.snapshots_received} snapshots, "
           f"PSNR {first:.2f} → {last:.2f} dB" + (f", screenshot {screenshot}" if screenshot else ""))
     window.close()

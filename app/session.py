@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import torch
 
+from engine.errors import UserError
 from engine.presets import preset
 from engine.runs import ReopenedRun, reopen_run, save_run
 from engine.tasks.base import Task
@@ -27,7 +28,7 @@ SCHEDULE_FIELDS = ("steps", "log_every", "eval_every")
 """The settings a trained task takes without a rebuild."""
 
 
-class SessionError(Exception):
+class SessionError(UserError):
     """An action that cannot be done now; the message says why."""
 
 

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.allocator import release_freed_memory
 from engine.divergence import DivergenceGuard
+from engine.errors import failure_sentence
 from engine.loop import run
 
 ENGINE_THREADS = torch.get_num_threads()
@@ -49,14 +50,6 @@ def collect_garbage_in_gui_thread() -> None:
 
 
 _gui_thread_garbage_collector = None
-
-
-def describe_failure(exc: BaseException) -> str:
-    """A one-line message a user can act on (the engine's one error path); the traceback goes to the log."""
-    from engine.errors import log_failure, user_message
-
-    log_failure(exc, "training in the window")
-    return user_message(exc)
 
 
 class EngineWorker(QObject):
@@ -131,6 +124,6 @@ class EngineWorker(QObject):
             completed = self.task.step_count >= self.steps and not self._stop.is_set()
         except Exception as exc:  # noqa: BLE001 — every failure becomes a message; the app keeps running
             self.traceback = traceback.format_exc()
-            self.failed.emit(describe_failure(exc))
+            self.failed.emit(failure_sentence(exc, "training in the window"))
         release_freed_memory()  # the engine keeps freed memory for speed while it runs (engine/allocator.py)
         self.finished.emit(completed)

@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse `argv` and run the verb; returns the process exit code. Every failure is one line on stderr (the
     traceback too with --debug, anywhere on the command line); its traceback always goes to the log."""
-    from engine.errors import is_user_error, log_failure, user_message
+    from engine.errors import failure_sentence, is_user_error, log_path
     from engine.tasks.base import DivergenceError
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -227,15 +227,15 @@ def main(argv: list[str] | None = None) -> int:
         print("deq-studio: interrupted (nothing saved since the last checkpoint)", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, never a traceback
-        log = log_failure(exc, "deq-studio " + " ".join(argv))
+        text = failure_sentence(exc, "deq-studio " + " ".join(argv))
         if debug:
             traceback.print_exception(exc)
         if isinstance(exc, DivergenceError):
-            print(f"deq-studio: {exc}", file=sys.stderr)
+            print(f"deq-studio: {text}", file=sys.stderr)
             return EXIT_FAILED
-        print(f"deq-studio: error: {user_message(exc)}", file=sys.stderr)
-        if debug and log is not None:
-            print(f"(the traceback is also in {log})", file=sys.stderr)
+        print(f"deq-studio: error: {text}", file=sys.stderr)
+        if debug:
+            print(f"(the traceback is also in {log_path()})", file=sys.stderr)
         return EXIT_BAD_INPUT if is_user_error(exc) else EXIT_FAILED
 
 

@@ -43,8 +43,8 @@ def add_config_arguments(
         tp = _base_type(field_types(cls)[f.name])
         if dataclasses.is_dataclass(tp):
             prefix = _prefix if f.name in flatten else f"{_prefix}{f.name}-"
-            add_config_arguments(parser, tp, flatten=flatten, rename=rename, skip=skip, _path=f"{path}.", _prefix=prefix,
-                                 _defaults=getattr(defaults, f.name))
+            add_config_arguments(parser, tp, flatten=flatten, rename=rename, skip=skip, _path=f"{path}.",
+                                 _prefix=prefix, _defaults=getattr(defaults, f.name))
             continue
         parent = _path.rstrip(".").rsplit(".", 1)[-1]
         name = rename.get(path) or (_prefix.rstrip("-") if f.name == parent and _prefix else f"{_prefix}{f.name}")

@@ -1,10 +1,10 @@
 """Catching a run that diverges or a solver that does not converge, and going back to the last good state.
 
 `DivergenceGuard` watches the rows a training loop logs. The loss growing to `GROWTH`× its best (at least a
-`FLOOR` of its first) after the first `WARMUP_ROWS` rows, or becoming non-finite (`gradient_step` raises before it updates anything), is divergence:
-the task goes back to its best logged state and a `DivergenceError` says what happened and what to try. An
-evaluation whose solver used every iteration and still missed its tolerance, `STUCK_ROWS` times in a row, is
-reported once as a warning (the run goes on: its results may be poor).
+`FLOOR` of its first) after the first `WARMUP_ROWS` rows, or becoming non-finite (`gradient_step` raises before it
+updates anything), is divergence: the task goes back to its best logged state and a `DivergenceError` says what
+happened and what to try. An evaluation whose solver used every iteration and still missed its tolerance,
+`STUCK_ROWS` times in a row, is reported once as a warning (the run goes on: its results may be poor).
 """
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """One error path: every exception becomes one sentence a user can act on, and its traceback goes to a log file.
 
-The CLI prints `user_message(exc)` on one line (the traceback too with `--debug`); the window shows the same
-sentence in a dialog. Errors the engine raises for bad input (`SignalError`, `ConfigError`, ...) already are such
-sentences; anything else (running out of memory, a full disk, a bug) is described here. `log_failure` appends the
-full traceback to `deq-studio.log` in the platform's log folder (`$DEQ_STUDIO_LOG_DIR` when set).
+`failure_sentence(exc, context)` logs the traceback and returns the sentence: the CLI prints it on one line (the
+traceback too with `--debug`); the window shows it in a dialog. Errors the engine raises for bad input
+(`SignalError`, `ConfigError`, ...) already are such sentences; anything else (running out of memory, a full disk, a
+bug) is described here. `log_failure` appends the full traceback to `deq-studio.log` in the platform's log folder
+(`$DEQ_STUDIO_LOG_DIR` when set).
 """
 from __future__ import annotations
 
@@ -72,6 +73,13 @@ def _where(exc: OSError) -> str:
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0][:200] if lines else "no message"
+
+
+def failure_sentence(exc: BaseException, context: str) -> str:
+    """What every front end does with a failure: its traceback into the log (with `context`: the command line, or
+    where in the window), and the sentence to show."""
+    log_failure(exc, context)
+    return user_message(exc)
 
 
 def log_folder() -> Path:

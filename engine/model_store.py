@@ -41,8 +41,9 @@ def load_model(path: Path) -> tuple[str, dict, dict[str, Tensor], dict[str, Tens
         raise ModelFileError(f"{path.name} does not exist (was it moved or renamed?). Choose another model file, "
                              f"or leave the field empty for the built-in one.") from None
     except (SafetensorError, ValueError, OSError) as exc:
-        raise ModelFileError(f"Could not read {path.name} as a model: the file is damaged or incomplete. Choose another "
-                             f"model file, or leave the field empty for the built-in one. (Details: {exc})") from exc
+        raise ModelFileError(f"Could not read {path.name} as a model: the file is damaged or incomplete. Choose "
+                             f"another model file, or leave the field empty for the built-in one. (Details: {exc})"
+                             ) from exc
     if metadata.get("format") != FORMAT:
         raise ModelFileError(f"{path.name} is not a DEQ Studio model: choose a .safetensors file that DEQ Studio saved "
                              f"(a trained prior or classifier).")

@@ -1,9 +1,9 @@
 """A form generated from a frozen config dataclass: one editor per field, the field's docstring as its tooltip.
 
-Booleans get check boxes (optional ones an auto / on / off choice), `Literal` fields combo boxes, numbers spin boxes or line edits (floats like 1e-3 stay
-readable), optional fields accept an empty entry ("auto"), tuples a space-separated list, nested configs a titled
-group. `config()` rebuilds the dataclass, so its own validation runs; a bad entry raises ConfigError with the
-field's name and the form marks the field.
+Booleans get check boxes (optional ones an auto / on / off choice), `Literal` fields combo boxes, numbers spin boxes
+or line edits (floats like 1e-3 stay readable), optional fields accept an empty entry ("auto"), tuples a
+space-separated list, nested configs a titled group. `config()` rebuilds the dataclass, so its own validation runs;
+a bad entry raises ConfigError with the field's name and the form marks the field.
 """
 from __future__ import annotations
 

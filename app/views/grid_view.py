@@ -1,8 +1,8 @@
 """The training-grid view: every image grid a training task previews (generative prior, classifier training).
 
-Each uint8 picture in a snapshot ((H, W), (H, W, 1) or (H, W, 3)) gets its own titled panel, made the first time it arrives: the prior shows
-its latest batch's reconstructions, held-out reconstructions and samples; the classifier its latest (possibly
-adversarial) batch.
+Each uint8 picture in a snapshot ((H, W), (H, W, 1) or (H, W, 3)) gets its own titled panel, made the first time it
+arrives: the prior shows its latest batch's reconstructions, held-out reconstructions and samples; the classifier
+its latest (possibly adversarial) batch.
 """
 from __future__ import annotations
 

@@ -15,6 +15,6 @@ from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, I
 __all__ = [
     "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "EquilibriumConfig",
     "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "ModelConfig", "PriorConfig", "SignalConfig",
-    "SolverConfig", "SolverName", "check_fields", "config_paths", "field_choices", "field_docs", "field_types", "from_dict",
-    "require", "to_dict",
+    "SolverConfig", "SolverName", "check_fields", "config_paths", "field_choices", "field_docs", "field_types",
+    "from_dict", "require", "to_dict",
 ]

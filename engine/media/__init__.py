@@ -21,7 +21,8 @@ def medium_of(path: str | Path) -> Medium:
         if suffix in extensions:
             return medium  # type: ignore[return-value]
     kind = f"{suffix} files" if suffix else "files without an extension"
-    raise SignalError(f"DEQ Studio cannot fit {kind} ({Path(path).name}). Open an image ({' '.join(IMAGE_EXTENSIONS)}), "
+    raise SignalError(f"DEQ Studio cannot fit {kind} ({Path(path).name}). Open an image "
+                      f"({' '.join(IMAGE_EXTENSIONS)}), "
                       f"a sound ({' '.join(AUDIO_EXTENSIONS)}), a video ({' '.join(VIDEO_EXTENSIONS)}) or a 3D shape "
                       f"({' '.join(MESH_EXTENSIONS)}).")
 

@@ -37,8 +37,9 @@ class AttackTask(MethodRace):
 
     def report(self, scalars: dict[str, float]) -> str:
         lines = [f"clean accuracy: {scalars['accuracy_clean']:.3f}"]
-        lines += [f"{m:>4}: success {scalars[f'success_{m}']:.3f}, accuracy under attack {scalars[f'accuracy_{m}']:.3f}, "
-                  f"{scalars[f'{m}_ms']:.0f} ms" for m in self.methods]
+        lines += [f"{m:>4}: success {scalars[f'success_{m}']:.3f}, "
+                  f"accuracy under attack {scalars[f'accuracy_{m}']:.3f}, {scalars[f'{m}_ms']:.0f} ms"
+                  for m in self.methods]
         return "\n".join(lines)
 
     def step(self) -> dict[str, float]:

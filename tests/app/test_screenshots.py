@@ -1,7 +1,8 @@
 """Screenshots of the main window with an image, an audio clip, a mesh (the real files in the shared data), the JIIO
-race, an attack on a drawn digit, a generative prior and a classifier in training, at 1600×1000 and 1024×700: training must have drawn into each view. They are
-written into a temporary folder, or into `$DEQ_STUDIO_SCREENSHOTS` when set (for the README and for review:
-`DEQ_STUDIO_SCREENSHOTS=screenshots pytest tests/app/test_screenshots.py`)."""
+race, an attack on a drawn digit, a generative prior and a classifier in training, at 1600×1000 and 1024×700:
+training must have drawn into each view. They are written into a temporary folder, or into `$DEQ_STUDIO_SCREENSHOTS`
+when set (for the README and for review: `DEQ_STUDIO_SCREENSHOTS=screenshots pytest
+tests/app/test_screenshots.py`)."""
 from __future__ import annotations
 
 import dataclasses

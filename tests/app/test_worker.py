@@ -6,7 +6,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from app.controller import RunController  # noqa: E402
-from app.worker import describe_failure  # noqa: E402
+from engine.errors import failure_sentence  # noqa: E402
 from engine.config import FitConfig, ModelConfig  # noqa: E402
 from engine.resources import sample_path  # noqa: E402
 from engine.tasks import build_fit_task  # noqa: E402
@@ -64,8 +64,9 @@ def test_errors_become_one_line_messages_and_the_controller_recovers(qtbot) -> N
     (message,) = messages
     assert "ran out of memory" in message and "\n" not in message
     assert controller.state == "idle" and not controller.busy
-    assert describe_failure(ValueError("bad\nthing")) == "bad thing"  # bad input: the engine's own sentence
-    assert describe_failure(KeyError("x")).startswith("Something went wrong inside DEQ Studio (KeyError: 'x').")
+    assert failure_sentence(ValueError("bad\nthing"), "a test") == "bad thing"  # bad input: the engine's own words
+    unexpected = failure_sentence(KeyError("x"), "a test")
+    assert unexpected.startswith("Something went wrong inside DEQ Studio (KeyError: 'x').")
 
 
 class SlowEvaluationTask:

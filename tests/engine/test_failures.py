@@ -34,7 +34,8 @@ def test_an_unexpected_failure_is_one_sentence_and_its_traceback_is_logged(monke
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("deq-studio: error: Something went wrong inside DEQ Studio")
     assert "Traceback" not in err and str(log_path()) in err
-    assert "TypeError: unsupported operand" in log_path().read_text() and "deq-studio fit any.png" in log_path().read_text()
+    logged = log_path().read_text()
+    assert "TypeError: unsupported operand" in logged and "deq-studio fit any.png" in logged
     assert cli.main(["fit", "any.png", "--debug"]) == cli.EXIT_FAILED
     assert "Traceback (most recent call last)" in capsys.readouterr().err
 
@@ -45,7 +46,8 @@ def test_common_failures_read_as_sentences() -> None:
     assert "ran out of memory" in user_message(RuntimeError("CUDA out of memory. Tried to allocate 2 GiB"))
     assert user_message(MemoryError()).startswith("The computer ran out of memory")
     full = OSError(errno.ENOSPC, "No space left on device", "/some/where/metrics.jsonl")
-    assert user_message(full) == "The disk is full (metrics.jsonl). Free some space, or choose a folder on another disk."
+    assert user_message(full) == ("The disk is full (metrics.jsonl). Free some space, or choose a folder on another "
+                                  "disk.")
     assert user_message(FileNotFoundError(2, "No such file", "/x/y/photo.png")).startswith("photo.png does not exist")
 
 

@@ -43,7 +43,8 @@ def _read(path: str | Path, kind: str) -> tuple[dict, dict, dict]:
         holds, needed = MODEL_NAMES.get(found, found), MODEL_NAMES.get(kind, kind)
         raise ModelFileError(f"{file.name} holds a {holds} ({found}), where a {needed} is needed: choose a "
                              f"{needed} file, or leave the field empty for the built-in one.")
-    damaged = f"{file.name} is damaged ({{}}): choose another model file, or leave the field empty for the built-in one."
+    damaged = (f"{file.name} is damaged ({{}}): choose another model file, or leave the field empty for the built-in "
+               f"one.")
     if not isinstance(arch, dict) or any(key not in arch for key in ARCH_KEYS[kind]):
         raise ModelFileError(damaged.format("its description of the network is incomplete"))
     for key, (low, high) in ARCH_LIMITS.items():
