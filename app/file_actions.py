@@ -69,7 +69,7 @@ class FileActions:
                 return self.saved_to(self.session.history.export_jsonl(path))
             return self.saved_to(self.session.history.export_csv(path))
         except OSError as exc:
-            self.report_error(f"Could not export the metrics: {exc}")
+            self.report_error(f"Could not export the metrics: {failure_sentence(exc, 'exporting metrics')}")
             return None
 
     def choose_curves_file(self) -> None:
@@ -86,7 +86,7 @@ class FileActions:
         try:
             return self.saved_to(self.curves.export_image(path))
         except OSError as exc:
-            self.report_error(f"Could not export the curves: {exc}")
+            self.report_error(f"Could not export the curves: {failure_sentence(exc, 'exporting the curves')}")
             return None
 
     def choose_screenshot_file(self) -> None:

@@ -49,7 +49,10 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, PermissionError):
         return f"DEQ Studio is not allowed to use{_where(exc) or ' a file'}. Choose a folder you can write to."
     if isinstance(exc, (FileNotFoundError, NotADirectoryError)) and exc.filename:
-        return f"{Path(exc.filename).name} does not exist. Check the name and the folder."
+        path = Path(exc.filename)
+        if path.parent != Path(".") and not path.parent.exists():
+            return f"The folder {path.parent.name} of {path.name} does not exist. Choose a folder that does."
+        return f"{path.name} does not exist. Check the name and the folder."
     if isinstance(exc, IsADirectoryError) and exc.filename:
         return f"{Path(exc.filename).name} is a folder where a file is needed. Choose a file."
     if isinstance(exc, json.JSONDecodeError):

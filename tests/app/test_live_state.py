@@ -142,6 +142,9 @@ def test_every_write_says_where_and_old_runs_can_be_cleared(window, qtbot, tmp_p
     assert window.statusBar().currentMessage() == f"Saved to {snapshot}"
     assert window.save_screenshot(tmp_path / "no-such-folder" / "x.bmp2") is None
     assert "use a .png or .jpg name" in window.errors[-1]
+    assert window.export_metrics(tmp_path / "gone" / "metrics.csv") is None
+    assert window.errors[-1] == ("Could not export the metrics: The folder gone of metrics.csv does not exist. "
+                                 "Choose a folder that does.")
     window.curves.clear_old_runs()
     assert len(window.session.history.runs) == 1 and len(window.curves.runs) == 1
     lines = window.session.history.export_jsonl(tmp_path / "m.jsonl").read_text().splitlines()

@@ -48,7 +48,9 @@ def test_common_failures_read_as_sentences() -> None:
     full = OSError(errno.ENOSPC, "No space left on device", "/some/where/metrics.jsonl")
     assert user_message(full) == ("The disk is full (metrics.jsonl). Free some space, or choose a folder on another "
                                   "disk.")
-    assert user_message(FileNotFoundError(2, "No such file", "/x/y/photo.png")).startswith("photo.png does not exist")
+    assert user_message(FileNotFoundError(2, "No such file", "photo.png")).startswith("photo.png does not exist")
+    missing_folder = FileNotFoundError(2, "No such file", "/x/y/photo.png")
+    assert user_message(missing_folder).startswith("The folder y of photo.png does not exist")
 
 
 def test_resume_refuses_fewer_steps_and_a_changed_input_and_cleans_up(media, tmp_path, capsys) -> None:
