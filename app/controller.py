@@ -21,8 +21,9 @@ class RunController(QObject):
     row = Signal(dict)
     """Every logged metrics row."""
     failed = Signal(str)
-    """A one-line error from the engine; the task is left as it was before the failing step (or, when training
-    diverged, at its best logged state)."""
+    """A one-line error from the engine; the task is left as it was before the failing step."""
+    diverged = Signal(str)
+    """Training diverged: the task is back at its best logged state (continue it with a lower lr, or reset)."""
     warned = Signal(str)
     """A problem that does not stop the run (the solver keeps missing its tolerance), once per run."""
     finished = Signal(bool)
@@ -57,6 +58,7 @@ class RunController(QObject):
         self.worker.snapshot.connect(self._keep)
         self.worker.row.connect(self.row)
         self.worker.failed.connect(self.failed)
+        self.worker.diverged.connect(self.diverged)
         self.worker.warned.connect(self.warned)
         self.worker.phase.connect(self.phase)
         self.worker.finished.connect(self._done)

@@ -1,5 +1,6 @@
-"""The window's file dialogs and writes: snapshots (run folders), the result in its medium, metrics, the curves and
-a screenshot. Each write says "Saved to ..." in the status bar; a failure becomes a sentence in a dialog.
+"""The window's file dialogs and writes: the Open dialog (every extension the engine reads), snapshots (run
+folders), the result in its medium, metrics, the curves and a screenshot. Each write says "Saved to ..." in the
+status bar; a failure becomes a sentence in a dialog.
 
 A mixin of `MainWindow`: it uses the window's session, curves, status bar and `report_error`.
 """
@@ -10,10 +11,20 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog
 
 from engine.errors import failure_sentence
+from engine.media import SUPPORTED_EXTENSIONS
+
+FILE_FILTER = f"Signals ({' '.join('*' + extension for extension in SUPPORTED_EXTENSIONS)});;All files (*)"
+"""What the Open dialog lists: every extension the engine reads."""
 
 
 class FileActions:
-    """Save / export actions of the File menu (and the snapshot loader's dialog)."""
+    """Open / save / export actions of the File menu (and the snapshot loader's dialog)."""
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a signal", str(self.settings.value("last_dir", "")),
+                                              FILE_FILTER)
+        if path:
+            self.open_file(Path(path))
 
     def choose_snapshot_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Save the snapshot into a folder")

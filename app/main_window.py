@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QScrollArea, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from app.controller import RunController
@@ -40,9 +40,6 @@ from engine.media import SignalError, medium_of
 from engine.presets import inapplicable_fields, preset
 from engine.tasks.kinds import TASKS
 
-
-FILE_FILTER = "Signals (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.wav *.flac *.ogg *.mp4 *.mov *.avi *.mkv *.ply *.obj " \
-              "*.off *.stl);;All files (*)"
 SETTINGS_MIN_WIDTH = 280
 """The settings panel keeps its labels and editors readable at 1024×700."""
 STATUS_INTERVAL_S = 0.5
@@ -67,10 +64,12 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         """(training seconds, step) when the run started: speed and ETA come from measured step times."""
         self._status_time = 0.0
         self._last_snapshot = None
-        self._failed = False
+        self._outcome: str | None = None
+        """How the last run ended when not by itself: Failed, or Paused after divergence (at its best state)."""
         self._quitting = False
         self.phase = "Ready"
-        """What the window is doing: Ready, Loading, Training, Paused, Stopping, Stopped, Finished or Failed."""
+        """What the window is doing: Ready, Loading, Training, Paused, Stopping, Stopped, Finished, Failed or Paused
+        after divergence."""
         self.device_label = device_label(self.device)
 
         self.forms = {kind.name: ConfigForm(kind.title, self.session.starting_settings(kind),
@@ -147,6 +146,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.controller.row.connect(self.curves.add_row)
         self.curves.old_runs_cleared.connect(self.session.history.keep_last)
         self.controller.failed.connect(self._run_failed)
+        self.controller.diverged.connect(self._run_diverged)
         self.controller.warned.connect(self.report_warning)
         self.controller.finished.connect(self._run_ended)
         self.controller.state_changed.connect(self._update_actions)
@@ -267,12 +267,6 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.open_action.setEnabled(idle)
 
     # ---- files ---------------------------------------------------------------------------------------------------
-    def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a signal", str(self.settings.value("last_dir", "")),
-                                              FILE_FILTER)
-        if path:
-            self.open_file(Path(path))
-
     def open_file(self, path: str | Path) -> bool:
         """Load `path` and build its fit task; a bad file is reported and nothing else changes.
 
@@ -326,7 +320,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
             if not restart:  # continue the trained model: the panel shows what runs
                 settings = self.session.continued_settings(settings)
                 self.form.set_config(settings)
-        self._failed = False
+        self._outcome = None
         try:
             started = self.session.start(settings, restart=restart)
         except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, nothing else changes
@@ -422,11 +416,17 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
             self._show_progress(self._last_snapshot)
 
     def _run_failed(self, message: str) -> None:
-        self._failed = True
+        self._outcome = "Failed"
         self.report_error(message)
 
+    def _run_diverged(self, message: str) -> None:
+        """Training is paused at its best state: lower the lr and Start continues from there."""
+        self._outcome = "Paused after divergence"
+        self.report_error(f"{message} Training is paused there: set a lower learning rate (lr) in the settings and "
+                          f"press Start to continue from that step, or Reset to begin again.")
+
     def _run_ended(self, completed: bool) -> None:
-        self.phase = "Failed" if self._failed else "Finished" if completed else "Stopped"
+        self.phase = self._outcome or ("Finished" if completed else "Stopped")
         self._show_progress(self._last_snapshot)
         if self._last_snapshot is None and self.task is not None:
             self.progress.setValue(self.task.step_count)

@@ -24,8 +24,9 @@ from engine.tasks.base import Task
 from engine.tasks.kinds import TaskKind, task_kind
 
 
-SCHEDULE_FIELDS = ("steps", "log_every", "eval_every")
-"""The settings a trained task takes without a rebuild."""
+CONTINUED_FIELDS = ("steps", "log_every", "eval_every", "lr")
+"""The settings a trained task takes without a rebuild: its schedule and its learning rate (lowered after a
+divergence, say)."""
 
 
 class SessionError(UserError):
@@ -174,9 +175,10 @@ class Session:
         return self.continued_settings(settings) != settings
 
     def continued_settings(self, settings: Any) -> Any:
-        """The settings the trained task continues with: the ones it was built from, with the schedule of
-        `settings`."""
-        return dataclasses.replace(self.built_from, **{name: getattr(settings, name) for name in SCHEDULE_FIELDS})
+        """The settings the trained task continues with: the ones it was built from, with the schedule and the
+        learning rate of `settings`."""
+        names = {field.name for field in dataclasses.fields(self.built_from)}.intersection(CONTINUED_FIELDS)
+        return dataclasses.replace(self.built_from, **{name: getattr(settings, name) for name in names})
 
     def start(self, settings: Any, restart: bool = False) -> Started:
         """Start the current kind with `settings`: a new task (a race, a first run, changed settings of an untrained
@@ -191,8 +193,9 @@ class Session:
                 raise SessionError("Open a file first.")
             task = kind.build(self._on_device(settings), self.path if kind.needs_file else None, self.device)
             self.task, self.built_from, self.rows = task, settings, []
-        elif task.step_count > 0:  # a trained task keeps its model; only the schedule can change
+        elif task.step_count > 0:  # a trained task keeps its model; only the schedule and the lr can change
             task.reschedule(settings.steps, settings.log_every, settings.eval_every)
+            task.set_lr(getattr(settings, "lr", None))
         assert self.task is not None
         self.run_count += 1
         name = f"{self.path.stem if kind.needs_file and self.path else kind.name} #{self.run_count}"

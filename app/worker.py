@@ -24,6 +24,7 @@ from engine.allocator import release_freed_memory
 from engine.divergence import DivergenceGuard
 from engine.errors import failure_sentence
 from engine.loop import run
+from engine.tasks.base import DivergenceError
 
 ENGINE_THREADS = torch.get_num_threads()
 """Intra-op threads the engine gets in the worker (what the process started with, as the CLI uses)."""
@@ -60,9 +61,11 @@ class EngineWorker(QObject):
     row = Signal(dict)
     """A logged metrics row (what the CLI writes to metrics.jsonl)."""
     failed = Signal(str)
+    """The run stopped on an error; the message is one line."""
+    diverged = Signal(str)
+    """Training diverged; the task is back at its best logged state, to continue (with a lower lr) or reset."""
     warned = Signal(str)
     """Once per run: a problem that does not stop it (the solver keeps missing its tolerance)."""
-    """The run stopped on an error; the message is one line."""
     finished = Signal(bool)
     """The run ended: True when every planned step was done, False after a stop or an error."""
     phase = Signal(str)
@@ -122,6 +125,8 @@ class EngineWorker(QObject):
                 if self._stop.is_set():
                     break
             completed = self.task.step_count >= self.steps and not self._stop.is_set()
+        except DivergenceError as exc:
+            self.diverged.emit(str(exc))
         except Exception as exc:  # noqa: BLE001 — every failure becomes a message; the app keeps running
             self.traceback = traceback.format_exc()
             self.failed.emit(failure_sentence(exc, "training in the window"))

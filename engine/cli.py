@@ -51,7 +51,7 @@ def run_resume(args: argparse.Namespace) -> int:
     """Continue a run from its checkpoint; metrics continue as if it had never stopped."""
     from engine.runs import resume_run
 
-    kind, task, run = resume_run(args.dir, args.steps, args.device)
+    kind, task, run = resume_run(args.dir, args.steps, args.device, args.lr)
     if run.torn_line:
         print(f"deq-studio: dropped the torn last line of {run.path / 'metrics.jsonl'} (the run was cut off while "
               f"writing it)", file=sys.stderr)
@@ -90,8 +90,9 @@ def drive(kind: TaskKind, task, run, checkpoint_every: int) -> int:
         bar.close()
         if kind.resumable and guard.best_state is not None:
             checkpoint(run, kind, task)  # the restored state: no reconstruction or model is written from this run
-            print(f"deq-studio: the restored weights are checkpointed in {run.path}; nothing else was written",
-                  file=sys.stderr)
+            lower = f"{task.config.lr / 10:g}" if getattr(task.config, "lr", None) else "LOWER"
+            print(f"deq-studio: the restored weights are checkpointed in {run.path}; nothing else was written. "
+                  f"Continue with a lower learning rate: deq-studio resume {run.path} --lr {lower}", file=sys.stderr)
         raise
     bar.close()
     if stop.signal is not None:
@@ -200,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("dir", help=f"a run folder (of {resumable})")
     resume.add_argument("--steps", type=int, help="new total number of steps (default: the run's own)")
     resume.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override the run's device")
+    resume.add_argument("--lr", type=float, help="continue with this learning rate (after a divergence: a lower one)")
     resume.add_argument("--checkpoint-every", type=int, default=500, help="also checkpoint every N steps")
     resume.set_defaults(run=run_resume)
 

@@ -3,7 +3,8 @@
 `DivergenceGuard` watches the rows a training loop logs. The loss growing to `GROWTH`× its best (at least a
 `FLOOR` of its first) after the first `WARMUP_ROWS` rows, or becoming non-finite (`gradient_step` raises before it
 updates anything), is divergence: the task goes back to its best logged state and a `DivergenceError` says what
-happened and what to try. An evaluation whose solver used every iteration and still missed its tolerance,
+happened and what to try. The kept state leaves out the task's caches (`cache_keys`: the warm-start buffer, as large
+as the data), so the guard costs the model and optimizer once more, not the memory of a second buffer. An evaluation whose solver used every iteration and still missed its tolerance,
 `STUCK_ROWS` times in a row, is reported once as a warning (the run goes on: its results may be poor).
 """
 from __future__ import annotations
@@ -39,6 +40,8 @@ class DivergenceGuard:
         self.best_loss, self.best_step = math.inf, 0
         self.first_loss: float | None = None
         self.best_state: dict[str, Any] | None = None
+        self.cache_keys: tuple[str, ...] = getattr(task, "cache_keys", ())
+        """State the task can rebuild (a warm-start buffer, as large as the data): not kept, restored empty."""
         self.rows = 0
         self.stuck = 0
         self.warning: str | None = None
@@ -66,13 +69,16 @@ class DivergenceGuard:
             raise DivergenceError(f"Training diverged at step {step}: {what}.{self.restore()} {self.hint}")
         if loss < self.best_loss:
             self.best_loss, self.best_step = loss, int(row.get("step", 0))
-            self.best_state = _copy_to_cpu(self.task.state_dict())
+            state = {key: value for key, value in self.task.state_dict().items() if key not in self.cache_keys}
+            self.best_state = _kept(state, self.best_state)
 
     def restore(self) -> str:
-        """Put the task back to its best logged state; what was done, as a sentence (empty when there is none)."""
+        """Put the task back to its best logged state (its caches empty); what was done, as a sentence (empty when
+        there is none)."""
         if self.best_state is None:
             return ""
-        self.task.load_state_dict(self.best_state)
+        kept = _kept(self.best_state)  # a fresh copy: an optimizer may keep the tensors it loads and update them
+        self.task.load_state_dict({**kept, **{key: {} for key in self.cache_keys}})
         return f" The weights of step {self.best_step} (loss {self.best_loss:.3g}) are restored."
 
     def _watch_solver(self, row: dict[str, float]) -> None:
@@ -88,12 +94,20 @@ class DivergenceGuard:
                                                         self.hint else "."))
 
 
-def _copy_to_cpu(state: Any) -> Any:
-    """A deep copy of a state dict with its tensors on the CPU (the device's memory stays free)."""
+def _kept(state: Any, previous: Any = None) -> Any:
+    """A deep copy of a state dict with its tensors on the CPU (the device's memory stays free), written into the
+    tensors of the `previous` copy where their layouts match (a new best every few rows allocates nothing)."""
     if isinstance(state, torch.Tensor):
-        return state.detach().to("cpu", copy=True)
+        state = state.detach()
+        if (isinstance(previous, torch.Tensor) and previous.shape == state.shape
+                and previous.dtype == state.dtype):
+            return previous.copy_(state)
+        return state.to("cpu", copy=True)
     if isinstance(state, dict):
-        return {key: _copy_to_cpu(value) for key, value in state.items()}
+        previous = previous if isinstance(previous, dict) else {}
+        return {key: _kept(value, previous.get(key)) for key, value in state.items()}
     if isinstance(state, (list, tuple)):
-        return type(state)(_copy_to_cpu(value) for value in state)
+        previous = previous if isinstance(previous, (list, tuple)) and len(previous) == len(state) else [None] * len(
+            state)
+        return type(state)(_kept(value, old) for value, old in zip(state, previous))
     return copy.deepcopy(state)

@@ -91,10 +91,11 @@ def save_run(folder: str | Path, kind: TaskKind, task: Task, rows: list[dict], p
     return run
 
 
-def resume_run(folder: str | Path, steps: int | None = None, device: str | None = None
+def resume_run(folder: str | Path, steps: int | None = None, device: str | None = None, lr: float | None = None
                ) -> tuple[TaskKind, Task, RunDirectory]:
-    """The task of a run folder where its checkpoint left it (settings as saved, with a new step count or device);
-    metrics past the checkpoint are dropped and config.json records the settings it continues with."""
+    """The task of a run folder where its checkpoint left it (settings as saved, with a new step count, device or
+    learning rate); metrics past the checkpoint are dropped and config.json records the settings it continues
+    with."""
     from engine.device import resolve_device
 
     run = RunDirectory.open(folder)
@@ -109,6 +110,8 @@ def resume_run(folder: str | Path, steps: int | None = None, device: str | None 
     if steps is not None and steps < task.step_count:
         raise UserError(f"The run in {run.path.name} is already at step {task.step_count}: give --steps "
                         f"{task.step_count} or more (or leave it out to keep its {record['config'].get('steps')}).")
+    if lr is not None:
+        task.set_lr(lr)  # after the checkpoint, whose optimizer state holds the old one
     run.truncate_metrics(task.step_count)
     run.write_config({**record, "config": to_dict(task.config)})
     return kind, task, run

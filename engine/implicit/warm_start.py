@@ -61,9 +61,12 @@ class WarmStartBuffer:
         return {"z": self.z, "filled": self.filled}
 
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
-        """Restore from `state_dict` output."""
+        """Restore from `state_dict` output; an empty state forgets the stored rows (they read as zeros again: the
+        next step solves from a cold start) and keeps the buffer's layout."""
         if not state:
-            self.reset()
+            if self.z is not None and self.filled is not None:
+                self.z.zero_()
+                self.filled.fill_(False)
             return
         self.z = state["z"].clone()
         self.filled = state["filled"].clone().to(torch.bool)

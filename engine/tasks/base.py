@@ -111,6 +111,7 @@ class TrainingTask:
 
     config: Any
     step_count: int
+    optimizer: torch.optim.Optimizer
 
     def report(self, scalars: dict[str, float]) -> str:
         shown = {k: round(v, 4) for k, v in scalars.items() if k != "step"}
@@ -123,6 +124,15 @@ class TrainingTask:
     def reschedule(self, steps: int, log_every: int, eval_every: int | None) -> None:
         config = dataclasses.replace(self.config, steps=steps, log_every=log_every)
         self.config = dataclasses.replace(config, eval_every=eval_every or config.eval_every)
+
+    def set_lr(self, lr: float | None) -> None:
+        """Continue with the learning rate `lr` (None: keep the current one); the optimizer keeps its moments, so a
+        run that diverged goes on from its restored state with a smaller step."""
+        if lr is None:
+            return
+        self.config = dataclasses.replace(self.config, lr=lr)  # checked (finite, positive) before it is used
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
 
 
 class MethodRace:

@@ -103,6 +103,8 @@ class INRTask(TrainingTask):
     training: INRTraining
     train_x: Tensor
     train_y: Tensor
+    cache_keys = ("buffer",)
+    """The state that is a cache (the warm-start buffer): a state without it restores it empty ({})."""
 
     def loss(self, pred: Tensor, target: Tensor) -> Tensor:
         raise NotImplementedError
@@ -110,6 +112,10 @@ class INRTask(TrainingTask):
     @property
     def model(self) -> INR:
         return self.training.model
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        return self.training.optimizer
 
     @property
     def step_count(self) -> int:

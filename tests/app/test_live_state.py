@@ -392,9 +392,16 @@ def test_only_the_settings_that_do_something_are_shown(window, qtbot) -> None:
     assert attack.rows["jio"][0].isRowVisible(attack.rows["jio"][1])
 
 
-def test_a_diverging_run_stops_at_its_best_state_and_says_so(window, qtbot) -> None:
+def test_a_diverging_run_pauses_at_its_best_state_and_continues_with_a_lower_lr(window, qtbot, monkeypatch) -> None:
     assert window.open_file(sample_path("image.png"))
     train(window, qtbot, 40, lr=1000.0, eval_every=100)
-    assert window.phase == "Failed" and "Training diverged at step" in window.errors[-1]
+    assert window.phase == "Paused after divergence" and "Training diverged at step" in window.errors[-1]
+    assert "set a lower learning rate" in window.errors[-1]
     best = int(window.errors[-1].split("The weights of step ")[1].split(" ")[0])
-    assert window.task.step_count == best < 40  # restored, ready to continue with other settings
+    assert window.task.step_count == best < 40  # restored, ready to continue
+    monkeypatch.setattr(window, "ask_restart", lambda: pytest.fail("a new lr needs no restart"))
+    trained = window.task
+    train(window, qtbot, 40, lr=1e-4, eval_every=100)
+    assert window.task is trained and window.phase == "Finished" and window.task.step_count == 40
+    assert window.task.config.lr == 1e-4
+    assert all(group["lr"] == 1e-4 for group in window.task.optimizer.param_groups)

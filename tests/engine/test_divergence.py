@@ -2,6 +2,7 @@
 best logged state with a sentence; a solver that keeps missing its tolerance is reported once."""
 from __future__ import annotations
 
+import json
 import math
 import types
 
@@ -97,3 +98,44 @@ def test_the_cli_stops_a_diverging_fit_and_writes_no_reconstruction(tmp_path, ca
     err = capsys.readouterr().err
     assert code == cli.EXIT_FAILED and "Training diverged at step" in err and "are restored" in err
     assert (out / "checkpoint.pt").is_file() and not (out / "reconstruction.png").exists()
+    suggestion = err.split("Continue with a lower learning rate: ")[1].splitlines()[0].split()
+    assert suggestion[:3] == ["deq-studio", "resume", str(out)] and suggestion[3:] == ["--lr", "100"]
+    capsys.readouterr()
+    assert cli.main(["resume", str(out), "--lr", "1e-3"]) == 0  # the restored weights, a smaller step
+    assert (out / "reconstruction.png").is_file()
+    record = json.loads((out / "config.json").read_text())
+    assert record["config"]["lr"] == 1e-3 and record["config"]["steps"] == 200
+
+
+def test_a_real_fit_goes_back_to_its_best_weights_and_moments_with_an_empty_buffer(tmp_path) -> None:
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from engine.config import FitConfig
+    from engine.presets import preset
+    from engine.tasks.kinds import build_fit_task
+
+    image = tmp_path / "x.png"
+    Image.fromarray((np.random.default_rng(0).random((16, 16, 3)) * 255).astype(np.uint8)).save(image)
+    config = preset(FitConfig, "preview", torch.device("cpu"), "image")
+    task = build_fit_task(image, config, torch.device("cpu"))
+    assert task.training.buffer.z is not None  # a full-batch implicit fit keeps a warm-start buffer
+    guard = DivergenceGuard(task)
+    for _ in range(3):
+        guard.observe(task.step())
+    best_step = task.step_count
+    weights = {k: v.clone() for k, v in task.model.state_dict().items()}
+    moments = [s["exp_avg"].clone() for s in task.optimizer.state.values()]
+    assert "buffer" not in guard.best_state  # the cache is not kept: its memory is not paid twice
+    for _ in range(2):
+        task.step()
+    for attempt in range(2):  # a second divergence finds the same best state: training after a restore left it alone
+        with pytest.raises(DivergenceError, match=f"The weights of step {best_step} "):
+            guard.observe({"step": float(task.step_count), "loss": math.inf})
+        assert task.step_count == best_step and not task.training.buffer.filled.any()
+        assert all(torch.equal(weights[k], v) for k, v in task.model.state_dict().items())
+        assert all(torch.equal(m, s["exp_avg"]) for m, s in zip(moments, task.optimizer.state.values()))
+        for _ in range(2):
+            task.step()
+    assert task.training.buffer.filled.all()  # refilled by the first step after the restore

@@ -142,6 +142,16 @@ def copy_of(run: Path, folder: Path) -> Path:
     return copy
 
 
+@pytest.mark.parametrize("value", VALUES)
+def test_resume_lr_at_nan_inf_zero_and_minus_one(value, finished_run, tmp_path, capsys) -> None:
+    run = copy_of(finished_run, tmp_path)
+    before = {path.name: path.read_bytes() for path in run.iterdir()}
+    code, err = run_cli(["resume", str(run), "--steps", "3", "--lr", value], capsys)
+    assert code == cli.EXIT_BAD_INPUT and "lr" in err, err
+    says_one_thing(err)
+    assert {path.name: path.read_bytes() for path in run.iterdir()} == before  # refused before anything changed
+
+
 @pytest.mark.parametrize("variant", sorted(RUN_RECORDS))
 def test_damaged_run_records(variant, finished_run, tmp_path, capsys) -> None:
     run = copy_of(finished_run, tmp_path)
