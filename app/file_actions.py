@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.errors import failure_sentence
 from engine.media import SUPPORTED_EXTENSIONS
@@ -25,6 +25,14 @@ class FileActions:
                                               FILE_FILTER)
         if path:
             self.open_file(Path(path))
+
+    def accepts_smaller(self, message: str) -> bool:
+        """Ask whether to open a file too large to read at once with the smaller settings `message` names."""
+        box = QMessageBox(QMessageBox.Icon.Question, "DEQ Studio", message, parent=self)
+        smaller = box.addButton("Open it smaller", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is smaller
 
     def choose_snapshot_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Save the snapshot into a folder")

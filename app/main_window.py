@@ -33,10 +33,10 @@ from app.views.medium_views import MediumViews
 from app.views.race_view import RaceView
 from app.window_state import WindowState
 from app.worker import collect_garbage_in_gui_thread, reserve_gui_thread
-from engine.config import ConfigError
+from engine.config import ConfigError, with_paths
 from engine.device import resolve_device
 from engine.errors import failure_sentence
-from engine.media import SignalError, medium_of
+from engine.media import SignalError, TooLarge, medium_of
 from engine.presets import inapplicable_fields, preset
 from engine.tasks.kinds import TASKS
 
@@ -267,10 +267,9 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.open_action.setEnabled(idle)
 
     # ---- files ---------------------------------------------------------------------------------------------------
-    def open_file(self, path: str | Path) -> bool:
-        """Load `path` and build its fit task; a bad file is reported and nothing else changes.
-
-        A file of another medium than the last one resets the fit panel to that medium's starting settings."""
+    def open_file(self, path: str | Path, settings=None) -> bool:
+        """Load `path` and build its fit task (with `settings`, else the panel's, or the starting settings of a new
+        medium); a bad file is reported and nothing else changes; a file too large is offered smaller."""
         if self.controller.busy:
             self.report_error("Stop the current run before opening another file.")
             return False
@@ -282,13 +281,16 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
             return False
         form = self.forms["fit"]
         try:
-            settings = (form.config() if medium == self.session.fit_medium
-                        else self.session.starting_settings(TASKS.get("fit"), medium))
+            if settings is None:
+                settings = (form.config() if medium == self.session.fit_medium
+                            else self.session.starting_settings(TASKS.get("fit"), medium))
             self.status.setText(f"{self.device_label} · Loading {path.name} …")
             self.status.repaint()
             task = self.session.open(path, settings)
         except Exception as exc:  # noqa: BLE001 — nothing changed: the kind, the file, its panel and its view stay
             self._show_ready()
+            if isinstance(exc, TooLarge) and exc.smaller and self.accepts_smaller(str(exc)):
+                return self.open_file(path, with_paths(settings, exc.smaller))
             text = failure_sentence(exc, f"opening {path.name}")
             self.report_error(text if isinstance(exc, SignalError) else f"Could not open {path.name}: {text}")
             return False

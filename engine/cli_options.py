@@ -12,7 +12,7 @@ import types
 import typing
 from typing import Any, Literal, TypeVar
 
-from engine.config import config_paths, field_docs, field_types, from_dict, to_dict
+from engine.config import config_paths, field_docs, field_types, with_paths
 
 C = TypeVar("C")
 
@@ -68,15 +68,7 @@ def config_from_arguments(cls: type[C], namespace: argparse.Namespace, base: C |
     """`base` (default: `cls()`) with every dotted-path option present in `namespace` applied, all at once: the
     config is built once from the merged values, so checks across fields (a mask corruption needs --mask) see every
     option the user gave."""
-    values = to_dict(base if base is not None else cls())
     paths = config_paths(cls)
-    for path, value in vars(namespace).items():
-        if path in paths:
-            _set_path(values, path.split("."), list(value) if isinstance(value, (list, tuple)) else value)
-    return from_dict(cls, values)
-
-
-def _set_path(values: dict[str, Any], parts: list[str], value: Any) -> None:
-    for part in parts[:-1]:
-        values = values[part]
-    values[parts[-1]] = value
+    given = {path: list(value) if isinstance(value, (list, tuple)) else value
+             for path, value in vars(namespace).items() if path in paths}
+    return with_paths(base if base is not None else cls(), given)

@@ -100,7 +100,7 @@ _SIGNAL_FIELDS = {
     "image": {"max_size"},
     "audio": {"audio_start_s", "audio_duration_s", "audio_rate"},
     "video": {"max_size", "video_stride", "video_max_frames"},
-    "mesh": {"mesh_points", "mesh_near_sigma"},
+    "mesh": {"mesh_points", "mesh_near_sigma", "mesh_max_triangles"},
 }
 MESH_ONLY = frozenset({"mesh_target", "eval_points", "mc_resolution"})
 

@@ -8,7 +8,7 @@
 """
 from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig, SolverName
 from engine.config.fields import (ConfigError, check_fields, config_paths, field_choices, field_docs, field_types,
-                                  from_dict, require, to_dict)
+                                  from_dict, require, to_dict, with_paths)
 from engine.config.fit import FitConfig, INRName, ModelConfig, SignalConfig
 from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, InverseConfig, JIIOConfig, PriorConfig
 
@@ -16,5 +16,5 @@ __all__ = [
     "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "EquilibriumConfig",
     "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "ModelConfig", "PriorConfig", "SignalConfig",
     "SolverConfig", "SolverName", "check_fields", "config_paths", "field_choices", "field_docs", "field_types",
-    "from_dict", "require", "to_dict",
+    "from_dict", "require", "to_dict", "with_paths",
 ]

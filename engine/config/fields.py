@@ -145,6 +145,21 @@ def to_dict(config: Any) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
+def with_paths(config: C, changes: dict[str, Any]) -> C:
+    """`config` with the values of `changes` (dotted field paths, `signal.max_size`) set, built once (so checks across
+    fields see every change)."""
+    values = to_dict(config)
+    for path, value in changes.items():
+        *parents, leaf = path.split(".")
+        node = values
+        for part in parents:
+            node = node[part]
+        if leaf not in node:
+            raise ConfigError(f"{type(config).__name__}: unknown option {path}")
+        node[leaf] = value
+    return from_dict(type(config), values)
+
+
 def from_dict(cls: type[C], data: dict[str, Any]) -> C:
     """Build `cls` from a dict made by `to_dict`, recursing into nested configs; unknown keys are an error, except
     the class's `RETIRED_FIELDS` (fields older files still hold), which are dropped."""

@@ -64,6 +64,9 @@ class SignalConfig:
     mesh_near_sigma: float = 0.01
     """Shapes: how far from the surface the near points may lie: the standard deviation of their offsets (the box has
     half-width 1)."""
+    mesh_max_triangles: int | None = None
+    """Shapes: simplify a shape of more triangles than this before fitting (its form is kept, fine detail merged);
+    empty = keep every triangle."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -75,6 +78,7 @@ class SignalConfig:
         require(self.video_max_frames is None or self.video_max_frames >= 1, "video_max_frames must be ≥ 1")
         require(self.mesh_points >= 1000, "mesh_points must be ≥ 1000")
         require(0 < self.mesh_near_sigma < 1, "mesh_near_sigma must be in (0, 1)")
+        require(self.mesh_max_triangles is None or self.mesh_max_triangles >= 100, "mesh_max_triangles must be ≥ 100")
 
 
 @dataclasses.dataclass(frozen=True)

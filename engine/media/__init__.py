@@ -5,7 +5,8 @@ from pathlib import Path
 
 from engine.config import SignalConfig
 from engine.media.audio import AUDIO_EXTENSIONS, load_audio, write_audio
-from engine.media.base import Medium, Signal, SignalError, generalization_split, grid_coords, missing_file
+from engine.media.base import (Medium, Signal, SignalError, TooLarge, generalization_split, grid_coords,
+                               missing_file)
 from engine.media.image import IMAGE_EXTENSIONS, load_image, write_image
 from engine.media.mesh import MESH_EXTENSIONS, MeshSignal, load_mesh, marching_cubes, write_mesh
 from engine.media.video import VIDEO_EXTENSIONS, load_video, write_video
@@ -39,11 +40,11 @@ def load_signal(path: str | Path, config: SignalConfig = SignalConfig()) -> Sign
         return load_audio(path, config)
     if medium == "video":
         return load_video(path, config)
-    return load_mesh(path)
+    return load_mesh(path, config)
 
 
 __all__ = [
-    "MeshSignal", "Signal", "SignalError", "SUPPORTED_EXTENSIONS", "generalization_split", "grid_coords",
+    "MeshSignal", "Signal", "SignalError", "SUPPORTED_EXTENSIONS", "TooLarge", "generalization_split", "grid_coords",
     "load_audio", "load_image", "load_mesh", "load_signal", "load_video", "marching_cubes", "medium_of",
     "write_audio", "write_image", "write_mesh", "write_video",
 ]

@@ -1,6 +1,7 @@
 """Audio with soundfile: wav, flac, ogg, mp3; mono mixdown, amplitude ÷ max|a|, optional crop and resample."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -8,11 +9,14 @@ import soundfile as sf
 import torch
 
 from engine.config import SignalConfig
-from engine.media.base import Signal, SignalError, grid_coords, unreadable
+from engine.media.base import Signal, SignalError, TooLarge, grid_coords, unreadable
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 AUDIO_FORMATS = "WAV or FLAC"
 """What an unreadable sound is best saved again as."""
+MAX_AUDIO_SAMPLES = 20_000_000
+"""The most samples (per channel, at the file's rate) read at once: 7.5 minutes at 44.1 kHz. Each becomes a
+training coordinate; the memory guard then checks the fit itself."""
 
 
 def load_audio(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:
@@ -22,6 +26,9 @@ def load_audio(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
         info = sf.info(str(path))
         start = int(round(config.audio_start_s * info.samplerate))
         frames = -1 if config.audio_duration_s is None else int(round(config.audio_duration_s * info.samplerate))
+        wanted = max(0, info.frames - start) if frames < 0 else min(frames, max(0, info.frames - start))
+        if wanted > MAX_AUDIO_SAMPLES:
+            raise too_long(path, wanted, info.samplerate)
         data, rate = sf.read(str(path), start=start, frames=frames, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
         raise unreadable(path, "a sound", AUDIO_FORMATS, exc) from exc
@@ -41,6 +48,15 @@ def load_audio(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
                           f"to learn. Choose another Audio start s, or open another file.")
     values = torch.from_numpy((wave / peak).astype(np.float32)).unsqueeze(1)
     return Signal("audio", grid_coords((wave.size,)), values, (wave.size,), float(rate), path.name)
+
+
+def too_long(path: Path, samples: int, rate: float) -> TooLarge:
+    """The error for a clip of more samples than MAX_AUDIO_SAMPLES, offering its first part that fits."""
+    fits = math.floor(MAX_AUDIO_SAMPLES / rate * 10) / 10  # seconds, to a tenth
+    return TooLarge(f"{path.name} has {samples / rate / 60:.1f} minutes of sound from the chosen start ({samples:,} "
+                    f"samples), more than DEQ Studio reads at once ({MAX_AUDIO_SAMPLES:,} samples, {fits:g} s at "
+                    f"{rate:g} Hz). Learn a part of it: set Audio duration s to {fits:g} or less "
+                    f"(--audio-duration-s {fits:g}).", {"signal.audio_duration_s": fits})
 
 
 def resample(wave: np.ndarray, rate: float, new_rate: float) -> np.ndarray:

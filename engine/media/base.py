@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -14,6 +14,16 @@ Medium = Literal["image", "audio", "video", "mesh"]
 
 class SignalError(Exception):
     """A file could not be turned into a signal; the message says why, for the user."""
+
+
+class TooLarge(SignalError):
+    """A file beyond what DEQ Studio reads at once. `smaller` holds the fit settings (dotted paths, e.g.
+    `{"signal.audio_duration_s": 450.0}`) that read a part or a shrunk copy of it: the window offers them, the CLI
+    names their flags."""
+
+    def __init__(self, message: str, smaller: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.smaller = dict(smaller or {})
 
 
 def missing_file(path: str | Path) -> SignalError:

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
 from engine.config import SignalConfig
-from engine.media.base import Signal, SignalError, grid_coords, missing_file, unreadable
+from engine.media.base import Signal, SignalError, TooLarge, grid_coords, missing_file, unreadable
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 IMAGE_FORMATS = "PNG or JPEG"
@@ -16,19 +16,24 @@ IMAGE_FORMATS = "PNG or JPEG"
 
 
 MAX_PIXELS = 50_000_000
-"""The largest image read (50 megapixels): decoding more takes gigabytes before it could be shrunk."""
+"""The largest image decoded (50 megapixels): decoding more takes gigabytes before it could be shrunk. A larger JPEG
+is read shrunk when a Max size is set: its decoder itself skips to 1/2, 1/4 or 1/8 of the size."""
+SHRUNK_SIZE = 4000
+"""The Max size offered for a JPEG larger than MAX_PIXELS."""
 WIDE_GRAY_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 """Pillow's 16-bit, 32-bit and float gray modes: scaled to the picture's range, never clipped at 255."""
 
 
-def decoded(path: Path) -> Image.Image:
+def decoded(path: Path, max_size: int | None = None) -> Image.Image:
     """An image file decoded as "F" (16-bit, 32-bit and float gray, scaled onto 0–255, not clipped), "L" (gray) or
     "RGB"; SignalError naming the file when it is missing, unreadable or larger than MAX_PIXELS (checked from the
-    header, before anything is decoded)."""
+    header, before anything is decoded), unless it is a JPEG that its decoder can shrink to fit near `max_size`."""
     try:
-        with Image.open(path) as img:
+        with _opened(path, max_size) as img:
+            if img.width * img.height > MAX_PIXELS and max_size and img.format == "JPEG":
+                img.draft("L" if img.mode == "L" else "RGB", (max_size, max_size))
             if img.width * img.height > MAX_PIXELS:
-                raise too_large(path, img.width, img.height)
+                raise too_large(path, img.width, img.height, img.format == "JPEG")
             img.load()
             if img.mode in WIDE_GRAY_MODES:
                 return Image.fromarray(unit_gray(np.asarray(img), img.mode) * 255.0, mode="F")
@@ -37,7 +42,7 @@ def decoded(path: Path) -> Image.Image:
     except FileNotFoundError:
         raise missing_file(path) from None
     except Image.DecompressionBombError:
-        raise too_large(path, *_declared_size(path)) from None
+        raise too_large(path, *_declared_size(path), _is_jpeg(path)) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise unreadable(path, "an image", IMAGE_FORMATS, exc) from exc
 
@@ -46,7 +51,7 @@ def load_image(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
     """Read an image (`decoded`: gray stays one channel, anything else becomes RGB), shrunk to `max_size`; targets
     scaled to [−1, 1]."""
     path = Path(path)
-    img = decoded(path)
+    img = decoded(path, config.max_size)
     if config.max_size and max(img.size) > config.max_size:
         scale = config.max_size / max(img.size)
         img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
@@ -79,10 +84,40 @@ def unit_gray(pixels: np.ndarray, mode: str) -> np.ndarray:
     return np.nan_to_num(scaled, nan=0.0, posinf=1.0, neginf=0.0).clip(0.0, 1.0).astype(np.float32)
 
 
-def too_large(path: Path, width: int, height: int) -> SignalError:
-    return SignalError(f"{path.name} is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels), more than "
-                       f"DEQ Studio reads ({MAX_PIXELS // 1_000_000} megapixels). Shrink it in an image editor first, "
-                       f"for example to 4000 pixels on its longer side.")
+def too_large(path: Path, width: int, height: int, jpeg: bool = False) -> TooLarge:
+    """The error for an image over MAX_PIXELS: a JPEG is offered shrunk (Max size), anything else goes to an editor
+    (its decoder cannot skip pixels)."""
+    size = f"{path.name} is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels), more than DEQ Studio " \
+           f"decodes at full size ({MAX_PIXELS // 1_000_000} megapixels)."
+    if jpeg and _jpeg_draft_pixels(width, height, SHRUNK_SIZE) <= MAX_PIXELS:
+        return TooLarge(f"{size} Open it shrunk: set Max size to {SHRUNK_SIZE} (--max-size {SHRUNK_SIZE}).",
+                        {"signal.max_size": SHRUNK_SIZE})
+    return TooLarge(f"{size} Shrink it in an image editor first, for example to {SHRUNK_SIZE} pixels on its longer "
+                    f"side.")
+
+
+def _jpeg_draft_pixels(width: int, height: int, max_size: int) -> int:
+    """The pixels a JPEG decoder drafting towards `max_size` gives: the largest of 1/8, 1/4, 1/2 or 1 that keeps
+    both sides at least `max_size` (Pillow's `JpegImageFile.draft`)."""
+    fits = min(width // max_size, height // max_size)
+    scale = next(s for s in (8, 4, 2, 1) if fits >= s or s == 1)
+    return -(-width // scale) * -(-height // scale)
+
+
+def _opened(path: Path, max_size: int | None) -> Image.Image:
+    """The image, opened lazily. Pillow refuses to open what declares over twice its pixel limit (a decompression
+    bomb); a JPEG that will be decoded shrunk is opened anyway, by its own plugin (the limit is Pillow's global)."""
+    try:
+        return Image.open(path)
+    except Image.DecompressionBombError:
+        if not (max_size and _is_jpeg(path)):
+            raise
+        return JpegImagePlugin.JpegImageFile(str(path))
+
+
+def _is_jpeg(path: Path) -> bool:
+    with open(path, "rb") as file:
+        return file.read(3) == b"\xff\xd8\xff"
 
 
 def _declared_size(path: Path) -> tuple[int, int]:
@@ -110,4 +145,4 @@ def read_gray_image(path: str | Path, size: int | tuple[int, int], resample: int
     """An image file as uint8 gray of `size` (a side, or (height, width)), resized; SignalError when unreadable or
     larger than MAX_PIXELS."""
     height, width = (size, size) if isinstance(size, int) else size
-    return np.asarray(decoded(Path(path)).convert("L").resize((width, height), resample))
+    return np.asarray(decoded(Path(path), max(height, width)).convert("L").resize((width, height), resample))

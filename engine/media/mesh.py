@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 from torch import Tensor
 
-from engine.media.base import SignalError, missing_file, unreadable
+from engine.config import SignalConfig
+from engine.media.base import SignalError, TooLarge, missing_file, unreadable
 
 MESH_EXTENSIONS = (".obj", ".ply", ".stl", ".off", ".gltf", ".glb")
 MESH_FORMATS = "OBJ, PLY or STL"
@@ -23,6 +24,12 @@ RAY_SAMPLES = 3
 """Rays per query point for occupancy and sign (odd: majority vote)."""
 EXTENT = 0.9
 """The shape's longest half-side after normalization: a margin inside [−1, 1]³ keeps the surface closed."""
+MAX_MESH_BYTES = 1_000_000_000
+"""The largest shape file read (1 GB, some 20 million triangles): reading takes several times its size."""
+MAX_MESH_TRIANGLES = 2_000_000
+"""The most triangles a shape is labelled with (its ray-casting structure grows with them); a larger one is offered
+simplified to SIMPLIFIED_TRIANGLES (`mesh_max_triangles`)."""
+SIMPLIFIED_TRIANGLES = 500_000
 
 
 @functools.cache
@@ -41,6 +48,8 @@ class MeshSignal:
     faces: np.ndarray  # (F, 3) int32
     source: str = ""
     medium: str = "mesh"
+    simplified_from: int | None = None
+    """The file's triangle count when it was simplified to fewer (`mesh_max_triangles`)."""
     watertight: bool = True
     """Whether every edge is shared by exactly two triangles; with holes, inside and outside are only guessed (by a
     majority of ray votes), so the fit says so."""
@@ -54,7 +63,8 @@ class MeshSignal:
         self._scene.add_triangles(mesh)
 
     def describe(self) -> str:
-        return f"mesh with {len(self.vertices)} vertices, {len(self.faces)} triangles"
+        simplified = "" if self.simplified_from is None else f", simplified from {self.simplified_from}"
+        return f"mesh with {len(self.vertices)} vertices, {len(self.faces)} triangles{simplified}"
 
     def occupancy(self, points: np.ndarray) -> np.ndarray:
         """1.0 inside, 0.0 outside, for points (n, 3)."""
@@ -98,11 +108,16 @@ def sample_surface(vertices: np.ndarray, faces: np.ndarray, n: int, rng: np.rand
     return (tri[pick] * w).sum(axis=1).astype(np.float32)
 
 
-def load_mesh(path: str | Path) -> MeshSignal:
-    """Read a triangle mesh and normalize it: bounding-box centre to the origin, longest half-side to 0.9."""
+def load_mesh(path: str | Path, config: SignalConfig = SignalConfig()) -> MeshSignal:
+    """Read a triangle mesh, simplified to `mesh_max_triangles` when it has more, and normalize it: bounding-box
+    centre to the origin, longest half-side to 0.9."""
     path = Path(path)
     if not path.is_file():
         raise missing_file(path)
+    if path.stat().st_size > MAX_MESH_BYTES:
+        raise SignalError(f"{path.name} is {path.stat().st_size / 1e9:.1f} GB, more than the "
+                          f"{MAX_MESH_BYTES / 1e9:.0f} GB DEQ Studio reads: simplify it in a 3D editor first (to "
+                          f"{SIMPLIFIED_TRIANGLES:,} triangles, say), or open another file.")
     o3d = open3d_module()
     try:
         mesh = o3d.io.read_triangle_mesh(str(path), enable_post_processing=False, print_progress=False)
@@ -118,14 +133,33 @@ def load_mesh(path: str | Path) -> MeshSignal:
     if faces.max() >= len(vertices):
         raise SignalError(f"{path.name} has triangles that refer to corners it does not hold: the file is damaged. "
                           f"Repair it in a 3D editor, or open another file.")
+    simplified_from = None
+    if config.mesh_max_triangles is not None and len(faces) > config.mesh_max_triangles:
+        simplified_from = len(faces)
+        vertices, faces = simplify(vertices, faces, config.mesh_max_triangles)
+        vertices = vertices.astype(np.float64)
+    if len(faces) > MAX_MESH_TRIANGLES:
+        raise TooLarge(f"{path.name} has {len(faces):,} triangles, more than DEQ Studio labels at once "
+                       f"({MAX_MESH_TRIANGLES:,}). Fit a simplified copy: set Mesh max triangles to "
+                       f"{SIMPLIFIED_TRIANGLES} (--mesh-max-triangles {SIMPLIFIED_TRIANGLES}); its form is kept.",
+                       {"signal.mesh_max_triangles": SIMPLIFIED_TRIANGLES})
     lo, hi = vertices.min(axis=0), vertices.max(axis=0)
     half = float((hi - lo).max()) / 2.0
     if half <= 0:
         raise SignalError(f"{path.name} is a single point (all its corners coincide): there is no shape to learn. "
                           f"Open another file.")
     normalized = (vertices - (lo + hi) / 2.0) * (EXTENT / half)
-    return MeshSignal(normalized.astype(np.float32), faces.astype(np.int32), path.name,
-                      watertight=bool(mesh.is_watertight()))
+    return MeshSignal(normalized.astype(np.float32), faces.astype(np.int32), path.name, simplified_from=simplified_from,
+                      watertight=_closed(faces))
+
+
+def _closed(faces: np.ndarray) -> bool:
+    """Whether every edge is shared by exactly two triangles (Open3D's `is_watertight` also tests every pair of
+    triangles for intersections: minutes on a million triangles)."""
+    edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).astype(np.int64), axis=1)
+    keys = np.sort(edges[:, 0] * (int(faces.max()) + 1) + edges[:, 1])  # one number per undirected edge
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1], [True]]))
+    return bool((np.diff(starts) == 2).all())
 
 
 def marching_cubes(field: Tensor | np.ndarray, level: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

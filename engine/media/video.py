@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from engine.config import SignalConfig
-from engine.media.base import Signal, SignalError, grid_coords, unreadable
+from engine.media.base import Signal, SignalError, TooLarge, grid_coords, unreadable
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".gif", ".webm", ".m4v")
 VIDEO_FORMATS = "MP4 (H.264)"
@@ -23,11 +23,14 @@ with its colour), so 100 million take 2.4 GB before a network is built. The bike
 million."""
 
 
-def too_long(path: Path, shape: tuple, frames: int) -> SignalError:
+def too_long(path: Path, shape: tuple, frames: int) -> TooLarge:
+    """The error for more frames than MAX_VIDEO_PIXELS holds, offering the frames that fit."""
     height, width = shape[:2]
-    return SignalError(f"{path.name} has more than {frames} frames of {width}×{height} pixels, over "
-                       f"{MAX_VIDEO_PIXELS // 1_000_000} million pixels in all: keep fewer frames (Video max frames, "
-                       f"Video stride) or shrink them (Max size).")
+    fits = max(1, frames - 1)
+    return TooLarge(f"{path.name} has more than {frames} frames of {width}×{height} pixels, over "
+                    f"{MAX_VIDEO_PIXELS // 1_000_000} million pixels in all. Learn its first {fits} frames (Video max "
+                    f"frames {fits}, --video-max-frames {fits}), or keep every other frame (Video stride) or shrink "
+                    f"them (Max size).", {"signal.video_max_frames": fits})
 
 
 def load_video(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:

@@ -67,6 +67,27 @@ def test_a_failed_open_changes_nothing(window, qtbot, tmp_path) -> None:
     assert window.kind == "train-prior" and window.windowTitle() == "DEQ Studio — Train a generative prior (MNIST)"
 
 
+def test_a_file_too_large_is_offered_smaller_and_a_refusal_changes_nothing(window, tmp_path, monkeypatch) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    import engine.media.audio
+
+    monkeypatch.setattr(engine.media.audio, "MAX_AUDIO_SAMPLES", 20_000)
+    clip = tmp_path / "long.wav"
+    sf.write(clip, np.sin(np.arange(48_000) / 7.0).astype(np.float32), 16_000)
+    assert window.open_file(sample_path("image.png"))
+    asked: list[str] = []
+    monkeypatch.setattr(window, "accepts_smaller", lambda message: asked.append(message) or False)
+    assert not window.open_file(clip)
+    assert "Audio duration s to 1.2" in asked[0] and "long.wav" in window.errors[-1]
+    assert window.path == sample_path("image.png")
+    monkeypatch.setattr(window, "accepts_smaller", lambda message: asked.append(message) or True)
+    assert window.open_file(clip)
+    assert window.path == clip and window.forms["fit"].config().signal.audio_duration_s == 1.2
+    assert window.task.signal.shape == (19_200,) and len(asked) == 2
+
+
 def test_switching_tasks_shows_each_panel_from_its_top(window, qtbot) -> None:
     window.settings_scroll.resize(300, 200)
     window.set_kind("attack")

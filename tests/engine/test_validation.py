@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from engine import cli
-from engine.config import (ConfigError, FitConfig, InverseConfig, ModelConfig, SignalConfig, SolverConfig, from_dict,
+from engine.config import (ConfigError, FitConfig, InverseConfig, ModelConfig, SolverConfig, from_dict,
                            to_dict)
 from engine.media import SignalError, load_signal
 from tests.engine.media_files import PILLOW_MODES, image_of_mode
@@ -142,12 +142,3 @@ def test_a_checkpoint_that_does_not_fit_its_settings_is_a_sentence(tmp_path, cap
     (out / "config.json").write_text('{"task": "fit"}')
     assert cli.main(["resume", str(out)]) == cli.EXIT_BAD_INPUT
     assert "is not a DEQ Studio run record" in capsys.readouterr().err
-
-
-def test_a_video_with_too_many_pixels_is_refused_while_it_is_decoded(data_dir, monkeypatch) -> None:
-    import engine.media.video
-
-    monkeypatch.setattr(engine.media.video, "MAX_VIDEO_PIXELS", 1_000_000)
-    with pytest.raises(SignalError, match=r"bikes.mp4 has more than 6 frames of 640×272 pixels.*Video max frames"):
-        load_signal(data_dir / "video" / "bikes.mp4")
-    assert load_signal(data_dir / "video" / "bikes.mp4", SignalConfig(max_size=64, video_max_frames=3)).shape[0] == 3
