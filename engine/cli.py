@@ -176,13 +176,63 @@ def add_task_verb(verbs, kind: TaskKind) -> None:
     verb.add_argument("--preset", choices=PRESETS, default="preview",
                       help="starting settings: preview (what the window starts from, per medium: small and quick on "
                            "a CPU, the SPEC's sizes on a GPU) or full (the SPEC's settings, the papers' protocols); "
-                           "the options below change them. The defaults they show are the full preset's "
-                           "(default: preview)")
+                           "the options below change them. The defaults they show are the full preset's; the "
+                           "preview's differences are listed at the end (default: preview)")
     if not kind.race:
         verb.add_argument("--checkpoint-every", type=int, default=kind.checkpoint_every,
                           help=f"also checkpoint every N steps (default {kind.checkpoint_every})")
     add_config_arguments(verb, kind.config, flatten=kind.flatten, rename=dict(kind.rename), skip=kind.fixed)
+    verb.epilog = preview_differences(verb, kind)
+    verb.formatter_class = KeptEpilogFormatter
     verb.set_defaults(run=lambda args: run_task(kind, args))
+
+
+def preview_differences(verb: argparse.ArgumentParser, kind: TaskKind) -> str:
+    """The options in which `--preset preview` on a CPU differs from the defaults --help shows, per medium for a fit,
+    as flags (read from the parser, so they are spelled as typed)."""
+    import torch
+
+    from engine.config import to_dict
+    from engine.presets import preset
+
+    flags = {action.dest: action.option_strings[-1] for action in verb._actions if action.option_strings}
+    full = _flat(to_dict(kind.config()))
+    lines = []
+    for medium in ("image", "audio", "video", "mesh") if kind.needs_file else (None,):
+        preview = _flat(to_dict(preset(kind.config, "preview", torch.device("cpu"), medium)))
+        changed = [f"{flags[path]} {_shown(value)}" for path, value in preview.items()
+                   if value != full.get(path) and path in flags]
+        if changed:
+            lines.append(f"  {medium + ': ' if medium else ''}{' '.join(changed)}")
+    return PREVIEW_HEAD + "\n" + "\n".join(lines) if lines else ""
+
+
+PREVIEW_HEAD = "the preview preset (the default) on a CPU differs from the defaults above in:"
+
+
+class KeptEpilogFormatter(argparse.HelpFormatter):
+    """Wraps descriptions and help as usual; keeps the lines of the preview's differences (one per medium)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith(PREVIEW_HEAD):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _flat(values: dict, prefix: str = "") -> dict:
+    flat = {}
+    for name, value in values.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{name}."))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
+
+
+def _shown(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return " ".join(map(str, value))
+    return "(empty)" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def build_parser() -> argparse.ArgumentParser:

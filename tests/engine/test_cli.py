@@ -71,3 +71,25 @@ def test_the_cli_starts_from_the_windows_preset_and_full_is_one_flag_away() -> N
         dataclasses.replace(preset(FitConfig, "preview", cpu, "audio"), device="cpu")
     assert cli.settings(fit, parse(["fit", "clip.wav", "--preset", "full"]))[0] == FitConfig()
     assert cli.settings(prior, parse(["train-prior"]))[0] == preset(PriorConfig, "preview", cpu)
+
+
+def test_help_lists_the_previews_differences_and_they_are_exactly_the_preview() -> None:
+    import torch
+
+    from engine.presets import preset
+    from engine.tasks.kinds import TASKS
+
+    parser = cli.build_parser()
+    verbs = next(a for a in parser._actions if a.dest == "verb").choices
+    cpu = torch.device("cpu")
+    for kind in TASKS:
+        help_text = verbs[kind.name].format_help()
+        lines = help_text.split(cli.PREVIEW_HEAD)[1].strip().splitlines()
+        for line in lines:
+            medium, _, flags = line.strip().rpartition(": ") if kind.needs_file else ("", "", line.strip())
+            argv = [kind.name, *([f"x.{ {'image': 'png', 'audio': 'wav', 'video': 'mp4', 'mesh': 'obj'}[medium]}"]
+                                 if kind.needs_file else []), "--preset", "full", "--device", "cpu", *flags.split()]
+            config = cli.settings(kind, parser.parse_args(argv))[0]
+            assert config == dataclasses.replace(preset(kind.config, "preview", cpu, medium or None), device="cpu"), \
+                (kind.name, medium)
+        assert len(lines) == (4 if kind.needs_file else 1)
