@@ -10,8 +10,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from engine.config import config_paths, with_paths
 from engine.errors import failure_sentence
-from engine.media import SUPPORTED_EXTENSIONS
+from engine.media import SUPPORTED_EXTENSIONS, TooLarge
 
 FILE_FILTER = f"Signals ({' '.join('*' + extension for extension in SUPPORTED_EXTENSIONS)});;All files (*)"
 """What the Open dialog lists: every extension the engine reads."""
@@ -25,6 +26,13 @@ class FileActions:
                                               FILE_FILTER)
         if path:
             self.open_file(Path(path))
+
+    def smaller_settings(self, exc: Exception, settings):
+        """`settings` with the changes a file too large to read at once offers (`TooLarge.smaller`), when they apply
+        and the user accepts them; else None."""
+        if not (isinstance(exc, TooLarge) and exc.smaller and set(exc.smaller) <= config_paths(type(settings))):
+            return None
+        return with_paths(settings, exc.smaller) if self.accepts_smaller(str(exc)) else None
 
     def accepts_smaller(self, message: str) -> bool:
         """Ask whether to open a file too large to read at once with the smaller settings `message` names."""

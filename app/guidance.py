@@ -6,9 +6,20 @@ A mixin of `MainWindow`: it uses the window's session, views, hint label and set
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from app.menus import about_text
+
+
+def start_hint_label(parent: QWidget) -> QLabel:
+    """The label of the start hint, floating over `parent` (hidden until a task waits for its first run)."""
+    hint = QLabel(parent)
+    hint.setObjectName("start-hint")
+    hint.setWordWrap(True)
+    hint.setStyleSheet("QLabel#start-hint { background: rgba(20, 20, 20, 200); color: white; "
+                       "border: 1px solid #3a8ee6; border-radius: 6px; padding: 8px 14px; }")
+    hint.hide()
+    return hint
 
 
 class Guidance:

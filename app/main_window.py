@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMai
 
 from app.controller import RunController
 from app.file_actions import FileActions
-from app.guidance import Guidance
+from app.guidance import Guidance, start_hint_label
 from app.jiio_controls import JIIOControls
 from app.menus import build_menus
 from app.panels.config_form import ConfigForm
@@ -33,10 +33,10 @@ from app.views.medium_views import MediumViews
 from app.views.race_view import RaceView
 from app.window_state import WindowState
 from app.worker import collect_garbage_in_gui_thread, reserve_gui_thread
-from engine.config import ConfigError, with_paths
+from engine.config import ConfigError
 from engine.device import resolve_device
 from engine.errors import failure_sentence
-from engine.media import SignalError, TooLarge, medium_of
+from engine.media import SignalError, medium_of
 from engine.presets import inapplicable_fields, preset
 from engine.tasks.kinds import TASKS
 
@@ -110,12 +110,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.views = QStackedWidget()
         self.views.addWidget(self.placeholder)
-        self.hint = QLabel(self.views)
-        self.hint.setObjectName("start-hint")
-        self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("QLabel#start-hint { background: rgba(20, 20, 20, 200); color: white; "
-                                "border: 1px solid #3a8ee6; border-radius: 6px; padding: 8px 14px; }")
-        self.hint.hide()
+        self.hint = start_hint_label(self.views)
         self.quickstart = None
         self.media = MediumViews(self.views)
         self.image_view, self.audio_view, self.video_view = self.media.image, self.media.audio, self.media.video
@@ -289,8 +284,9 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
             task = self.session.open(path, settings)
         except Exception as exc:  # noqa: BLE001 — nothing changed: the kind, the file, its panel and its view stay
             self._show_ready()
-            if isinstance(exc, TooLarge) and exc.smaller and self.accepts_smaller(str(exc)):
-                return self.open_file(path, with_paths(settings, exc.smaller))
+            smaller = self.smaller_settings(exc, settings)
+            if smaller is not None:
+                return self.open_file(path, smaller)
             text = failure_sentence(exc, f"opening {path.name}")
             self.report_error(text if isinstance(exc, SignalError) else f"Could not open {path.name}: {text}")
             return False
@@ -326,6 +322,10 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         try:
             started = self.session.start(settings, restart=restart)
         except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, nothing else changes
+            smaller = self.smaller_settings(exc, settings)
+            if smaller is not None:
+                self.form.set_config(smaller)
+                return self.start()
             self.report_error(f"Could not start: {failure_sentence(exc, 'starting a run')}")
             return
         view = self.kind_view()  # its first snapshot arrives through the event loop, after this

@@ -4,8 +4,9 @@
 `FLOOR` of its first) after the first `WARMUP_ROWS` rows, or becoming non-finite (`gradient_step` raises before it
 updates anything), is divergence: the task goes back to its best logged state and a `DivergenceError` says what
 happened and what to try. The kept state leaves out the task's caches (`cache_keys`: the warm-start buffer, as large
-as the data), so the guard costs the model and optimizer once more, not the memory of a second buffer. An evaluation whose solver used every iteration and still missed its tolerance,
-`STUCK_ROWS` times in a row, is reported once as a warning (the run goes on: its results may be poor).
+as the data), so the guard costs the model and optimizer once more, not the memory of a second buffer. An
+evaluation whose solver used every iteration and still missed its tolerance, `STUCK_ROWS` times in a row, is reported
+once as a warning (the run goes on: its results may be poor).
 """
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ import dataclasses
 import torch
 
 from engine.config import FitConfig
+from engine.media.base import TooLarge
 
 EVAL_CHUNK = 32768
 """Coordinates solved at once in an evaluation (`INR.predict`)."""
@@ -34,8 +35,13 @@ HEADROOM = 0.9
 """A fit is refused when its estimate exceeds this share of the free memory."""
 
 
-class MemoryGuardError(ValueError):
-    """A run would need more memory than is free; the message says how much, and what to change."""
+SMALLEST_BATCH = 4096
+"""The smallest batch of coordinates offered when a full-batch fit does not fit into memory."""
+
+
+class MemoryGuardError(TooLarge):
+    """A run would need more memory than is free; the message says how much, and what to change (`smaller`: a
+    batch size that fits, when one does)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,34 +83,70 @@ def free_memory(device: torch.device) -> float:
     return float(psutil.virtual_memory().available)
 
 
-def check_memory(estimate: MemoryEstimate, device: torch.device, what: str) -> None:
-    """MemoryGuardError when `estimate` does not fit into the free memory of `device`."""
+def check_memory(estimate: MemoryEstimate, device: torch.device, what: str,
+                 smaller: dict[str, int] | None = None) -> None:
+    """MemoryGuardError when `estimate` does not fit into the free memory of `device`; `smaller` is what it
+    offers (the batch size of `fitting_batch`)."""
     free = free_memory(device)
     if estimate.total <= HEADROOM * free:
         return
     where = "the graphics card" if device.type == "cuda" else "this computer"
+    batch = (smaller or {}).get("batch_size")
+    offer = (f"Train on batches of {batch:,} coordinates instead (Batch size {batch}, --batch-size {batch}), or choose"
+             if batch else "Choose")
     raise MemoryGuardError(
         f"{what} would need about {estimate.total / 1e9:.1f} GB of memory and {where} has {free / 1e9:.1f} GB free. "
-        f"Choose the Quick preview settings (--preset preview), or a smaller Max size, Width or Batch size (or a "
-        f"shorter clip, fewer frames).")
+        f"{offer} the Quick preview settings (--preset preview), or a smaller Max size, Width or Batch size (or a "
+        f"shorter clip, fewer frames).", smaller)
+
+
+def check_fit_memory(config: FitConfig, signal, device: torch.device, what: str) -> None:
+    """MemoryGuardError when fitting `signal` with `config` would not fit into the free memory of `device`; it
+    offers the largest batch size that fits, when there is one."""
+    estimate = fit_memory(config, signal)
+    if estimate.total <= HEADROOM * free_memory(device):
+        return
+    batch = fitting_batch(config, signal, device)
+    check_memory(estimate, device, what, None if batch is None else {"batch_size": batch})
+
+
+def fitting_batch(config: FitConfig, signal, device: torch.device) -> int | None:
+    """The largest batch size (a power of two, at least SMALLEST_BATCH, below the full batch) with which fitting
+    `signal` fits into the free memory of `device`; None when none does (the data itself is too large)."""
+    free, batch, n_train = HEADROOM * free_memory(device), 1 << 20, training_coordinates(config, signal)
+    while batch >= SMALLEST_BATCH:
+        if batch < n_train and fit_memory(dataclasses.replace(config, batch_size=batch), signal).total <= free:
+            return batch
+        batch //= 2
+    return None
 
 
 def fit_memory(config: FitConfig, signal) -> MemoryEstimate:
     """The estimate of fitting `signal` (a loaded Signal or MeshSignal) with `config` (empty fields take the
     medium's defaults, as the task will)."""
-    from engine.media import MeshSignal, generalization_split
     from engine.models.inr import IMPLICIT
-    from engine.presets import resolve_fit_config
 
-    if isinstance(signal, MeshSignal):
-        resolved = resolve_fit_config(config, "mesh")
-        n_train, d_in, d_out = resolved.signal.mesh_points, 3, 1
-        n_eval = 2 * resolved.eval_points + resolved.mc_resolution ** 3
-    else:
-        resolved = resolve_fit_config(config, signal.medium)
-        n_eval, d_in, d_out = len(signal.coords), signal.coords.shape[1], signal.channels
-        n_train = n_eval if resolved.protocol == "represent" else len(generalization_split(signal)[0])
+    resolved, n_train, n_eval, d_in, d_out = _fit_counts(config, signal)
     full_batch = resolved.batch_size is None or resolved.batch_size >= n_train
     buffered = IMPLICIT.get(resolved.model.model, False) and (full_batch and resolved.amortize
                                                                or resolved.minibatch_warm_start)
     return estimate_fit_memory(resolved, n_train, n_eval, d_in, d_out, buffered)
+
+
+def training_coordinates(config: FitConfig, signal) -> int:
+    """How many coordinates fitting `signal` with `config` trains on (all of them in a full batch)."""
+    return _fit_counts(config, signal)[1]
+
+
+def _fit_counts(config: FitConfig, signal) -> tuple[FitConfig, int, int, int, int]:
+    """The resolved config; training and evaluation coordinates; input and output dimensions."""
+    from engine.media import MeshSignal, generalization_split
+    from engine.presets import resolve_fit_config
+
+    if isinstance(signal, MeshSignal):
+        resolved = resolve_fit_config(config, "mesh")
+        return resolved, resolved.signal.mesh_points, 2 * resolved.eval_points + resolved.mc_resolution ** 3, 3, 1
+    resolved = resolve_fit_config(config, signal.medium)
+    n_eval = len(signal.coords)
+    n_train = n_eval if resolved.protocol == "represent" else len(generalization_split(signal)[0])
+    return resolved, n_train, n_eval, signal.coords.shape[1], signal.channels

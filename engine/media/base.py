@@ -17,9 +17,9 @@ class SignalError(Exception):
 
 
 class TooLarge(SignalError):
-    """A file beyond what DEQ Studio reads at once. `smaller` holds the fit settings (dotted paths, e.g.
-    `{"signal.audio_duration_s": 450.0}`) that read a part or a shrunk copy of it: the window offers them, the CLI
-    names their flags."""
+    """A file beyond what DEQ Studio reads at once, or a fit of it beyond the free memory. `smaller` holds the fit
+    settings (dotted paths, e.g. `{"signal.audio_duration_s": 450.0}`) that read a part or a shrunk copy of it, or
+    train on it in batches: the window offers them, the CLI names their flags."""
 
     def __init__(self, message: str, smaller: dict[str, Any] | None = None) -> None:
         super().__init__(message)

@@ -87,14 +87,14 @@ def task_kind(name: str) -> TaskKind:
 def build_fit_task(path: str | Path | None, config: FitConfig, device: torch.device):
     """Load the file (SignalError on bad input) and build the fit task for its medium."""
     from engine.media import MeshSignal, load_signal
-    from engine.memory import check_memory, fit_memory
+    from engine.memory import check_fit_memory
     from engine.tasks.fit import FitTask
     from engine.tasks.mesh_fit import MeshFitTask
 
     if path is None:
         raise ValueError("open a file first")
     signal = load_signal(path, config.signal)
-    check_memory(fit_memory(config, signal), device, f"Fitting {Path(path).name} with these settings")
+    check_fit_memory(config, signal, device, f"Fitting {Path(path).name} with these settings")
     if isinstance(signal, MeshSignal):
         return MeshFitTask(config, signal, device)
     return FitTask(config, signal, device)
@@ -174,8 +174,8 @@ register(TaskKind(
     checkpoint_every=500,
     advanced=frozenset({"model.layers", "model.width", "model.input_scale", "model.spectral_norm",
                         "model.gabor_alpha", "signal.audio_rate", "signal.video_stride", "signal.mesh_points",
-                        "signal.mesh_near_sigma", "signal.mesh_max_triangles", "solver", "backward", "lr", "batch_size", "grad_clip", "amortize",
-                        "minibatch_warm_start", "log_every", "eval_every", "eval_points", "seed"})))
+                        "signal.mesh_near_sigma", "signal.mesh_max_triangles", "solver", "backward", "lr",
+                        "batch_size", "grad_clip", "amortize", "minibatch_warm_start", "log_every", "eval_every", "eval_points", "seed"})))
 register(TaskKind(
     "train-prior", "Train a generative prior (MNIST)", "train a generative DEQ decoder whose latents JIIO finds",
     PriorConfig, _without_file(build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",

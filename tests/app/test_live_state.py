@@ -67,7 +67,8 @@ def test_a_failed_open_changes_nothing(window, qtbot, tmp_path) -> None:
     assert window.kind == "train-prior" and window.windowTitle() == "DEQ Studio — Train a generative prior (MNIST)"
 
 
-def test_a_file_too_large_is_offered_smaller_and_a_refusal_changes_nothing(window, tmp_path, monkeypatch) -> None:
+def test_a_file_too_large_is_offered_smaller_and_a_refusal_changes_nothing(window, qtbot, tmp_path,
+                                                                           monkeypatch) -> None:
     import numpy as np
     import soundfile as sf
 
@@ -86,6 +87,12 @@ def test_a_file_too_large_is_offered_smaller_and_a_refusal_changes_nothing(windo
     assert window.open_file(clip)
     assert window.path == clip and window.forms["fit"].config().signal.audio_duration_s == 1.2
     assert window.task.signal.shape == (19_200,) and len(asked) == 2
+    form = window.forms["fit"]  # the whole clip asked for at Start: offered again, then trained
+    form.set_config(dataclasses.replace(form.config(), signal=dataclasses.replace(form.config().signal,
+                                                                                  audio_duration_s=None)))
+    train(window, qtbot, 2, eval_every=100)
+    assert len(asked) == 3 and form.config().signal.audio_duration_s == 1.2
+    assert window.phase == "Finished" and window.task.signal.shape == (19_200,)
 
 
 def test_switching_tasks_shows_each_panel_from_its_top(window, qtbot) -> None:

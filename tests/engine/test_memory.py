@@ -39,3 +39,28 @@ def test_a_fit_that_does_not_fit_is_refused_before_anything_is_written(data_dir,
     check_memory(estimate, torch.device("cpu"), "the preview")  # the advice given fits
     with pytest.raises(MemoryGuardError, match="would need about"):
         check_memory(fit_memory(FitConfig(), load_signal(photo)), torch.device("cpu"), "the full fit")
+
+
+def test_a_full_batch_too_large_is_offered_the_largest_batch_that_fits(data_dir, tmp_path, monkeypatch,
+                                                                       capsys) -> None:
+    from engine.config import with_paths
+    from engine.memory import HEADROOM, check_fit_memory
+
+    photo = data_dir / "images512" / "kodim01.png"
+    signal, config = load_signal(photo), FitConfig()
+    full = fit_memory(config, signal).total
+    monkeypatch.setattr(engine.memory, "free_memory", lambda device: full / 3)
+    with pytest.raises(MemoryGuardError, match=r"Train on batches of ([\d,]+) coordinates instead") as caught:
+        check_fit_memory(config, signal, torch.device("cpu"), "this fit")
+    batch = caught.value.smaller["batch_size"]
+    offered = with_paths(config, caught.value.smaller)
+    assert fit_memory(offered, signal).total <= HEADROOM * full / 3 < fit_memory(
+        dataclasses.replace(config, batch_size=2 * batch), signal).total  # the largest power of two that fits
+    check_fit_memory(offered, signal, torch.device("cpu"), "the offer")
+    monkeypatch.setattr(engine.memory, "free_memory", lambda device: fit_memory(config, signal).data)
+    with pytest.raises(MemoryGuardError, match=r"free\. Choose the Quick preview") as caught:
+        check_fit_memory(config, signal, torch.device("cpu"), "this fit")  # not even the data: nothing to offer
+    assert caught.value.smaller == {}
+    monkeypatch.setattr(engine.memory, "free_memory", lambda device: full / 3)
+    code = cli.main(["fit", str(photo), "--preset", "full", "--device", "cpu", "--out", str(tmp_path / "run")])
+    assert code == cli.EXIT_BAD_INPUT and f"--batch-size {batch}" in capsys.readouterr().err
