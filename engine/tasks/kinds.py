@@ -175,7 +175,8 @@ register(TaskKind(
     advanced=frozenset({"model.layers", "model.width", "model.input_scale", "model.spectral_norm",
                         "model.gabor_alpha", "signal.audio_rate", "signal.video_stride", "signal.mesh_points",
                         "signal.mesh_near_sigma", "signal.mesh_max_triangles", "solver", "backward", "lr",
-                        "batch_size", "grad_clip", "amortize", "minibatch_warm_start", "log_every", "eval_every", "eval_points", "seed"})))
+                        "batch_size", "grad_clip", "amortize", "minibatch_warm_start", "log_every", "eval_every",
+                        "eval_points", "seed"})))
 register(TaskKind(
     "train-prior", "Train a generative prior (MNIST)", "train a generative DEQ decoder whose latents JIIO finds",
     PriorConfig, _without_file(build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",
