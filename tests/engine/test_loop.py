@@ -66,3 +66,19 @@ def test_timed_returns_the_result_and_the_wall_time() -> None:
 
     result, ms = timed(torch.device("cpu"), lambda: time.sleep(0.02) or 7)
     assert result == 7 and 15.0 <= ms < 2000.0
+
+
+def test_a_long_run_hands_freed_memory_back_after_evaluations_at_most_once_an_interval(monkeypatch) -> None:
+    import engine.allocator
+    from tests.engine.test_divergence import ScriptedTask
+
+    released: list[int] = []
+    monkeypatch.setattr(engine.allocator, "release_freed_memory", lambda: released.append(1))
+    monkeypatch.setattr(engine.allocator, "RELEASE_INTERVAL_S", 0.0)
+    task = ScriptedTask([1.0] * 20)
+    list(run(task, 20, log_every=1, eval_every=5))
+    assert len(released) == 5  # steps 1, 5, 10, 15 and 20 evaluate
+    monkeypatch.setattr(engine.allocator, "RELEASE_INTERVAL_S", 3600.0)
+    task = ScriptedTask([1.0] * 20)
+    list(run(task, 20, log_every=1, eval_every=5))
+    assert len(released) == 5
