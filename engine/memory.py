@@ -21,11 +21,13 @@ from engine.media.base import TooLarge
 
 EVAL_CHUNK = 32768
 """Coordinates solved at once in an evaluation (`INR.predict`)."""
-TRAIN_BYTES_PER_UNIT = 110.0
+TRAIN_BYTES_PER_UNIT = 88.0
 """Bytes per (training coordinate × hidden unit) of one step: the solver's iterates, activations, gradients."""
-LAYER_BYTES_PER_UNIT = 4.0
-"""Bytes per (training coordinate × hidden unit) of each layer past the first inside the equilibrium."""
-EVAL_BYTES_PER_UNIT = 69.0
+LAYER_BYTES_PER_UNIT = 0.0
+"""Bytes per (training coordinate × hidden unit) of each layer past the first inside the equilibrium: the fit finds
+none beyond what the evaluation term's per-layer share already counts (the filters' blocked backward keeps no
+(N, D) tensors per layer)."""
+EVAL_BYTES_PER_UNIT = 40.0
 """Bytes per (evaluation coordinate × hidden unit × layer): the solver's iterates and Anderson's history."""
 BUFFER_BYTES_PER_UNIT = 4.0
 """Bytes per (training coordinate × hidden unit) of the warm-start buffer: one float32."""

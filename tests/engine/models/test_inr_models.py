@@ -128,3 +128,36 @@ def test_sine_keeping_cosine_has_the_gradient_of_sin() -> None:
     assert torch.autograd.gradcheck(sine, (x,))
     with torch.no_grad():
         assert torch.equal(sine(x), torch.sin(x))
+
+
+def plain_filter(kind: str, x, omega, phase, mu=None, gamma=None):
+    """The filters written as autograd's elementwise graph (what the blocked functions replace)."""
+    lin = x @ omega.T + phase
+    if kind == "fourier":
+        return torch.sin(lin)
+    dist2 = ((x[:, None, :] - mu[None]) ** 2).sum(-1)
+    return torch.sin(lin) * torch.exp(-0.5 * gamma.clamp_min(0.0) * dist2)
+
+
+@pytest.mark.parametrize("kind", ["fourier", "gabor"])
+def test_blocked_filters_match_autograd_across_blocks_and_pass_gradcheck(kind, monkeypatch) -> None:
+    import engine.models.inr.filters as filters
+
+    monkeypatch.setattr(filters, "BLOCK_ROWS", 7)  # 30 coordinates: four full blocks and a ragged one
+    torch.manual_seed(0)
+    x = (torch.rand(30, 2, dtype=torch.float64) * 2 - 1).requires_grad_()
+    omega = (torch.randn(5, 2, dtype=torch.float64) * 3).requires_grad_()
+    phase = torch.randn(5, dtype=torch.float64, requires_grad=True)
+    mu = (torch.rand(5, 2, dtype=torch.float64) * 2 - 1).requires_grad_()
+    gamma = torch.tensor([0.5, 2.0, 0.05, -0.3, 1.0], dtype=torch.float64, requires_grad=True)  # −0.3 clamped to 0
+    if kind == "fourier":
+        blocked, inputs = filters._FourierFilter.apply, (x, omega, phase)
+    else:
+        blocked, inputs = filters._GaborFilter.apply, (x, omega, phase, mu, gamma)
+    assert torch.autograd.gradcheck(blocked, inputs)
+    upstream = torch.randn(30, 5, dtype=torch.float64)
+    expected = torch.autograd.grad(plain_filter(kind, *inputs), inputs, upstream)
+    got = torch.autograd.grad(blocked(*inputs), inputs, upstream)
+    assert torch.allclose(blocked(*inputs), plain_filter(kind, *inputs))
+    for want, have in zip(expected, got):
+        assert torch.allclose(want, have, atol=1e-12)
