@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from engine.allocator import release_now_and_then
+from engine.allocator import release_when_grown
 from engine.divergence import DivergenceGuard
 from engine.tasks.base import DivergenceError, Snapshot, Task
 
@@ -51,7 +51,7 @@ def run(
                 if on_phase is not None:
                     on_phase("Evaluating")
                 row.update(task.evaluate(final=final))
-                release_now_and_then()  # the evaluation's temporaries were the largest: the heap stays unfragmented
+                release_when_grown()  # after the largest temporaries: a fragmenting heap is handed back
                 if on_phase is not None and not final:
                     on_phase("Training")
             if logger is not None:
