@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.data import shared_data_dir  # noqa: E402
 
-MODELS = ["siren-inj", "fourier-mfn", "gabor-mfn", "isiren", "fourier-imfn", "gabor-imfn"]
+MODELS = ["siren-inj", "isiren", "fourier-mfn", "fourier-imfn", "gabor-mfn", "gabor-imfn"]
+"""In pairs, explicit then implicit, so that each family's gain is known as soon as its pair is done."""
 COUNTERPART = {"isiren": "siren-inj", "fourier-imfn": "fourier-mfn", "gabor-imfn": "gabor-mfn"}
 STEPS = 2000
 RUNS = ROOT / "bench" / "runs" / "reference"
