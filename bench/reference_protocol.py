@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=None, help="torch threads of each run")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--report-only", action="store_true", help="run nothing; tabulate the folders as they are")
+    parser.add_argument("--runs", type=Path, default=RUNS, help="the folder of the run folders")
     args = parser.parse_args(argv)
     env = dict(os.environ, DEQ_STUDIO_DATA=str(shared_data_dir()))
     if args.threads:
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
     for name in args.images:
         image = shared_data_dir() / "images512" / f"{name}.png"
         for model in args.models:
-            folder = RUNS / f"{name}-{model}"
+            folder = args.runs / f"{name}-{model}"
             command = fit_command(image, model, folder, args.device)
             state = state_of(folder)
             if not args.report_only and state != "done" and time.monotonic() < deadline:
