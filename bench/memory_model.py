@@ -87,8 +87,9 @@ def unit_counts(config, task) -> dict:
     n_train = len(task.train_x)
     batch = min(n_train, task.config.batch_size or n_train)
     n_eval = len(task.coords) if hasattr(task, "coords") else EVAL_CHUNK
-    return {"train": batch * width, "train_layers": batch * width * (layers - 1),
-            "eval": min(n_eval, EVAL_CHUNK) * width * layers,
+    chunk = min(n_eval, EVAL_CHUNK)
+    return {"train": batch * width, "train_layers": batch * width * (layers - 1), "eval": chunk * width,
+            "eval_filters": chunk * width * (layers + 1), "batch_over_chunk": min(1.0, batch / chunk),
             "buffer": n_train * width if task.training.buffer.z is not None else 0}
 
 
@@ -115,16 +116,31 @@ def main() -> None:
 
 
 def fit_coefficients(results: dict) -> dict:
-    """Least squares over the calibration cases, relative (each case weighs the same):
-    measured − 4·buffer − data ≈ a·train + l·train_layers + b·eval + fixed."""
+    """The coefficients that minimize the squared log-ratios of estimate to measurement over the calibration cases
+    (each case weighs the same), with the model's own form: training T = a·train + l·train_layers, evaluation
+    E = e·eval + f·eval_filters, peak = fixed + data + 4·buffer + T + E − min(T, E)·batch_over_chunk."""
     import numpy as np
+    from scipy.optimize import minimize
+
+    from engine.memory import FIXED_BYTES
 
     rows = [r for r in results.values() if r["role"] == "calibrate"]
-    design = np.array([[r["units"]["train"], r["units"]["train_layers"], r["units"]["eval"], 1.0] for r in rows])
-    target = np.array([r["measured"] - 4.0 * r["units"]["buffer"] - r["parts"]["data"] for r in rows])
-    weights = 1.0 / np.array([r["measured"] for r in rows])
-    (a, layer, b, c), *_ = np.linalg.lstsq(design * weights[:, None], target * weights, rcond=None)
-    return {"train_bytes_per_unit": a, "layer_bytes_per_unit": layer, "eval_bytes_per_unit": b, "fixed_bytes": c}
+
+    def estimate(row: dict, a: float, layer: float, e: float, f: float) -> float:
+        units = row["units"]
+        training = a * units["train"] + layer * units["train_layers"]
+        evaluation = e * units["eval"] + f * units["eval_filters"]
+        return (FIXED_BYTES + row["parts"]["data"] + 4.0 * units["buffer"] + training + evaluation
+                - min(training, evaluation) * units["batch_over_chunk"])
+
+    def loss(coefficients: np.ndarray) -> float:
+        if coefficients.min() < 0:
+            return 1e9
+        return sum(np.log(estimate(r, *coefficients) / r["measured"]) ** 2 for r in rows)
+
+    fitted = minimize(loss, np.array([90.0, 10.0, 20.0, 10.0]), method="Nelder-Mead", options={"maxiter": 4000}).x
+    return dict(zip(("train_bytes_per_unit", "layer_bytes_per_unit", "eval_bytes_per_unit", "filter_bytes_per_unit"),
+                    map(float, fitted)))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,15 @@
 that will not fit into the memory that is free.
 
 The estimate is a measured model, not a guess. A fit's memory grows with four products of the hidden width D:
-- the coordinates of one training step (B), whose activations autograd keeps;
+- the coordinates of one training step (B), whose activations autograd keeps, more with each layer;
 - the warm-start buffer, when there is one (one D-vector per training coordinate);
-- one evaluation chunk (the solver's iterates);
+- one evaluation chunk: the solver's iterates and history, and the L + 1 injections it reuses;
 - the data itself.
-`bench/memory_model.py` measures the peak resident memory of real fits (image, audio, video, mesh at several sizes
-and widths). Their least-squares fit gives the coefficients below, and the bench checks them against measurements
-it did not fit.
+An evaluation runs after the step's graph is freed and reuses that memory as far as its blocks fit into the freed
+ones (glibc serves a request from a freed block only when it fits): fully when a training batch is at least one
+evaluation chunk, in proportion below that. `bench/memory_model.py` measures the peak resident memory of real fits
+(image, audio, video, mesh at several sizes, widths and depths). Their fit gives the coefficients below, and the
+bench checks them against measurements it did not fit.
 """
 from __future__ import annotations
 
@@ -21,14 +23,14 @@ from engine.media.base import TooLarge
 
 EVAL_CHUNK = 32768
 """Coordinates solved at once in an evaluation (`INR.predict`)."""
-TRAIN_BYTES_PER_UNIT = 88.0
+TRAIN_BYTES_PER_UNIT = 98.0
 """Bytes per (training coordinate × hidden unit) of one step: the solver's iterates, activations, gradients."""
-LAYER_BYTES_PER_UNIT = 0.0
-"""Bytes per (training coordinate × hidden unit) of each layer past the first inside the equilibrium: the fit finds
-none beyond what the evaluation term's per-layer share already counts (the filters' blocked backward keeps no
-(N, D) tensors per layer)."""
-EVAL_BYTES_PER_UNIT = 40.0
-"""Bytes per (evaluation coordinate × hidden unit × layer): the solver's iterates and Anderson's history."""
+LAYER_BYTES_PER_UNIT = 17.0
+"""Bytes per (training coordinate × hidden unit) of each layer past the first inside the equilibrium."""
+EVAL_BYTES_PER_UNIT = 57.0
+"""Bytes per (evaluation coordinate × hidden unit): the solver's iterates and Anderson's history."""
+FILTER_BYTES_PER_UNIT = 16.0
+"""Bytes per (evaluation coordinate × hidden unit) of each of the L + 1 injections a solve reuses."""
 BUFFER_BYTES_PER_UNIT = 4.0
 """Bytes per (training coordinate × hidden unit) of the warm-start buffer: one float32."""
 FIXED_BYTES = 60e6
@@ -55,10 +57,12 @@ class MemoryEstimate:
     evaluation: float
     data: float
     fixed: float = FIXED_BYTES
+    reused: float = 0.0
+    """What the evaluation takes from the memory training freed (counted once, not twice)."""
 
     @property
     def total(self) -> float:
-        return self.training + self.buffer + self.evaluation + self.data + self.fixed
+        return self.training + self.buffer + self.evaluation + self.data + self.fixed - self.reused
 
 
 def estimate_fit_memory(config: FitConfig, n_train: int, n_eval: int, d_in: int, d_out: int,
@@ -66,12 +70,15 @@ def estimate_fit_memory(config: FitConfig, n_train: int, n_eval: int, d_in: int,
     """The peak memory of a fit with `config` (medium defaults resolved) on `n_train` training coordinates, scored on
     `n_eval` coordinates (grid or points), with a warm-start buffer when `buffered`."""
     width, layers = config.model.width, config.model.layers
-    batch = min(n_train, config.batch_size or n_train)
+    batch, chunk = min(n_train, config.batch_size or n_train), min(n_eval, EVAL_CHUNK)
+    training = (TRAIN_BYTES_PER_UNIT + LAYER_BYTES_PER_UNIT * (layers - 1)) * batch * width
+    evaluation = (EVAL_BYTES_PER_UNIT + FILTER_BYTES_PER_UNIT * (layers + 1)) * chunk * width
     return MemoryEstimate(
-        training=(TRAIN_BYTES_PER_UNIT + LAYER_BYTES_PER_UNIT * (layers - 1)) * batch * width,
+        training=training,
         buffer=BUFFER_BYTES_PER_UNIT * n_train * width if buffered else 0.0,
-        evaluation=EVAL_BYTES_PER_UNIT * min(n_eval, EVAL_CHUNK) * width * layers,
+        evaluation=evaluation,
         data=4.0 * (n_eval + n_train) * (d_in + 2 * d_out),
+        reused=min(training, evaluation) * min(1.0, batch / chunk),
     )
 
 
