@@ -1,5 +1,5 @@
-"""The window's file dialogs and writes: the Open dialog (every extension the engine reads), snapshots (run
-folders), the result in its medium, metrics, the curves and a screenshot. Each write says "Saved to ..." in the
+"""The window's file dialogs and writes: the Open dialog (every extension the engine reads) and opening a file,
+snapshots (run folders), the result in its medium, metrics, the curves and a screenshot. Each write says "Saved to ..." in the
 status bar; a failure becomes a sentence in a dialog.
 
 A mixin of `MainWindow`: it uses the window's session, curves, status bar and `report_error`.
@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.config import config_paths, with_paths
 from engine.errors import failure_sentence
-from engine.media import SUPPORTED_EXTENSIONS, TooLarge
+from engine.media import SUPPORTED_EXTENSIONS, SignalError, TooLarge, medium_of
+from engine.tasks.kinds import TASKS
 
 FILE_FILTER = f"Signals ({' '.join('*' + extension for extension in SUPPORTED_EXTENSIONS)});;All files (*)"
 """What the Open dialog lists: every extension the engine reads."""
@@ -130,3 +131,44 @@ class FileActions:
                               "can write to")
             return None
         return self.saved_to(Path(path))
+
+    def open_file(self, path: str | Path, settings=None) -> bool:
+        """Load `path` and build its fit task (with `settings`, else the panel's, or the starting settings of a new
+        medium); a bad file is reported and nothing else changes; a file too large is offered smaller."""
+        if self.controller.busy:
+            self.report_error("Stop the current run before opening another file.")
+            return False
+        path = Path(path)
+        try:
+            medium = medium_of(path)
+        except SignalError as exc:
+            self.report_error(str(exc))  # the loaders' messages are whole sentences naming the file
+            return False
+        form, new_medium = self.forms["fit"], medium != self.session.fit_medium
+        try:
+            if settings is None:
+                settings = (form.config() if not new_medium
+                            else self.session.starting_settings(TASKS.get("fit"), medium))
+            self.status.setText(f"{self.device_label} · Loading {path.name} …")
+            self.status.repaint()
+            task = self.session.open(path, settings)
+        except Exception as exc:  # noqa: BLE001 — nothing changed: the kind, the file, its panel and its view stay
+            self._show_ready()
+            smaller = self.smaller_settings(exc, settings)
+            if smaller is not None:
+                return self.open_file(path, smaller)
+            text = failure_sentence(exc, f"opening {path.name}")
+            self.report_error(text if isinstance(exc, SignalError) else f"Could not open {path.name}: {text}")
+            return False
+        form.set_config(settings)
+        if new_medium:  # the other tasks on a file (a duel) start from this medium's settings too
+            for kind in TASKS:
+                if kind.needs_file and kind.name != "fit":
+                    self.forms[kind.name].set_config(self.session.starting_settings(kind, medium))
+        self._show_kind("fit")
+        self.settings.setValue("last_dir", str(path.parent))
+        self.recent.remember(path)
+        self.media.show_targets(task.targets())
+        self._show_ready()
+        self._update_actions(self.controller.state)
+        return True

@@ -28,6 +28,7 @@ from app.session import Session
 from app.status import device_label, memory_text, progress_text
 from app.views.attack_view import AttackView
 from app.views.curves_view import CurvesView
+from app.views.duel_view import DuelView
 from app.views.grid_view import GridView
 from app.views.medium_views import MediumViews
 from app.views.race_view import RaceView
@@ -36,7 +37,6 @@ from app.worker import collect_garbage_in_gui_thread, reserve_gui_thread
 from engine.config import ConfigError
 from engine.device import resolve_device
 from engine.errors import failure_sentence
-from engine.media import SignalError, medium_of
 from engine.presets import inapplicable_fields, preset
 from engine.tasks.kinds import TASKS
 
@@ -115,9 +115,11 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.media = MediumViews(self.views)
         self.image_view, self.audio_view, self.video_view = self.media.image, self.media.audio, self.media.video
         self.race_view, self.attack_view, self.grid_view = RaceView(), AttackView(), GridView()
-        for view in (self.race_view, self.attack_view, self.grid_view):
+        self.duel_view = DuelView()
+        for view in (self.race_view, self.attack_view, self.grid_view, self.duel_view):
             self.views.addWidget(view)
-        self.kind_views = {"race": self.race_view, "attack": self.attack_view, "grid": self.grid_view}
+        self.kind_views = {"race": self.race_view, "attack": self.attack_view, "grid": self.grid_view,
+                           "duel": self.duel_view}
         """The view of each TaskKind.view other than "medium" (a fit's view follows its file's medium)."""
         self.curves = CurvesView()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -262,43 +264,6 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.open_action.setEnabled(idle)
 
     # ---- files ---------------------------------------------------------------------------------------------------
-    def open_file(self, path: str | Path, settings=None) -> bool:
-        """Load `path` and build its fit task (with `settings`, else the panel's, or the starting settings of a new
-        medium); a bad file is reported and nothing else changes; a file too large is offered smaller."""
-        if self.controller.busy:
-            self.report_error("Stop the current run before opening another file.")
-            return False
-        path = Path(path)
-        try:
-            medium = medium_of(path)
-        except SignalError as exc:
-            self.report_error(str(exc))  # the loaders' messages are whole sentences naming the file
-            return False
-        form = self.forms["fit"]
-        try:
-            if settings is None:
-                settings = (form.config() if medium == self.session.fit_medium
-                            else self.session.starting_settings(TASKS.get("fit"), medium))
-            self.status.setText(f"{self.device_label} · Loading {path.name} …")
-            self.status.repaint()
-            task = self.session.open(path, settings)
-        except Exception as exc:  # noqa: BLE001 — nothing changed: the kind, the file, its panel and its view stay
-            self._show_ready()
-            smaller = self.smaller_settings(exc, settings)
-            if smaller is not None:
-                return self.open_file(path, smaller)
-            text = failure_sentence(exc, f"opening {path.name}")
-            self.report_error(text if isinstance(exc, SignalError) else f"Could not open {path.name}: {text}")
-            return False
-        form.set_config(settings)
-        self._show_kind("fit")
-        self.settings.setValue("last_dir", str(path.parent))
-        self.recent.remember(path)
-        self.media.show_targets(task.targets())
-        self._show_ready()
-        self._update_actions(self.controller.state)
-        return True
-
     # ---- run control ---------------------------------------------------------------------------------------------
     def start(self) -> None:
         """Start the current kind: a training run (continuing a trained task) or a race of methods."""

@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.fit_runs import run_fit  # noqa: E402
+from bench.paper import GAIN_NATURAL, GENERALIZATION_NATURAL  # noqa: E402
 from tests.data import shared_data_dir  # noqa: E402
 
 MODELS = ["siren-inj", "isiren", "fourier-mfn", "fourier-imfn", "gabor-mfn", "gabor-imfn"]
@@ -41,49 +41,7 @@ PROTOCOL = ["--preset", "full", "--protocol", "generalize", "--width", "256", "-
             "--solver-stop-mode", "rel", "--backward", "neumann", "--backward-neumann-order", "1", "--lr", "1e-3",
             "--amortize", "--log-every", "50", "--eval-every", "500", "--checkpoint-every", "100", "--seed", "0"]
 """The authors' released configuration, as `deq-studio fit` flags."""
-PAPER = {"siren-inj": "22.88 ± 3.0", "isiren": "24.28 ± 3.37", "fourier-mfn": "23.27 ± 3.18",
-         "fourier-imfn": "24.88 ± .44", "gabor-mfn": "24.16 ± 3.35", "gabor-imfn": "24.91 ± 3.41"}
-"""The (Implicit)² paper's natural-image test PSNR at 1L-256D (the slides in ../shared/seeds), mean ± std over its
-images (Fourier-iMFN's std as printed there)."""
-PAPER_GAIN = {"isiren": 1.40, "fourier-imfn": 1.61, "gabor-imfn": 0.75}
-"""The paper's implicit − explicit gain of each family at 1L-256D (natural images), in dB."""
-
-
-def fit_command(image: Path, model: str, folder: Path, device: str) -> list[str]:
-    return [sys.executable, "-m", "engine.cli", "fit", str(image), "--model", model, *PROTOCOL,
-            "--steps", str(STEPS), "--device", device, "--out", str(folder)]
-
-
-def rows_of(folder: Path) -> list[dict]:
-    path = folder / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            break  # a torn last line: `resume` drops it
-    return rows
-
-
-def state_of(folder: Path) -> str:
-    """new, partial (a checkpoint to resume) or done (a final evaluation written)."""
-    rows = rows_of(folder)
-    if rows and rows[-1].get("step") == STEPS and "psnr_test" in rows[-1]:
-        return "done"
-    return "partial" if (folder / "checkpoint.pt").is_file() else "new"
-
-
-def run_until(command: list[str], deadline: float, env: dict) -> int:
-    """Run `command`; past `deadline` ask it to stop (SIGTERM: it checkpoints and exits) and wait."""
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-    while process.poll() is None:
-        if time.monotonic() > deadline:
-            process.send_signal(signal.SIGTERM)
-            return process.wait()
-        time.sleep(2.0)
-    return process.returncode
+PAPER, PAPER_GAIN = GENERALIZATION_NATURAL, GAIN_NATURAL
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -105,22 +63,11 @@ def main(argv: list[str] | None = None) -> dict:
     for name in args.images:
         image = shared_data_dir() / "images512" / f"{name}.png"
         for model in args.models:
-            folder = args.runs / f"{name}-{model}"
-            command = fit_command(image, model, folder, args.device)
-            state = state_of(folder)
-            if not args.report_only and state != "done" and time.monotonic() < deadline:
-                step = (rows_of(folder) or [{"step": 0}])[-1]["step"]
-                print(f"{name} {model}: {state} at step {step}", file=sys.stderr, flush=True)
-                again = [sys.executable, "-m", "engine.cli", "resume", str(folder)]
-                run_until(again if state == "partial" else command, deadline, env)
-                state = state_of(folder)
-            rows = rows_of(folder)
-            last = rows[-1] if rows else {}
-            times = [r["ms_per_step"] for r in rows if "ms_per_step" in r][1:]
-            runs.append({"image": name, "model": model, "state": state, "step": last.get("step", 0),
-                         "psnr_test": last.get("psnr_test"), "psnr_train": last.get("eval_psnr_train"),
-                         "ms_per_step": float(np.median(times)) if times else None,
-                         "command": " ".join(["python"] + command[1:]).replace(str(ROOT) + "/", "")})
+            run = run_fit(image, model, args.runs / f"{name}-{model}", PROTOCOL, STEPS, args.device, deadline, env,
+                          args.report_only)
+            runs.append({"image": name, "model": model, "state": run["state"], "step": run["step"],
+                         "psnr_test": run["final"].get("psnr_test"), "psnr_train": run["final"].get("eval_psnr_train"),
+                         "ms_per_step": run["ms_per_step"], "command": run["command"]})
     table = tabulate(runs, args.models)
     print(json.dumps(table, indent=2))
     print(markdown(table), file=sys.stderr)

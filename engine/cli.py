@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 
 from engine.cli_options import add_config_arguments, config_from_arguments
+from engine.config import field_choices
 from engine.device import device_name, resolve_device
 from engine.presets import PRESETS, preset
 from engine.tasks.kinds import TASKS, TaskKind
@@ -32,6 +33,9 @@ def settings(kind: TaskKind, args: argparse.Namespace):
     path = Path(args.path) if kind.needs_file else None
     medium = medium_of(path) if path is not None else None
     base = preset(kind.config, args.preset, resolve_device(getattr(args, "device", "auto")), medium)
+    for flag, paths in kind.pairs.items():
+        for field, value in zip(paths, getattr(args, f"pair:{flag}", ())):
+            setattr(args, field, value)
     return config_from_arguments(kind.config, args, base=base), path
 
 
@@ -182,9 +186,25 @@ def add_task_verb(verbs, kind: TaskKind) -> None:
         verb.add_argument("--checkpoint-every", type=int, default=kind.checkpoint_every,
                           help=f"also checkpoint every N steps (default {kind.checkpoint_every})")
     add_config_arguments(verb, kind.config, flatten=kind.flatten, rename=dict(kind.rename), skip=kind.fixed)
+    for flag, paths in kind.pairs.items():
+        choices = field_choices(*_owner(kind.config, paths[0]))
+        verb.add_argument(f"--{flag}", nargs=len(paths), choices=choices, dest=f"pair:{flag}",
+                          metavar=tuple(path.rsplit(".", 1)[-1].upper() for path in paths), default=argparse.SUPPRESS,
+                          help=f"sets {' and '.join(paths)} at once" + (f"; each one of {', '.join(choices)}"
+                                                                         if choices else ""))
     verb.epilog = preview_differences(verb, kind)
     verb.formatter_class = KeptEpilogFormatter
     verb.set_defaults(run=lambda args: run_task(kind, args))
+
+
+def _owner(config: type, path: str) -> tuple[type, str]:
+    """The config class that holds the dotted field `path`, and the field's name."""
+    from engine.config import field_types
+
+    *parents, name = path.split(".")
+    for parent in parents:
+        config = field_types(config)[parent]
+    return config, name
 
 
 def preview_differences(verb: argparse.ArgumentParser, kind: TaskKind) -> str:

@@ -15,6 +15,8 @@ bench checks them against measurements it did not fit.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import TypeVar
 
 import torch
 
@@ -39,6 +41,7 @@ HEADROOM = 0.9
 """A fit is refused when its estimate exceeds this share of the free memory."""
 
 
+T = TypeVar("T")
 SMALLEST_BATCH = 4096
 """The smallest batch of coordinates offered when a full-batch fit does not fit into memory."""
 
@@ -159,3 +162,25 @@ def _fit_counts(config: FitConfig, signal) -> tuple[FitConfig, int, int, int, in
     n_eval = len(signal.coords)
     n_train = n_eval if resolved.protocol == "represent" else len(generalization_split(signal)[0])
     return resolved, n_train, n_eval, signal.coords.shape[1], signal.channels
+
+
+def step_memory(device: torch.device, step: Callable[[], T]) -> tuple[T, int]:
+    """(`step()`, the bytes it took): on CUDA the peak allocated above what was held before it; on a CPU, which keeps
+    no allocator statistics, the bytes autograd saved for the backward (each storage counted once) — the part of a
+    step's memory that grows with the coordinates and with depth."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        held = torch.cuda.memory_allocated(device)
+        result = step()
+        return result, torch.cuda.max_memory_allocated(device) - held
+    storages: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        result = step()
+    return result, sum(storages.values())

@@ -14,16 +14,16 @@ from typing import Any
 
 import torch
 
-from engine.config import (AdvTrainConfig, AttackTaskConfig, BackwardConfig, FitConfig, InverseConfig, ModelConfig,
-                           PriorConfig, SignalConfig, SolverConfig)
+from engine.config import (AdvTrainConfig, AttackTaskConfig, BackwardConfig, DuelConfig, FitConfig, InverseConfig,
+                           ModelConfig, PriorConfig, SignalConfig, SolverConfig)
 from engine.models.inr import IMPLICIT
 
 
 PRESETS: tuple[str, ...] = ("full", "preview")
 
 SIREN_LIKE = ("isiren", "siren-inj")
-"""Models whose medium default input scale is halved: the sine of a sum of injections doubles their frequency
-content. On the 10 Kodak crops (generalization, width 128, 300 steps) iSIREN at 128 trails SIREN-inj by 1.0 dB; at 64
+"""Models whose medium default input scale is halved, unlike the (Implicit)² release (which leaves the halving
+commented out): the sine of a sum of injections doubles their frequency content. On the 10 Kodak crops (generalization, width 128, 300 steps) iSIREN at 128 trails SIREN-inj by 1.0 dB; at 64
 the two are within ±0.1 dB on kodim02/03."""
 MESH_INPUT_SCALE = 32.0
 MESH_LR = 2e-3
@@ -39,7 +39,7 @@ def resolve_fit_config(config: FitConfig, medium: str) -> FitConfig:
         scale = {"image": 128.0 if config.protocol == "generalize" else 256.0, "audio": 25000.0,
                  "video": 128.0, "mesh": MESH_INPUT_SCALE}[medium]
         if model.model in SIREN_LIKE:
-            scale /= 2  # as the (Implicit)² release does for its SIREN-like models
+            scale /= 2  # measured here (SIREN_LIKE); the release keeps 128
         model = dataclasses.replace(model, input_scale=scale)
     if model.spectral_norm is None:
         model = dataclasses.replace(model, spectral_norm=medium != "audio" and model.model in IMPLICIT)
@@ -93,6 +93,9 @@ def preset(config_class: type, name: str, device: torch.device, medium: str | No
         return config_class()
     if config_class is FitConfig:
         return fit_preview(medium or "image", device)
+    if config_class is DuelConfig:  # the fit's preview, both networks at its width
+        fit = fit_preview(medium or "image", device)
+        return DuelConfig(**{f.name: getattr(fit, f.name) for f in dataclasses.fields(FitConfig)})
     return PREVIEWS[config_class]
 
 

@@ -63,10 +63,32 @@ def checkpoint(run: RunDirectory, kind: TaskKind, task: Task) -> Path:
 
 
 def finish(run: RunDirectory, kind: TaskKind, task: Task) -> Path:
-    """Write the task's export (reconstruction, model, images) and a checkpoint; returns the export."""
+    """Write the task's export (reconstruction, model, images) and a checkpoint (and a task made of parts, a duel,
+    each part's own run folder); returns the export."""
     written = task.export(run.path)
     checkpoint(run, kind, task)
+    source = run.read_config().get("input")
+    save_parts(run, task, run.read_metrics(), Path(source) if source else None)
     return written
+
+
+def save_parts(run: RunDirectory, task: Task, rows: list[dict], path: Path | None) -> list[Path]:
+    """For a task made of parts (a duel's two fits), each part as an ordinary resumable fit run folder inside the
+    run folder (`<run>/<network>/`: its settings, its own metrics rows, its checkpoint and its export)."""
+    parts = getattr(task, "parts", None)
+    if parts is None:
+        return []
+    from engine.tasks.duel import split_row
+
+    sides = [split_row(row) for row in rows]
+    folders = []
+    for name, part in parts().items():
+        folder = run.path / name
+        part_run = save_run(folder, task_kind("fit"), part, [side[name] for side in sides if name in side], path,
+                            rewrite=(folder / CONFIG).is_file())
+        part.export(part_run.path)
+        folders.append(part_run.path)
+    return folders
 
 
 def save_run(folder: str | Path, kind: TaskKind, task: Task, rows: list[dict], path: Path | None,
@@ -88,6 +110,7 @@ def save_run(folder: str | Path, kind: TaskKind, task: Task, rows: list[dict], p
         run = RunDirectory.create(folder / kind.run_name(config, path), fresh=True)
     run.start(run_record(kind, config, path), rows)
     checkpoint(run, kind, task)
+    save_parts(run, task, rows, path)
     return run
 
 

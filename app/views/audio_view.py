@@ -17,14 +17,18 @@ MAX_POINTS = 20_000
 """Waveform points drawn (peak-downsampled beyond this)."""
 
 
-def spectrogram(wave: np.ndarray, window: int = 512, hop: int = 128) -> np.ndarray:
-    """(frequencies, frames) magnitude in dB, floor −80 dB relative to the peak."""
+def stft_magnitude(wave: np.ndarray, window: int = 512, hop: int = 128) -> np.ndarray:
+    """(frames, frequencies) magnitudes of the Hann-windowed STFT."""
     if wave.size < window:
         wave = np.pad(wave, (0, window - wave.size))
     frames = 1 + (wave.size - window) // hop
     index = np.arange(window)[None, :] + hop * np.arange(frames)[:, None]
-    spectrum = np.abs(np.fft.rfft(wave[index] * np.hanning(window)[None, :], axis=1))
-    db = 20 * np.log10(spectrum + 1e-9)
+    return np.abs(np.fft.rfft(wave[index] * np.hanning(window)[None, :], axis=1))
+
+
+def spectrogram(wave: np.ndarray, window: int = 512, hop: int = 128) -> np.ndarray:
+    """(frequencies, frames) magnitude in dB, floor −80 dB relative to the peak."""
+    db = 20 * np.log10(stft_magnitude(wave, window, hop) + 1e-9)
     return np.maximum(db - db.max(), -80.0).T.astype(np.float32)
 
 

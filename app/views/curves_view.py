@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from app.views.readable_axis import readable_axes
+from engine.tasks.duel import split_row
 
 REDRAW_MS = 250
 """Every this often one plot with new rows is redrawn (in turn): a plot's repaint costs ~10–20 ms of the GUI
@@ -34,7 +35,8 @@ PSNR = ["psnr_train", "psnr_test", "psnr_held_out"]
 PERCENT_METRICS = ["iou_uniform", "iou_near", "accuracy_clean"]
 SOLVER_CHOICES = {"residual": ("Solver residual", ["solver_residual", "eval_residual"], True),
                   "iterations": ("Solver iterations", ["solver_iters", "eval_iters", "adjoint_iters"], False),
-                  "ms": ("ms per step", ["ms_per_step"], False)}
+                  "ms": ("ms per step", ["ms_per_step"], False),
+                  "memory": ("MB per step", ["memory_mb"], False)}
 PERCENT = set(PERCENT_METRICS)
 """Quality metrics in [0, 1] drawn as percentages."""
 PANELS = {"loss": ("Loss", ["loss"], True), "psnr": ("PSNR (dB)", PSNR, False),
@@ -130,7 +132,7 @@ class CurvesView(QWidget):
             self.widgets[key] = widget
             self.plots[key] = widget.getPlotItem()
         self.panels = dict(PANELS)
-        self._runs_made = 0
+        self._runs_made = self._groups = 0
         self.runs: list[dict] = []
         self._show_optional_plots()
         self.x_key = "step"
@@ -142,8 +144,9 @@ class CurvesView(QWidget):
         self._redraw.timeout.connect(self.flush_next)
         self._redraw.start()
 
-    def add_run(self, name: str) -> None:
-        """A new run: its rows get their own coloured lines, earlier runs stay as they were."""
+    def add_run(self, name: str, group: int | None = None) -> None:
+        """A new run: its rows get their own coloured lines, earlier runs stay as they were. The sides of a duel
+        are runs of one `group` (cleared together)."""
         color = PALETTE[self._runs_made % len(PALETTE)]
         self._runs_made += 1
         item = QListWidgetItem(name)
@@ -151,8 +154,25 @@ class CurvesView(QWidget):
         item.setCheckState(Qt.CheckState.Checked)
         item.setForeground(QColor(color))
         self.run_list.addItem(item)
-        self.runs.append({"name": name, "rows": [], "lines": {}, "color": color, "item": item, "visible": True})
+        if group is None:
+            group = self._groups = self._groups + 1
+        self.runs.append({"name": name, "rows": [], "lines": {}, "color": color, "item": item, "visible": True,
+                          "group": group, "side": None, "base": name})
         self._show_optional_plots()
+
+    def _side_run(self, side: str) -> int:
+        """The index of the latest run's line of one side of a duel (the run itself becomes its first side)."""
+        last = self.runs[-1]
+        for index, run in enumerate(self.runs):
+            if run["group"] == last["group"] and run["side"] == side:
+                return index
+        if last["side"] is None and not last["rows"]:
+            last["side"], last["name"] = side, f"{last['base']} · {side}"
+            last["item"].setText(last["name"])
+        else:
+            self.add_run(f"{last['base']} · {side}", group=last["group"])
+            self.runs[-1]["side"] = side
+        return len(self.runs) - 1
 
     def show_legends(self, on: bool) -> None:
         for legend in self.legends.values():
@@ -160,14 +180,15 @@ class CurvesView(QWidget):
 
     def clear_old_runs(self) -> None:
         """Keep the latest run only; `old_runs_cleared` tells the owner of the rows."""
-        old, self.runs = self.runs[:-1], self.runs[-1:]
+        latest = self.runs[-1]["group"]
+        old, self.runs = [r for r in self.runs if r["group"] != latest], [r for r in self.runs if r["group"] == latest]
         for run in old:
             for line in run["lines"].values():
                 for plot in self.plots.values():
                     if line.getViewBox() is plot.getViewBox():
                         plot.removeItem(line)
             self.run_list.takeItem(self.run_list.row(run["item"]))
-        self._dirty = {(0, panel) for index, panel in self._dirty if index == len(old)}
+        self._dirty = {(index - len(old), panel) for index, panel in self._dirty if index >= len(old)}
         self._show_optional_plots()
         self.redraw_all()
         self.old_runs_cleared.emit()
@@ -189,11 +210,15 @@ class CurvesView(QWidget):
         self.widgets["psnr"].setVisible(has["psnr"] or not has["percent"])
 
     def add_row(self, row: dict) -> None:
+        """A row of the latest run; a duel's row (`<network>/<metric>` keys) extends each side's own lines."""
         if not self.runs:
             self.add_run("run 1")
-        self.runs[-1]["rows"].append(row)
-        self._dirty.update((len(self.runs) - 1, panel) for panel, (_, metrics, _) in self.panels.items()
-                           if any(metric in row for metric in metrics))
+        sides = split_row(row)
+        for index, part in ([(self._side_run(side), part) for side, part in sides.items()] if sides
+                            else [(len(self.runs) - 1, row)]):
+            self.runs[index]["rows"].append(part)
+            self._dirty.update((index, panel) for panel, (_, metrics, _) in self.panels.items()
+                               if any(metric in part for metric in metrics))
 
     def flush(self) -> None:
         """Redraw every plot that received rows since its last redraw."""

@@ -9,11 +9,11 @@
 from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig, SolverName
 from engine.config.fields import (ConfigError, check_fields, config_paths, field_choices, field_docs, field_types,
                                   from_dict, require, to_dict, with_paths)
-from engine.config.fit import FitConfig, INRName, ModelConfig, SignalConfig
+from engine.config.fit import DuelConfig, FitConfig, INRName, ModelConfig, SignalConfig
 from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, InverseConfig, JIIOConfig, PriorConfig
 
 __all__ = [
-    "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "EquilibriumConfig",
+    "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "DuelConfig", "EquilibriumConfig",
     "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "ModelConfig", "PriorConfig", "SignalConfig",
     "SolverConfig", "SolverName", "check_fields", "config_paths", "field_choices", "field_docs", "field_types",
     "from_dict", "require", "to_dict", "with_paths",

@@ -32,7 +32,7 @@ class ModelConfig:
     audio. It caps ‖W‖₂ at 0.97."""
     gabor_alpha: float = 3.0
     """Gabor networks only: how narrow the filters start; larger values give narrower ones on average. It is the shape α
-    of the Gamma(α/(L+1), 1) prior on the envelope widths γ."""
+    of the Gamma(α/(L+1), 1) prior on the envelope widths γ (2α for the first filter, as the (Implicit)² release)."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -146,3 +146,22 @@ class FitConfig:
     def equilibrium(self) -> EquilibriumConfig:
         """The forward solver and backward mode as the model is built with them."""
         return EquilibriumConfig(self.solver, self.backward)
+
+
+@dataclasses.dataclass(frozen=True)
+class DuelConfig(FitConfig):
+    """Two networks fit the same file side by side, step for step, with the same data and seed: the first is `model`,
+    the second `rival`; every other setting is shared (each takes its own medium defaults where a field is empty)."""
+
+    rival: INRName = "gabor-mfn"
+    """The second network, trained beside the first on the same points from the same seed (default: the explicit
+    counterpart of the default Gabor-iMFN, at the same width)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.rival != self.model.model, f"pick two different networks (both are {self.rival})")
+
+    def fit_of(self, model: str) -> FitConfig:
+        """The plain fit settings of one side of the duel."""
+        shared = {f.name: getattr(self, f.name) for f in dataclasses.fields(FitConfig)}
+        return FitConfig(**{**shared, "model": dataclasses.replace(self.model, model=model)})

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from engine.config import AdvTrainConfig, AttackTaskConfig, FitConfig, InverseConfig, PriorConfig
+from engine.config import AdvTrainConfig, AttackTaskConfig, DuelConfig, FitConfig, InverseConfig, PriorConfig
 from engine.registry import Registry
 from engine.tasks.base import Task
 
@@ -44,7 +44,7 @@ class TaskKind:
     trains_on_dataset: bool = False
     """It trains on the dataset folder its config's `data` names (empty: MNIST), which its run folder records."""
     view: str = "medium"
-    """What shows its previews: medium (the fitted file's own view), grid, race or attack."""
+    """What shows its previews: medium (the fitted file's own view), grid, race, attack or duel."""
     fixed: frozenset[str] = frozenset()
     """Dotted config fields the task sets itself: no flag and no form field."""
     advanced: frozenset[str] = frozenset()
@@ -55,6 +55,8 @@ class TaskKind:
     """Nested configs whose flags drop their prefix (`--width` for model.width)."""
     rename: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """Flags with another name than their field path."""
+    pairs: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    """Flags that set several fields at once, in order (`--models A B` sets model.model and rival)."""
     checkpoint_every: int = 250
     """The CLI's default checkpoint cadence, in steps."""
 
@@ -98,6 +100,23 @@ def build_fit_task(path: str | Path | None, config: FitConfig, device: torch.dev
     if isinstance(signal, MeshSignal):
         return MeshFitTask(config, signal, device)
     return FitTask(config, signal, device)
+
+
+def build_duel_task(path: str | Path | None, config: DuelConfig, device: torch.device):
+    """Load the file once and build both sides of the duel (an image, a sound or a video)."""
+    from engine.media import MeshSignal, load_signal
+    from engine.memory import check_fit_memory
+    from engine.tasks.duel import DuelTask
+
+    if path is None:
+        raise ValueError("open a file first")
+    signal = load_signal(path, config.signal)
+    if isinstance(signal, MeshSignal):
+        raise ValueError(f"a duel compares two fits of an image, a sound or a video; fit {Path(path).name} with "
+                         f"each network instead (Fit a file)")
+    for side in (config.model.model, config.rival):
+        check_fit_memory(config.fit_of(side), signal, device, f"Fitting {Path(path).name} with {side}")
+    return DuelTask(config, signal, device)
 
 
 def build_prior_task(config: PriorConfig, device: torch.device):
@@ -166,17 +185,25 @@ def _without_file(build: Callable[[Any, torch.device], Any]) -> Callable[[Any, P
 
 
 # ---- the registrations ---------------------------------------------------------------------------------------------
+FIT_ADVANCED = frozenset({"model.layers", "model.width", "model.input_scale", "model.spectral_norm",
+                          "model.gabor_alpha", "signal.audio_rate", "signal.video_stride", "signal.mesh_points",
+                          "signal.mesh_near_sigma", "signal.mesh_max_triangles", "solver", "backward", "lr",
+                          "batch_size", "grad_clip", "amortize", "minibatch_warm_start", "log_every", "eval_every",
+                          "eval_points", "seed"})
 register(TaskKind(
     "fit", "Fit a file", "fit an image, audio clip, video or mesh with an implicit representation", FitConfig,
     lambda config, path, device: build_fit_task(path, config, device),
     lambda config, path: f"{Path(path or 'fit').stem}-{config.model.model}-{config.protocol}",
     needs_file=True, resumable=True, flatten=frozenset({"model", "signal"}), rename={"backward.mode": "backward"},
-    checkpoint_every=500,
-    advanced=frozenset({"model.layers", "model.width", "model.input_scale", "model.spectral_norm",
-                        "model.gabor_alpha", "signal.audio_rate", "signal.video_stride", "signal.mesh_points",
-                        "signal.mesh_near_sigma", "signal.mesh_max_triangles", "solver", "backward", "lr",
-                        "batch_size", "grad_clip", "amortize", "minibatch_warm_start", "log_every", "eval_every",
-                        "eval_points", "seed"})))
+    checkpoint_every=500, advanced=FIT_ADVANCED))
+register(TaskKind(
+    "duel", "Duel: two networks side by side",
+    "fit one file with two networks step for step (default: Gabor-iMFN against Gabor-MFN): curves, pictures, time "
+    "and memory side by side", DuelConfig, lambda config, path, device: build_duel_task(path, config, device),
+    lambda config, path: f"{Path(path or 'duel').stem}-{config.model.model}-vs-{config.rival}",
+    needs_file=True, resumable=True, view="duel", flatten=frozenset({"model", "signal"}),
+    rename={"backward.mode": "backward"}, pairs={"models": ("model.model", "rival")}, checkpoint_every=500,
+    advanced=FIT_ADVANCED))
 register(TaskKind(
     "train-prior", "Train a generative prior (MNIST)", "train a generative DEQ decoder whose latents JIIO finds",
     PriorConfig, _without_file(build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",

@@ -15,6 +15,10 @@ from engine.config import EquilibriumConfig
 from engine.models.inr.base import INR
 from engine.models.inr.filters import make_filter
 
+FIRST_ALPHA = 2.0
+"""The first (input) Gabor filter's Gamma shape is this many times the others' (α₀ = 6 for α = 3): larger γ, so
+narrower envelopes and higher frequencies (Ω scales with √γ), as the (Implicit)² release builds that filter."""
+
 
 class MFN(INR):
     """Fourier or Gabor MFN; `implicit` selects the equilibrium (iMFN) or the single pass (MFN)."""
@@ -26,7 +30,8 @@ class MFN(INR):
     ) -> None:
         super().__init__(d_in, d_out, width, layers, implicit, equilibrium)
         self.filters = nn.ModuleList(
-            make_filter(filter_kind, d_in, width, input_scale, layers, gabor_alpha) for _ in range(layers + 1)
+            make_filter(filter_kind, d_in, width, input_scale, layers, gabor_alpha * (FIRST_ALPHA if k == 0 else 1))
+            for k in range(layers + 1)
         )
         self.add_square_layers(spectral_norm)
 

@@ -1,0 +1,78 @@
+"""Benchmark fits as resumable `deq-studio fit` runs: each (file, model) is one run folder, its command kept.
+
+A run cut off (a time budget, a session ending) keeps its checkpoint and is resumed by the next call, so a long
+table fills in across sessions; a finished run (its last row the final evaluation) is only read.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fit_command(file: Path, model: str, folder: Path, flags: list[str], steps: int, device: str) -> list[str]:
+    return [sys.executable, "-m", "engine.cli", "fit", str(file), "--model", model, *flags, "--steps", str(steps),
+            "--device", device, "--out", str(folder)]
+
+
+def shown(command: list[str]) -> str:
+    """The command as a reader types it from the project root."""
+    return " ".join(["python"] + command[1:]).replace(str(ROOT) + "/", "")
+
+
+def rows_of(folder: Path) -> list[dict]:
+    path = folder / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # a torn last line: `resume` drops it
+    return rows
+
+
+def state_of(folder: Path, steps: int) -> str:
+    """new, partial (a checkpoint to resume) or done (the final evaluation written)."""
+    rows = rows_of(folder)
+    if rows and rows[-1].get("step") == steps and any(key.startswith(("psnr_test", "eval_", "iou")) for key in rows[-1]):
+        return "done"
+    return "partial" if (folder / "checkpoint.pt").is_file() else "new"
+
+
+def run_until(command: list[str], deadline: float, env: dict) -> int:
+    """Run `command`; past `deadline` ask it to stop (SIGTERM: it checkpoints and exits) and wait."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    while process.poll() is None:
+        if time.monotonic() > deadline:
+            process.send_signal(signal.SIGTERM)
+            return process.wait()
+        time.sleep(1.0)
+    return process.returncode
+
+
+def run_fit(file: Path, model: str, folder: Path, flags: list[str], steps: int, device: str, deadline: float,
+            env: dict, only_report: bool = False) -> dict:
+    """Start, resume or just read the run of `model` on `file` in `folder`; its record: state, step, the final
+    evaluation row (`final`), the median ms per step (the first step, which solves, left out) and the command."""
+    command = fit_command(file, model, folder, flags, steps, device)
+    state = state_of(folder, steps)
+    if not only_report and state != "done" and time.monotonic() < deadline:
+        step = (rows_of(folder) or [{"step": 0}])[-1]["step"]
+        print(f"{file.stem} {model}: {state} at step {step}", file=sys.stderr, flush=True)
+        again = [sys.executable, "-m", "engine.cli", "resume", str(folder)]
+        run_until(again if state == "partial" else command, deadline, env)
+        state = state_of(folder, steps)
+    rows = rows_of(folder)
+    times = [r["ms_per_step"] for r in rows if "ms_per_step" in r][1:]
+    return {"file": file.stem, "model": model, "state": state, "step": rows[-1].get("step", 0) if rows else 0,
+            "final": rows[-1] if state == "done" else {},
+            "ms_per_step": float(np.median(times)) if times else None, "command": shown(command)}

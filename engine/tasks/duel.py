@@ -1,0 +1,150 @@
+"""A duel: two networks fit the same file side by side, step for step, with the same data and seed.
+
+Each side is a plain fit (`FitTask`) built from the duel's shared settings with its own network, so that it is
+exactly the run `deq-studio fit` would make; the duel steps one, then the other. A row carries both sides' metrics
+under `<network>/` prefixes (`gabor-imfn/loss`, `gabor-mfn/psnr_test`, ...) plus each side's step time and step
+memory (`memory_mb`: on CUDA the step's peak allocation, on a CPU what autograd saves for the backward);
+`split_row` takes a row apart again. Snapshots preview both reconstructions beside the target, and a finished run
+folder holds one ordinary fit run folder per network (`engine.runs`).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.config import DuelConfig
+from engine.media import Signal, write_image
+from engine.memory import step_memory
+from engine.tasks.base import Schedule, Snapshot, Targets, TrainingTask
+from engine.tasks.fit import FitTask
+
+SHARED_KEYS = ("step",)
+"""Row keys both sides share (every other key belongs to one side)."""
+
+
+def split_row(row: dict[str, float]) -> dict[str, dict[str, float]]:
+    """A duel's row as one plain fit row per network, in the duel's order; an ordinary row gives {}."""
+    sides: dict[str, dict[str, float]] = {}
+    for key, value in row.items():
+        if "/" in key:
+            side, metric = key.split("/", 1)
+            sides.setdefault(side, {})[metric] = value
+    for side in sides.values():
+        side.update({key: row[key] for key in SHARED_KEYS if key in row})
+    return sides
+
+
+class DuelTask(TrainingTask):
+    """Two fits of one signal, trained in turn; the task protocol over both."""
+
+    def __init__(self, config: DuelConfig, signal: Signal, device: torch.device) -> None:
+        self.signal, self.device = signal, device
+        self.sides = {name: FitTask(config.fit_of(name), signal, device) for name in (config.model.model, config.rival)}
+        self._config = config
+        self.last_scores: dict[str, dict[str, float]] = {name: {} for name in self.sides}
+
+    @property
+    def config(self) -> DuelConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: DuelConfig) -> None:  # reschedule and set_lr pass the schedule and lr on to both sides
+        self._config = config
+        for side in self.sides.values():
+            side.reschedule(config.steps, config.log_every, config.eval_every)
+            side.set_lr(config.lr)
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        return self.first.optimizer
+
+    @property
+    def first(self) -> FitTask:
+        return next(iter(self.sides.values()))
+
+    @property
+    def step_count(self) -> int:
+        return self.first.step_count
+
+    @property
+    def train_time(self) -> float:
+        return sum(side.train_time for side in self.sides.values())
+
+    def schedule(self) -> Schedule:
+        schedule = self.first.schedule()  # the sides' medium defaults (video and shapes evaluate less often)
+        return Schedule(self.config.steps, schedule.log_every, schedule.eval_every)
+
+    def describe(self) -> str:
+        names = " against ".join(self.sides)
+        return f"Duel on {self.signal.source} ({self.signal.describe()}): {names}"
+
+    def report(self, scalars: dict[str, float]) -> str:
+        lines = [f"Done: step {self.step_count}"]
+        for name, row in split_row(scalars).items():
+            shown = {k: round(v, 4) for k, v in row.items() if k != "step"}
+            lines.append(f"  {name}: {shown}")
+        return "\n".join(lines)
+
+    def targets(self) -> Targets:
+        return self.first.targets()
+
+    def step(self) -> dict[str, float]:
+        row: dict[str, float] = {}
+        for name, side in self.sides.items():
+            scalars, memory = step_memory(self.device, side.step)
+            row.update({f"{name}/{key}": value for key, value in scalars.items() if key != "step"})
+            row[f"{name}/memory_mb"] = memory / 2 ** 20
+        row["step"] = float(self.step_count)
+        return row
+
+    def evaluate(self, final: bool = False) -> dict[str, float]:
+        row: dict[str, float] = {}
+        for name, side in self.sides.items():
+            scores = side.evaluate(final)
+            self.last_scores[name] = scores
+            row.update({f"{name}/{key}": value for key, value in scores.items()})
+        return row
+
+    def snapshot(self, scalars: dict[str, float], final: bool = False) -> Snapshot:
+        previews: dict[str, np.ndarray] = {}
+        for name, side in self.sides.items():
+            if side.reconstruction is not None:
+                previews[name] = side.reconstruction
+        if previews:
+            previews["target"] = self.targets().arrays["signal"]
+        return Snapshot(self.step_count, self.config.steps, self.train_time, dict(scalars), previews, final)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {name: side.state_dict() for name, side in self.sides.items()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for name, side in self.sides.items():
+            side.load_state_dict(state[name])
+
+    def export(self, out_dir: Path) -> Path:
+        """`duel.json` (each side's latest scores) and, for an image, `duel.png`: target | first | second."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for side in self.sides.values():
+            if side.reconstruction is None:
+                side.evaluate()
+        if any(not scores for scores in self.last_scores.values()):
+            self.last_scores = {name: side.evaluate(final=True) for name, side in self.sides.items()}
+        summary = out_dir / "duel.json"
+        summary.write_text(json.dumps({"file": self.signal.source, "step": self.step_count,
+                                       "scores": self.last_scores}, indent=1))
+        if self.signal.medium != "image":
+            return summary
+        target = self.targets().arrays["signal"]
+        panels = [target, *(side.reconstruction for side in self.sides.values())]
+        picture = out_dir / "duel.png"
+        write_image(picture, np.concatenate([np.atleast_3d(p) for p in panels], axis=1).squeeze())
+        return picture
+
+    def parts(self) -> dict[str, FitTask]:
+        """Each side as the fit it is (a finished duel saves one fit run folder per network)."""
+        return dict(self.sides)

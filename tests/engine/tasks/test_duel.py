@@ -1,0 +1,85 @@
+"""The duel: two fits of one file step for step, each exactly the fit it would be alone; the CLI writes one run
+folder per network, and both the duel and each side resume."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.config import ConfigError, DuelConfig, FitConfig, ModelConfig
+from engine.media import load_image
+from engine.resources import sample_path
+from engine.tasks.duel import DuelTask, split_row
+from engine.tasks.fit import FitTask
+from engine.tasks.kinds import task_kind
+
+ROOT = Path(__file__).resolve().parents[3]
+CPU = torch.device("cpu")
+
+
+def small(steps: int = 6) -> DuelConfig:
+    return DuelConfig(model=ModelConfig(model="gabor-imfn", width=16), rival="gabor-mfn", steps=steps,
+                      signal=dataclasses.replace(FitConfig().signal, max_size=24), device="cpu")
+
+
+def test_each_side_trains_exactly_as_its_fit_alone() -> None:
+    signal = load_image(sample_path("image.png"), small().signal)
+    duel = DuelTask(small(), signal, CPU)
+    rows = [duel.step() for _ in range(4)]
+    alone = FitTask(small().fit_of("gabor-mfn"), signal, CPU)
+    losses = [alone.step()["loss"] for _ in range(4)]
+    assert [split_row(row)["gabor-mfn"]["loss"] for row in rows] == losses  # same data, same seed, same steps
+    assert set(split_row(rows[-1])) == {"gabor-imfn", "gabor-mfn"} and rows[-1]["step"] == 4
+    for side in split_row(rows[-1]).values():
+        assert side["memory_mb"] > 0 and side["ms_per_step"] > 0
+    state = copy.deepcopy(duel.state_dict())  # as a checkpoint holds it (live tensors would be shared)
+    again = DuelTask(small(), signal, CPU)
+    again.load_state_dict(state)
+    assert split_row(again.step()) == {k: {**v, "ms_per_step": pytest.approx(v["ms_per_step"], rel=10),
+                                          "time_s": pytest.approx(v["time_s"], rel=10)}
+                                       for k, v in split_row(duel.step()).items()}
+    assert torch.equal(again.sides["gabor-imfn"].model.readout.weight, duel.sides["gabor-imfn"].model.readout.weight)
+
+
+def test_a_duel_needs_two_different_networks_and_a_grid_signal(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="two different networks"):
+        DuelConfig(rival="gabor-imfn")
+    mesh = tmp_path / "tetra.obj"
+    mesh.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 3 2\nf 1 2 4\nf 1 4 3\nf 2 3 4\n")
+    with pytest.raises(ValueError, match="a duel compares two fits"):
+        task_kind("duel").build(small(), mesh, CPU)
+
+
+def test_split_row_leaves_plain_rows_alone() -> None:
+    assert split_row({"step": 3.0, "loss": 0.1}) == {}
+    assert split_row({"step": 3.0, "a/loss": 0.1, "b/loss": 0.2}) == {"a": {"loss": 0.1, "step": 3.0},
+                                                                     "b": {"loss": 0.2, "step": 3.0}}
+
+
+@pytest.mark.slow
+def test_cli_duel_writes_one_resumable_fit_folder_per_network(tmp_path) -> None:
+    out = tmp_path / "duel"
+    command = [sys.executable, "-m", "engine.cli", "duel", str(sample_path("image.png")), "--models", "isiren",
+               "siren-inj", "--width", "16", "--max-size", "24", "--steps", "6", "--log-every", "3", "--out", str(out)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (out / "duel.png").is_file() and json.loads((out / "duel.json").read_text())["step"] == 6
+    for name in ("isiren", "siren-inj"):
+        record = json.loads((out / name / "config.json").read_text())
+        assert record["task"] == "fit" and record["config"]["model"]["model"] == name
+        rows = [json.loads(line) for line in (out / name / "metrics.jsonl").read_text().splitlines()]
+        assert [row["step"] for row in rows] == [1, 3, 6] and "loss" in rows[-1] and "eval_psnr_train" in rows[-1]
+        assert (out / name / "reconstruction.png").is_file()
+    side = [sys.executable, "-m", "engine.cli", "resume", str(out / "isiren"), "--steps", "8"]
+    whole = [sys.executable, "-m", "engine.cli", "resume", str(out), "--steps", "8"]
+    for again in (side, whole):
+        done = subprocess.run(again, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    last_side = json.loads((out / "isiren" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert last_side["step"] == 8  # rewritten by the duel's own resume, from the same state: the same result
