@@ -31,7 +31,7 @@ PYINSTALLER ?= pyinstaller>=6.10,<7
 help:
 	@echo "make run         create .venv, install, start DEQ Studio on a built-in sample"
 	@echo "make test        install dev dependencies and run the whole test suite"
-	@echo "make bench       run the benchmarks (JSON on stdout)"
+	@echo "make bench       run the benchmark report (bench/results/<date>-<device>-quick.md)"
 	@echo "make package     build the bundle, .tar.gz and .deb into dist/ (TORCH=cuda for the CUDA build)"
 	@echo "make smoke-test  run packaging/smoke_test.sh on what dist/ holds"
 
@@ -67,8 +67,11 @@ run: venv
 test: venv
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
+# The bench report at the CPU-feasible size: every table with the paper's number beside ours, written to
+# bench/results/<date>-<device>-quick.{json,md} (about 40 minutes on 2 cores).
 bench: venv
-	$(PY) bench/solvers.py
+	$(PIP) install -q -e ".[bench]"
+	$(DATA_ENV) $(PY) bench/report.py --quick
 
 package: system-deps
 	@test -x $(PACKAGE_PY) || $(PYTHON) -m venv $(PACKAGE_VENV)

@@ -1,6 +1,6 @@
 """The window's file dialogs and writes: the Open dialog (every extension the engine reads) and opening a file,
-snapshots (run folders), the result in its medium, metrics, the curves and a screenshot. Each write says "Saved to ..." in the
-status bar; a failure becomes a sentence in a dialog.
+snapshots (run folders), the result in its medium, metrics, the curves and a screenshot. Each write says "Saved to
+..." in the status bar; a failure becomes a sentence in a dialog.
 
 A mixin of `MainWindow`: it uses the window's session, curves, status bar and `report_error`.
 """

@@ -43,7 +43,8 @@ def rows_of(folder: Path) -> list[dict]:
 def state_of(folder: Path, steps: int) -> str:
     """new, partial (a checkpoint to resume) or done (the final evaluation written)."""
     rows = rows_of(folder)
-    if rows and rows[-1].get("step") == steps and any(key.startswith(("psnr_test", "eval_", "iou")) for key in rows[-1]):
+    final = rows[-1] if rows else {}
+    if final.get("step") == steps and any(key.startswith(("psnr_test", "eval_", "iou")) for key in final):
         return "done"
     return "partial" if (folder / "checkpoint.pt").is_file() else "new"
 

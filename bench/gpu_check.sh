@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one prepared GPU check: the CUDA tests, the roofline on the GPU and the reference-protocol table (all six
-# 1L-256D models on two 512² images), in about 8 minutes on one NVIDIA GPU, writing JSON and logs into OUT.
+# The one prepared GPU check: the CUDA tests, then bench/report.py --full on the GPU (roofline with TF32/bf16 as
+# the device offers, scaling to 2^20 coordinates and width 1024, JIIO Tables 2 and 3, the reference-protocol table
+# of all six 1L-256D models on the 512² images) within about 8 minutes, writing JSON, markdown and logs into OUT.
 #
 #   bench/gpu_check.sh --prepare      here, with a network: download the wheels a bare GPU machine lacks into .whl/
 #                                      (soundfile, PyAV, cffi, pycparser for its Python 3.12; kept out of git)
@@ -10,7 +11,7 @@
 # The machine is expected to hold PyTorch with CUDA, numpy, Pillow, SciPy, scikit-image, scikit-learn, psutil,
 # safetensors, tqdm and pytest (its image does); Open3D is not carried (312 MB), so mesh tests skip there. The real
 # data travels in shared/data of the checkout when DEQ_STUDIO_DATA is not set (the working tree that travels is
-# limited to 64 MiB with the wheels): copy ../shared/data/images512/kodim0{1,2}.png and ../shared/data/mnist there
+# limited to 64 MiB with the wheels): copy ../shared/data/images512 and ../shared/data/mnist there
 # before the call. Not yet run on a GPU: no session so far was lent one.
 set -u -o pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,7 @@ step() {  # name, seconds, command...: run with a time limit, log to OUT/name.lo
 }
 
 step cuda-tests 120 python3 -m pytest -q -p no:cacheprovider -m cuda tests/engine
-step roofline 120 sh -c "python3 bench/roofline.py --device cuda --before > '$OUT/roofline.json'"
-step reference 240 sh -c "python3 bench/reference_protocol.py --device cuda --runs bench/runs/reference-cuda \
-  --budget-min 3.5 > '$OUT/reference.json'"
+# the report at the papers' size, the fits last: whatever the budget leaves unfinished is checkpointed
+step report 420 python3 bench/report.py --full --device cuda --budget-min 5.5 --results "$OUT" \
+  --only roofline scaling jio_vs_pgd jiio_vs_adam generalization
 cat "$OUT/summary.txt"

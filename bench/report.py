@@ -34,8 +34,8 @@ from bench.text_images import write_text_images  # noqa: E402
 from tests.data import shared_data_dir  # noqa: E402
 
 MODELS = ["siren-inj", "isiren", "fourier-mfn", "fourier-imfn", "gabor-mfn", "gabor-imfn"]
-REFERENCE = ["--preset", "full", "--protocol", "generalize", "--layers", "1", "--input-scale", "128", "--spectral-norm", "--solver",
-             "picard", "--solver-tol", "1e-3", "--solver-max-iter", "100", "--backward", "neumann",
+REFERENCE = ["--preset", "full", "--protocol", "generalize", "--layers", "1", "--input-scale", "128",
+             "--spectral-norm", "--solver", "picard", "--solver-tol", "1e-3", "--solver-max-iter", "100", "--backward", "neumann",
              "--backward-neumann-order", "1", "--lr", "1e-3", "--amortize", "--seed", "0"]
 """The (Implicit)² generalization settings (bench/reference_protocol.py), less the steps, width and image size."""
 
@@ -126,7 +126,8 @@ def generalization(ctx: Context, text: bool = False) -> dict:
 def represent(ctx: Context) -> dict:
     s = ctx.settings["represent"]
     image = shared_data_dir() / "images" / "kodim01.png"
-    flags = ["--preset", "full", "--protocol", "represent", "--width", str(s["width"]), "--max-size", str(s["max_size"]),
+    flags = ["--preset", "full", "--protocol", "represent", "--width", str(s["width"]),
+             "--max-size", str(s["max_size"]),
              "--eval-every", str(s["steps"]), "--seed", "0"]
     return {**ctx.fits([image], MODELS, flags, s["steps"], "represent"), "setup": s}
 
@@ -150,7 +151,8 @@ def video(ctx: Context) -> dict:
 
 def mesh(ctx: Context) -> dict:
     s = ctx.settings["mesh"]  # quick: the window's CPU preview of a shape (50k points, IoU on 65k), full: the SPEC's
-    flags = ["--preset", "preview" if ctx.size == "quick" else "full", "--width", str(s["width"]), "--eval-every", str(s["steps"]), "--seed", "0"]
+    flags = ["--preset", "preview" if ctx.size == "quick" else "full", "--width", str(s["width"]),
+             "--eval-every", str(s["steps"]), "--seed", "0"]
     return {**ctx.fits([shared_data_dir() / "meshes" / "bunny.obj"], s["models"], flags, s["steps"], "mesh"),
             "setup": s}
 
@@ -205,6 +207,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results", help="where the report goes")
     parser.add_argument("--render", type=Path, default=None, help="write the markdown of this results file and stop")
+    parser.add_argument("--budget-min", type=float, default=None,
+                        help="start no section after this long; a fit past it is checkpointed (resumed next time)")
     args = parser.parse_args(argv)
     if args.render:
         report = json.loads(args.render.read_text())
@@ -215,10 +219,15 @@ def main(argv: list[str] | None = None) -> dict:
     out = args.results / f"{stem}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     ctx = Context(size_name, args.device, ROOT / "bench" / "runs" / stem, out)
+    if args.budget_min:
+        ctx.deadline = time.monotonic() + 60 * args.budget_min
     report: dict = json.loads(out.read_text()) if out.is_file() else {}
     report.update({"size": size_name, "device": args.device, "date": datetime.date.today().isoformat(),
                    "sections": report.get("sections", {})})
     for name in args.only:
+        if time.monotonic() > ctx.deadline:
+            print(f"== {name}: skipped (past the time budget)", file=sys.stderr, flush=True)
+            continue
         start = time.perf_counter()
         print(f"== {name}", file=sys.stderr, flush=True)
         try:

@@ -223,6 +223,8 @@ def roofline(section: dict, report: dict) -> str:
     for name, row in section.get("roofline", {}).items():
         lines.append(f"| {name} | {row['ms']} | {row['gflops']} | {row['fraction_of_peak']:.0%} |")
     setup = section.get("setup", {})
+    if "peak_gflops_tf32" in setup:
+        lines.append(f"\nGPU peaks: TF32 {setup['peak_gflops_tf32']} GFLOP/s, bf16 {setup['peak_gflops_bf16']} GFLOP/s.")
     lines.append(f"\nPeak: {setup.get('peak_gflops')} GFLOP/s (dense fp32 4096² products, {setup.get('threads')} "
                  f"threads); steps at {setup.get('coords')} coordinates, width {setup.get('width')}. Only matrix-product "
                  "FLOPs count: elementwise work (sines, exponentials) is time without counted FLOPs.")

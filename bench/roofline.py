@@ -47,10 +47,10 @@ STEP_MODELS = ["isiren", "fourier-imfn", "gabor-imfn", "siren-inj", "fourier-mfn
 FILTER_MODELS = ["fourier-imfn", "gabor-imfn", "fourier-mfn", "gabor-mfn"]
 
 
-def matmul_peak(device: torch.device, size: int = 4096, repeats: int = 5) -> float:
-    """GFLOP/s of the best of `repeats` dense fp32 products of two size² matrices."""
-    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
-    out = torch.empty(size, size, device=device)
+def matmul_peak(device: torch.device, size: int = 4096, repeats: int = 5, dtype: torch.dtype = torch.float32) -> float:
+    """GFLOP/s of the best of `repeats` dense products of two size² matrices of `dtype`."""
+    a, b = torch.randn(size, size, device=device, dtype=dtype), torch.randn(size, size, device=device, dtype=dtype)
+    out = torch.empty(size, size, device=device, dtype=dtype)
     best = min(timed(device, lambda: torch.mm(a, b, out=out))[1] for _ in range(repeats + 1)) / 1e3
     return 2 * size ** 3 / best / 1e9
 
@@ -125,6 +125,19 @@ def jiio_steps(device: torch.device, count: int = 64, iterations: int = 20):
     return (lambda: task.solve("jiio")), iterations, (lambda: task.score(latent))
 
 
+def reduced_precision_peaks(device: torch.device) -> dict[str, float]:
+    """On CUDA the matmul peaks with TF32 tensor cores and in bf16 (the fractions above are of the fp32 peak)."""
+    if device.type != "cuda":
+        return {}
+    allowed = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        tf32 = matmul_peak(device)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = allowed
+    return {"peak_gflops_tf32": round(tf32, 1), "peak_gflops_bf16": round(matmul_peak(device, dtype=torch.bfloat16), 1)}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: as started)")
@@ -160,7 +173,8 @@ def main(argv: list[str] | None = None) -> dict:
         record("JIIO iteration", gflop, seconds, per=iterations)
         record("MDEQ forward solve", *measure(forward, device))
     report = {"roofline": results, "setup": {"device": device_name(device), "threads": torch.get_num_threads(),
-                                             "coords": args.coords, "width": args.width, "peak_gflops": round(peak, 1)}}
+                                             "coords": args.coords, "width": args.width, "peak_gflops": round(peak, 1),
+                                             **reduced_precision_peaks(device)}}
     print(json.dumps(report, indent=2))
     print(markdown(report), file=sys.stderr)
     return report

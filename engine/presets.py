@@ -23,8 +23,9 @@ PRESETS: tuple[str, ...] = ("full", "preview")
 
 SIREN_LIKE = ("isiren", "siren-inj")
 """Models whose medium default input scale is halved, unlike the (Implicit)² release (which leaves the halving
-commented out): the sine of a sum of injections doubles their frequency content. On the 10 Kodak crops (generalization, width 128, 300 steps) iSIREN at 128 trails SIREN-inj by 1.0 dB; at 64
-the two are within ±0.1 dB on kodim02/03."""
+commented out): the sine of a sum of injections doubles their frequency content. On the 10 Kodak crops
+(generalization, width 128, 300 steps) iSIREN at 128 trails SIREN-inj by 1.0 dB; at 64 the two are within ±0.1 dB
+on kodim02/03."""
 MESH_INPUT_SCALE = 32.0
 MESH_LR = 2e-3
 """Mesh defaults. The paper's 256 and 5e-4 (SPEC 2.3) barely move the BCE loss in 1,500 steps of 50k points on

@@ -13,8 +13,8 @@ from engine.config.fit import DuelConfig, FitConfig, INRName, ModelConfig, Signa
 from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, InverseConfig, JIIOConfig, PriorConfig
 
 __all__ = [
-    "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "DuelConfig", "EquilibriumConfig",
-    "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "ModelConfig", "PriorConfig", "SignalConfig",
-    "SolverConfig", "SolverName", "check_fields", "config_paths", "field_choices", "field_docs", "field_types",
-    "from_dict", "require", "to_dict", "with_paths",
+    "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "DuelConfig",
+    "EquilibriumConfig", "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "ModelConfig", "PriorConfig",
+    "SignalConfig", "SolverConfig", "SolverName", "check_fields", "config_paths", "field_choices", "field_docs",
+    "field_types", "from_dict", "require", "to_dict", "with_paths",
 ]
