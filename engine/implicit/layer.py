@@ -26,6 +26,9 @@ from engine.config import BackwardConfig, SolverConfig
 from engine.implicit.backward import adjoint_vector
 from engine.solvers import SolverStats, residual_per_sample, solve
 
+AMORTIZED_STRIDE = 4
+"""The residual of an amortized step (a diagnostic: how far the stored equilibrium has drifted) is measured on every
+4th coordinate of an INR's (1, N, D) batch: three passes over the whole batch cost ~5% of the step."""
 CellFn = Callable[..., Tensor]
 """f(z, *tensors) -> z, shape-preserving, batch first."""
 
@@ -133,8 +136,9 @@ def implicit_layer(
         with torch.no_grad():
             z = f(z_star, *tensors)
     if stats is None:
-        with torch.no_grad():
-            res = residual_per_sample(z, z_star, forward.stop_mode).to(torch.float64)
+        with torch.no_grad():  # a batch of coordinates (1, N, D): estimated on every AMORTIZED_STRIDE-th one
+            sampled = (slice(None), slice(None, None, AMORTIZED_STRIDE)) if z.dim() == 3 else (slice(None),)
+            res = residual_per_sample(z[sampled], z_star[sampled], forward.stop_mode).to(torch.float64)
         stats = SolverStats(
             solver="amortized",
             nstep=1,

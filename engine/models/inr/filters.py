@@ -31,81 +31,94 @@ def _blocks(n: int) -> list[slice]:
     return [slice(start, min(start + BLOCK_ROWS, n)) for start in range(0, n, BLOCK_ROWS)]
 
 
+def _with_ones(x: Tensor) -> Tensor:
+    """[x, 1]: Ω x + φ becomes one product [x, 1] [Ω, φ]ᵀ, written straight into its output (a product with a
+    bias first copies the bias into every row)."""
+    return torch.cat([x, x.new_ones(x.shape[0], 1)], dim=1)
+
+
 class _FourierFilter(torch.autograd.Function):
     """sin(x Ωᵀ + φ) in blocks; the backward recomputes each block's argument."""
 
     @staticmethod
     def forward(ctx, x: Tensor, omega: Tensor, phase: Tensor) -> Tensor:  # type: ignore[override]
         out = x.new_empty(x.shape[0], omega.shape[0])
+        x1, weights = _with_ones(x), torch.cat([omega, phase[:, None]], dim=1)  # (N, d + 1), (D, d + 1)
         for rows in _blocks(x.shape[0]):
-            torch.sin(torch.addmm(phase, x[rows], omega.T), out=out[rows])
-        ctx.save_for_backward(x, omega, phase)
+            torch.mm(x1[rows], weights.T, out=out[rows]).sin_()
+        ctx.save_for_backward(x1, weights)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
-        x, omega, phase = ctx.saved_tensors
-        grad_omega, grad_phase = torch.zeros_like(omega), torch.zeros_like(phase)
-        grad_x = torch.empty_like(x) if ctx.needs_input_grad[0] else None
-        for rows in _blocks(x.shape[0]):
-            xb = x[rows]
-            grad_lin = torch.addmm(phase, xb, omega.T).cos_().mul_(grad[rows])
-            grad_omega.addmm_(grad_lin.T, xb)
-            grad_phase.add_(grad_lin.sum(0))
+        x1, weights = ctx.saved_tensors
+        grad_weights = torch.zeros_like(weights)
+        grad_x = x1.new_empty(x1.shape[0], x1.shape[1] - 1) if ctx.needs_input_grad[0] else None
+        for rows in _blocks(x1.shape[0]):
+            xb = x1[rows]
+            grad_lin = torch.mm(xb, weights.T).cos_().mul_(grad[rows])
+            grad_weights.addmm_(grad_lin.T, xb)
             if grad_x is not None:
-                torch.mm(grad_lin, omega, out=grad_x[rows])
-        return grad_x, grad_omega, grad_phase
+                torch.mm(grad_lin, weights[:, :-1], out=grad_x[rows])
+        return grad_x, grad_weights[:, :-1], grad_weights[:, -1]
 
 
 class _GaborFilter(torch.autograd.Function):
-    """sin(x Ωᵀ + φ) · exp(k ⊙ ‖x − μ‖²), k = −½ max(γ, 0), in blocks; the backward recomputes each block."""
+    """sin(x Ωᵀ + φ) · exp(k ⊙ ‖x − μ‖²), k = −½ max(γ, 0), in blocks; the backward recomputes each block.
+
+    Both arguments come from one product per block: with x̃ = [x, 1, ‖x‖²] and the (2D, d + 2) matrix
+    M = [[Ω, φ, 0], [k ⊙ (−2μ), k ⊙ ‖μ‖², k]], x̃ Mᵀ holds Ω x + φ beside k ‖x − μ‖², and the backward's two
+    gradients, side by side, give every weight's gradient in one more product, x̃ᵀ [∂/∂(Ωx + φ), ∂/∂exponent]."""
 
     @staticmethod
-    def _block(xb: Tensor, omega: Tensor, phase: Tensor, mu: Tensor, mu2: Tensor, k: Tensor
-               ) -> tuple[Tensor, Tensor, Tensor]:
-        """The block's argument Ω x + φ, squared distance ‖x − μ‖² (= ‖μ‖² − 2 x·μ + ‖x‖²) and envelope."""
-        lin = torch.addmm(phase, xb, omega.T)
-        dist2 = torch.addmm(mu2, xb, mu.T, alpha=-2.0).add_((xb * xb).sum(-1, keepdim=True))
-        return lin, dist2, torch.mul(dist2, k).exp_()
+    def _matrix(omega: Tensor, phase: Tensor, mu: Tensor, k: Tensor) -> Tensor:
+        zero, one = phase.new_zeros(phase.shape[0], 1), phase.new_ones(phase.shape[0], 1)
+        linear = torch.cat([omega, phase[:, None], zero], dim=1)
+        exponent = torch.cat([-2.0 * mu, (mu * mu).sum(-1, keepdim=True), one], dim=1) * k[:, None]
+        return torch.cat([linear, exponent], dim=0)  # (2D, d + 2)
 
     @staticmethod
     def forward(ctx, x: Tensor, omega: Tensor, phase: Tensor, mu: Tensor, gamma: Tensor  # type: ignore[override]
                 ) -> Tensor:
-        out = x.new_empty(x.shape[0], omega.shape[0])
-        mu2, k = (mu * mu).sum(-1), gamma.clamp_min(0.0) * -0.5
+        width = omega.shape[0]
+        out = x.new_empty(x.shape[0], width)
+        xt = torch.cat([x, x.new_ones(x.shape[0], 1), (x * x).sum(-1, keepdim=True)], dim=1)  # (N, d + 2)
+        matrix = _GaborFilter._matrix(omega, phase, mu, gamma.clamp_min(0.0) * -0.5)
         for rows in _blocks(x.shape[0]):
-            lin, _, envelope = _GaborFilter._block(x[rows], omega, phase, mu, mu2, k)
-            torch.mul(lin.sin_(), envelope, out=out[rows])
-        ctx.save_for_backward(x, omega, phase, mu, gamma)
+            both = torch.mm(xt[rows], matrix.T)
+            torch.mul(both[:, :width].sin_(), both[:, width:].exp_(), out=out[rows])
+        ctx.save_for_backward(xt, mu, gamma, matrix)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
-        x, omega, phase, mu, gamma = ctx.saved_tensors
-        mu2, k = (mu * mu).sum(-1), gamma.clamp_min(0.0) * -0.5
-        grad_omega, grad_phase, grad_mu = torch.zeros_like(omega), torch.zeros_like(phase), torch.zeros_like(mu)
-        grad_k, grad_dist2_sum = torch.zeros_like(gamma), torch.zeros_like(gamma)
-        grad_x = torch.empty_like(x) if ctx.needs_input_grad[0] else None
-        for rows in _blocks(x.shape[0]):
-            xb = x[rows]
-            lin, dist2, envelope = _GaborFilter._block(xb, omega, phase, mu, mu2, k)
-            weighted = envelope.mul_(grad[rows])  # G · envelope
-            grad_lin = torch.cos(lin).mul_(weighted)  # ∂/∂(Ωx + φ)
-            grad_exponent = weighted.mul_(lin.sin_())  # G · g: ∂/∂(k ‖x − μ‖²)
-            grad_k.add_((grad_exponent * dist2).sum(0))
-            grad_dist2 = grad_exponent.mul_(k)
-            grad_omega.addmm_(grad_lin.T, xb)
-            grad_phase.add_(grad_lin.sum(0))
-            grad_mu.addmm_(grad_dist2.T, xb, alpha=-2.0)
-            grad_dist2_sum.add_(grad_dist2.sum(0))
-            if grad_x is not None:
-                torch.mm(grad_lin, omega, out=grad_x[rows])
-                grad_x[rows].addmm_(grad_dist2, mu, alpha=-2.0).add_(2.0 * xb * grad_dist2.sum(1, keepdim=True))
-        grad_mu.add_(2.0 * mu * grad_dist2_sum.unsqueeze(1))
+        xt, mu, gamma, matrix = ctx.saved_tensors
+        width, d = mu.shape
+        grad_matrix = torch.zeros_like(matrix)
+        grads = xt.new_empty(min(BLOCK_ROWS, xt.shape[0]), 2 * width)  # [∂/∂(Ωx + φ), ∂/∂exponent] of a block
+        grad_xt = torch.empty_like(xt) if ctx.needs_input_grad[0] else None
+        for rows in _blocks(xt.shape[0]):
+            xb = xt[rows]
+            both = torch.mm(xb, matrix.T)
+            lin, g = both[:, :width], grads[: xb.shape[0]]
+            weighted = torch.mul(both[:, width:].exp_(), grad[rows], out=g[:, width:])  # G · envelope
+            torch.mul(torch.cos(lin), weighted, out=g[:, :width])
+            weighted.mul_(lin.sin_())  # G · g
+            grad_matrix.addmm_(g.T, xb)
+            if grad_xt is not None:
+                torch.mm(g, matrix, out=grad_xt[rows])
+        k = gamma.clamp_min(0.0) * -0.5
+        base = torch.cat([-2.0 * mu, (mu * mu).sum(-1, keepdim=True), mu.new_ones(width, 1)], dim=1)
+        grad_linear, grad_exponent = grad_matrix[:width], grad_matrix[width:]
+        grad_k = (grad_exponent * base).sum(1)
+        grad_mu = k[:, None] * (-2.0 * grad_exponent[:, :d] + 2.0 * mu * grad_exponent[:, d : d + 1])
         grad_gamma = grad_k * -0.5 * (gamma >= 0)  # clamp_min passes the gradient where γ ≥ 0
-        return grad_x, grad_omega, grad_phase, grad_mu, grad_gamma
+        grad_x = None
+        if grad_xt is not None:
+            grad_x = grad_xt[:, :d] + 2.0 * xt[:, :d] * grad_xt[:, d + 1 : d + 2]
+        return grad_x, grad_linear[:, :d].contiguous(), grad_linear[:, d].contiguous(), grad_mu, grad_gamma
 
 
 class LinearInjection(nn.Module):
@@ -118,8 +131,10 @@ class LinearInjection(nn.Module):
         self.omega = nn.Parameter(torch.empty(width, d_in).uniform_(-bound, bound) * scale)  # (D, d)
         self.phase = nn.Parameter(torch.empty(width).uniform_(-math.pi, math.pi))  # (D,)
 
-    def forward(self, x: Tensor) -> Tensor:  # (N, d) -> (N, D)
-        return torch.addmm(self.phase, x, self.omega.T)
+    def forward(self, x: Tensor, bias: Tensor | None = None) -> Tensor:  # (N, d) -> (N, D)
+        """Ω x + φ (+ `bias`, a (D,) vector folded into the same pass over the (N, D) output)."""
+        phase = self.phase if bias is None else self.phase + bias
+        return torch.mm(_with_ones(x), torch.cat([self.omega, phase[:, None]], dim=1).T)
 
 
 class FourierFilter(LinearInjection):

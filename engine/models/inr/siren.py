@@ -54,7 +54,7 @@ class InjectedSiren(INR):
 
     def injections(self, x: Tensor) -> tuple[Tensor, ...]:
         # U_l x + c_l + b_l folded into one (N, D) injection per layer
-        return (self.first(x), *(inj(x) + b for inj, b in zip(self.inputs, self.biases)))
+        return (self.first(x), *(inj(x, b) for inj, b in zip(self.inputs, self.biases)))
 
     def cell_weights(self) -> tuple[Tensor, ...]:
         return tuple(self.normalized_weights())
