@@ -18,6 +18,9 @@ HOW = {
            "has one of each). Press Start: a small network learns to reproduce it, and you watch the "
            "reconstruction sharpen beside the original, with its error and the quality (PSNR, or IoU for shapes) "
            "in the curves below.",
+    "duel": "Open a file, pick Duel in the toolbar and press Start: two networks (by default an implicit one and "
+            "its ordinary counterpart of the same size) learn the same file side by side, step for step. Under each "
+            "you see its picture, its error (dark is good), its time and memory per step, and one curve each below.",
     "train-prior": "Press Start to teach a network to draw handwritten digits. Its samples appear as it learns; "
                    "save the snapshot to keep it.",
     "inverse": "Restore noisy or damaged digits. Choose the noise level with the slider, or paint the part that is "

@@ -24,7 +24,15 @@ def fit_command(file: Path, model: str, folder: Path, flags: list[str], steps: i
 
 def shown(command: list[str]) -> str:
     """The command as a reader types it from the project root."""
-    return " ".join(["python"] + command[1:]).replace(str(ROOT) + "/", "")
+    return relative(" ".join(["python"] + command[1:]))
+
+
+def relative(text: str) -> str:
+    """`text` with this machine's paths as a reader has them: the project root left out, the real data as
+    ../shared/data (where DEQ_STUDIO_DATA points by default)."""
+    from tests.data import shared_data_dir
+
+    return text.replace(str(shared_data_dir()), "../shared/data").replace(str(ROOT) + "/", "")
 
 
 def rows_of(folder: Path) -> list[dict]:

@@ -28,15 +28,15 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fit_runs import run_fit, shown  # noqa: E402
+from bench.fit_runs import relative, run_fit, shown  # noqa: E402
 from bench.report_markdown import render  # noqa: E402
 from bench.text_images import write_text_images  # noqa: E402
 from tests.data import shared_data_dir  # noqa: E402
 
 MODELS = ["siren-inj", "isiren", "fourier-mfn", "fourier-imfn", "gabor-mfn", "gabor-imfn"]
 REFERENCE = ["--preset", "full", "--protocol", "generalize", "--layers", "1", "--input-scale", "128",
-             "--spectral-norm", "--solver", "picard", "--solver-tol", "1e-3", "--solver-max-iter", "100", "--backward", "neumann",
-             "--backward-neumann-order", "1", "--lr", "1e-3", "--amortize", "--seed", "0"]
+             "--spectral-norm", "--solver", "picard", "--solver-tol", "1e-3", "--solver-max-iter", "100",
+             "--backward", "neumann", "--backward-neumann-order", "1", "--lr", "1e-3", "--amortize", "--seed", "0"]
 """The (Implicit)² generalization settings (bench/reference_protocol.py), less the steps, width and image size."""
 
 SIZES = {
@@ -59,7 +59,7 @@ SIZES = {
              "roofline": ["--before"], "scaling": [], "responsiveness": ["--repeats", "5", "--startup", "5"],
              "solvers": []},
 }
-SECTIONS = ["generalization", "text", "reference", "represent", "audio", "video", "mesh", "jio_vs_pgd",
+SECTIONS = ["generalization", "text", "reference", "ablations", "represent", "audio", "video", "mesh", "jio_vs_pgd",
             "jiio_vs_adam", "adversarial", "roofline", "scaling", "responsiveness", "solvers"]
 
 
@@ -189,6 +189,8 @@ def run_section(name: str, ctx: Context) -> dict:
         files = [shared_data_dir() / "images512" / f"{image}.png" for image in images]
         return {**table, "interpolation_baseline": interpolation_baseline(files),
                 "commands": [run["command"] for run in table.get("runs", [])]}
+    if name == "ablations":  # as the reference: bench/gain_ablations.py runs them (resumably); here only read
+        return ctx.script("gain_ablations", "--report-only")
     if name in ("represent", "audio", "video", "mesh", "adversarial"):
         return globals()[name](ctx)
     if name == "scaling":
@@ -211,7 +213,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="start no section after this long; a fit past it is checkpointed (resumed next time)")
     args = parser.parse_args(argv)
     if args.render:
-        report = json.loads(args.render.read_text())
+        report = json.loads(relative(args.render.read_text()))
+        args.render.write_text(json.dumps(report, indent=1))
         args.render.with_suffix(".md").write_text(render(report))
         return report
     size_name = args.size or "quick"
@@ -239,7 +242,7 @@ def main(argv: list[str] | None = None) -> dict:
         report["sections"][name] = result
         if "roofline" in result:
             report["roofline"] = result["roofline"]
-        out.write_text(json.dumps(report, indent=1))  # after every section: an interrupted report keeps the rest
+        out.write_text(relative(json.dumps(report, indent=1)))  # after each section: an interrupted report keeps it
         out.with_suffix(".md").write_text(render(report))
     print(json.dumps({"results": str(out), "markdown": str(out.with_suffix(".md")),
                       "seconds": {k: v.get("seconds") for k, v in report["sections"].items()}}))

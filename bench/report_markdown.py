@@ -25,7 +25,8 @@ def render(report: dict) -> str:
             parts.append(draw(section, report))
         commands = section.get("commands", [])
         if commands:
-            shown = commands if len(commands) <= 8 else commands[:4] + [f"... ({len(commands) - 8} more)"] + commands[-4:]
+            shown = commands if len(commands) <= 8 else (
+                commands[:4] + [f"... ({len(commands) - 8} more)"] + commands[-4:])
             parts.append("<details><summary>commands (" + str(section.get("seconds")) + " s)</summary>\n\n" +
                          "\n".join(f"    {c}" for c in shown) + "\n\n</details>")
     return "\n\n".join(parts) + "\n"
@@ -52,7 +53,8 @@ def mean_std(values: list[float]) -> str:
 
 def fit_table(section: dict, key: str, paper_numbers: dict[str, str] | None, label: str) -> str:
     table = model_rows(section.get("runs", []))
-    lines = [f"| model | {label} (ours) | {label} (paper) | train PSNR (ours) | ms/step | files |", "|---|---|---|---|---|---|"]
+    lines = [f"| model | {label} (ours) | {label} (paper) | train PSNR (ours) | ms/step | files |",
+             "|---|---|---|---|---|---|"]
     for model, entry in table.items():
         finals = entry["finals"]
         ours = mean_std([f[key] for f in finals if key in f])
@@ -94,30 +96,35 @@ def baseline_line(section: dict) -> str:
 
 def generalization(section: dict, report: dict) -> str:
     s = section.get("setup", {})
-    why = (f"\n\nOurs: {len(s.get('images', []))} Kodak {s.get('image_dir')} grayscale images ({', '.join(s.get('images', []))}), "
+    why = (f"\n\nOurs: {len(s.get('images', []))} grayscale Kodak images of ../shared/data/{s.get('image_dir')} "
+           f"({', '.join(s.get('images', []))}), "
            f"width {s.get('width')}, {s.get('steps')} steps, otherwise the reference protocol, on {HARDWARE}. Paper: "
            "1L-256D, 2000 steps, colour natural photographs downsampled to 512² (smoother than native-resolution "
-           "crops), mean over its image set. Fewer steps, narrower layers and smaller images lower every absolute PSNR; "
+           "crops), mean over its image set. Fewer steps, narrower layers and smaller images lower every "
+           "absolute PSNR; "
            "the implicit − explicit gain is the comparable quantity.")
     return fit_table(section, "psnr_test", paper.GENERALIZATION_NATURAL, "held-out PSNR") + baseline_line(section) + why
 
 
 def text(section: dict, report: dict) -> str:
     s = section.get("setup", {})
-    why = (f"\n\nOurs: {len(s.get('images', []))} generated text images (`bench/text_images.py`: random words, Pillow's and "
+    why = (f"\n\nOurs: {len(s.get('images', []))} generated text images (`bench/text_images.py`: random words, "
+           "Pillow's and "
            f"the DejaVu fonts, random sizes and colours), width {s.get('width')}, {s.get('steps')} steps. Paper: its "
            "text image set at 512², 1L-256D, 2000 steps.")
     return fit_table(section, "psnr_test", paper.GENERALIZATION_TEXT, "held-out PSNR") + baseline_line(section) + why
 
 
 def reference(section: dict, report: dict) -> str:
-    lines = ["The reference protocol (bench/reference_protocol.py) at the paper's size: images512, 1L-256D, 2000 steps; "
+    lines = ["The reference protocol (bench/reference_protocol.py) at the paper's size: images512, 1L-256D, "
+             "2000 steps; "
              "resumed across sessions from checkpoints.", "",
              "| model | held-out PSNR (ours) | held-out PSNR (paper) | train PSNR | ms/step | images |",
              "|---|---|---|---|---|---|"]
     for model, row in section.get("models", {}).items():
         lines.append(f"| {model} | {row['psnr_test_mean']:.2f} ± {row['psnr_test_std']:.2f} | "
-                     f"{paper.GENERALIZATION_NATURAL[model]} | {row['psnr_train_mean']:.2f} | {row['ms_per_step']:.0f} | "
+                     f"{paper.GENERALIZATION_NATURAL[model]} | {row['psnr_train_mean']:.2f} | "
+                     f"{row['ms_per_step']:.0f} | "
                      f"{row['images']} |")
     for implicit, gain in section.get("implicit_vs_explicit", {}).items():
         lines.append(f"| {implicit} − {gain['explicit']} | {gain['psnr_test_gain_db']:+.2f} dB | "
@@ -126,6 +133,32 @@ def reference(section: dict, report: dict) -> str:
                if r["state"] != "done"]
     if pending:
         lines.append("\nNot finished yet: " + ", ".join(pending) + ".")
+    return "\n".join(lines) + baseline_line(section)
+
+
+def ablations(section: dict, report: dict) -> str:
+    """Mean implicit − explicit held-out gain per variant and family; the reference runs' trajectories and depth."""
+    summary = section.get("summary", {})
+    families = sorted({family for gains in summary.values() for family in gains})
+    lines = ["Implicit − explicit held-out PSNR (dB, mean over the images), one setting changed at a time "
+             "(`bench/gain_ablations.py`: 256² Kodak images, width 256, 1000 steps, otherwise the reference protocol):",
+             "", "| variant | " + " | ".join(families) + " |", "|---" * (len(families) + 1) + "|"]
+    for variant, gains in summary.items():
+        lines.append(f"| {variant} | " + " | ".join(f"{gains[f]:+.2f}" if f in gains else "—" for f in families) + " |")
+    lines += ["", "Reference runs: held-out PSNR along training, and how deep the implicit model's equilibrium is "
+              "(Picard iterations from zero to 1e-3, observed contraction per iteration, ‖W‖₂ after normalization):",
+              "", "| image | family | implicit: held-out PSNR by step | explicit: held-out PSNR by step | "
+              "iterations init → trained | contraction init → trained | ‖W‖₂ trained |",
+              "|---|---|---|---|---|---|---|"]
+    for entry in section.get("variants", {}).get("reference", []):
+        if "depth" not in entry:
+            continue
+        implicit, explicit = [m for m in entry if m not in ("image", "family", "gain_db", "depth")]
+        trajectory = [" ".join(f"{v:.2f}" for v in entry[m]["trajectory"].values()) for m in (implicit, explicit)]
+        init, trained = entry["depth"]["init"], entry["depth"]["trained"]
+        lines.append(f"| {entry['image']} | {entry['family']} | {trajectory[0]} | {trajectory[1]} | "
+                     f"{init['iterations']} → {trained['iterations']} | {init['contraction']} → "
+                     f"{trained['contraction']} | {trained['weight_norm']} |")
     return "\n".join(lines) + baseline_line(section)
 
 
@@ -140,7 +173,8 @@ def audio(section: dict, report: dict) -> str:
     s = section.get("setup", {})
     clip = f"the first {s['duration_s']} s" if s.get("duration_s") else "all"
     return (fit_table(section, "eval_psnr_train", None, "PSNR") +
-            f"\n\nOurs: {clip} of Bach (44.1 kHz), width {s.get('width')}, {s.get('steps')} steps. Paper: a figure only.")
+            f"\n\nOurs: {clip} of Bach (44.1 kHz), width {s.get('width')}, {s.get('steps')} steps. "
+            "Paper: a figure only.")
 
 
 def video(section: dict, report: dict) -> str:
@@ -167,9 +201,11 @@ def mesh(section: dict, report: dict) -> str:
     for model, entry in table.items():
         final = entry["finals"][0] if entry["finals"] else {}
         ms = f"{np.nanmedian(entry['ms']):.0f}" if entry["ms"] else "—"
-        lines.append(f"| {model} | {final.get('iou_uniform', float('nan')):.3f} | {final.get('iou_near', float('nan')):.3f}"
+        nan = float("nan")
+        lines.append(f"| {model} | {final.get('iou_uniform', nan):.3f} | {final.get('iou_near', nan):.3f}"
                      f" | {final.get('chamfer', float('nan')):.4f} | {ms} |")
-    lines.append(f"\nOurs: bunny.obj occupancy, width {s.get('width')}, {s.get('steps')} steps. Paper: IoU in a figure only "
+    lines.append(f"\nOurs: bunny.obj occupancy, width {s.get('width')}, {s.get('steps')} steps. Paper: IoU in a "
+                 "figure only "
                  "(no number in the slides).")
     return "\n".join(lines)
 
@@ -205,14 +241,16 @@ def jiio_vs_adam(section: dict, report: dict) -> str:
 
 def adversarial(section: dict, report: dict) -> str:
     s = section.get("setup", {})
-    lines = ["| trained with | clean (ours / paper) | PGD-20 (ours / paper) | JIO-80 (ours / paper) |", "|---|---|---|---|"]
+    lines = ["| trained with | clean (ours / paper) | PGD-20 (ours / paper) | JIO-80 (ours / paper) |",
+             "|---|---|---|---|"]
     for row in section.get("rows", []):
         if "trained_with" not in row:
             continue
         theirs = paper.TABLE5_MNIST.get(row["trained_with"], ("—",) * 3)
         cells = [f"{100 * row[k]:.1f} / {t}" for k, t in zip(("clean", "pgd", "jio"), theirs)]
         lines.append(f"| {row['trained_with']} | " + " | ".join(cells) + " |")
-    lines.append(f"\nOurs: the built-in clean classifier, and it fine-tuned for {s.get('steps')} steps against each attack "
+    lines.append(f"\nOurs: the built-in clean classifier, and it fine-tuned for {s.get('steps')} steps against each "
+                 "attack "
                  f"(the paper trains from scratch against it), scored on {s.get('count')} held-out digits, L2 ε = 1. "
                  "Paper: Table 5, MNIST, mean ± std over runs.")
     return "\n".join(lines)
@@ -224,9 +262,11 @@ def roofline(section: dict, report: dict) -> str:
         lines.append(f"| {name} | {row['ms']} | {row['gflops']} | {row['fraction_of_peak']:.0%} |")
     setup = section.get("setup", {})
     if "peak_gflops_tf32" in setup:
-        lines.append(f"\nGPU peaks: TF32 {setup['peak_gflops_tf32']} GFLOP/s, bf16 {setup['peak_gflops_bf16']} GFLOP/s.")
+        lines.append(f"\nGPU peaks: TF32 {setup['peak_gflops_tf32']} GFLOP/s, "
+                     f"bf16 {setup['peak_gflops_bf16']} GFLOP/s.")
     lines.append(f"\nPeak: {setup.get('peak_gflops')} GFLOP/s (dense fp32 4096² products, {setup.get('threads')} "
-                 f"threads); steps at {setup.get('coords')} coordinates, width {setup.get('width')}. Only matrix-product "
+                 f"threads); steps at {setup.get('coords')} coordinates, width {setup.get('width')}. Only "
+                 "matrix-product "
                  "FLOPs count: elementwise work (sines, exponentials) is time without counted FLOPs.")
     return "\n".join(lines)
 
@@ -239,7 +279,8 @@ def scaling(section: dict, report: dict) -> str:
     for n, r in section.get("depth_ratios", {}).items():
         lines.append(f"| {n} | {r['explicit_4L_over_1L_time']} | {r['explicit_4L_over_1L_memory']} | "
                      f"{r['implicit_over_explicit_1L_time']} | {r['implicit_over_explicit_1L_memory']} |")
-    lines.append("\nThe claim: an amortized implicit step costs one layer's time and memory whatever its effective depth "
+    lines.append("\nThe claim: an amortized implicit step costs one layer's time and memory whatever its effective "
+                 "depth "
                  "(the solver's iterations), where an explicit network's grow with its layers.")
     return "\n".join(lines)
 
@@ -248,7 +289,8 @@ def responsiveness(section: dict, report: dict) -> str:
     start = section.get("startup", {})
     return ("| | ours |\n|---|---|\n"
             f"| launch to window shown, cold ({start.get('cold_means')}) | {start.get('cold_s')} s |\n"
-            f"| launch to window shown, warm (median of {len(start.get('warm_runs', []))}) | {start.get('warm_median_s')} s |\n"
+            f"| launch to window shown, warm (median of {len(start.get('warm_runs', []))}) | "
+            f"{start.get('warm_median_s')} s |\n"
             f"| training throughput with the window ÷ headless (median of {section.get('repeats')} interleaved) | "
             f"{section.get('throughput_ratio_of_medians')} |\n"
             f"| event loop p99 lateness while training | {section.get('event_loop_p99_ms')} ms |\n\n"
@@ -270,6 +312,7 @@ RENDERERS = [
     ("generalization", "Image generalization, natural images (the (Implicit)² table, 1L)", generalization),
     ("text", "Image generalization, text images", text),
     ("reference", "Image generalization at the reference protocol (512², 1L-256D, 2000 steps)", reference),
+    ("ablations", "Why the implicit gain is (or is not) there: ablations", ablations),
     ("represent", "Image representation", represent),
     ("audio", "Audio representation", audio),
     ("video", "Video representation (per-frame PSNR)", video),

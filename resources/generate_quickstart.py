@@ -1,6 +1,6 @@
 """Generate the Quickstart's pictures: each task kind run briefly in the real window (offscreen), its view grabbed.
 
-    python resources/generate_quickstart.py     # writes resources/quickstart/<task kind>.jpg
+    python resources/generate_quickstart.py [NAME ...]    # writes resources/quickstart/<NAME>.jpg (default: all)
 
 A fit of the built-in image and mesh samples, and the MNIST tasks on the digits of the data folder
 ($DEQ_STUDIO_DATA, else ../shared/data beside the project) with the built-in prior and classifier. Each run is short
@@ -27,14 +27,15 @@ WIDTH = 520
 WINDOW = (1200, 900)
 
 RUNS = {
-    "fit": ("image.png", {"steps": 80, "log_every": 10, "eval_every": 40}),
-    "fit-mesh": ("mesh.ply", {"steps": 150, "log_every": 25, "eval_every": 75}),
-    "train-prior": (None, {"steps": 6, "log_every": 2, "eval_every": 6}),
-    "inverse": (None, {"count": 16, "sigma": 0.4, "adam_steps": 10}),
-    "attack": (None, {"count": 16}),
-    "adv-train": (None, {"steps": 40, "log_every": 10, "eval_every": 40, "eval_images": 200}),
+    "fit": ("fit", "image.png", {"steps": 80, "log_every": 10, "eval_every": 40}),
+    "fit-mesh": ("fit", "mesh.ply", {"steps": 150, "log_every": 25, "eval_every": 75}),
+    "duel": ("duel", "image.png", {"steps": 80, "log_every": 10, "eval_every": 40}),
+    "train-prior": ("train-prior", None, {"steps": 6, "log_every": 2, "eval_every": 6}),
+    "inverse": ("inverse", None, {"count": 16, "sigma": 0.4, "adam_steps": 10}),
+    "attack": ("attack", None, {"count": 16}),
+    "adv-train": ("adv-train", None, {"steps": 40, "log_every": 10, "eval_every": 40, "eval_images": 200}),
 }
-"""Picture name → (the built-in sample a fit opens, or None for the task kind named by the picture; settings)."""
+"""Picture name → (the task kind, the built-in sample it opens or None, settings)."""
 
 
 def run(window, app, changes: dict) -> None:
@@ -71,13 +72,14 @@ def main() -> None:
         window.resize(*WINDOW)
         window.show()
         OUT.mkdir(exist_ok=True)
-        for name, (sample, changes) in RUNS.items():
+        for name, (kind, sample, changes) in RUNS.items():
+            if sys.argv[1:] and name not in sys.argv[1:]:
+                continue
             if sample:
                 window.set_kind("fit")
                 if not window.open_file(sample_path(sample)):
                     raise SystemExit(window.errors[-1])
-            else:
-                window.set_kind(name)
+            window.set_kind(kind)
             window.apply_preset("preview")
             run(window, app, changes)
             picture = window.views.grab().scaledToWidth(WIDTH, Qt.TransformationMode.SmoothTransformation)

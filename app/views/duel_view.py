@@ -71,6 +71,8 @@ class DuelView(QWidget):
         self.grid.addWidget(self.legend, 2, 0)
         self.sides: dict[str, dict] = {}
         self.scalars: dict[str, dict[str, float]] = {}
+        self.pixels = True
+        """Whether the file is an image or a video (else a sound): what the error panels' colour bars say."""
 
     def clear(self) -> None:
         for side in self.sides.values():
@@ -85,8 +87,10 @@ class DuelView(QWidget):
     def _side(self, name: str) -> dict:
         if name not in self.sides:
             column = len(self.sides) + 1
+            bar = (0.0, ERROR_RANGE / 255, "|error| (0–1 scale)") if self.pixels else (FLOOR_DB, 0.0, "dB")
             side = {"label": QLabel(f"<b>{name}</b>"), "picture": ImagePanel(f"{name}: reconstruction"),
-                    "error": ImagePanel(f"{name}: |error|", colour_map="inferno")}
+                    "error": ImagePanel(f"{name}: |error|" if self.pixels else f"{name}: residual spectrogram",
+                                        colour_map="inferno", colour_bar=bar)}
             side["label"].setWordWrap(True)
             self.grid.addWidget(side["label"], 0, column)
             self.grid.addWidget(side["picture"], 1, column)
@@ -95,10 +99,13 @@ class DuelView(QWidget):
         return self.sides[name]
 
     def show_snapshot(self, previews: dict, scalars: dict) -> None:
+        target = previews.get("target")
+        if target is not None and (target.dtype == np.uint8) != self.pixels:
+            self.clear()  # another medium: the error panels change their scale
+            self.pixels = target.dtype == np.uint8
         for name, row in split_row(scalars).items():
             self.scalars.setdefault(name, {}).update(row)
             self._side(name)["label"].setText(side_summary(name, self.scalars[name]))
-        target = previews.get("target")
         if target is None:
             return
         self.target.set_image(picture(target))

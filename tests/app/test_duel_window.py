@@ -40,3 +40,23 @@ def test_duel_trains_both_networks_side_by_side(window, qtbot, tmp_path) -> None
         assert record["task"] == "fit" and record["config"]["model"]["model"] == name
     window.curves.clear_old_runs()  # the two sides are one run: both stay
     assert len(window.curves.runs) == 2
+
+
+def test_duel_view_shows_a_sound_as_spectrograms_and_a_video_by_its_middle_frame(qtbot) -> None:
+    from app.views.duel_view import DuelView
+
+    view = DuelView()
+    qtbot.addWidget(view)
+    t = np.linspace(0, 1, 8000, dtype=np.float32)
+    target = np.sin(2 * np.pi * 440 * t)
+    scalars = {"step": 5.0, "a/ms_per_step": 12.0, "a/memory_mb": 3.5, "a/psnr_train": 20.0, "b/psnr_train": 30.0}
+    view.show_snapshot({"target": target, "a": target * 0.5, "b": target * 0.99}, scalars)
+    assert not view.pixels and view.target.image.dtype == np.uint8 and view.target.image.ndim == 2
+    quiet, loud = view.sides["b"]["error"].image, view.sides["a"]["error"].image
+    assert quiet.mean() < loud.mean()  # the closer reconstruction has the darker residual
+    assert "12 ms/step" in view.sides["a"]["label"].text() and "3.5 MB/step" in view.sides["a"]["label"].text()
+    frames = np.zeros((5, 8, 8, 3), np.uint8)
+    frames[2] = 200
+    view.show_snapshot({"target": frames, "a": frames, "b": frames}, {"step": 1.0, "a/loss": 1.0, "b/loss": 1.0})
+    assert view.pixels and view.target.image.max() == 200  # the middle frame, and the view rebuilt for pixels
+    assert view.sides["a"]["error"].image.max() == 0
