@@ -7,7 +7,8 @@ amortized, Neumann T = 1), scored on [1::2, 1::2] every `--eval-every` steps, an
 - the backward: Neumann T = 3, or the exact adjoint (implicit side);
 - the forward tolerance 1e-4 instead of 1e-3 (implicit side: its first solve and every evaluation);
 - the input scale 64 or 256 instead of 128 (both sides);
-- no spectral normalization on the explicit side (as the explicit baselines are usually trained).
+- no spectral normalization on the explicit side (as the explicit baselines are usually trained);
+- the data: `--skimage NAME` adds a colour photograph and its grayscale copy (three targets per pixel or one).
 
 For each implicit run it also measures how deep its equilibrium is: the evaluation's Picard iterations and the
 observed contraction (the geometric mean ratio of successive residuals of a solve from zero), at initialization
@@ -53,6 +54,24 @@ VARIANTS: dict[str, tuple[list[str], list[str]]] = {
 side's reference run."""
 
 
+def skimage_pair(name: str, folder: Path, size: int = 256) -> list[Path]:
+    """scikit-image's colour photograph `name`, centre-cropped square and downsampled with antialiasing to `size`²
+    (as the paper's images were downsampled), written in colour and in grayscale: the same picture with three
+    targets per pixel or one."""
+    import skimage.data
+    from PIL import Image
+
+    pixels = getattr(skimage.data, name)()
+    side = min(pixels.shape[:2])
+    top, left = (pixels.shape[0] - side) // 2, (pixels.shape[1] - side) // 2
+    image = Image.fromarray(pixels[top:top + side, left:left + side]).resize((size, size), Image.LANCZOS)
+    folder.mkdir(parents=True, exist_ok=True)
+    colour, gray = folder / f"{name}.png", folder / f"{name}-gray.png"
+    image.save(colour)
+    image.convert("L").save(gray)
+    return [colour, gray]
+
+
 def contraction(folder: Path, trained: bool) -> dict[str, float]:
     """Picard iterations and the observed contraction of a solve from zero on the run's training coordinates, with
     its trained weights or (trained=False) its weights at initialization."""
@@ -68,14 +87,17 @@ def contraction(folder: Path, trained: bool) -> dict[str, float]:
     trace = [float(t) for t in stats[0].residual_max_trace]
     ratios = [b / a for a, b in zip(trace, trace[1:]) if a > 0 and b > 0]
     rate = math.exp(np.mean(np.log(ratios))) if ratios else float("nan")
-    norm = float(torch.linalg.matrix_norm(model.normalized_weights()[0], ord=2))
+    with torch.no_grad():
+        norm = float(torch.linalg.matrix_norm(model.normalized_weights()[0], ord=2))
     return {"iterations": int(stats[0].nstep), "contraction": round(rate, 3), "weight_norm": round(norm, 3)}
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--families", nargs="+", default=["siren", "fourier"], choices=list(FAMILIES))
-    parser.add_argument("--images", nargs="+", default=["kodim02", "kodim05"], help="names in the images/ folder")
+    parser.add_argument("--images", nargs="*", default=["kodim02", "kodim05"], help="names in the images/ folder")
+    parser.add_argument("--skimage", nargs="*", default=[],
+                        help="scikit-image photographs (e.g. astronaut), each in colour and in grayscale")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--eval-every", type=int, default=250)
@@ -90,6 +112,7 @@ def main(argv: list[str] | None = None) -> dict:
     flags = [*REFERENCE, "--width", "256", "--log-every", "50", "--eval-every", str(args.eval_every),
              "--checkpoint-every", "250"]
     files = [shared_data_dir() / "images" / f"{name}.png" for name in args.images]
+    files += [path for name in args.skimage for path in skimage_pair(name, args.runs / "images")]
     table: dict = {"interpolation_baseline": interpolation_baseline(files), "variants": {}}
     for variant in args.variants:
         implicit_flags, explicit_flags = VARIANTS[variant]
@@ -104,7 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
                                            args.report_only)
                     sides[model]["trajectory"] = {int(r["step"]): round(r["psnr_test"], 2)
                                                   for r in rows_of(folder) if "psnr_test" in r}
-                entry = {"image": file.stem, "family": family, **{
+                entry = {"image": file.stem, "family": family, "variant": variant, **{
                     m: {"psnr_test": s["final"].get("psnr_test"), "psnr_train": s["final"].get("eval_psnr_train"),
                         "eval_iters": s["final"].get("eval_iters"), "trajectory": s["trajectory"],
                         "state": s["state"], "command": s["command"]} for m, s in sides.items()}}
