@@ -1,8 +1,9 @@
 """Why (or whether) implicit models generalize better than explicit ones: ablations of the reference protocol.
 
 Each family (SIREN, Fourier, Gabor) is fitted on the training pixels [::2, ::2] of 256² Kodak images with the
-(Implicit)² reference settings (1 layer, width 256, Adam 1e-3, spectral normalization on both sides, Picard to 1e-3,
-amortized, Neumann T = 1), scored on [1::2, 1::2] every `--eval-every` steps, and varied one setting at a time:
+(Implicit)² reference settings (1 layer, width 256, input scale 128, Adam 1e-3, spectral normalization on both sides,
+Picard to 1e-3, amortized, Neumann T = 1), scored on [1::2, 1::2] every `--eval-every` steps, and varied one
+setting at a time:
 
 - the backward: Neumann T = 3, or the exact adjoint (implicit side);
 - the forward tolerance 1e-4 instead of 1e-3 (implicit side: its first solve and every evaluation);
@@ -109,7 +110,8 @@ def main(argv: list[str] | None = None) -> dict:
     env = dict(os.environ, DEQ_STUDIO_DATA=str(shared_data_dir()), OMP_NUM_THREADS=str(args.threads),
                MKL_NUM_THREADS=str(args.threads))
     deadline = time.monotonic() + (args.budget_min * 60 if args.budget_min else float("inf"))
-    flags = [*REFERENCE, "--width", "256", "--log-every", "50", "--eval-every", str(args.eval_every),
+    flags = [*REFERENCE, "--input-scale", "128", "--width", "256", "--log-every", "50",
+             "--eval-every", str(args.eval_every),
              "--checkpoint-every", "250"]
     files = [shared_data_dir() / "images" / f"{name}.png" for name in args.images]
     files += [path for name in args.skimage for path in skimage_pair(name, args.runs / "images")]

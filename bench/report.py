@@ -34,19 +34,20 @@ from bench.text_images import write_text_images  # noqa: E402
 from tests.data import shared_data_dir  # noqa: E402
 
 MODELS = ["siren-inj", "isiren", "fourier-mfn", "fourier-imfn", "gabor-mfn", "gabor-imfn"]
-REFERENCE = ["--preset", "full", "--protocol", "generalize", "--layers", "1", "--input-scale", "128",
-             "--spectral-norm", "--solver", "picard", "--solver-tol", "1e-3", "--solver-max-iter", "100",
+REFERENCE = ["--preset", "full", "--protocol", "generalize", "--layers", "1", "--spectral-norm", "--solver", "picard",
+             "--solver-tol", "1e-3", "--solver-max-iter", "100",
              "--backward", "neumann", "--backward-neumann-order", "1", "--lr", "1e-3", "--amortize", "--seed", "0"]
-"""The (Implicit)² generalization settings (bench/reference_protocol.py), less the steps, width and image size."""
+"""The (Implicit)² generalization settings (bench/reference_protocol.py), less the steps, width and image size; the
+input scale is the default, 128 for a 512² image and in proportion to its side (64 for 256²)."""
 
 SIZES = {
     "quick": {"generalization": {"width": 128, "steps": 300, "images": 2, "image_dir": "images"},
               "represent": {"width": 128, "steps": 300, "max_size": 128},
-              "audio": {"width": 128, "steps": 300, "duration_s": 0.5},
+              "audio": {"width": 128, "steps": 300, "duration_s": 0.25},
               "video": {"width": 128, "steps": 300, "frames": 6, "max_size": 64},
               "mesh": {"width": 128, "steps": 300, "models": ["siren-inj", "isiren", "gabor-mfn", "gabor-imfn"]},
-              "jio_vs_pgd": ["--count", "100"], "jiio_vs_adam": ["--count", "32"],
-              "adversarial": {"steps": 40, "count": 200},
+              "jio_vs_pgd": ["--count", "100"], "jiio_vs_adam": ["--count", "16"],
+              "adversarial": {"steps": 30, "count": 100},
               "roofline": ["--before"], "scaling": ["--quick"], "responsiveness": ["--repeats", "5", "--startup", "5"],
               "solvers": []},
     "full": {"generalization": {"width": 256, "steps": 2000, "images": 6, "image_dir": "images512"},
@@ -195,7 +196,7 @@ def run_section(name: str, ctx: Context) -> dict:
     if name in ("represent", "audio", "video", "mesh", "adversarial"):
         return globals()[name](ctx)
     if name == "scaling":
-        return ctx.script("scaling", *s["scaling"], *device, "--plots", str(ctx.out.parent))
+        return ctx.script("scaling", *s["scaling"], *device, "--plots", str(ctx.out.with_suffix("")))
     if name == "responsiveness":
         return ctx.script("responsiveness", *s["responsiveness"])
     return ctx.script(name, *s[name], *device)

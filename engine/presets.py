@@ -21,11 +21,18 @@ from engine.models.inr import IMPLICIT
 
 PRESETS: tuple[str, ...] = ("full", "preview")
 
+IMAGE_SIDE = 512
+"""The image side the (Implicit)² input scales (256 to represent, 128 to generalize) were set for: an image's default
+scale follows its longer side in proportion, so that the filters start at the same frequencies per pixel. Measured
+(bench/gain_ablations.py, 256² images, 1000 steps, width 256): at 128, twice the paper's frequency per pixel, the
+implicit models memorize the training pixels (47 dB) and trail their explicit counterparts on the held-out ones by
+0.25–0.51 dB; at 64 they lead by +0.13 to +0.32 dB (iSIREN) and +0.54 dB (Fourier-iMFN) on Kodak, +1.25 and
++2.23 dB on a downsampled colour photograph, as in the paper."""
 SIREN_LIKE = ("isiren", "siren-inj")
-"""Models whose medium default input scale is halved, unlike the (Implicit)² release (which leaves the halving
-commented out): the sine of a sum of injections doubles their frequency content. On the 10 Kodak crops
-(generalization, width 128, 300 steps) iSIREN at 128 trails SIREN-inj by 1.0 dB; at 64 the two are within ±0.1 dB
-on kodim02/03."""
+"""Models whose default input scale is halved on media other than images, unlike the (Implicit)² release (which
+leaves the halving commented out): the sine of a sum of injections doubles their frequency content. It was measured
+on 256² Kodak images (generalization, width 128, 300 steps: iSIREN at 128 trailed SIREN-inj by 1.0 dB, at 64 the
+two were within ±0.1 dB), where the image rule (IMAGE_SIDE) now gives 64 to every model."""
 MESH_INPUT_SCALE = 32.0
 MESH_LR = 2e-3
 """Mesh defaults. The paper's 256 and 5e-4 (SPEC 2.3) barely move the BCE loss in 1,500 steps of 50k points on
@@ -33,14 +40,17 @@ the bunny here (IoU 0.12 uniform after 200 steps, explicit Gabor-MFN alike); 32 
 in 400 steps at width 64. Both stay options (--input-scale, --lr)."""
 
 
-def resolve_fit_config(config: FitConfig, medium: str) -> FitConfig:
-    """Fill every empty field with the medium's default from the (Implicit)² protocols (SPEC 2.3)."""
+def resolve_fit_config(config: FitConfig, medium: str, side: int | None = None) -> FitConfig:
+    """Fill every empty field with the medium's default from the (Implicit)² protocols (SPEC 2.3); an image's input
+    scale follows its longer `side` (IMAGE_SIDE)."""
     model = config.model
     if model.input_scale is None:
-        scale = {"image": 128.0 if config.protocol == "generalize" else 256.0, "audio": 25000.0,
-                 "video": 128.0, "mesh": MESH_INPUT_SCALE}[medium]
-        if model.model in SIREN_LIKE:
-            scale /= 2  # measured here (SIREN_LIKE); the release keeps 128
+        if medium == "image":
+            scale = (128.0 if config.protocol == "generalize" else 256.0) * (side or IMAGE_SIDE) / IMAGE_SIDE
+        else:
+            scale = {"audio": 25000.0, "video": 128.0, "mesh": MESH_INPUT_SCALE}[medium]
+            if model.model in SIREN_LIKE:
+                scale /= 2  # measured on images (SIREN_LIKE); the release keeps the medium's scale
         model = dataclasses.replace(model, input_scale=scale)
     if model.spectral_norm is None:
         model = dataclasses.replace(model, spectral_norm=medium != "audio" and model.model in IMPLICIT)
@@ -62,9 +72,9 @@ def fit_preview(medium: str, device: torch.device) -> FitConfig:
     if device.type == "cuda":
         return FitConfig(steps=2000, log_every=10, eval_every=None)
     small = ModelConfig(model="gabor-imfn", width=64)
-    if medium == "image":  # the filters' scale follows the preview's resolution (SPEC: 256 for ~512 pixels)
-        return FitConfig(model=dataclasses.replace(small, input_scale=128.0), signal=SignalConfig(max_size=256),
-                         lr=3e-3, steps=500, log_every=5, eval_every=25)
+    if medium == "image":  # the filters' scale follows the preview's resolution (IMAGE_SIDE)
+        return FitConfig(model=small, signal=SignalConfig(max_size=256), lr=3e-3, steps=500, log_every=5,
+                         eval_every=25)
     if medium == "audio":
         return FitConfig(model=small, signal=SignalConfig(audio_duration_s=2.0), lr=3e-3, steps=500, log_every=5,
                          eval_every=25)

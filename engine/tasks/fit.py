@@ -24,7 +24,8 @@ class FitTask(INRTask):
     """Fit a grid signal (image, audio, video)."""
 
     def __init__(self, config: FitConfig, signal: Signal, device: torch.device) -> None:
-        self.config = resolve_fit_config(config, signal.medium)
+        side = max(signal.shape) if signal.medium == "image" else None  # an image's input scale follows its size
+        self.config = resolve_fit_config(config, signal.medium, side)
         self.signal = signal
         self.device = device
         self.coords = signal.coords.to(device)

@@ -29,7 +29,7 @@ def test_fit_generalize_writes_the_run_folder(media, tmp_path) -> None:
     assert code == 0
     record = json.loads((out / "config.json").read_text())
     assert record["task"] == "fit" and record["config"]["model"]["model"] == "fourier-imfn"
-    assert record["config"]["model"]["input_scale"] == 128.0  # resolved medium default, written down
+    assert record["config"]["model"]["input_scale"] == 4.0  # 128 for 512 pixels, here 16: resolved and written down
     rows = RunDirectory(out).read_metrics()
     assert [r["step"] for r in rows] == [1, 5, 10, 12]
     for key in ("step", "time_s", "loss", "psnr_train", "psnr_test", "solver_iters", "solver_residual"):

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from engine.config import (AdvTrainConfig, AttackTaskConfig, BackwardConfig, FitConfig, InverseConfig, PriorConfig,
-                           SolverConfig)
+                           ModelConfig, SolverConfig)
 from engine.presets import inapplicable_fields, preset, resolve_fit_config
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
@@ -30,6 +30,10 @@ def test_medium_defaults_fill_only_what_is_empty() -> None:
     assert resolved.model.input_scale == 256.0 and resolved.model.spectral_norm and resolved.lr == 1e-3
     generalize = resolve_fit_config(FitConfig(protocol="generalize"), "image")
     assert generalize.model.input_scale == 128.0
+    small = FitConfig(protocol="generalize", model=ModelConfig(model="isiren"))
+    assert resolve_fit_config(small, "image", 256).model.input_scale == 64.0  # in proportion to the image's side
+    assert resolve_fit_config(FitConfig(), "image", 256).model.input_scale == 128.0
+    assert resolve_fit_config(small, "video").model.input_scale == 64.0  # SIREN-like halved on other media
     mesh = resolve_fit_config(FitConfig(lr=5e-4), "mesh")
     assert mesh.lr == 5e-4 and mesh.batch_size == 50000 and mesh.eval_every == 250
     assert resolve_fit_config(FitConfig(), "audio").model.spectral_norm is False
