@@ -192,7 +192,8 @@ def run_section(name: str, ctx: Context) -> dict:
         return {**table, "interpolation_baseline": interpolation_baseline(files),
                 "commands": [run["command"] for run in table.get("runs", [])]}
     if name == "ablations":  # as the reference: bench/gain_ablations.py runs them (resumably); here only read
-        return ctx.script("gain_ablations", "--report-only", "--skimage", "astronaut")
+        return ctx.script("gain_ablations", "--report-only", "--families", "siren", "fourier", "gabor",
+                          "--skimage", "astronaut")
     if name in ("represent", "audio", "video", "mesh", "adversarial"):
         return globals()[name](ctx)
     if name == "scaling":

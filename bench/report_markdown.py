@@ -295,7 +295,8 @@ def roofline(section: dict, report: dict) -> str:
 
 def scaling(section: dict, report: dict) -> str:
     stem = f"{report.get('date')}-{report.get('device')}-{report.get('size')}"
-    lines = [f"![step against coordinates]({stem}/scaling_coords.png)\n\n![step against width]({stem}/scaling_width.png)",
+    lines = [f"![step against coordinates]({stem}/scaling_coords.png)\n\n"
+             f"![step against width]({stem}/scaling_width.png)",
              f"\nMemory measure: {section.get('memory_measure')}.", "",
              "| coordinates | explicit 4L ÷ 1L time | explicit 4L ÷ 1L memory | implicit ÷ explicit 1L time | "
              "implicit ÷ explicit 1L memory |", "|---|---|---|---|---|"]
