@@ -34,12 +34,17 @@ def test_duel_trains_both_networks_side_by_side(window, qtbot, tmp_path) -> None
         assert side["picture"].image.shape[:2] == view.target.image.shape[:2]
         assert side["error"].image.dtype == np.uint8
         assert "ms/step" in side["label"].text() and "MB/step" in side["label"].text()
+    assert window.export_action.isEnabled()
     saved = window.session.save(tmp_path / "saved")
     for name in ("gabor-imfn", "gabor-mfn"):
         record = json.loads((saved / name / "config.json").read_text())
         assert record["task"] == "fit" and record["config"]["model"]["model"] == name
     window.curves.clear_old_runs()  # the two sides are one run: both stay
     assert len(window.curves.runs) == 2
+    window.set_kind("fit")
+    assert window.load_snapshot(saved), window.errors  # a saved duel reopens as a duel, where it stopped
+    assert window.kind == "duel" and window.task.step_count == 12 and window.views.currentWidget() is view
+    assert set(view.sides) == {"gabor-imfn", "gabor-mfn"}
 
 
 def test_duel_view_shows_a_sound_as_spectrograms_and_a_video_by_its_middle_frame(qtbot) -> None:
