@@ -67,8 +67,9 @@ def finish(run: RunDirectory, kind: TaskKind, task: Task) -> Path:
     each part's own run folder); returns the export."""
     written = task.export(run.path)
     checkpoint(run, kind, task)
-    source = run.read_config().get("input")
-    save_parts(run, task, run.read_metrics(), Path(source) if source else None)
+    if hasattr(task, "parts"):
+        source = run.read_config().get("input")
+        save_parts(run, task, run.read_metrics(), Path(source) if source else None)
     return written
 
 
