@@ -12,8 +12,9 @@ HARDWARE = "this machine's CPU (the papers: one GPU)"
 def render(report: dict) -> str:
     sections = report.get("sections", {})
     parts = [f"# DEQ Studio bench report — {report.get('date')}, {report.get('device')}, {report.get('size')} size",
-             "Every number of ours was measured by `python bench/report.py --" + str(report.get("size")) + "` in one "
-             "run; each table names its commands. Differences from the papers are explained under each table."]
+             "Every number of ours was measured by `python bench/report.py --" + str(report.get("size")) + "` (a "
+             "section can be run again alone with `--only`); each table names its commands and how long it took. "
+             "Differences from the papers are explained under each table."]
     for name, title, draw in RENDERERS:
         if name not in sections:
             continue
