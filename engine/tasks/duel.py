@@ -129,11 +129,8 @@ class DuelTask(TrainingTask):
         """`duel.json` (each side's latest scores) and, for an image, `duel.png`: target | first | second."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        for side in self.sides.values():
-            if side.reconstruction is None:
-                side.evaluate()
-        if any(not scores for scores in self.last_scores.values()):
-            self.last_scores = {name: side.evaluate(final=True) for name, side in self.sides.items()}
+        if any(side.reconstruction is None for side in self.sides.values()) or not all(self.last_scores.values()):
+            self.evaluate(final=True)  # once, for both sides (it keeps their scores)
         summary = out_dir / "duel.json"
         summary.write_text(json.dumps({"file": self.signal.source, "step": self.step_count,
                                        "scores": self.last_scores}, indent=1))

@@ -133,8 +133,7 @@ class LinearInjection(nn.Module):
 
     def forward(self, x: Tensor, bias: Tensor | None = None) -> Tensor:  # (N, d) -> (N, D)
         """Ω x + φ (+ `bias`, a (D,) vector folded into the same pass over the (N, D) output)."""
-        phase = self.phase if bias is None else self.phase + bias
-        return torch.mm(_with_ones(x), torch.cat([self.omega, phase[:, None]], dim=1).T)
+        return torch.addmm(self.phase if bias is None else self.phase + bias, x, self.omega.T)
 
 
 class FourierFilter(LinearInjection):
