@@ -39,7 +39,7 @@ RUNS = ROOT / "bench" / "runs" / "reference"
 PROTOCOL = ["--preset", "full", "--protocol", "generalize", "--width", "256", "--layers", "1", "--input-scale", "128",
             "--spectral-norm", "--solver", "picard", "--solver-tol", "1e-3", "--solver-max-iter", "100",
             "--solver-stop-mode", "rel", "--backward", "neumann", "--backward-neumann-order", "1", "--lr", "1e-3",
-            "--amortize", "--log-every", "50", "--eval-every", "500", "--checkpoint-every", "100", "--seed", "0"]
+            "--amortize", "--log-every", "50", "--eval-every", "500", "--seed", "0"]
 """The authors' released configuration, as `deq-studio fit` flags."""
 PAPER, PAPER_GAIN = GENERALIZATION_NATURAL, GAIN_NATURAL
 
@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--budget-min", type=float, default=None, help="stop (checkpointed) after this long")
     parser.add_argument("--threads", type=int, default=None, help="torch threads of each run")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--steps", type=int, default=STEPS, help="the protocol's 2000 (fewer: a smoke test)")
+    parser.add_argument("--checkpoint-every", type=int, default=100,
+                        help="steps between checkpoints (a budget's stop checkpoints too; each holds the warm starts)")
     parser.add_argument("--report-only", action="store_true", help="run nothing; tabulate the folders as they are")
     parser.add_argument("--runs", type=Path, default=RUNS, help="the folder of the run folders")
     args = parser.parse_args(argv)
@@ -59,11 +62,12 @@ def main(argv: list[str] | None = None) -> dict:
     if args.threads:
         env.update(OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     deadline = time.monotonic() + (args.budget_min * 60 if args.budget_min else float("inf"))
+    flags = [*PROTOCOL, "--checkpoint-every", str(args.checkpoint_every)]
     runs = []
     for name in args.images:
         image = shared_data_dir() / "images512" / f"{name}.png"
         for model in args.models:
-            run = run_fit(image, model, args.runs / f"{name}-{model}", PROTOCOL, STEPS, args.device, deadline, env,
+            run = run_fit(image, model, args.runs / f"{name}-{model}", flags, args.steps, args.device, deadline, env,
                           args.report_only)
             runs.append({"image": name, "model": model, "state": run["state"], "step": run["step"],
                          "psnr_test": run["final"].get("psnr_test"), "psnr_train": run["final"].get("eval_psnr_train"),

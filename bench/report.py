@@ -72,6 +72,7 @@ class Context:
         self.settings = SIZES[size]
         self.env = dict(os.environ, DEQ_STUDIO_DATA=str(shared_data_dir()), QT_QPA_PLATFORM="offscreen")
         self.deadline = float("inf")
+        self.reference_runs = ROOT / "bench" / "runs" / "reference"
 
     def script(self, name: str, *arguments: str) -> dict:
         """Run bench/<name>.py and parse its JSON: one object, or one per line (collected into `rows`)."""
@@ -186,7 +187,7 @@ def run_section(name: str, ctx: Context) -> dict:
     if name == "text":
         return generalization(ctx, text=True)
     if name == "reference":  # the long runs are resumed by bench/reference_protocol.py itself; here only read
-        table = ctx.script("reference_protocol", "--report-only")
+        table = ctx.script("reference_protocol", "--report-only", "--runs", str(ctx.reference_runs))
         images = sorted({run["image"] for run in table.get("runs", [])})
         files = [shared_data_dir() / "images512" / f"{image}.png" for image in images]
         return {**table, "interpolation_baseline": interpolation_baseline(files),
@@ -214,6 +215,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--render", type=Path, default=None, help="write the markdown of this results file and stop")
     parser.add_argument("--budget-min", type=float, default=None,
                         help="start no section after this long; a fit past it is checkpointed (resumed next time)")
+    parser.add_argument("--reference-runs", type=Path, default=None,
+                        help="the reference protocol's run folders (default: bench/runs/reference)")
     args = parser.parse_args(argv)
     if args.render:
         report = json.loads(relative(args.render.read_text()))
@@ -225,6 +228,8 @@ def main(argv: list[str] | None = None) -> dict:
     out = args.results / f"{stem}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     ctx = Context(size_name, args.device, ROOT / "bench" / "runs" / stem, out)
+    if args.reference_runs:
+        ctx.reference_runs = args.reference_runs.resolve()
     if args.budget_min:
         ctx.deadline = time.monotonic() + 60 * args.budget_min
     report: dict = json.loads(out.read_text()) if out.is_file() else {}
