@@ -52,15 +52,16 @@ left() { echo $(( BUDGET - SECONDS )); }  # seconds of the budget left
 say() { echo "[$SECONDS s] $*" | tee -a "$OUT/summary.txt"; }
 
 reference() {  # minutes, images...: the six models on each image, one process (one CPU thread) per run, all at once
-  local minutes=$1; shift
+  local minutes=$1 pids=(); shift
   for image in "$@"; do
     for model in siren-inj isiren fourier-mfn fourier-imfn gabor-mfn gabor-imfn; do
       OMP_NUM_THREADS=1 $PY bench/reference_protocol.py --device "$DEVICE" --steps "$STEPS" --images "$image" \
-        --models "$model" --runs "$OUT/reference" --budget-min "$minutes" --checkpoint-every 1000 \
+        --models "$model" --runs "$OUT/reference" --budget-min "$minutes" \
         > "$OUT/ref-$image-$model.log" 2>&1 &
+      pids+=($!)
     done
   done
-  wait
+  wait "${pids[@]}"  # these runs only: the CUDA tests beside them are waited for on their own
 }
 
 say "start (budget ${BUDGET} s, device $DEVICE)"

@@ -187,7 +187,7 @@ def run_section(name: str, ctx: Context) -> dict:
     if name == "text":
         return generalization(ctx, text=True)
     if name == "reference":  # the long runs are resumed by bench/reference_protocol.py itself; here only read
-        table = ctx.script("reference_protocol", "--report-only", "--runs", str(ctx.reference_runs))
+        table = ctx.script("reference_protocol", "--report-only", "--runs", str(ctx.reference_runs), *device)
         images = sorted({run["image"] for run in table.get("runs", [])})
         files = [shared_data_dir() / "images512" / f"{image}.png" for image in images]
         return {**table, "interpolation_baseline": interpolation_baseline(files),

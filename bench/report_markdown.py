@@ -6,7 +6,11 @@ import numpy as np
 from bench import paper
 
 FAMILIES = {"isiren": "siren-inj", "fourier-imfn": "fourier-mfn", "gabor-imfn": "gabor-mfn"}
-HARDWARE = "this machine's CPU (the papers: one GPU)"
+def hardware(report: dict) -> str:
+    """Where our numbers were measured, beside the papers' hardware."""
+    if report.get("device") == "cuda":
+        return "one NVIDIA GPU (an H200; the papers: one GPU of 2021)"
+    return "this machine's CPU (the papers: one GPU)"
 
 
 def render(report: dict) -> str:
@@ -100,7 +104,8 @@ def generalization(section: dict, report: dict) -> str:
     why = (f"\n\nOurs: {len(s.get('images', []))} grayscale Kodak images of ../shared/data/{s.get('image_dir')} "
            f"({', '.join(s.get('images', []))}), input scale by the image's size (64 at 256², the paper's 128 "
            "at 512²), "
-           f"width {s.get('width')}, {s.get('steps')} steps, otherwise the reference protocol, on {HARDWARE}. Paper: "
+           f"width {s.get('width')}, {s.get('steps')} steps, otherwise the reference protocol, on "
+           f"{hardware(report)}. Paper: "
            "1L-256D, 2000 steps, colour natural photographs downsampled to 512² (smoother than native-resolution "
            "crops), mean over its image set. Fewer steps, narrower layers and smaller images lower every "
            "absolute PSNR; "
@@ -136,7 +141,8 @@ def reference(section: dict, report: dict) -> str:
     if pending:
         lines.append("\nNot finished yet: " + ", ".join(pending) + ".")
     lines.append("\nOurs: grayscale Kodak crops of 512² at their native resolution (the paper: colour photographs "
-                 "downsampled to 512², smoother), input scale 128 as the paper, 2000 steps on one CPU core per run. "
+                 f"downsampled to 512², smoother), input scale 128 as the paper, 2000 steps, "
+                 f"{'all runs at once on one GPU' if report.get('device') == 'cuda' else 'one CPU core per run'}. "
                  "Such a crop is barely more predictable than bilinear interpolation (the yardstick below): the "
                  "explicit models reach it, the implicit ones fit the training pixels better (train PSNR) and the "
                  "held-out ones worse; their held-out PSNR peaks at step 500. See the ablations for when the gain "
@@ -242,7 +248,8 @@ def jio_vs_pgd(section: dict, report: dict) -> str:
             f"{ours_ratio} |\n"
             f"| ours: attack success | {section.get('pgd_success', 0):.3f} | {section.get('jio_success', 0):.3f} | |\n"
             f"| paper (Table 2): ms | {paper.TABLE2_MS['PGD-20']} | {paper.TABLE2_MS['JIO-80']} | {theirs:.2f} |\n\n"
-            f"Ours: the built-in MNIST MDEQ classifier, {section.get('setup', {}).get('count')} digits, {HARDWARE}. "
+            f"Ours: the built-in MNIST MDEQ classifier, {section.get('setup', {}).get('count')} digits, "
+            f"{hardware(report)}. "
             "The ratio, measured in one run, is the comparable number.")
 
 
@@ -258,7 +265,8 @@ def jiio_vs_adam(section: dict, report: dict) -> str:
     lines.append(f"| paper (Table 3) | {paper.TABLE3_MS['Adam-40']} | {paper.TABLE3_MS['JIIO-40']} (JIIO-40) | "
                  f"{theirs:.1f}× | | |")
     lines.append("\nOurs: the built-in MNIST prior (an MDEQ-lite decoder), held-out digits, Adam's learning rate and "
-                 f"JIIO's step sizes each tuned on a small grid, {HARDWARE}. Paper: its generative MDEQ on its data.")
+                 f"JIIO's step sizes each tuned on a small grid, {hardware(report)}. "
+                 "Paper: its generative MDEQ on its data.")
     return "\n".join(lines)
 
 

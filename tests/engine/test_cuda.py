@@ -64,3 +64,22 @@ def test_cli_fit_on_cuda_writes_and_resumes_its_run(tmp_path) -> None:
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
     assert rows[-1]["step"] == 30
+
+
+@pytest.mark.parametrize("kind", ["fourier", "gabor"])
+def test_filters_on_cuda_in_one_block_match_the_cpu_blocks(kind) -> None:
+    from engine.models.inr.filters import make_filter
+
+    torch.manual_seed(0)
+    layer = make_filter(kind, 2, 16, 64.0, 1, 3.0).double()
+    x = torch.rand(3000, 2, dtype=torch.float64) * 2 - 1
+    upstream = torch.randn(3000, 16, dtype=torch.float64)
+    results = []
+    for device in (CPU, CUDA):
+        layer.to(device).zero_grad()
+        xd = x.to(device).requires_grad_()
+        out = layer(xd)
+        out.backward(upstream.to(device))
+        results.append([out, xd.grad, *(p.grad for p in layer.parameters())])
+    for a, b in zip(*results):
+        assert torch.allclose(a, b.cpu(), atol=1e-9)

@@ -34,7 +34,7 @@ def loss_of(z, target):
 
 def deq_loss(params, target, backward=EXACT, forward=TIGHT):
     w, u, b, x = params
-    z, _ = implicit_layer(tanh_layer, (x, w, u, b), torch.zeros(x.shape[0], w.shape[0], dtype=DT),
+    z, _ = implicit_layer(tanh_layer, (x, w, u, b), torch.zeros(x.shape[0], w.shape[0], dtype=DT, device=x.device),
                           forward=forward, backward=backward)
     return loss_of(z, target)
 

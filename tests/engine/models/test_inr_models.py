@@ -161,3 +161,11 @@ def test_blocked_filters_match_autograd_across_blocks_and_pass_gradcheck(kind, m
     assert torch.allclose(blocked(*inputs), plain_filter(kind, *inputs))
     for want, have in zip(expected, got):
         assert torch.allclose(want, have, atol=1e-12)
+
+
+def test_filters_run_in_cache_sized_blocks_on_a_cpu_and_in_one_elsewhere() -> None:
+    import engine.models.inr.filters as filters
+
+    on_cpu = filters._blocks(torch.empty(2500, 2))
+    assert [b.stop - b.start for b in on_cpu] == [filters.BLOCK_ROWS] * 2 + [2500 - 2 * filters.BLOCK_ROWS]
+    assert filters._blocks(torch.empty(2500, 2, device="meta")) == [slice(0, 2500)]  # a GPU's launches cost more
