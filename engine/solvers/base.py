@@ -77,9 +77,10 @@ SOLVERS: Registry[SolverFn] = Registry("solver")
 
 def residual_norms(g: Tensor, fz: Tensor, stop_mode: StopMode) -> Tensor:
     """Per-sample ‖g‖ for a residual g = f(z) − z, divided by ‖f(z)‖ in rel mode. Shape (B,)."""
-    res = torch.linalg.vector_norm(g.flatten(1), dim=1)
+    dims = tuple(range(1, g.dim()))  # over every dimension but the batch's, without copying a strided view
+    res = torch.linalg.vector_norm(g, dim=dims)
     if stop_mode == "rel":
-        res = res / (torch.linalg.vector_norm(fz.flatten(1), dim=1) + _EPS)
+        res = res / (torch.linalg.vector_norm(fz, dim=dims) + _EPS)
     return res
 
 

@@ -23,6 +23,8 @@ import torch
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
+from engine.models.inr.grid import grid_axes, grid_filter
+
 BLOCK_ROWS = 1024
 """Coordinates per block on a CPU: a (1024, 256) float32 slab is 1 MB, so a block's temporaries stay in cache."""
 
@@ -36,6 +38,12 @@ def _block_rows(x: Tensor) -> int:
 def _blocks(x: Tensor) -> list[slice]:
     n, rows = x.shape[0], _block_rows(x)
     return [slice(start, min(start + rows, n)) for start in range(0, n, rows)]
+
+
+def _cpu_grid(x: Tensor) -> tuple[Tensor, Tensor] | None:
+    """The axes of x on a CPU when x is a grid (engine/models/inr/grid.py); a GPU keeps the one-block filters, whose
+    speed there was measured (the separated ones were not yet)."""
+    return grid_axes(x) if x.device.type == "cpu" else None
 
 
 def _with_ones(x: Tensor) -> Tensor:
@@ -147,6 +155,9 @@ class FourierFilter(LinearInjection):
     """g(x) = sin(Ω x + φ)."""
 
     def forward(self, x: Tensor) -> Tensor:  # (N, d) -> (N, D)
+        axes = _cpu_grid(x)
+        if axes is not None:
+            return grid_filter(axes, self.omega, self.phase)
         return _FourierFilter.apply(x, self.omega, self.phase)
 
 
@@ -163,6 +174,9 @@ class GaborFilter(nn.Module):
         self.mu = nn.Parameter(torch.empty(width, d_in).uniform_(-1.0, 1.0))  # (D, d)
 
     def forward(self, x: Tensor) -> Tensor:  # (N, d) -> (N, D)
+        axes = _cpu_grid(x)
+        if axes is not None:
+            return grid_filter(axes, self.linear.omega, self.linear.phase, (self.mu, self.gamma.clamp_min(0.0) * -0.5))
         return _GaborFilter.apply(x, self.linear.omega, self.linear.phase, self.mu, self.gamma)
 
 

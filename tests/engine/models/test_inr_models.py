@@ -169,3 +169,44 @@ def test_filters_run_in_cache_sized_blocks_on_a_cpu_and_in_one_elsewhere() -> No
     on_cpu = filters._blocks(torch.empty(2500, 2))
     assert [b.stop - b.start for b in on_cpu] == [filters.BLOCK_ROWS] * 2 + [2500 - 2 * filters.BLOCK_ROWS]
     assert filters._blocks(torch.empty(2500, 2, device="meta")) == [slice(0, 2500)]  # a GPU's launches cost more
+
+
+def test_grid_axes_recognises_row_major_grids_only() -> None:
+    from engine.models.inr.grid import grid_axes
+
+    u, v = torch.linspace(-1, 1, 40), torch.linspace(-1, 1, 30)
+    grid = torch.stack(torch.meshgrid(u, v, indexing="ij"), -1).reshape(-1, 2)
+    axes = grid_axes(grid)
+    assert axes is not None and torch.equal(axes[0], u) and torch.equal(axes[1], v)
+    assert grid_axes(grid[torch.randperm(len(grid))]) is None  # shuffled: a minibatch
+    moved = grid.clone()
+    moved[500, 1] += 1e-3
+    assert grid_axes(moved) is None
+    assert grid_axes(grid[:-30]) is not None and grid_axes(grid[:-7]) is None  # whole rows only
+    assert grid_axes(grid[:900]) is None  # too few coordinates to pay
+    assert grid_axes(torch.rand(1200, 3)) is None
+    thin = torch.stack(torch.meshgrid(torch.linspace(-1, 1, 4), torch.linspace(-1, 1, 400), indexing="ij"), -1)
+    assert grid_axes(thin.reshape(-1, 2)) is None  # 4 rows: one accumulation per column would not pay
+
+
+@pytest.mark.parametrize("kind", ["fourier", "gabor"])
+def test_grid_filters_match_the_entrywise_filters_and_their_gradients(kind) -> None:
+    import engine.models.inr.filters as filters
+    from engine.models.inr.grid import GridProduct
+
+    torch.manual_seed(0)
+    layer = filters.make_filter(kind, 2, 8, 40.0, 1, 3.0).double()
+    if kind == "gabor":
+        with torch.no_grad():
+            layer.gamma[0] = -0.2  # clamped to 0: no envelope, no gradient
+    u, v = torch.linspace(-1, 1, 40, dtype=torch.float64), torch.linspace(-0.7, 1, 33, dtype=torch.float64)
+    grid = torch.stack(torch.meshgrid(u, v, indexing="ij"), -1).reshape(-1, 2)
+    upstream = torch.randn(len(grid), 8, dtype=torch.float64)
+    params = list(layer.parameters())
+    separated = layer(grid)
+    entrywise = layer(grid.clone().requires_grad_())  # a coordinate gradient takes the entrywise path
+    assert torch.allclose(separated, entrywise, atol=1e-12)
+    for a, b in zip(torch.autograd.grad(separated, params, upstream), torch.autograd.grad(entrywise, params, upstream)):
+        assert torch.allclose(a, b, atol=1e-9)
+    tables = [torch.randn(n, 3, dtype=torch.float64, requires_grad=True) for n in (47, 5, 47, 5)]
+    assert torch.autograd.gradcheck(GridProduct.apply, tables)
