@@ -28,6 +28,8 @@ def render(report: dict) -> str:
             parts.append(f"Failed: `{section['failed'][:1500]}`")
         else:
             parts.append(draw(section, report))
+        if section.get("remark"):  # written into the results afterwards, about how they were measured
+            parts.append(f"Remark: {section['remark']}")
         commands = section.get("commands", [])
         if commands:
             shown = commands if len(commands) <= 8 else (
