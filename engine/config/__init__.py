@@ -5,16 +5,19 @@
     equilibrium.py  forward solver, backward mode, EquilibriumConfig (both, handed to a model when it is built)
     fit.py          fitting a signal with an INR
     jiio.py         JIIO: the augmented solver, generative priors, inverse problems, attacks, adversarial training
+    meta.py         few-shot meta-learning with a task context found by JIIO or an inner loop
 """
 from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig, SolverName
 from engine.config.fields import (ConfigError, check_fields, config_paths, field_choices, field_docs, field_types,
                                   from_dict, require, to_dict, with_paths)
 from engine.config.fit import DuelConfig, FitConfig, INRName, ModelConfig, SignalConfig
 from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, InverseConfig, JIIOConfig, PriorConfig
+from engine.config.meta import MetaTrainConfig
 
 __all__ = [
     "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "DuelConfig",
-    "EquilibriumConfig", "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "ModelConfig", "PriorConfig",
+    "EquilibriumConfig", "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "MetaTrainConfig", "ModelConfig",
+    "PriorConfig",
     "SignalConfig", "SolverConfig", "SolverName", "check_fields", "config_paths", "field_choices", "field_docs",
     "field_types", "from_dict", "require", "to_dict", "with_paths",
 ]

@@ -2,8 +2,9 @@
 
 After each branch's GroupNorm the cell scales and shifts every channel by an affine function of v,
     x ← (1 + Γ_b v) ⊙ x + B_b v,
-Γ_b, B_b (channels × context) starting at zero, so that at initialization the context changes nothing and the cell
-is MDEQ-lite's (contractive). A few-shot task is solved by finding the v under which the support images are
+Γ_b, B_b (channels × context) initialized like any linear layer, and the starting context v₀ at zero: at v₀ the cell
+is MDEQ-lite's (contractive), and the context's gradient is not zero (v₀ = 0 with Γ = B = 0 would be a saddle no
+gradient leaves). A few-shot task is solved by finding the v under which the support images are
 classified right (JIIO over (z of every support image, μ, v), or the inner-loop baseline); the network's weights and
 the initial context v₀ are what meta-training learns.
 References: Perez et al., "FiLM: Visual Reasoning with a General Conditioning Layer", AAAI 2018; Gurumurthy, Bai,
@@ -28,8 +29,6 @@ class FiLMCell(MultiscaleCell):
     def __init__(self, channels: tuple[int, ...], base_size: int, context: int) -> None:
         super().__init__(channels, base_size)
         self.film = nn.ModuleList(nn.Linear(context, 2 * c, bias=False) for c in channels)
-        for layer in self.film:
-            nn.init.zeros_(layer.weight)
 
     def forward(self, z: Tensor, *inputs: Tensor) -> Tensor:  # inputs: the injections, then v (B, context)
         *injections, context = inputs

@@ -93,11 +93,10 @@ def test_film_cell_starts_as_mdeq_lite_and_its_context_steers_it() -> None:
     images = torch.rand(3, 1, 28, 28)
     injections = model.injections(images)
     z = torch.randn(3, model.cell.state_size)
-    context = torch.randn(3, 4)
-    assert torch.allclose(model.context_cell(z, injections, context), plain(z, *injections), atol=1e-6)
-    for layer in model.cell.film:
-        torch.nn.init.normal_(layer.weight, std=0.1)
-    context.requires_grad_()
+    at_start = model.context0.expand(3, -1)  # v₀ = 0: MDEQ-lite's cell
+    assert torch.allclose(model.context_cell(z, injections, at_start), plain(z, *injections), atol=1e-6)
+    context = torch.randn(3, 4, requires_grad=True)
+    assert not torch.allclose(model.context_cell(z, injections, context), plain(z, *injections), atol=1e-3)
     logits = model.classify(images, context)
     (grad,) = torch.autograd.grad(logits[:, 0].sum(), context)
     assert logits.shape == (3, 5) and grad.abs().sum() > 0
@@ -106,8 +105,6 @@ def test_film_cell_starts_as_mdeq_lite_and_its_context_steers_it() -> None:
 def test_jiio_adapts_a_few_shot_classifier_to_its_support_set() -> None:
     torch.manual_seed(0)
     model = FewShotClassifier(channels=(8, 16), ways=3, context=8)
-    for layer in model.cell.film:
-        torch.nn.init.normal_(layer.weight, std=0.3)
     support = torch.rand(2, 3, 1, 28, 28)
     labels = torch.tensor([[0, 1, 2], [2, 0, 1]])
     problem = MetaLearningProblem(model, support, labels, model.context0.detach())
