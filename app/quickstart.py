@@ -30,6 +30,10 @@ HOW = {
               "(ε), or draw your own digit and press Attack this digit.",
     "adv-train": "Train a digit classifier, on clean digits or on attacked ones so that it resists attacks; its "
                  "accuracy appears in the curves.",
+    "meta-train": "Teach a network to learn new handwritten characters from a single example each. Every step shows "
+                  "it a small task (five unseen characters, one drawing of each), JIIO tunes the network to that "
+                  "task, and its guesses on further drawings are shown green when right and red when wrong; the "
+                  "curves give the accuracy on characters it never trained on.",
 }
 """One paragraph per task kind, in plain words."""
 

@@ -171,6 +171,52 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_meta_test(args: argparse.Namespace) -> int:
+    """Score a meta-trained few-shot classifier on unseen Omniglot tasks: accuracy ± its 95 % interval."""
+    import dataclasses
+    import json
+
+    from engine.config import JIIOConfig, MetaTrainConfig, from_dict
+    from engine.datasets.omniglot import (EpisodeSampler, default_omniglot_folder, load_omniglot, split_alphabets,
+                                          split_characters)
+    from engine.models.mdeq.stored import load_few_shot
+    from engine.tasks.meta_train import meta_test
+
+    device = resolve_device(args.device)
+    model, arch = load_few_shot(args.model, device)
+    config = MetaTrainConfig(ways=arch["ways"], shots=args.shots, queries=args.queries, split=args.split,
+                             inner=args.inner or arch.get("inner", "jiio"), context=arch["context"],
+                             jiio=from_dict(JIIOConfig, arch["jiio"]) if "jiio" in arch else JIIOConfig())
+    if args.jiio_iterations:
+        config = dataclasses.replace(config, jiio=dataclasses.replace(config.jiio, iterations=args.jiio_iterations))
+    data = load_omniglot(default_omniglot_folder(args.data))
+    held_out = (split_characters if args.split == "characters" else split_alphabets)(data, seed=args.split_seed)[1]
+    sampler = EpisodeSampler(data, held_out, config.ways, config.shots, config.queries)
+    mean, ci95 = meta_test(model, config, sampler, args.episodes, args.seed)
+    print(f"{config.ways}-way {config.shots}-shot on {len(held_out)} held-out characters ({args.split}), "
+          f"{args.episodes} tasks, inner solve {config.inner}: {100 * mean:.1f} % ± {100 * ci95:.1f} % (95 %)")
+    print(json.dumps({"ways": config.ways, "shots": config.shots, "split": args.split, "episodes": args.episodes,
+                      "inner": config.inner, "accuracy": round(mean, 4), "ci95": round(ci95, 4)}))
+    return 0
+
+
+def add_meta_test_verb(verbs) -> None:
+    meta = verbs.add_parser("meta-test", help="score a meta-trained few-shot classifier on unseen Omniglot tasks")
+    meta.add_argument("--model", default="", help="a few-shot classifier file (default: the built-in one)")
+    meta.add_argument("--data", default="", help="the Omniglot folder (default: $DEQ_STUDIO_DATA/omniglot)")
+    meta.add_argument("--shots", type=int, default=1, help="examples of each class a task shows (K-shot)")
+    meta.add_argument("--queries", type=int, default=5, help="further drawings of each class a task is scored on")
+    meta.add_argument("--episodes", type=int, default=600, help="how many unseen tasks are scored")
+    meta.add_argument("--split", choices=["characters", "alphabets"], default="characters",
+                      help="held-out characters of every alphabet, or whole held-out alphabets")
+    meta.add_argument("--split-seed", type=int, default=0, help="the split's seed (the one the model trained with)")
+    meta.add_argument("--inner", choices=["jiio", "gd"], help="the inner solve (default: the one it trained with)")
+    meta.add_argument("--jiio-iterations", type=int, help="rounds of the inner JIIO solve (default: as trained)")
+    meta.add_argument("--seed", type=int, default=1, help="which tasks are drawn")
+    meta.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where to run")
+    meta.set_defaults(run=run_meta_test)
+
+
 def add_task_verb(verbs, kind: TaskKind) -> None:
     """`deq-studio <kind>`: its input, --out, --preset, checkpoints, and one flag per config field."""
     verb = verbs.add_parser(kind.name, help=kind.summary, description=kind.config.__doc__)
@@ -274,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--lr", type=float, help="continue with this learning rate (after a divergence: a lower one)")
     resume.add_argument("--checkpoint-every", type=int, default=500, help="also checkpoint every N steps")
     resume.set_defaults(run=run_resume)
+
+    add_meta_test_verb(verbs)
 
     demo = verbs.add_parser("demo", help="compare the fixed-point solvers on an iSIREN-like equilibrium")
     demo.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where to run")

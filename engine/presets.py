@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from engine.config import (AdvTrainConfig, AttackTaskConfig, BackwardConfig, DuelConfig, FitConfig, InverseConfig,
-                           ModelConfig, PriorConfig, SignalConfig, SolverConfig)
+                           MetaTrainConfig, ModelConfig, PriorConfig, SignalConfig, SolverConfig)
 from engine.models.inr import IMPLICIT
 
 
@@ -90,9 +90,11 @@ PREVIEWS: dict[type, Any] = {
     InverseConfig: InverseConfig(count=16),
     AttackTaskConfig: AttackTaskConfig(count=64),
     AdvTrainConfig: AdvTrainConfig(steps=300, log_every=5, eval_every=100, eval_images=200),
+    MetaTrainConfig: MetaTrainConfig(steps=300, jiio=dataclasses.replace(MetaTrainConfig().jiio, iterations=40),
+                                     eval_episodes=50, log_every=5, eval_every=100),
 }
-"""The preview settings of the MNIST tasks (the same on every device): a few minutes of training, 16 restorations,
-64 attacked digits."""
+"""The preview settings of the dataset tasks (the same on every device): a few minutes of training, 16 restorations,
+64 attacked digits, few-shot tasks with a 40-round inner JIIO solve."""
 
 
 def preset(config_class: type, name: str, device: torch.device, medium: str | None = None) -> Any:

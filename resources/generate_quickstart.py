@@ -34,6 +34,7 @@ RUNS = {
     "inverse": ("inverse", None, {"count": 16, "sigma": 0.4, "adam_steps": 10}),
     "attack": ("attack", None, {"count": 16}),
     "adv-train": ("adv-train", None, {"steps": 40, "log_every": 10, "eval_every": 40, "eval_images": 200}),
+    "meta-train": ("meta-train", None, {"steps": 30, "log_every": 5, "eval_every": 30, "eval_episodes": 20}),
 }
 """Picture name → (the task kind, the built-in sample it opens or None, settings)."""
 

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 from app.views.race_view import ImagePanel
 
 TITLES = {"reconstructions": "Training batch (decoded below)", "held_out": "Held out (decoded below)",
-          "samples": "Samples of the prior", "batch": "Training batch"}
+          "samples": "Samples of the prior", "batch": "Training batch", "support": "A task's examples, one per class",
+          "query": "Its queries by class: green right, red wrong"}
 """Short enough for one line in a third of a 1024-pixel window."""
 COLUMNS = 3
 

@@ -91,6 +91,18 @@ def load_omniglot(folder: str | Path) -> Omniglot:
     return Omniglot(images, labels, characters, character_alphabet, alphabets)
 
 
+def default_omniglot_folder(explicit: str | Path = "") -> Path:
+    """`explicit` if given, else $DEQ_STUDIO_DATA/omniglot; SignalError says where it looked when neither is set."""
+    import os
+
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("DEQ_STUDIO_DATA"):
+        return Path(os.environ["DEQ_STUDIO_DATA"]) / "omniglot"
+    raise SignalError("No Omniglot folder given: choose the folder of the Omniglot zips (images_background*.zip) as "
+                      "Data, or set DEQ_STUDIO_DATA to a folder holding omniglot/.")
+
+
 def split_characters(data: Omniglot, test_fraction: float = 0.3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(meta-train, meta-test) character indices: a fixed random `test_fraction` of the characters of every
     alphabet held out, so both sides see every alphabet but never the same character."""

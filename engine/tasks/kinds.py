@@ -13,7 +13,8 @@ from typing import Any
 
 import torch
 
-from engine.config import AdvTrainConfig, AttackTaskConfig, DuelConfig, FitConfig, InverseConfig, PriorConfig
+from engine.config import (AdvTrainConfig, AttackTaskConfig, DuelConfig, FitConfig, InverseConfig, MetaTrainConfig,
+                           PriorConfig)
 from engine.registry import Registry
 from engine.tasks.base import Task
 
@@ -42,7 +43,9 @@ class TaskKind:
     race: bool = False
     """Its steps are methods racing on one problem; its folder reopens as curves only."""
     trains_on_dataset: bool = False
-    """It trains on the dataset folder its config's `data` names (empty: MNIST), which its run folder records."""
+    """It trains on the dataset folder its config's `data` names (empty: `dataset`), which its run folder records."""
+    dataset: str = "mnist"
+    """The dataset an empty `data` means (a folder of that name under $DEQ_STUDIO_DATA)."""
     view: str = "medium"
     """What shows its previews: medium (the fitted file's own view), grid, race, attack or duel."""
     fixed: frozenset[str] = frozenset()
@@ -66,7 +69,7 @@ class TaskKind:
             return str(Path(path).resolve())
         if not self.trains_on_dataset:
             return None
-        return str(Path(config.data).resolve()) if config.data else "mnist"
+        return str(Path(config.data).resolve()) if config.data else self.dataset
 
 
 TASKS: Registry[TaskKind] = Registry("task")
@@ -179,6 +182,14 @@ def build_adv_task(config: AdvTrainConfig, device: torch.device):
     return AdversarialTrainTask(config, data["train"], data["held_out"], device)
 
 
+def build_meta_task(config: MetaTrainConfig, device: torch.device):
+    """Read Omniglot (its zips or alphabet folders) and build meta-training."""
+    from engine.datasets.omniglot import default_omniglot_folder, load_omniglot
+    from engine.tasks.meta_train import MetaTrainTask
+
+    return MetaTrainTask(config, load_omniglot(default_omniglot_folder(config.data)), device)
+
+
 def _without_file(build: Callable[[Any, torch.device], Any]) -> Callable[[Any, Path | None, torch.device], Any]:
     """A builder of a task that needs no opened file, in TaskKind.build's signature."""
     return lambda config, path, device: build(config, device)
@@ -229,3 +240,12 @@ register(TaskKind(
     fixed=frozenset({"attack_settings.method"}),
     advanced=frozenset({"data", "init", "channels", "contractive", "head", "attack_settings", "lr", "jacobian_reg",
                         "solver", "eval_images", "log_every", "eval_every", "seed"})))
+register(TaskKind(
+    "meta-train", "Few-shot learning (Omniglot)",
+    "meta-train a few-shot classifier whose task context JIIO finds (or an inner loop of gradient steps)",
+    MetaTrainConfig, _without_file(build_meta_task),
+    lambda config, path: f"few-shot-{config.ways}way-{config.shots}shot-{config.inner}", resumable=True,
+    trains_on_dataset=True, dataset="omniglot", view="grid",
+    advanced=frozenset({"data", "queries", "tasks_per_step", "rotations", "jiio", "inner_steps", "inner_lr",
+                        "proximal", "context", "channels", "lr", "jacobian_reg", "solver", "eval_episodes",
+                        "log_every", "eval_every", "seed"})))

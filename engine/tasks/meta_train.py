@@ -64,6 +64,21 @@ def query_accuracy(model: FewShotClassifier, context: Tensor, query: Tensor, lab
     return (logits.argmax(1) == labels.flatten()).float().reshape(tasks, count).mean(1)
 
 
+def meta_test(model: FewShotClassifier, config: MetaTrainConfig, sampler: EpisodeSampler, episodes: int,
+              seed: int) -> tuple[float, float]:
+    """Mean query accuracy over `episodes` tasks of `sampler` (adapted as `config` says), and its 95 % interval."""
+    rng, scores = np.random.default_rng(seed), []
+    device = next(model.parameters()).device
+    for begin in range(0, episodes, config.tasks_per_step):
+        batch = [sampler.sample(rng) for _ in range(min(config.tasks_per_step, episodes - begin))]
+        support, support_labels, query, query_labels = stacked(batch, device)
+        context = adapt(model, config, support, support_labels)[0]
+        scores.append(query_accuracy(model, context, query, query_labels).cpu().numpy())
+    accuracy = np.concatenate(scores)
+    ci95 = 1.96 * accuracy.std(ddof=1) / np.sqrt(len(accuracy)) if len(accuracy) > 1 else 0.0
+    return float(accuracy.mean()), float(ci95)
+
+
 class MetaTrainTask(TrainingTask):
     """Few-shot meta-training of a FiLM-conditioned MDEQ-lite classifier with JIIO or the inner-loop baseline."""
 
@@ -125,25 +140,21 @@ class MetaTrainTask(TrainingTask):
 
     def evaluate(self, final: bool = False) -> dict[str, float]:
         """Query accuracy on unseen tasks (the same ones at every check: a fixed seed), mean and 95 % interval."""
-        episodes = self.config.eval_episodes * (3 if final else 1)
-        rng, scores = np.random.default_rng(10_000 + self.config.seed), []
         self.model.eval()
-        for begin in range(0, episodes, self.config.tasks_per_step):
-            batch = [self.test_sampler.sample(rng) for _ in range(min(self.config.tasks_per_step, episodes - begin))]
-            support, support_labels, query, query_labels = stacked(batch, self.device)
-            context = adapt(self.model, self.config, support, support_labels)[0]
-            scores.append(query_accuracy(self.model, context, query, query_labels).cpu().numpy())
-        accuracy = np.concatenate(scores)
-        return {"accuracy_test": float(accuracy.mean()),
-                "accuracy_test_ci95": float(1.96 * accuracy.std(ddof=1) / np.sqrt(len(accuracy)))
-                if len(accuracy) > 1 else 0.0}
+        mean, ci95 = meta_test(self.model, self.config, self.test_sampler,
+                               self.config.eval_episodes * (3 if final else 1), 10_000 + self.config.seed)
+        return {"accuracy_test": mean, "accuracy_test_ci95": ci95}
 
     def snapshot(self, scalars: dict[str, float], final: bool = False) -> Snapshot:
         previews: dict[str, np.ndarray] = {}
         if self.last is not None:
             episode, correct = self.last
-            previews["support"] = image_grid(torch.from_numpy(episode.support), low=0.0, high=1.0)
-            previews["query"] = image_grid(torch.from_numpy(episode.query), low=0.0, high=1.0)
+            columns = self.config.shots * self.config.ways if self.config.shots * self.config.ways <= 10 else 10
+            previews["support"] = image_grid(torch.from_numpy(episode.support), columns, low=0.0, high=1.0)
+            ink = torch.from_numpy(episode.query)  # right in green, wrong in red
+            right = torch.from_numpy(correct.astype(bool))[:, None, None, None]
+            coloured = torch.cat([ink * ~right, ink * right, torch.zeros_like(ink)], dim=1)
+            previews["query"] = image_grid(coloured, self.config.queries, low=0.0, high=1.0)
             previews["query_correct"] = correct.astype(np.float32)
         return Snapshot(self.step_count, self.config.steps, self.train_time, dict(scalars), previews, final)
 

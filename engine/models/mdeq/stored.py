@@ -10,11 +10,14 @@ from engine.config import ConfigError, EquilibriumConfig, SolverConfig, from_dic
 from engine.model_store import ModelFileError, load_into, load_model
 from engine.models.mdeq.classifier import CLASSIFIER_EQUILIBRIUM, MDEQClassifier
 from engine.models.mdeq.decoder import DECODER_EQUILIBRIUM, MDEQDecoder
+from engine.models.mdeq.film import FewShotClassifier
 
-BUILT_IN = {"mdeq-decoder": "mnist-prior.safetensors", "mdeq-classifier": "mnist-classifier.safetensors"}
+BUILT_IN = {"mdeq-decoder": "mnist-prior.safetensors", "mdeq-classifier": "mnist-classifier.safetensors",
+            "few-shot-classifier": "omniglot-few-shot.safetensors"}
 
 
-MODEL_NAMES = {"mdeq-decoder": "generative prior", "mdeq-classifier": "digit classifier"}
+MODEL_NAMES = {"mdeq-decoder": "generative prior", "mdeq-classifier": "digit classifier",
+               "few-shot-classifier": "few-shot classifier"}
 """Each stored model kind as the window names it."""
 
 
@@ -27,10 +30,12 @@ def model_file(path: str | Path, kind: str) -> Path:
     return resources_dir() / "models" / BUILT_IN[kind]
 
 
-ARCH_LIMITS = {"latent": (1, 4096), "image_size": (8, 512), "classes": (2, 1000)}
+ARCH_LIMITS = {"latent": (1, 4096), "image_size": (8, 512), "classes": (2, 1000), "ways": (2, 1000),
+               "context": (1, 4096)}
 """The sizes a stored model may declare (a damaged or crafted file could ask for hundreds of gigabytes)."""
-ARCH_KEYS = {"mdeq-decoder": ("latent", "channels", "image_size"), "mdeq-classifier": ("channels", "image_size",
-                                                                                       "classes")}
+ARCH_KEYS = {"mdeq-decoder": ("latent", "channels", "image_size"),
+             "mdeq-classifier": ("channels", "image_size", "classes"),
+             "few-shot-classifier": ("channels", "image_size", "ways", "context")}
 MAX_CHANNELS = 1024
 
 
@@ -100,3 +105,13 @@ def load_classifier(path: str | Path = "", device: torch.device | str = "cpu",
                        contractive=bool(arch.get("contractive", False)), head=arch.get("head", "mean"),
                        equilibrium=stored_equilibrium(arch, CLASSIFIER_EQUILIBRIUM, solver)), state, device))
     return classifier.eval().requires_grad_(False)
+
+
+def load_few_shot(path: str | Path = "", device: torch.device | str = "cpu") -> tuple[FewShotClassifier, dict]:
+    """A meta-trained few-shot classifier in eval mode with frozen weights, and its description (ways, context, the
+    inner solve it was trained with)."""
+    arch, state, _ = _read(path, "few-shot-classifier")
+    model = _built(model_file(path, "few-shot-classifier").name, lambda: load_into(
+        FewShotClassifier(tuple(arch["channels"]), arch["ways"], arch["context"], arch["image_size"],
+                          stored_equilibrium(arch, CLASSIFIER_EQUILIBRIUM, None)), state, device))
+    return model.eval().requires_grad_(False), arch

@@ -53,3 +53,22 @@ def test_a_restored_task_continues_exactly(drawings, tmp_path) -> None:
 
     kind, arch, weights, _ = load_model(task.export(tmp_path))
     assert kind == "few-shot-classifier" and arch["ways"] == 3 and "context0" in weights
+
+
+def test_cli_meta_train_then_meta_test_prints_accuracy_with_its_interval(drawings, tmp_path, capsys) -> None:
+    from engine import cli
+
+    folder = drawn_folder(tmp_path / "omniglot", alphabets=2, characters=6, drawers=5)
+    run = tmp_path / "run"
+    assert cli.main(["meta-train", "--data", str(folder), "--ways", "3", "--queries", "2", "--tasks-per-step", "2",
+                     "--channels", "4", "8", "--context", "6", "--jiio-iterations", "4", "--steps", "2",
+                     "--eval-episodes", "2", "--out", str(run), "--device", "cpu"]) == 0
+    assert cli.main(["meta-test", "--model", str(run / "few-shot-classifier.safetensors"), "--data", str(folder),
+                     "--queries", "2", "--episodes", "6", "--device", "cpu"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    import json
+
+    result = json.loads(line)
+    assert result["ways"] == 3 and result["episodes"] == 6 and 0 <= result["accuracy"] <= 1 and result["ci95"] >= 0
+    assert cli.main(["meta-test", "--model", str(run / "missing.safetensors"), "--data", str(folder)]) == \
+        cli.EXIT_BAD_INPUT
