@@ -1,0 +1,123 @@
+"""Few-shot adaptation: JIIO against the inner loop of gradient steps, same model, same tasks, same run.
+
+The baseline adapts each task's context with `--gd-steps` gradient steps, each solving every support image's
+equilibrium and its adjoint; its step size is the best of a small grid (lowest final support loss). JIIO's step
+sizes are tuned on a small grid too, and it is run with a ladder of iteration budgets; its time to the baseline's
+loss is the time of the smallest budget whose context reaches the baseline's final support loss (the loss re-solved
+at the returned context, the same measure for both). Also the query accuracy each reaches, and the wall time of one
+meta-training step with each inner solve. Prints JSON with a `speedup` key: the baseline's time ÷ JIIO's time to
+the same inner loss.
+
+    python bench/meta_speed.py [--model FILE | --train-steps 200] [--tasks 16] [--device cpu]
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.data import use_shared_data  # noqa: E402
+
+use_shared_data()
+
+from engine.config import JIIOConfig, MetaTrainConfig  # noqa: E402
+from engine.datasets.omniglot import EpisodeSampler, default_omniglot_folder, load_omniglot, split_characters  # noqa
+from engine.device import device_name, resolve_device  # noqa: E402
+from engine.jiio import jiio  # noqa: E402
+from engine.jiio.meta import MetaLearningProblem, inner_loop  # noqa: E402
+from engine.tasks.meta_train import MetaTrainTask, query_accuracy, stacked  # noqa: E402
+
+GD_LRS = (0.1, 0.3, 1.0, 3.0)
+JIIO_ALPHAS = ((0.04, 0.01), (0.1, 0.03), (0.3, 0.1))
+JIIO_LADDER = (5, 10, 20, 40, 70, 100)
+
+
+def true_loss(problem: MetaLearningProblem, v: torch.Tensor) -> float:
+    """The support loss per image at context v, every equilibrium re-solved from zero."""
+    with torch.no_grad():
+        return float(problem.loss(problem.equilibrium(v), v).mean()) / problem.shots
+
+
+def timed(run) -> tuple[object, float]:
+    start = time.perf_counter()
+    out = run()
+    return out, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="", help="a few-shot classifier file; default: meta-train one here")
+    parser.add_argument("--train-steps", type=int, default=200, help="meta-training steps when no --model is given")
+    parser.add_argument("--tasks", type=int, default=16, help="5-way 1-shot tasks adapted (one batch)")
+    parser.add_argument("--gd-steps", type=int, default=20, help="the baseline's gradient steps per task")
+    parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    args = parser.parse_args(argv)
+    device = resolve_device(args.device)
+    data = load_omniglot(default_omniglot_folder())
+    config = MetaTrainConfig(jiio=JIIOConfig(iterations=40, alpha=(0.04, 0.01)), device=device.type)
+    trainer = MetaTrainTask(config, data, device)
+    if args.model:
+        from engine.models.mdeq.stored import load_few_shot
+
+        model = load_few_shot(args.model, device)[0]
+    else:
+        for _ in range(args.train_steps):
+            trainer.step()
+        model = trainer.model.eval()
+    test = EpisodeSampler(data, split_characters(data)[1], config.ways, config.shots, config.queries)
+    rng = np.random.default_rng(123)
+    support, labels, query, query_labels = stacked([test.sample(rng) for _ in range(args.tasks)], device)
+
+    def problem() -> MetaLearningProblem:
+        return MetaLearningProblem(model, support, labels, model.context0.detach(), config.proximal)
+
+    start_loss = true_loss(problem(), problem().start()[1])
+    baseline = {}
+    for lr in GD_LRS:
+        result, seconds = timed(lambda: inner_loop(problem(), steps=args.gd_steps, lr=lr))
+        baseline[lr] = {"loss": true_loss(problem(), result.x), "seconds": seconds,
+                        "accuracy": float(query_accuracy(model, result.x, query, query_labels).mean())}
+    best_lr = min(baseline, key=lambda lr: baseline[lr]["loss"])
+    target = baseline[best_lr]["loss"]
+    ladder = {}
+    for alpha in JIIO_ALPHAS:
+        for iterations in JIIO_LADDER:
+            settings = dataclasses.replace(config.jiio, iterations=iterations, alpha=alpha)
+            p = problem()
+            result, seconds = timed(lambda: jiio(p, *p.start(), settings))
+            ladder[f"{alpha}-{iterations}"] = {
+                "alpha": list(alpha), "iterations": iterations, "loss": true_loss(p, result.x), "seconds": seconds,
+                "accuracy": float(query_accuracy(model, result.x, query, query_labels).mean())}
+    reaching = [r for r in ladder.values() if r["loss"] <= target]
+    fastest = min(reaching, key=lambda r: r["seconds"]) if reaching else None
+    steps = {}
+    for inner in ("jiio", "gd"):
+        trainer.config = dataclasses.replace(config, inner=inner, inner_lr=best_lr, inner_steps=args.gd_steps)
+        trainer.step()  # warm-up
+        steps[inner] = float(np.median([trainer.step()["ms_per_step"] for _ in range(3)]))
+    report = {
+        "device": device_name(device), "tasks": args.tasks, "ways": config.ways, "shots": config.shots,
+        "model": args.model or f"meta-trained here for {args.train_steps} steps (JIIO-40)",
+        "support_loss_at_start": start_loss,
+        "baseline": {"gd_steps": args.gd_steps, "grid": {str(k): v for k, v in baseline.items()}, "best_lr": best_lr,
+                     "loss": target, "seconds": baseline[best_lr]["seconds"],
+                     "accuracy": baseline[best_lr]["accuracy"]},
+        "jiio": {"grid": ladder, "fastest_to_baseline_loss": fastest},
+        "speedup": round(baseline[best_lr]["seconds"] / fastest["seconds"], 2) if fastest else None,
+        "outer_step_ms": steps,
+    }
+    print(json.dumps(report, indent=1))
+    return report
+
+
+if __name__ == "__main__":
+    main()
