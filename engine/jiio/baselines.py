@@ -28,8 +28,14 @@ class BaselineResult:
 
 def adam_over_inputs(equilibrium: Equilibrium, problem, x0: Tensor, *, steps: int, lr: float) -> BaselineResult:
     """Adam on x for `steps` steps of ℓ(z*(x), x) (the latent-optimization baseline of the JIIO paper)."""
+    return gradient_steps(equilibrium, problem, x0, steps=steps, lr=lr, optimizer="adam")
+
+
+def gradient_steps(equilibrium: Equilibrium, problem, x0: Tensor, *, steps: int, lr: float,
+                   optimizer: str = "adam") -> BaselineResult:
+    """`steps` steps of Adam or plain gradient descent ("sgd") on x of ℓ(z*(x), x), summed over the batch."""
     x = x0.detach().clone().requires_grad_()
-    optimizer = torch.optim.Adam([x], lr=lr)
+    optimizer = torch.optim.Adam([x], lr=lr) if optimizer == "adam" else torch.optim.SGD([x], lr=lr)
     losses, times, start = [], [], time.perf_counter()
     for _ in range(steps):
         per_sample = problem.loss(equilibrium(x), x)

@@ -10,14 +10,13 @@ image's equilibrium from zero and differentiating through it (the implicit backw
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from engine.jiio.baselines import BaselineResult
+from engine.jiio.baselines import BaselineResult, gradient_steps
 
 Criterion = Callable[[Tensor, Tensor], Tensor]
 """(logits (N, ways), labels (N,)) → per-image loss (N,)."""
@@ -83,14 +82,4 @@ class MetaLearningProblem:
 
 def inner_loop(problem: MetaLearningProblem, *, steps: int, lr: float, optimizer: str = "sgd") -> BaselineResult:
     """The baseline: `steps` gradient steps on v (plain or Adam), each a full forward solve and implicit backward."""
-    v = problem.start()[1].requires_grad_()
-    opt = torch.optim.Adam([v], lr=lr) if optimizer == "adam" else torch.optim.SGD([v], lr=lr)
-    losses, times, start = [], [], time.perf_counter()
-    for _ in range(steps):
-        per_task = problem.loss(problem.equilibrium(v), v)
-        opt.zero_grad(set_to_none=True)
-        per_task.sum().backward()
-        opt.step()
-        losses.append(float(per_task.detach().mean()))
-        times.append(time.perf_counter() - start)
-    return BaselineResult(v.detach(), losses, times)
+    return gradient_steps(problem.equilibrium, problem, problem.start()[1], steps=steps, lr=lr, optimizer=optimizer)
