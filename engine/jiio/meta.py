@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from engine.implicit import implicit_layer
 from engine.jiio.baselines import BaselineResult, gradient_steps
 
 Criterion = Callable[[Tensor, Tensor], Tensor]
@@ -67,8 +68,6 @@ class MetaLearningProblem:
 
     def equilibrium(self, v: Tensor) -> Tensor:
         """z*(v) of every support image from zero, differentiable in v (the model's backward mode): (T, S·n)."""
-        from engine.implicit import implicit_layer
-
         states, contexts = self.per_image(torch.zeros(self.tasks, self.shots * self.state, dtype=v.dtype,
                                                       device=v.device), v)
         config = self.model.equilibrium_config
