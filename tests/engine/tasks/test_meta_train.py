@@ -72,3 +72,8 @@ def test_cli_meta_train_then_meta_test_prints_accuracy_with_its_interval(drawing
     assert result["ways"] == 3 and result["episodes"] == 6 and 0 <= result["accuracy"] <= 1 and result["ci95"] >= 0
     assert cli.main(["meta-test", "--model", str(run / "missing.safetensors"), "--data", str(folder)]) == \
         cli.EXIT_BAD_INPUT
+    from engine.resources import resources_dir
+
+    digits = resources_dir() / "models" / "mnist-classifier.safetensors"
+    assert cli.main(["meta-test", "--model", str(digits), "--data", str(folder)]) == cli.EXIT_BAD_INPUT
+    assert "holds a digit classifier" in capsys.readouterr().err
