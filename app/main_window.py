@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMai
 from app.controller import RunController
 from app.file_actions import FileActions
 from app.guidance import Guidance, start_hint_label
+from app.few_shot_controls import FewShotWiring
 from app.jiio_controls import JIIOControls
 from app.menus import build_menus
 from app.panels.config_form import ConfigForm
@@ -29,6 +30,7 @@ from app.status import device_label, memory_text, progress_text
 from app.views.attack_view import AttackView
 from app.views.curves_view import CurvesView
 from app.views.duel_view import DuelView
+from app.views.few_shot_view import FewShotView
 from app.views.grid_view import GridView
 from app.views.medium_views import MediumViews
 from app.views.race_view import RaceView
@@ -115,11 +117,11 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.media = MediumViews(self.views)
         self.image_view, self.audio_view, self.video_view = self.media.image, self.media.audio, self.media.video
         self.race_view, self.attack_view, self.grid_view = RaceView(), AttackView(), GridView()
-        self.duel_view = DuelView()
-        for view in (self.race_view, self.attack_view, self.grid_view, self.duel_view):
+        self.duel_view, self.few_shot_view = DuelView(), FewShotView()
+        for view in (self.race_view, self.attack_view, self.grid_view, self.duel_view, self.few_shot_view):
             self.views.addWidget(view)
         self.kind_views = {"race": self.race_view, "attack": self.attack_view, "grid": self.grid_view,
-                           "duel": self.duel_view}
+                           "duel": self.duel_view, "few-shot": self.few_shot_view}
         """The view of each TaskKind.view other than "medium" (a fit's view follows its file's medium)."""
         self.curves = CurvesView()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -137,6 +139,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.setAcceptDrops(True)
 
         self.jiio_controls = JIIOControls(self)
+        self.few_shot_wiring = FewShotWiring(self)
 
         self.controller.snapshot.connect(self.show_snapshot)
         self.controller.row.connect(self.session.record)

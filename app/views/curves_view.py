@@ -32,14 +32,15 @@ REDRAW_MS = 250
 thread (mostly axis text), so redrawing all three at once would stall the event loop for ~50 ms."""
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 PSNR = ["psnr_train", "psnr_test", "psnr_held_out"]
-PERCENT_METRICS = ["iou_uniform", "iou_near", "accuracy_clean"]
+PERCENT_METRICS = ["iou_uniform", "iou_near", "accuracy_clean", "accuracy_test", "accuracy_query"]
 SOLVER_CHOICES = {"residual": ("Solver residual", ["solver_residual", "eval_residual"], True),
                   "iterations": ("Solver iterations", ["solver_iters", "eval_iters", "adjoint_iters"], False),
                   "ms": ("ms per step", ["ms_per_step"], False),
-                  "memory": ("MB per step", ["memory_mb"], False)}
+                  "memory": ("MB per step", ["memory_mb"], False),
+                  "inner": ("Inner solve, ms per task", ["inner_ms_per_task"], False)}
 PERCENT = set(PERCENT_METRICS)
 """Quality metrics in [0, 1] drawn as percentages."""
-PANELS = {"loss": ("Loss", ["loss"], True), "psnr": ("PSNR (dB)", PSNR, False),
+PANELS = {"loss": ("Loss", ["loss", "inner_loss"], True), "psnr": ("PSNR (dB)", PSNR, False),
           "percent": ("IoU · accuracy (%)", PERCENT_METRICS, False), "solver": SOLVER_CHOICES["residual"]}
 UNITS = {"loss": "loss", "psnr": "dB", "percent": "%"}
 """The left axis label of each plot (the solver plot's is its metric's)."""

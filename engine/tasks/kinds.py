@@ -47,7 +47,7 @@ class TaskKind:
     dataset: str = "mnist"
     """The dataset an empty `data` means (a folder of that name under $DEQ_STUDIO_DATA)."""
     view: str = "medium"
-    """What shows its previews: medium (the fitted file's own view), grid, race, attack or duel."""
+    """What shows its previews: medium (the fitted file's own view), grid, race, attack, duel or few-shot."""
     fixed: frozenset[str] = frozenset()
     """Dotted config fields the task sets itself: no flag and no form field."""
     advanced: frozenset[str] = frozenset()
@@ -245,7 +245,7 @@ register(TaskKind(
     "meta-train a few-shot classifier whose task context JIIO finds (or an inner loop of gradient steps)",
     MetaTrainConfig, _without_file(build_meta_task),
     lambda config, path: f"few-shot-{config.ways}way-{config.shots}shot-{config.inner}", resumable=True,
-    trains_on_dataset=True, dataset="omniglot", view="grid",
+    trains_on_dataset=True, dataset="omniglot", view="few-shot",
     advanced=frozenset({"data", "queries", "tasks_per_step", "rotations", "jiio", "inner_steps", "inner_lr",
                         "proximal", "context", "channels", "lr", "jacobian_reg", "solver", "eval_episodes",
                         "log_every", "eval_every", "seed"})))

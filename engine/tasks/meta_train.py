@@ -64,6 +64,16 @@ def query_accuracy(model: FewShotClassifier, context: Tensor, query: Tensor, lab
     return (logits.argmax(1) == labels.flatten()).float().reshape(tasks, count).mean(1)
 
 
+def episode_previews(episode: Episode, correct: np.ndarray, queries: int) -> dict[str, np.ndarray]:
+    """The support drawings in a row (`support`), the queries one class a row with right ones green and wrong ones
+    red (`query`), and which were right (`query_correct`)."""
+    support = torch.from_numpy(episode.support)
+    ink, right = torch.from_numpy(episode.query), torch.from_numpy(correct.astype(bool))[:, None, None, None]
+    coloured = torch.cat([ink * ~right, ink * right, torch.zeros_like(ink)], dim=1)
+    return {"support": image_grid(support, min(len(support), 10), low=0.0, high=1.0),
+            "query": image_grid(coloured, queries, low=0.0, high=1.0), "query_correct": correct.astype(np.float32)}
+
+
 def meta_test(model: FewShotClassifier, config: MetaTrainConfig, sampler: EpisodeSampler, episodes: int,
               seed: int) -> tuple[float, float]:
     """Mean query accuracy over `episodes` tasks of `sampler` (adapted as `config` says), and its 95 % interval."""
@@ -149,13 +159,7 @@ class MetaTrainTask(TrainingTask):
         previews: dict[str, np.ndarray] = {}
         if self.last is not None:
             episode, correct = self.last
-            columns = self.config.shots * self.config.ways if self.config.shots * self.config.ways <= 10 else 10
-            previews["support"] = image_grid(torch.from_numpy(episode.support), columns, low=0.0, high=1.0)
-            ink = torch.from_numpy(episode.query)  # right in green, wrong in red
-            right = torch.from_numpy(correct.astype(bool))[:, None, None, None]
-            coloured = torch.cat([ink * ~right, ink * right, torch.zeros_like(ink)], dim=1)
-            previews["query"] = image_grid(coloured, self.config.queries, low=0.0, high=1.0)
-            previews["query_correct"] = correct.astype(np.float32)
+            previews.update(episode_previews(episode, correct, self.config.queries))
         return Snapshot(self.step_count, self.config.steps, self.train_time, dict(scalars), previews, final)
 
     def export(self, out_dir: Path) -> Path:
