@@ -33,7 +33,8 @@ HOW = {
     "meta-train": "Teach a network to learn new handwritten characters from a single example each. Every step shows "
                   "it a small task (five unseen characters, one drawing of each), JIIO tunes the network to that "
                   "task, and its guesses on further drawings are shown green when right and red when wrong; the "
-                  "curves give the accuracy on characters it never trained on.",
+                  "curves give the accuracy on characters it never trained on. When it stops, try it: ask for a "
+                  "new unseen task, or draw one example of each class and a character to classify.",
 }
 """One paragraph per task kind, in plain words."""
 
