@@ -126,10 +126,13 @@ class AdversarialTrainTask(TrainingTask):
 
     def state_dict(self) -> dict[str, Any]:
         return {"classifier": self.classifier.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "sampler": self.sampler.get_state(), "step": self.step_count, "train_time": self.train_time}
+                "sampler": self.sampler.get_state(), "torch_rng": torch.get_rng_state(),  # the penalty's probes
+                "step": self.step_count, "train_time": self.train_time}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.classifier.load_state_dict(state["classifier"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.sampler.set_state(state["sampler"])
+        if "torch_rng" in state:  # checkpoints written before it was kept resume, not exactly
+            torch.set_rng_state(state["torch_rng"])
         self.step_count, self.train_time = int(state["step"]), float(state["train_time"])

@@ -64,3 +64,18 @@ def test_final_scores_use_test_time_budgets_with_the_training_ball(monkeypatch) 
     task.evaluate(final=True)
     assert [(c.method, c.pgd_steps, c.jio.iterations, c.epsilon, c.jio.box) for c in used] == [
         ("pgd", 20, 80, 0.5, True), ("jio", 20, 80, 0.5, True)]  # trained with PGD-3 / JIO-6
+
+
+def test_a_restored_training_continues_exactly_with_the_jacobian_penalty() -> None:
+    import copy
+
+    config = dataclasses.replace(small_config("none"), jacobian_reg=0.05)
+    train, held_out = stripes(64), stripes(32, seed=1)
+    task = AdversarialTrainTask(config, train, held_out, torch.device("cpu"))
+    task.step()
+    state = copy.deepcopy(task.state_dict())
+    ahead = [task.step()["loss"] for _ in range(2)]
+    torch.manual_seed(123)  # whatever drew from the global generator since: the checkpoint must not depend on it
+    again = AdversarialTrainTask(config, train, held_out, torch.device("cpu"))
+    again.load_state_dict(state)
+    assert [again.step()["loss"] for _ in range(2)] == ahead
