@@ -10,7 +10,7 @@ import platformdirs
 from engine.config import ConfigError
 from engine.media.base import SignalError
 from engine.model_store import ModelFileError
-from engine.models.mdeq.few_shot_reader import FewShotReader
+from engine.jiio.few_shot_reader import FewShotReader
 
 FAILURES = (ConfigError, SignalError, ModelFileError, OSError, ValueError, RuntimeError)
 """What a bad model file, a missing data folder or an unusable drawing raises: reported, never fatal."""

@@ -31,8 +31,10 @@ class MetaTrainConfig:
     inner: Literal["jiio", "gd"] = "jiio"
     """How a task's context is found: JIIO (one joint fixed point over the support images' states, their adjoints and
     the context), or gd (gradient steps on the context, each solving the network and its adjoint)."""
-    jiio: JIIOConfig = JIIOConfig(iterations=100, alpha=(0.04, 0.01))
-    """The inner JIIO solve (Anderson, memory 10, 100 rounds, step sizes 0.04 then 0.01: the JIIO paper's)."""
+    jiio: JIIOConfig = JIIOConfig(iterations=100, alpha=(0.3, 0.1))
+    """The inner JIIO solve (Anderson, memory 10, 100 rounds as the JIIO paper). Its step sizes are 0.3 then 0.1:
+    with the paper's 0.04 then 0.01 the context of an untrained network barely moved (support loss 1.79 → 1.785
+    in 40 rounds) and meta-training stayed at chance; with these it learns."""
     inner_steps: int = 10
     """gd: how many gradient steps on the context per task."""
     inner_lr: float = 0.1
