@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.views.paint_canvas import PaintCanvas
-from app.views.race_view import ImagePanel
+from app.views.race_view import ImagePanel, show_previews
 
 
 EXAMPLE_SIDE, QUERY_SIDE = 84, 168
@@ -110,9 +110,7 @@ class FewShotView(QWidget):
             panel.reset()
 
     def show_snapshot(self, previews: dict, scalars: dict) -> None:
-        for key, panel in self.panels.items():
-            if key in previews:
-                panel.set_image(previews[key])
+        show_previews(self.panels, previews)
         if "accuracy_test" in scalars:
             self.accuracy.setText(f"Accuracy on unseen characters: {100 * scalars['accuracy_test']:.1f} % "
                                   f"± {100 * scalars.get('accuracy_test_ci95', 0.0):.1f} % (95 %), "

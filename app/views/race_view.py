@@ -71,6 +71,13 @@ class ImagePanel(QWidget):
         self.box.autoRange(padding=0.01)
 
 
+def show_previews(panels: dict[str, ImagePanel], previews: dict) -> None:
+    """Each panel its preview of the same name, where the snapshot has one."""
+    for key, panel in panels.items():
+        if key in previews:
+            panel.set_image(previews[key])
+
+
 class CorruptionControls(QGroupBox):
     """Noise σ slider (0–0.6 on the [−1, 1] scale) and a 28×28 mask painter (paint the missing pixels dark)."""
 
@@ -134,9 +141,7 @@ class RaceView(QWidget):
             panel.reset()
 
     def show_snapshot(self, previews: dict, scalars: dict) -> None:
-        for key, panel in self.panels.items():
-            if key in previews:
-                panel.set_image(previews[key])
+        show_previews(self.panels, previews)
         if "psnr_corrupted" in scalars:
             self.panels["corrupted"].title.setText(f"Corrupted — {scalars['psnr_corrupted']:.2f} dB")
         for method in ("jiio", "adam"):
