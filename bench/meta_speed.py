@@ -29,14 +29,14 @@ from tests.data import use_shared_data  # noqa: E402
 
 use_shared_data()
 
-from engine.config import JIIOConfig, MetaTrainConfig  # noqa: E402
+from engine.config import JIIOConfig, MetaTrainConfig, from_dict  # noqa: E402
 from engine.datasets.omniglot import EpisodeSampler, default_omniglot_folder, load_omniglot, split_characters  # noqa
 from engine.device import device_name, resolve_device  # noqa: E402
 from engine.jiio import jiio  # noqa: E402
 from engine.jiio.meta import MetaLearningProblem, inner_loop  # noqa: E402
 from engine.tasks.meta_train import MetaTrainTask, query_accuracy, stacked  # noqa: E402
 
-GD_LRS = (0.1, 0.3, 1.0, 3.0)
+GD_GRID = {"sgd": (0.3, 1.0, 3.0, 10.0), "adam": (0.03, 0.1, 0.3)}
 JIIO_ALPHAS = ((0.04, 0.01), (0.1, 0.03), (0.3, 0.1))
 JIIO_LADDER = (5, 10, 20, 40, 70, 100)
 
@@ -63,16 +63,21 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
     data = load_omniglot(default_omniglot_folder())
-    config = MetaTrainConfig(jiio=JIIOConfig(iterations=40, alpha=(0.04, 0.01)), device=device.type)
-    trainer = MetaTrainTask(config, data, device)
+    config = MetaTrainConfig(jiio=JIIOConfig(iterations=40), device=device.type)
     if args.model:
         from engine.models.mdeq.stored import load_few_shot
 
-        model = load_few_shot(args.model, device)[0]
+        stored, arch = load_few_shot(args.model, device)
+        config = dataclasses.replace(config, channels=tuple(arch["channels"]), context=arch["context"],
+                                     readout=bool(arch.get("readout", False)),
+                                     jiio=from_dict(JIIOConfig, arch["jiio"]) if "jiio" in arch else config.jiio)
+    trainer = MetaTrainTask(config, data, device)
+    if args.model:
+        trainer.model.load_state_dict(stored.state_dict())
     else:
         for _ in range(args.train_steps):
             trainer.step()
-        model = trainer.model.eval()
+    model = trainer.model.eval()
     test = EpisodeSampler(data, split_characters(data)[1], config.ways, config.shots, config.queries)
     rng = np.random.default_rng(123)
     support, labels, query, query_labels = stacked([test.sample(rng) for _ in range(args.tasks)], device)
@@ -82,12 +87,14 @@ def main(argv: list[str] | None = None) -> dict:
 
     start_loss = true_loss(problem(), problem().start()[1])
     baseline = {}
-    for lr in GD_LRS:
-        result, seconds = timed(lambda: inner_loop(problem(), steps=args.gd_steps, lr=lr))
-        baseline[lr] = {"loss": true_loss(problem(), result.x), "seconds": seconds,
-                        "accuracy": float(query_accuracy(model, result.x, query, query_labels).mean())}
-    best_lr = min(baseline, key=lambda lr: baseline[lr]["loss"])
-    target = baseline[best_lr]["loss"]
+    for optimizer, rates in GD_GRID.items():
+        for lr in rates:
+            result, seconds = timed(lambda: inner_loop(problem(), steps=args.gd_steps, lr=lr, optimizer=optimizer))
+            baseline[f"{optimizer}-{lr}"] = {
+                "optimizer": optimizer, "lr": lr, "loss": true_loss(problem(), result.x), "seconds": seconds,
+                "accuracy": float(query_accuracy(model, result.x, query, query_labels).mean())}
+    best = min(baseline, key=lambda key: baseline[key]["loss"])
+    target = baseline[best]["loss"]
     ladder = {}
     for alpha in JIIO_ALPHAS:
         for iterations in JIIO_LADDER:
@@ -101,18 +108,18 @@ def main(argv: list[str] | None = None) -> dict:
     fastest = min(reaching, key=lambda r: r["seconds"]) if reaching else None
     steps = {}
     for inner in ("jiio", "gd"):
-        trainer.config = dataclasses.replace(config, inner=inner, inner_lr=best_lr, inner_steps=args.gd_steps)
+        trainer.config = dataclasses.replace(config, inner=inner, inner_lr=baseline[best]["lr"],
+                                             inner_steps=args.gd_steps)
         trainer.step()  # warm-up
         steps[inner] = float(np.median([trainer.step()["ms_per_step"] for _ in range(3)]))
     report = {
         "device": device_name(device), "tasks": args.tasks, "ways": config.ways, "shots": config.shots,
         "model": args.model or f"meta-trained here for {args.train_steps} steps (JIIO-40)",
         "support_loss_at_start": start_loss,
-        "baseline": {"gd_steps": args.gd_steps, "grid": {str(k): v for k, v in baseline.items()}, "best_lr": best_lr,
-                     "loss": target, "seconds": baseline[best_lr]["seconds"],
-                     "accuracy": baseline[best_lr]["accuracy"]},
+        "baseline": {"gd_steps": args.gd_steps, "grid": baseline, "best": best, "loss": target,
+                     "seconds": baseline[best]["seconds"], "accuracy": baseline[best]["accuracy"]},
         "jiio": {"grid": ladder, "fastest_to_baseline_loss": fastest},
-        "speedup": round(baseline[best_lr]["seconds"] / fastest["seconds"], 2) if fastest else None,
+        "speedup": round(baseline[best]["seconds"] / fastest["seconds"], 2) if fastest else None,
         "outer_step_ms": steps,
     }
     print(json.dumps(report, indent=1))

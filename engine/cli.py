@@ -184,7 +184,8 @@ def run_meta_test(args: argparse.Namespace) -> int:
 
     device = resolve_device(args.device)
     model, arch = load_few_shot(args.model, device)
-    config = MetaTrainConfig(ways=arch["ways"], shots=args.shots, queries=args.queries, split=args.split,
+    model = model.with_ways(args.ways or arch["ways"])
+    config = MetaTrainConfig(ways=args.ways or arch["ways"], shots=args.shots, queries=args.queries, split=args.split,
                              inner=args.inner or arch.get("inner", "jiio"), context=arch["context"],
                              jiio=from_dict(JIIOConfig, arch["jiio"]) if "jiio" in arch else JIIOConfig())
     if args.jiio_iterations:
@@ -204,6 +205,8 @@ def add_meta_test_verb(verbs) -> None:
     meta = verbs.add_parser("meta-test", help="score a meta-trained few-shot classifier on unseen Omniglot tasks")
     meta.add_argument("--model", default="", help="a few-shot classifier file (default: the built-in one)")
     meta.add_argument("--data", default="", help="the Omniglot folder (default: $DEQ_STUDIO_DATA/omniglot)")
+    meta.add_argument("--ways", type=int, help="classes each task tells apart (N-way; default: as trained; a model "
+                                               "with a task readout takes any N)")
     meta.add_argument("--shots", type=int, default=1, help="examples of each class a task shows (K-shot)")
     meta.add_argument("--queries", type=int, default=5, help="further drawings of each class a task is scored on")
     meta.add_argument("--episodes", type=int, default=600, help="how many unseen tasks are scored")

@@ -43,6 +43,9 @@ class MetaTrainConfig:
     """Keep each task's context near the learned starting one: the weight λ of ½ λ ‖v − v₀‖²."""
     context: int = 64
     """How many numbers describe a task (the context vector v that modulates every channel of the network)."""
+    readout: bool = True
+    """The context also holds the task's own readout (from the network's pooled features to the class scores),
+    found with the FiLM codes; off: one readout for every task, learned by meta-training, and only FiLM codes."""
     channels: tuple[int, ...] = (16, 32)
     """How many channels each resolution of the network has (1 to 4 numbers): more is richer and slower."""
     steps: int = 2000

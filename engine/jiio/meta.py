@@ -53,11 +53,11 @@ class MetaLearningProblem:
         states, contexts = self.per_image(z, v)
         return self.model.context_cell(states, self.injections, contexts).reshape(z.shape)
 
-    def support_logits(self, z: Tensor) -> Tensor:
-        return self.model.logits(z.reshape(self.tasks * self.shots, self.state))
+    def support_logits(self, z: Tensor, v: Tensor) -> Tensor:
+        return self.model.task_logits(*self.per_image(z, v))
 
     def loss(self, z: Tensor, v: Tensor) -> Tensor:
-        per_image = self.criterion(self.support_logits(z), self.labels.flatten()).reshape(self.tasks, self.shots)
+        per_image = self.criterion(self.support_logits(z, v), self.labels.flatten()).reshape(self.tasks, self.shots)
         loss = per_image.sum(dim=1)
         if self.proximal:
             loss = loss + 0.5 * self.proximal * ((v - self.context0) ** 2).sum(dim=1)

@@ -102,7 +102,7 @@ class MetaTrainTask(TrainingTask):
         self.test_sampler = EpisodeSampler(data, self.test_characters, config.ways, config.shots, config.queries)
         equilibrium = dataclasses.replace(CLASSIFIER_EQUILIBRIUM, forward=config.solver)
         self.model = FewShotClassifier(config.channels, config.ways, config.context, data.images.shape[-1],
-                                       equilibrium).to(device)
+                                       equilibrium, config.readout).to(device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.rng = np.random.default_rng(config.seed + 1)
         self.step_count, self.train_time = 0, 0.0
@@ -128,7 +128,7 @@ class MetaTrainTask(TrainingTask):
         per_image = context.repeat_interleave(count, dim=0)
         images = query.flatten(0, 1)
         z, stats = model.equilibrium_with(images, per_image)
-        logits = model.logits(z)
+        logits = model.task_logits(z, per_image)
         loss = F.cross_entropy(logits, query_labels.flatten())
         row: dict[str, float] = {}
         if config.jacobian_reg > 0:
@@ -168,7 +168,7 @@ class MetaTrainTask(TrainingTask):
         out_dir.mkdir(parents=True, exist_ok=True)
         return save_model(out_dir / "few-shot-classifier.safetensors", self.model, "few-shot-classifier",
                           {"channels": [shape[0] for shape in self.model.cell.shapes], "ways": self.config.ways,
-                           "context": self.config.context, "image_size": int(self.data.images.shape[-1]),
+                           "context": self.config.context, "readout": self.config.readout, "image_size": int(self.data.images.shape[-1]),
                            "solver": to_dict(self.config.solver), "inner": self.config.inner,
                            "jiio": to_dict(self.config.jiio)})
 

@@ -113,5 +113,6 @@ def load_few_shot(path: str | Path = "", device: torch.device | str = "cpu") -> 
     arch, state, _ = _read(path, "few-shot-classifier")
     model = _built(model_file(path, "few-shot-classifier").name, lambda: load_into(
         FewShotClassifier(tuple(arch["channels"]), arch["ways"], arch["context"], arch["image_size"],
-                          stored_equilibrium(arch, CLASSIFIER_EQUILIBRIUM, None)), state, device))
+                          stored_equilibrium(arch, CLASSIFIER_EQUILIBRIUM, None), bool(arch.get("readout", False))),
+        state, device))
     return model.eval().requires_grad_(False), arch

@@ -11,7 +11,7 @@ from engine.config import BackwardConfig, EquilibriumConfig, JIIOConfig, SolverC
 from engine.jiio import jiio
 from engine.jiio.meta import MetaLearningProblem, inner_loop
 from engine.models.mdeq.cell import MultiscaleCell
-from engine.models.mdeq.film import FewShotClassifier
+from engine.models.mdeq.film import READOUT_GRID, FewShotClassifier
 
 DT = torch.float64
 EXACT = EquilibriumConfig(SolverConfig(solver="anderson", max_iter=200, tol=1e-12),
@@ -38,7 +38,7 @@ class LinearToy:
     def context_cell(self, z, injections, v):
         return z @ self.a.T + v @ self.b.T + injections[0]
 
-    def logits(self, z):
+    def task_logits(self, z, v):
         return z @ self.c.T
 
 
@@ -115,3 +115,40 @@ def test_jiio_adapts_a_few_shot_classifier_to_its_support_set() -> None:
     with torch.no_grad():
         after = problem.loss(problem.equilibrium(result.x), result.x)
     assert (after < before).all()
+
+
+def test_task_readout_is_a_linear_map_of_pooled_features_and_starts_as_the_prototype_rule() -> None:
+    torch.manual_seed(0)
+    model = FewShotClassifier(channels=(8, 16), ways=3, context=4, readout=True)
+    features = (8 + 16) * READOUT_GRID ** 2
+    assert model.context_size == 4 + 3 * (features + 1)
+    images, labels = torch.rand(6, 1, 28, 28), torch.tensor([0, 1, 2, 0, 1, 2])
+    context = torch.randn(6, model.context_size)
+    z, _ = model.equilibrium_with(images, context)
+    pooled = torch.cat([F.adaptive_avg_pool2d(m, READOUT_GRID).flatten(1) for m in model.cell.split(z)], dim=1)
+    readout = context[:, 4:].reshape(6, 3, features + 1)
+    expected = torch.einsum("bkf,bf->bk", readout[:, :, :-1], pooled) + readout[:, :, -1]
+    assert torch.allclose(model.task_logits(z, context), expected, atol=1e-5)
+    # From a zero readout, the summed cross-entropy's gradient in class k's row is −Σ_j (1[y_j = k] − 1/N) (f_j, 1):
+    # one step down it scores each image by its (centred) similarity to each class's examples.
+    start = torch.zeros(6, model.context_size)
+    start[:, :4] = context[:, :4]
+    start.requires_grad_(True)
+    z, _ = model.equilibrium_with(images, start.detach())
+    loss = F.cross_entropy(model.task_logits(z.detach(), start), labels, reduction="sum")
+    (grad,) = torch.autograd.grad(loss, start)
+    augmented = torch.cat([pooled.detach(), torch.ones(6, 1)], dim=1)
+    rows = -(F.one_hot(labels, 3).float() - 1 / 3)[:, :, None] * augmented[:, None, :]
+    assert torch.allclose(grad[:, 4:].reshape(6, 3, features + 1), rows, atol=1e-5)
+
+
+def test_jiio_with_a_task_readout_classifies_the_support_set() -> None:
+    torch.manual_seed(0)
+    model = FewShotClassifier(channels=(8, 16), ways=3, context=8, readout=True)
+    support = torch.rand(2, 3, 1, 28, 28)
+    labels = torch.tensor([[0, 1, 2], [2, 0, 1]])
+    problem = MetaLearningProblem(model, support, labels, model.context0.detach())
+    result = jiio(problem, *problem.start(), JIIOConfig(iterations=60, alpha=(0.5, 0.2)))
+    with torch.no_grad():
+        logits = model.classify(support.flatten(0, 1), result.x.repeat_interleave(3, dim=0))
+    assert (logits.argmax(1) == labels.flatten()).all()

@@ -70,6 +70,9 @@ def test_cli_meta_train_then_meta_test_prints_accuracy_with_its_interval(drawing
 
     result = json.loads(line)
     assert result["ways"] == 3 and result["episodes"] == 6 and 0 <= result["accuracy"] <= 1 and result["ci95"] >= 0
+    assert cli.main(["meta-test", "--model", str(run / "few-shot-classifier.safetensors"), "--data", str(folder),
+                     "--ways", "4", "--queries", "2", "--episodes", "2", "--device", "cpu"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["ways"] == 4  # a task readout takes any N
     assert cli.main(["meta-test", "--model", str(run / "missing.safetensors"), "--data", str(folder)]) == \
         cli.EXIT_BAD_INPUT
     from engine.resources import resources_dir
@@ -77,3 +80,22 @@ def test_cli_meta_train_then_meta_test_prints_accuracy_with_its_interval(drawing
     digits = resources_dir() / "models" / "mnist-classifier.safetensors"
     assert cli.main(["meta-test", "--model", str(digits), "--data", str(folder)]) == cli.EXIT_BAD_INPUT
     assert "holds a digit classifier" in capsys.readouterr().err
+
+
+def test_a_model_with_a_task_readout_takes_more_ways_and_a_fixed_readout_refuses() -> None:
+    from engine.models.mdeq.film import FewShotClassifier
+
+    torch.manual_seed(0)
+    model = FewShotClassifier((4, 8), ways=3, context=6, readout=True)
+    with torch.no_grad():
+        model.context0.normal_()
+    wider = model.with_ways(5)
+    assert wider.context_size == 6 + 5 * (model.context_size - 6) // 3
+    rows = model.context0[6:].reshape(3, -1)
+    assert torch.allclose(wider.context0[6:].reshape(5, -1), rows.mean(0).expand(5, -1))
+    images = torch.rand(2, 1, 28, 28)
+    same_film = torch.cat([model.context0[:6], torch.zeros(wider.context_size - 6)])
+    assert torch.allclose(model.equilibrium_with(images, model.context0.expand(2, -1))[0],
+                          wider.equilibrium_with(images, same_film.expand(2, -1))[0], atol=1e-6)
+    with pytest.raises(ValueError, match="fixed to 3 classes"):
+        FewShotClassifier((4, 8), ways=3, context=6).with_ways(5)
