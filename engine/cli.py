@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 
 from engine.cli_options import add_config_arguments, config_from_arguments
+from engine.distributed import Ranks
 from engine.config import field_choices
 from engine.device import device_name, resolve_device
 from engine.presets import PRESETS, preset
@@ -39,59 +40,99 @@ def settings(kind: TaskKind, args: argparse.Namespace):
     return config_from_arguments(kind.config, args, base=base), path
 
 
+def join_job(device: str) -> Ranks:
+    """This process's ranks: one process, or its place in the job torchrun started (joined here)."""
+    from engine.distributed import Ranks, launched_by_torchrun
+
+    return Ranks.join(device) if launched_by_torchrun() else Ranks()
+
+
 def run_task(kind: TaskKind, args: argparse.Namespace) -> int:
-    """Build the task (bad input fails before any file is written), make its run folder, drive it."""
+    """Build the task (bad input fails before any file is written), make its run folder, drive it. Under torchrun
+    every process builds and trains the task on its share of each batch; rank 0 makes and writes the run folder."""
     from engine.runs import start_run
 
     config, path = settings(kind, args)
-    device = resolve_device(config.device)
-    task = kind.build(config, path, device)
-    run = start_run(kind, task, path, args.out)
-    print(f"{task.describe()} on {device_name(device)} → {run.path}", flush=True)
-    return drive(kind, task, run, getattr(args, "checkpoint_every", 0))
+    ranks = join_job(config.device)
+    try:
+        require_distributable(kind, ranks)
+        device = ranks.device(resolve_device(config.device))
+        task = kind.build(config, path, device)
+        if ranks.distributed:
+            task.distribute(ranks)
+        run = start_run(kind, task, path, args.out) if ranks.main else None
+        if ranks.main:
+            job = f" in {ranks.world} processes" if ranks.distributed else ""
+            print(f"{task.describe()} on {device_name(device)}{job} → {run.path}", flush=True)
+        return drive(kind, task, run, getattr(args, "checkpoint_every", 0), ranks)
+    finally:
+        ranks.leave()
+
+
+def require_distributable(kind: TaskKind, ranks: Ranks) -> None:
+    from engine.errors import UserError
+
+    if ranks.distributed and not kind.distributed:
+        raise UserError(f"a {kind.name} run does not run in several processes: start it without torchrun "
+                        f"(those that do: {', '.join(k.name for k in TASKS if k.distributed)})")
 
 
 def run_resume(args: argparse.Namespace) -> int:
-    """Continue a run from its checkpoint; metrics continue as if it had never stopped."""
+    """Continue a run from its checkpoint; metrics continue as if it had never stopped (under torchrun on any number
+    of processes: a checkpoint holds nothing of how many trained it)."""
     from engine.runs import resume_run
 
-    kind, task, run = resume_run(args.dir, args.steps, args.device, args.lr)
-    if run.torn_line:
-        print(f"deq-studio: dropped the torn last line of {run.path / 'metrics.jsonl'} (the run was cut off while "
-              f"writing it)", file=sys.stderr)
-    print(f"Resuming {run.path} at step {task.step_count} of {task.schedule().steps}", flush=True)
-    return drive(kind, task, run, args.checkpoint_every)
+    ranks = join_job(args.device or "auto")
+    try:
+        kind, task, run = resume_run(args.dir, args.steps, args.device, args.lr, ranks)
+        if ranks.main and run.torn_line:
+            print(f"deq-studio: dropped the torn last line of {run.path / 'metrics.jsonl'} (the run was cut off "
+                  f"while writing it)", file=sys.stderr)
+        if ranks.main:
+            job = f" in {ranks.world} processes" if ranks.distributed else ""
+            print(f"Resuming {run.path} at step {task.step_count} of {task.schedule().steps}{job}", flush=True)
+        return drive(kind, task, run if ranks.main else None, args.checkpoint_every, ranks)
+    finally:
+        ranks.leave()
 
 
-def drive(kind: TaskKind, task, run, checkpoint_every: int) -> int:
-    """Drive the loop with a progress bar and checkpoints; then the export, a last checkpoint and a summary."""
+def drive(kind: TaskKind, task, run, checkpoint_every: int, ranks: Ranks | None = None) -> int:
+    """Drive the loop with a progress bar and checkpoints; then the export, a last checkpoint and a summary. In a
+    job of several processes rank 0 alone evaluates and writes (`run` is None on the others), and a stop request
+    (Ctrl-C, SIGTERM) stops every rank after the same step."""
     from tqdm import tqdm
 
+    from engine.distributed import Ranks
     from engine.divergence import DivergenceGuard
     from engine.loop import run as loop
     from engine.tasks.base import DivergenceError
     from engine.runs import checkpoint, finish
 
+    ranks = ranks or Ranks()
     schedule = task.schedule()
-    bar = tqdm(total=schedule.steps, initial=task.step_count, unit="step", disable=not sys.stderr.isatty(),
-               dynamic_ncols=True)
+    bar = tqdm(total=schedule.steps, initial=task.step_count, unit="step",
+               disable=not sys.stderr.isatty() or not ranks.main, dynamic_ncols=True)
     last: dict[str, float] = {}
-    guard = DivergenceGuard(task)
+    guard = DivergenceGuard(task)  # every rank sees the same (global) rows, so every rank decides alike
     warned = False
     try:
-        with StopRequests() as stop:
+        with StopRequests(quiet=not ranks.main) as stop:
             for snap in loop(task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every,
-                             logger=run.append_metrics, stop_requested=stop.requested, guard=guard):
+                             logger=run.append_metrics if ranks.main else None,
+                             stop_requested=lambda: ranks.on_any(stop.requested()), guard=guard,
+                             evaluate=ranks.main):
                 bar.update(snap.step - bar.n)
                 last.update(snap.scalars)
                 bar.set_postfix({k: f"{v:.4g}" for k, v in snap.scalars.items() if k in SHOWN})
-                if checkpoint_every and snap.step % checkpoint_every == 0 and not snap.final:
+                if checkpoint_every and snap.step % checkpoint_every == 0 and not snap.final and ranks.main:
                     checkpoint(run, kind, task)
-                if guard.warning and not warned:
+                if guard.warning and not warned and ranks.main:
                     bar.write(f"deq-studio: warning: {guard.warning}", file=sys.stderr)
                     warned = True
     except DivergenceError:
         bar.close()
+        if not ranks.main:
+            raise
         if kind.resumable and guard.best_state is not None:
             checkpoint(run, kind, task)  # the restored state: no reconstruction or model is written from this run
             lower = f"{task.config.lr / 10:g}" if getattr(task.config, "lr", None) else "LOWER"
@@ -99,8 +140,10 @@ def drive(kind: TaskKind, task, run, checkpoint_every: int) -> int:
                   f"Continue with a lower learning rate: deq-studio resume {run.path} --lr {lower}", file=sys.stderr)
         raise
     bar.close()
-    if stop.signal is not None:
-        return interrupted(kind, task, run, stop.signal)
+    if not ranks.main:
+        return EXIT_INTERRUPTED if task.step_count < schedule.steps else 0
+    if task.step_count < schedule.steps:
+        return interrupted(kind, task, run, stop.signal or "another process's stop request")
     if task.step_count and not last:
         last = task.evaluate(final=True)
     written = finish(run, kind, task)
@@ -113,9 +156,11 @@ class StopRequests:
     """While training: Ctrl-C or SIGTERM asks the loop to stop between two steps (the run then checkpoints); a
     second Ctrl-C interrupts at once. The previous handlers come back on exit."""
 
-    def __init__(self) -> None:
+    def __init__(self, quiet: bool = False) -> None:
         self.signal: str | None = None
         """"Ctrl-C" or "SIGTERM" once one arrived."""
+        self.quiet = quiet
+        """Say nothing (the ranks other than 0 of a job: rank 0 speaks for it)."""
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> StopRequests:
@@ -134,8 +179,10 @@ class StopRequests:
         if self.signal is not None and number == signal.SIGINT:
             raise KeyboardInterrupt
         self.signal = "Ctrl-C" if number == signal.SIGINT else signal.Signals(number).name
-        print(f"\ndeq-studio: {self.signal}: stopping after this step and saving a checkpoint"
-              + (" (Ctrl-C again to stop at once)" if number == signal.SIGINT else ""), file=sys.stderr, flush=True)
+        if not self.quiet:
+            print(f"\ndeq-studio: {self.signal}: stopping after this step and saving a checkpoint"
+                  + (" (Ctrl-C again to stop at once)" if number == signal.SIGINT else ""), file=sys.stderr,
+                  flush=True)
 
     def requested(self) -> bool:
         return self.signal is not None

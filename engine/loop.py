@@ -28,11 +28,13 @@ def run(
     on_phase: PhaseListener | None = None,
     stop_requested: Callable[[], bool] | None = None,
     guard: DivergenceGuard | None = None,
+    evaluate: bool = True,
 ) -> Iterator[Snapshot]:
     """Train `task` until it has done `steps` steps (or `stop_requested()` says so, asked between steps), yielding
     snapshots.
 
-    A metrics row is logged at step 1, every `log_every` steps and at the last step; the first row, rows at
+    `evaluate` False skips the re-solved evaluations (the ranks other than 0 of a job of several processes: rank 0
+    alone evaluates). A metrics row is logged at step 1, every `log_every` steps and at the last step; the first row, rows at
     multiples of `eval_every` and the last one add a re-solved evaluation (the last one `final`). With a `guard`,
     a diverging run goes back to its best logged state and raises DivergenceError.
     """
@@ -47,7 +49,7 @@ def run(
         final = k == steps
         logged = k == 1 or k % log_every == 0 or final
         if logged:
-            if final or k == 1 or k % eval_every == 0:
+            if evaluate and (final or k == 1 or k % eval_every == 0):
                 if on_phase is not None:
                     on_phase("Evaluating")
                 row.update(task.evaluate(final=final))

@@ -15,6 +15,7 @@ import torch
 
 from engine.checkpoint import CheckpointError
 from engine.config import from_dict, to_dict
+from engine.distributed import Ranks
 from engine.errors import UserError
 from engine.run_directory import CONFIG, RunDirectory, RunFolderError
 from engine.tasks.base import Snapshot, Task
@@ -115,11 +116,12 @@ def save_run(folder: str | Path, kind: TaskKind, task: Task, rows: list[dict], p
     return run
 
 
-def resume_run(folder: str | Path, steps: int | None = None, device: str | None = None, lr: float | None = None
-               ) -> tuple[TaskKind, Task, RunDirectory]:
+def resume_run(folder: str | Path, steps: int | None = None, device: str | None = None, lr: float | None = None,
+               ranks: Ranks = Ranks()) -> tuple[TaskKind, Task, RunDirectory]:
     """The task of a run folder where its checkpoint left it (settings as saved, with a new step count, device or
     learning rate); metrics past the checkpoint are dropped and config.json records the settings it continues
-    with."""
+    with. In a job of several processes (`ranks`) each builds the task on its device and takes part; rank 0 alone
+    rewrites the folder's files."""
     from engine.device import resolve_device
 
     run = RunDirectory.open(folder)
@@ -130,14 +132,19 @@ def resume_run(folder: str | Path, steps: int | None = None, device: str | None 
         config = dataclasses.replace(config, steps=steps)
     if device is not None:
         config = dataclasses.replace(config, device=device)
-    task = _rebuild(kind, record, config, resolve_device(config.device), run)
+    if ranks.distributed and not kind.distributed:
+        raise UserError(f"a {kind.name} run does not run in several processes: resume it without torchrun")
+    task = _rebuild(kind, record, config, ranks.device(resolve_device(config.device)), run)
+    if ranks.distributed:
+        task.distribute(ranks)
     if steps is not None and steps < task.step_count:
         raise UserError(f"The run in {run.path.name} is already at step {task.step_count}: give --steps "
                         f"{task.step_count} or more (or leave it out to keep its {record['config'].get('steps')}).")
     if lr is not None:
         task.set_lr(lr)  # after the checkpoint, whose optimizer state holds the old one
-    run.truncate_metrics(task.step_count)
-    run.write_config({**record, "config": to_dict(task.config)})
+    if ranks.main:
+        run.truncate_metrics(task.step_count)
+        run.write_config({**record, "config": to_dict(task.config)})
     return kind, task, run
 
 

@@ -13,8 +13,8 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 
 LAYERS = [
-    ["engine.version", "engine.registry", "engine.config", "engine.device", "engine.timing", "engine.allocator",
-     "engine.resources", "engine.checkpoint", "engine.metrics", "engine.model_store"],
+    ["engine.version", "engine.registry", "engine.config", "engine.device", "engine.distributed", "engine.timing",
+     "engine.allocator", "engine.resources", "engine.checkpoint", "engine.metrics", "engine.model_store"],
     ["engine.solvers"],
     ["engine.implicit"],
     ["engine.models", "engine.media", "engine.datasets"],

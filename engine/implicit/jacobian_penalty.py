@@ -12,14 +12,15 @@ import torch
 from torch import Tensor
 
 
-def jacobian_penalty(f: Callable[[Tensor], Tensor], z: Tensor, probes: int = 1) -> Tensor:
-    """E_v ‖vᵀ ∂f/∂z‖² / n with Gaussian probes v, at z (detached); differentiable in whatever f closes
-    over."""
+def jacobian_penalty(f: Callable[[Tensor], Tensor], z: Tensor, probes: int = 1,
+                     randn_like: Callable[[Tensor], Tensor] = torch.randn_like) -> Tensor:
+    """E_v ‖vᵀ ∂f/∂z‖² / n with Gaussian probes v (drawn by `randn_like`), at z (detached); differentiable in
+    whatever f closes over."""
     z = z.detach().requires_grad_()
     fz = f(z)
     total = fz.new_zeros(())
     for _ in range(probes):
-        v = torch.randn_like(fz)
+        v = randn_like(fz)
         (vj,) = torch.autograd.grad(fz, z, v, create_graph=True)
         total = total + vj.pow(2).sum()
     return total / (probes * z.numel())

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from engine.config import AdvTrainConfig, AttackConfig, to_dict
+from engine.distributed import Replica
 from engine.implicit.jacobian_penalty import jacobian_penalty
 from engine.jiio.attacks import accuracy, attack
 from engine.models.mdeq import MDEQClassifier
@@ -54,6 +55,7 @@ class AdversarialTrainTask(TrainingTask):
                                              contractive=config.contractive, head=config.head,
                                              equilibrium=equilibrium).to(device)
         self.optimizer = torch.optim.Adam(self.classifier.parameters(), lr=config.lr)
+        self.replica = Replica(self.classifier, self.ranks)
         self.sampler = torch.Generator().manual_seed(config.seed + 1)
         self.step_count, self.train_time = 0, 0.0
         self.previews: dict[str, np.ndarray] = {}
@@ -68,7 +70,8 @@ class AdversarialTrainTask(TrainingTask):
 
     def step(self) -> dict[str, float]:
         start = time.perf_counter()
-        index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.sampler).to(self.device)
+        index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.sampler)
+        index = self.ranks.share(index).to(self.device)  # the whole batch in one process
         images, labels = self.images[index], self.labels[index]
         row: dict[str, float] = {}
         if self.config.attack != "none":
@@ -78,13 +81,9 @@ class AdversarialTrainTask(TrainingTask):
             row["attack_ms"] = found.seconds * 1e3
             images = (images + found.delta).detach()
         self.classifier.train()
-        z, stats = self.classifier.equilibrium(images)
-        logits = self.classifier.logits(z)
-        loss = F.cross_entropy(logits, labels)
-        if self.config.jacobian_reg > 0:
-            penalty = jacobian_penalty(lambda state: self.classifier.cell_map(state, images), z)
+        loss, logits, stats, penalty = self.replica(lambda: self.loss(images, labels))
+        if penalty is not None:
             row["jacobian_penalty"] = penalty.item()
-            loss = loss + self.config.jacobian_reg * penalty
         gradient_step(loss, self.optimizer, self.step_count + 1)
         elapsed = time.perf_counter() - start
         self.step_count += 1
@@ -94,7 +93,20 @@ class AdversarialTrainTask(TrainingTask):
                     "accuracy_train": float((logits.argmax(1) == labels).float().mean()),
                     "solver_iters": float(stats.nstep), "solver_residual": stats.max_residual,
                     "ms_per_step": elapsed * 1e3})
-        return row
+        return self.ranks.mean(row, ("loss", "accuracy_train", "jacobian_penalty", "attack_success"))
+
+    def loss(self, images: Tensor, labels: Tensor) -> tuple[Tensor, Tensor, Any, Tensor | None]:
+        """The training loss of a batch (cross-entropy plus the weighted Jacobian penalty), its logits, the solver's
+        statistics and the penalty (None when off)."""
+        z, stats = self.classifier.equilibrium(images)
+        logits = self.classifier.logits(z)
+        loss = F.cross_entropy(logits, labels)
+        penalty = None
+        if self.config.jacobian_reg > 0:
+            penalty = jacobian_penalty(lambda state: self.classifier.cell_map(state, images), z,
+                                       randn_like=self.ranks.randn_like)
+            loss = loss + self.config.jacobian_reg * penalty
+        return loss, logits, stats, penalty
 
     def evaluate(self, final: bool = False) -> dict[str, float]:
         row = {"accuracy_clean": accuracy(self.classifier, self.test_images, self.test_labels)}

@@ -9,6 +9,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from engine.distributed import Ranks, Replica
+
 
 class DivergenceError(RuntimeError):
     """Training produced NaN or infinite values; the message says what to change."""
@@ -107,11 +109,17 @@ class Task(Protocol):
 
 class TrainingTask:
     """`schedule`, `reschedule` and `report` of a training task whose config holds steps, log_every and
-    eval_every."""
+    eval_every; `distribute` of one that can run in several processes (its steps go through `self.replica`)."""
 
     config: Any
     step_count: int
     optimizer: torch.optim.Optimizer
+    ranks: Ranks = Ranks()
+    replica: Replica
+
+    def distribute(self, ranks: Ranks) -> None:
+        """Take part in a job of several processes: this rank's share of every batch, gradients averaged."""
+        self.ranks, self.replica = ranks, ranks.replicate(self.replica.model, self.replica.idle_parameters)
 
     def report(self, scalars: dict[str, float]) -> str:
         shown = {k: round(v, 4) for k, v in scalars.items() if k != "step"}

@@ -62,6 +62,8 @@ class TaskKind:
     """Flags that set several fields at once, in order (`--models A B` sets model.model and rival)."""
     checkpoint_every: int = 250
     """The CLI's default checkpoint cadence, in steps."""
+    distributed: bool = False
+    """It runs in several processes under torchrun (DistributedDataParallel; engine/distributed.py)."""
 
     def record_input(self, config: Any, path: Path | None) -> str | None:
         """What a run folder's config.json names as the run's input: the fitted file or the dataset folder."""
@@ -237,6 +239,7 @@ register(TaskKind(
     "adv-train", "Train a classifier (clean or adversarial)",
     "train a DEQ classifier on clean, PGD or JIO adversarial digits", AdvTrainConfig, _without_file(build_adv_task),
     lambda config, path: f"classifier-{config.attack}", resumable=True, trains_on_dataset=True, view="grid",
+    distributed=True,
     fixed=frozenset({"attack_settings.method"}),
     advanced=frozenset({"data", "init", "channels", "contractive", "head", "attack_settings", "lr", "jacobian_reg",
                         "solver", "eval_images", "log_every", "eval_every", "seed"})))

@@ -1,0 +1,139 @@
+"""Several processes under torchrun (gloo on CPU): the same parameters as one process on the same global batch, a
+clean stop with the last checkpoint intact when a rank dies, and resuming on another number of processes."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.distributed import Ranks
+from tests.conftest import PROJECT_ROOT
+
+TINY = ["--batch-size", "8", "--channels", "4", "8", "--eval-images", "16", "--attack", "none", "--log-every", "1",
+        "--eval-every", "1000", "--device", "cpu"]
+EXACT_SOLVES = ["--solver-tol", "1e-12"]
+"""Every solve runs its 20 iterations: a tolerance stops a batch when its slowest sample converges, so a half batch
+could stop at another iteration than the whole one."""
+
+
+def test_one_process_ranks_change_nothing() -> None:
+    ranks = Ranks()
+    batch = torch.arange(6.0)
+    assert ranks.main and not ranks.distributed and ranks.share(batch) is batch and ranks.gather(batch) is batch
+    assert ranks.mean({"loss": 2.0}, ("loss",)) == {"loss": 2.0} and ranks.on_any(True) and not ranks.on_any(False)
+    torch.manual_seed(3)
+    expected = torch.randn(4, 2)
+    torch.manual_seed(3)
+    assert torch.equal(ranks.randn_like(torch.empty(4, 2)), expected)
+
+
+def test_a_rank_takes_its_contiguous_share_and_its_share_of_the_global_noise() -> None:
+    second = Ranks(rank=1, world=2)
+    assert second.share(torch.arange(8)).tolist() == [4, 5, 6, 7]
+    with pytest.raises(ValueError, match="multiple of 2"):
+        second.share(torch.arange(7))
+    torch.manual_seed(5)
+    whole = torch.randn(6, 3)
+    torch.manual_seed(5)
+    assert torch.equal(second.randn_like(torch.empty(3, 3)), whole[3:])
+
+
+def environment(data_dir: Path) -> dict[str, str]:
+    return {**os.environ, "DEQ_STUDIO_DATA": str(data_dir), "OMP_NUM_THREADS": "1",
+            "PYTHONPATH": str(PROJECT_ROOT)}
+
+
+def torchrun(processes: int) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
+            "-m", "engine.cli"]
+
+
+def trained(run: Path) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """The classifier's parameters after the run, and Adam's running mean of each one's gradient."""
+    state = torch.load(run / "checkpoint.pt", weights_only=True)["state"]
+    names = list(state["classifier"])  # parameters in the optimizer's order (the classifier has no buffers)
+    moments = state["optimizer"]["state"]
+    return state["classifier"], {names[int(i)]: moments[i]["exp_avg"] for i in moments}
+
+
+def assert_same_training(a: Path, b: Path) -> None:
+    """Parameters within 1e-5 — except where the gradient is structurally zero (a convolution's bias just before a
+    GroupNorm): there the gradient is rounding noise of 1e-8, which Adam, dividing by its own size, turns into
+    steps of the learning rate's size in a direction the noise picks; such gradients must agree instead."""
+    (weights_a, gradients_a), (weights_b, gradients_b) = trained(a), trained(b)
+    for name, weight in weights_a.items():
+        if float(gradients_b[name].abs().max()) < 1e-6:
+            assert torch.allclose(gradients_a[name], gradients_b[name], atol=1e-7), name
+        else:
+            assert float((weight - weights_b[name]).abs().max()) < 1e-5, name
+
+
+def test_two_processes_train_the_same_parameters_as_one_on_the_same_global_batch(data_dir, tmp_path) -> None:
+    env = environment(data_dir)
+    args = ["adv-train", "--steps", "3", *TINY, *EXACT_SOLVES]
+    two = subprocess.run([*torchrun(2), *args, "--out", str(tmp_path / "two")], env=env, capture_output=True,
+                         text=True, timeout=600, cwd=tmp_path)
+    assert two.returncode == 0, two.stderr[-2000:]
+    assert "in 2 processes" in two.stdout
+    one = subprocess.run([sys.executable, "-m", "engine.cli", *args, "--out", str(tmp_path / "one")], env=env,
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert one.returncode == 0, one.stderr[-2000:]
+    assert_same_training(tmp_path / "two", tmp_path / "one")
+    rows = [json.loads(line) for line in (tmp_path / "two" / "metrics.jsonl").read_text().splitlines()]
+    alone = [json.loads(line) for line in (tmp_path / "one" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3]  # rank 0 alone writes the rows: the global batch's loss
+    assert [r["loss"] for r in rows] == pytest.approx([r["loss"] for r in alone], rel=1e-5)
+
+
+def rank_pids(rank: int, job: str) -> list[int]:
+    """The processes of the job marked `job` (an environment variable its workers inherit) that run `rank`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0") if entry.name.isdigit() else []
+        except OSError:
+            continue
+        if f"DEQ_TEST_JOB={job}".encode() in environ and f"RANK={rank}".encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc to find a rank's process")
+def test_a_dead_rank_stops_the_job_with_a_message_and_the_last_checkpoint_resumes(data_dir, tmp_path) -> None:
+    marker = f"{os.getpid()}-{time.monotonic_ns()}"
+    env = {**environment(data_dir), "DEQ_TEST_JOB": marker}
+    run = tmp_path / "run"
+    job = subprocess.Popen([*torchrun(2), "adv-train", "--steps", "400", *TINY, "--checkpoint-every", "3",
+                            "--out", str(run)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and (not (run / "checkpoint.pt").is_file() or
+                                               len((run / "metrics.jsonl").read_text().splitlines()) < 7):
+            assert job.poll() is None, job.communicate()[1][-2000:]
+            time.sleep(0.2)
+        victims = rank_pids(1, marker)
+        assert victims, "rank 1 not found"
+        os.kill(victims[0], signal.SIGKILL)
+        _, err = job.communicate(timeout=300)
+    finally:
+        if job.poll() is None:
+            job.kill()
+    assert job.returncode != 0
+    assert "rank" in err.lower() and ("fail" in err.lower() or "signal" in err.lower())
+    state = torch.load(run / "checkpoint.pt", weights_only=True)  # intact: written atomically
+    saved = int(state["state"]["step"])
+    assert saved >= 3 and saved % 3 == 0
+    # The run goes on in one process from its last checkpoint: nothing in it depends on how many processes wrote it.
+    resumed = subprocess.run([sys.executable, "-m", "engine.cli", "resume", str(run), "--steps", str(saved + 2)],
+                             env=environment(data_dir), capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows][-2:] == [saved + 1, saved + 2]
