@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from engine.config import BackwardConfig, EquilibriumConfig, PriorConfig, to_dict
+from engine.distributed import Replica
 from engine.implicit import AdjointMemory
 from engine.jiio import ReconstructionProblem, jiio
 from engine.metrics import psnr
@@ -61,6 +62,7 @@ class GenerativeTrainTask(TrainingTask):
                                                                       warm_start_adjoint=True))
         self.decoder = MDEQDecoder(config.latent, config.channels, train.shape[-1], equilibrium=equilibrium).to(device)
         self.optimizer = torch.optim.Adam(self.decoder.parameters(), lr=config.lr)
+        self.replica = Replica(self.decoder, self.ranks)
         self.sampler = torch.Generator().manual_seed(config.seed + 1)
         self.latents = torch.zeros(len(train), config.latent, device=device)
         self.seen = torch.zeros(len(train), dtype=torch.bool, device=device)
@@ -95,16 +97,20 @@ class GenerativeTrainTask(TrainingTask):
     def step(self) -> dict[str, float]:
         start = time.perf_counter()
         index = torch.randint(len(self.train_images), (self.config.batch_size,), generator=self.sampler).to(self.device)
-        images = self.train_images[index]
+        images = self.train_images[self.ranks.share(index)]  # the whole batch in one process
         self.decoder.train()
-        found = self.find_latents(images)
+        found = self.find_latents(images)  # per image: each rank solves its share alone
         jiio_s = time.perf_counter() - start
         memory = AdjointMemory(u=found.mu * self.adjoint_scale(images))
-        z, stats = self.decoder.equilibrium(found.x, z0=found.z, adjoint=memory)
-        recon = self.decoder.decode(z)
-        loss = F.mse_loss(recon, images)
+
+        def loss_of() -> tuple[Tensor, Tensor, Any]:
+            z, stats = self.decoder.equilibrium(found.x, z0=found.z, adjoint=memory)
+            recon = self.decoder.decode(z)
+            return F.mse_loss(recon, images), recon, stats
+
+        loss, recon, stats = self.replica(loss_of)
         gradient_step(loss, self.optimizer, self.step_count + 1, hint="lower lr or the JIIO step sizes")
-        self.latents[index] = found.x
+        self.latents[index] = self.ranks.gather(found.x)  # the whole table on every rank
         self.seen[index] = True
         elapsed = time.perf_counter() - start
         self.step_count += 1
@@ -116,7 +122,7 @@ class GenerativeTrainTask(TrainingTask):
         if memory.stats is not None:
             row["adjoint_iters"] = float(memory.stats.nstep)
         self.last_batch = torch.cat([images[:8], recon.detach()[:8]])  # tiled only when a snapshot asks
-        return row
+        return self.ranks.mean(row, ("loss", "psnr_train", "jiio_loss"))  # several processes: the ranks' mean
 
     def evaluate(self, final: bool = False) -> dict[str, float]:
         """JIIO reconstructions of held-out images, re-solved from zero at the found latents; samples."""

@@ -220,7 +220,7 @@ register(TaskKind(
 register(TaskKind(
     "train-prior", "Train a generative prior (MNIST)", "train a generative DEQ decoder whose latents JIIO finds",
     PriorConfig, _without_file(build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",
-    resumable=True, trains_on_dataset=True, view="grid",
+    resumable=True, trains_on_dataset=True, view="grid", distributed=True,
     advanced=frozenset({"latent", "channels", "lr", "jiio", "solver", "gmm_components", "log_every", "eval_every",
                         "seed"})))
 register(TaskKind(
@@ -248,7 +248,7 @@ register(TaskKind(
     "meta-train a few-shot classifier whose task context JIIO finds (or an inner loop of gradient steps)",
     MetaTrainConfig, _without_file(build_meta_task),
     lambda config, path: f"few-shot-{config.ways}way-{config.shots}shot-{config.inner}", resumable=True,
-    trains_on_dataset=True, dataset="omniglot", view="few-shot",
+    trains_on_dataset=True, dataset="omniglot", view="few-shot", distributed=True,
     advanced=frozenset({"data", "queries", "tasks_per_step", "rotations", "jiio", "inner_steps", "inner_lr",
                         "proximal", "context", "channels", "lr", "jacobian_reg", "solver", "eval_episodes",
                         "log_every", "eval_every", "seed"})))

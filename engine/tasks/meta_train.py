@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from engine.config import MetaTrainConfig, to_dict
+from engine.distributed import Replica
 from engine.datasets.omniglot import Episode, EpisodeSampler, Omniglot, split_alphabets, split_characters
 from engine.implicit.jacobian_penalty import jacobian_penalty
 from engine.jiio import jiio
@@ -45,11 +46,17 @@ def adapt(model: FewShotClassifier, config: MetaTrainConfig, support: Tensor, la
     """Each task's context v* (T, c), the mean final support loss and the inner solve's seconds."""
     problem = MetaLearningProblem(model, support, labels, model.context0.detach(), config.proximal)
     start = time.perf_counter()
-    if config.inner == "jiio":
-        result = jiio(problem, *problem.start(), config.jiio)
-        v = result.x
-    else:
-        v = inner_loop(problem, steps=config.inner_steps, lr=config.inner_lr).x
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    for parameter in trainable:  # the inner solve differentiates in v alone
+        parameter.requires_grad_(False)
+    try:
+        if config.inner == "jiio":
+            v = jiio(problem, *problem.start(), config.jiio).x
+        else:
+            v = inner_loop(problem, steps=config.inner_steps, lr=config.inner_lr).x
+    finally:
+        for parameter in trainable:
+            parameter.requires_grad_(True)
     seconds = time.perf_counter() - start
     with torch.no_grad():
         loss = float(problem.loss(problem.equilibrium(v), v).mean()) / labels.shape[1]
@@ -104,6 +111,7 @@ class MetaTrainTask(TrainingTask):
         self.model = FewShotClassifier(config.channels, config.ways, config.context, data.images.shape[-1],
                                        equilibrium, config.readout).to(device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.replica = Replica(self.model, self.ranks, idle_parameters=config.readout)  # the fixed head idles
         self.rng = np.random.default_rng(config.seed + 1)
         self.step_count, self.train_time = 0, 0.0
         self.last: tuple[Episode, np.ndarray] | None = None
@@ -119,34 +127,46 @@ class MetaTrainTask(TrainingTask):
         config, model = self.config, self.model
         start = time.perf_counter()
         episodes = [self.train_sampler.sample(self.rng) for _ in range(config.tasks_per_step)]
+        if self.ranks.distributed:  # this rank's share of the tasks
+            episodes = [episodes[i] for i in self.ranks.share(torch.arange(len(episodes))).tolist()]
         support, support_labels, query, query_labels = stacked(episodes, self.device)
         model.eval()
         context, inner_loss, inner_seconds = adapt(model, config, support, support_labels)
         model.train()
-        count = query_labels.shape[1]
-        context = model.context0 + (context - model.context0).detach()  # the first-order meta-gradient into v₀
-        per_image = context.repeat_interleave(count, dim=0)
-        images = query.flatten(0, 1)
-        z, stats = model.equilibrium_with(images, per_image)
-        logits = model.task_logits(z, per_image)
-        loss = F.cross_entropy(logits, query_labels.flatten())
+        loss, logits, stats, penalty = self.replica(lambda: self.query_loss(context, query, query_labels))
         row: dict[str, float] = {}
-        if config.jacobian_reg > 0:
-            injections = [i.detach() for i in model.injections(images)]
-            penalty = jacobian_penalty(lambda state: model.context_cell(state, injections, per_image.detach()), z)
+        if penalty is not None:
             row["jacobian_penalty"] = penalty.item()
-            loss = loss + config.jacobian_reg * penalty
         gradient_step(loss, self.optimizer, self.step_count + 1)
         elapsed = time.perf_counter() - start
         self.step_count += 1
         self.train_time += elapsed
         correct = (logits.argmax(1) == query_labels.flatten()).float().cpu().numpy()
-        self.last = (episodes[0], correct[:count])
+        self.last = (episodes[0], correct[:query_labels.shape[1]])
         row.update({"step": float(self.step_count), "time_s": self.train_time, "loss": loss.item(),
                     "accuracy_query": float(correct.mean()), "inner_loss": inner_loss,
-                    "inner_ms_per_task": inner_seconds * 1e3 / config.tasks_per_step,
+                    "inner_ms_per_task": inner_seconds * 1e3 / len(episodes),
                     "solver_iters": float(stats.nstep), "ms_per_step": elapsed * 1e3})
-        return row
+        return self.ranks.mean(row, ("loss", "accuracy_query", "inner_loss", "jacobian_penalty"))
+
+    def query_loss(self, context: Tensor, query: Tensor, labels: Tensor) -> tuple[Tensor, Tensor, Any, Tensor | None]:
+        """The outer loss: the query images' cross-entropy under their tasks' contexts v* (plus the weighted Jacobian
+        penalty), their logits, the solver's statistics and the penalty (None when off). v* is held fixed except that
+        v₀ receives the query gradient at v* (the first-order meta-gradient, ∂v*/∂v₀ taken as the identity)."""
+        model, count = self.model, labels.shape[1]
+        context = model.context0 + (context - model.context0).detach()
+        per_image = context.repeat_interleave(count, dim=0)
+        images = query.flatten(0, 1)
+        z, stats = model.equilibrium_with(images, per_image)
+        logits = model.task_logits(z, per_image)
+        loss = F.cross_entropy(logits, labels.flatten())
+        penalty = None
+        if self.config.jacobian_reg > 0:
+            injections = [i.detach() for i in model.injections(images)]
+            penalty = jacobian_penalty(lambda state: model.context_cell(state, injections, per_image.detach()), z,
+                                       randn_like=self.ranks.randn_like)
+            loss = loss + self.config.jacobian_reg * penalty
+        return loss, logits, stats, penalty
 
     def evaluate(self, final: bool = False) -> dict[str, float]:
         """Query accuracy on unseen tasks (the same ones at every check: a fixed seed), mean and 95 % interval."""
