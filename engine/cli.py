@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -25,6 +26,8 @@ EXIT_INTERRUPTED = 130
 """128 + SIGINT, as shells report an interrupted command."""
 SHOWN = ("loss", "psnr_train", "psnr_test", "iou_uniform", "accuracy_clean")
 """Scalars the progress bar shows when a row has them."""
+PREVIEW_INTERVAL_S = 2.0
+"""previews.npz (for a window watching the run folder) is rewritten at most this often, and after the last step."""
 
 
 def settings(kind: TaskKind, args: argparse.Namespace):
@@ -114,7 +117,7 @@ def drive(kind: TaskKind, task, run, checkpoint_every: int, ranks: Ranks | None 
                disable=not sys.stderr.isatty() or not ranks.main, dynamic_ncols=True)
     last: dict[str, float] = {}
     guard = DivergenceGuard(task)  # every rank sees the same (global) rows, so every rank decides alike
-    warned = False
+    warned, previews_written = False, 0.0
     try:
         with StopRequests(quiet=not ranks.main) as stop:
             for snap in loop(task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every,
@@ -124,6 +127,9 @@ def drive(kind: TaskKind, task, run, checkpoint_every: int, ranks: Ranks | None 
                 bar.update(snap.step - bar.n)
                 last.update(snap.scalars)
                 bar.set_postfix({k: f"{v:.4g}" for k, v in snap.scalars.items() if k in SHOWN})
+                if ranks.main and (snap.final or time.monotonic() - previews_written >= PREVIEW_INTERVAL_S):
+                    run.write_previews(snap)
+                    previews_written = time.monotonic()
                 if checkpoint_every and snap.step % checkpoint_every == 0 and not snap.final and ranks.main:
                     checkpoint(run, kind, task)
                 if guard.warning and not warned and ranks.main:

@@ -25,17 +25,15 @@ def _base_type(tp: Any) -> Any:
     return tp
 
 
-def add_config_arguments(
-    parser: argparse.ArgumentParser, cls: type, *, flatten: frozenset[str] = frozenset(),
-    rename: dict[str, str] | None = None, skip: frozenset[str] = frozenset(), _path: str = "", _prefix: str = "",
-    _defaults: Any = None,
-) -> None:
-    """Add a flag for every leaf field of `cls` (recursively); dest is the dotted field path. Help shows the
-    default a run really gets, including a parent's override of a nested config's default. Dotted paths in `skip`
-    get no flag (fields the command sets itself)."""
+def leaf_flags(cls: type, *, flatten: frozenset[str] = frozenset(), rename: dict[str, str] | None = None,
+               skip: frozenset[str] = frozenset(), _path: str = "", _prefix: str = "", _defaults: Any = None
+               ) -> list[tuple[str, str, Any, Any, str]]:
+    """(dotted path, flag, field type, default, help) of every leaf field of `cls`, recursively, in field order;
+    paths in `skip` left out."""
     rename = rename or {}
     defaults = _defaults if _defaults is not None else cls()
     docs = field_docs(cls)
+    found = []
     for f in dataclasses.fields(cls):
         path = f"{_path}{f.name}"
         if path in skip:
@@ -43,14 +41,22 @@ def add_config_arguments(
         tp = _base_type(field_types(cls)[f.name])
         if dataclasses.is_dataclass(tp):
             prefix = _prefix if f.name in flatten else f"{_prefix}{f.name}-"
-            add_config_arguments(parser, tp, flatten=flatten, rename=rename, skip=skip, _path=f"{path}.",
-                                 _prefix=prefix, _defaults=getattr(defaults, f.name))
+            found += leaf_flags(tp, flatten=flatten, rename=rename, skip=skip, _path=f"{path}.", _prefix=prefix,
+                                _defaults=getattr(defaults, f.name))
             continue
         parent = _path.rstrip(".").rsplit(".", 1)[-1]
         name = rename.get(path) or (_prefix.rstrip("-") if f.name == parent and _prefix else f"{_prefix}{f.name}")
-        flag = "--" + name.replace("_", "-")
-        default = getattr(defaults, f.name)
-        help_text = docs.get(f.name, "") + ("" if default is None else f" (default: {default})")
+        found.append((path, "--" + name.replace("_", "-"), tp, getattr(defaults, f.name), docs.get(f.name, "")))
+    return found
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, cls: type, *, flatten: frozenset[str] = frozenset(),
+                         rename: dict[str, str] | None = None, skip: frozenset[str] = frozenset()) -> None:
+    """Add a flag for every leaf field of `cls` (recursively); dest is the dotted field path. Help shows the
+    default a run really gets, including a parent's override of a nested config's default. Dotted paths in `skip`
+    get no flag (fields the command sets itself)."""
+    for path, flag, tp, default, doc in leaf_flags(cls, flatten=flatten, rename=rename, skip=skip):
+        help_text = doc + ("" if default is None else f" (default: {default})")
         kwargs: dict[str, Any] = {"dest": path, "default": argparse.SUPPRESS, "help": help_text.replace("%", "%%")}
         if tp is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
@@ -62,6 +68,25 @@ def add_config_arguments(
             parser.add_argument(flag, type=type(choices[0]), choices=choices, **kwargs)
         else:
             parser.add_argument(flag, type=tp, metavar=tp.__name__.upper(), **kwargs)
+
+
+def config_arguments(config: Any, *, flatten: frozenset[str] = frozenset(), rename: dict[str, str] | None = None,
+                     skip: frozenset[str] = frozenset()) -> list[str]:
+    """The flags that turn the config class's defaults into `config` (the inverse of `config_from_arguments`)."""
+    words: list[str] = []
+    for path, flag, tp, default, _ in leaf_flags(type(config), flatten=flatten, rename=rename, skip=skip):
+        value = config
+        for part in path.split("."):
+            value = getattr(value, part)
+        if value == default:
+            continue
+        if tp is bool:
+            words.append(flag if value else "--no-" + flag[2:])
+        elif isinstance(value, (tuple, list)):
+            words += [flag, *(repr(v) if isinstance(v, float) else str(v) for v in value)]
+        elif value is not None:
+            words += [flag, repr(value) if isinstance(value, float) else str(value)]
+    return words
 
 
 def config_from_arguments(cls: type[C], namespace: argparse.Namespace, base: C | None = None) -> C:

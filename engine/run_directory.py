@@ -1,4 +1,5 @@
-"""A run's folder: config.json, metrics.jsonl (one JSON object per logged step), the task's export, checkpoint.pt.
+"""A run's folder: config.json, metrics.jsonl (one JSON object per logged step), the task's export, checkpoint.pt,
+and previews.npz (the latest snapshot's pictures, for a window that watches the run from outside).
 
 A run writes only into a folder it created (`RunDirectory.create`: a new or empty folder, or a fresh `name-2` beside
 an existing one) or into a run folder it is resuming or re-saving (`RunDirectory.open`); every file it writes goes
@@ -8,15 +9,20 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from engine.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
+import numpy as np
+
+from engine.checkpoint import atomic_write_bytes, atomic_write_text, load_checkpoint, save_checkpoint
+from engine.tasks.base import Snapshot
 
 CONFIG = "config.json"
 METRICS = "metrics.jsonl"
 CHECKPOINT = "checkpoint.pt"
+PREVIEWS = "previews.npz"
 
 
 class RunFolderError(ValueError):
@@ -67,7 +73,7 @@ class RunDirectory:
         """Delete the temporary files of atomic writes that a killed process left (`.checkpoint.pt.<random>.tmp`);
         only names of this folder's own files are touched. Returns what was removed."""
         removed = []
-        for name in (CONFIG, METRICS, CHECKPOINT):
+        for name in (CONFIG, METRICS, CHECKPOINT, PREVIEWS):
             for orphan in self.path.glob(f".{name}.*.tmp"):
                 orphan.unlink(missing_ok=True)
                 removed.append(orphan)
@@ -133,6 +139,23 @@ class RunDirectory:
         """Drop rows past `last_step` (written after the checkpoint a resumed run starts from)."""
         rows = [r for r in self.read_metrics() if int(r.get("step", 0)) <= last_step]
         atomic_write_text(self.path / METRICS, "".join(json.dumps(r) + "\n" for r in rows))
+
+    def write_previews(self, snapshot: Snapshot) -> None:
+        """previews.npz: the snapshot's preview arrays with its step, planned steps and seconds (atomic)."""
+        arrays = {f"preview_{name}": np.asarray(value) for name, value in snapshot.previews.items()}
+        arrays["progress"] = np.array([snapshot.step, snapshot.total_steps, snapshot.elapsed_s, snapshot.final])
+        atomic_write_bytes(self.path / PREVIEWS, lambda handle: np.savez(handle, **arrays))
+
+    def read_previews(self) -> Snapshot | None:
+        """The snapshot previews.npz holds (its scalars empty), or None when there is none or it cannot be read."""
+        try:
+            with np.load(self.path / PREVIEWS, allow_pickle=False) as stored:
+                step, total, elapsed, final = stored["progress"].tolist()
+                previews = {name[len("preview_"):]: stored[name] for name in stored.files
+                            if name.startswith("preview_")}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return None
+        return Snapshot(int(step), int(total), float(elapsed), {}, previews, bool(final))
 
     def save_checkpoint(self, kind: str, config: dict[str, Any], state: dict[str, Any]) -> Path:
         path = self.path / CHECKPOINT

@@ -22,7 +22,7 @@ LAYERS = [
     ["engine.tasks"],
     ["engine.loop", "engine.run_directory", "engine.errors", "engine.divergence"],
     ["engine.runs"],
-    ["engine.cli_options", "engine.cli"],
+    ["engine.cli_options", "engine.cli", "engine.launch"],
 ]
 """The engine's layers, lowest first: a module may import its own layer and the ones below, never above."""
 QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "pyqtgraph")

@@ -75,3 +75,20 @@ def test_default_folders_are_fresh_each_time(tmp_path, monkeypatch) -> None:
         assert cli.main(["fit", str(sample_path("image.png")), *FAST]) == 0
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["image-gabor-imfn-represent",
                                                                        "image-gabor-imfn-represent-2"]
+
+
+def test_previews_round_trip_for_a_window_watching_the_folder(tmp_path) -> None:
+    import numpy as np
+
+    from engine.run_directory import RunDirectory
+    from engine.tasks.base import Snapshot
+
+    run = RunDirectory.create(tmp_path / "run")
+    assert run.read_previews() is None
+    picture = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    run.write_previews(Snapshot(7, 50, 1.5, {"loss": 1.0}, {"batch": picture}, final=False))
+    seen = run.read_previews()
+    assert (seen.step, seen.total_steps, seen.elapsed_s, seen.final) == (7, 50, 1.5, False)
+    assert np.array_equal(seen.previews["batch"], picture) and seen.previews["batch"].dtype == np.uint8
+    (tmp_path / "run" / "previews.npz").write_bytes(b"torn")
+    assert run.read_previews() is None
