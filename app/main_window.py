@@ -25,6 +25,7 @@ from app.few_shot_controls import FewShotWiring
 from app.jiio_controls import JIIOControls
 from app.menus import build_menus
 from app.panels.config_form import ConfigForm
+from app.scale_out import ScaleOut
 from app.session import Session
 from app.status import device_label, memory_text, progress_text
 from app.views.attack_view import AttackView
@@ -140,6 +141,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
 
         self.jiio_controls = JIIOControls(self)
         self.few_shot_wiring = FewShotWiring(self)
+        self.scale_out = ScaleOut(self)
 
         self.controller.snapshot.connect(self.show_snapshot)
         self.controller.row.connect(self.session.record)
@@ -272,6 +274,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         """Start the current kind: a training run (continuing a trained task) or a race of methods."""
         if self.controller.busy:
             return
+        self.scale_out.detach()  # the views show this run now
         try:
             settings = self.form.config()
         except ConfigError as exc:

@@ -86,6 +86,15 @@ def build_menus(window) -> None:
     run_menu = window.menuBar().addMenu("&Run")
     for act in (window.start_action, window.pause_action, window.stop_action, window.reset_action):
         run_menu.addAction(act)
+    run_menu.addSeparator()
+    run_menu.addAction(action("Run in several processes…", lambda: window.scale_out.choose_launch(), tip=(
+        "Train the panel's settings in several processes on this computer (torchrun) and watch the run")))
+    run_menu.addAction(action("Attach to run folder…", lambda: window.scale_out.choose_attach(), tip=(
+        "Watch a run folder another process writes (a command-line run, a run synced from a cluster)")))
+    run_menu.addAction(action("Stop watching", lambda: window.scale_out.stop(), tip=(
+        "Stop following the watched run folder (a job started here stops after its current step)")))
+    run_menu.addAction(action("Copy cluster command…", lambda: window.scale_out.copy_cluster_command(), tip=(
+        "The torchrun and Slurm commands that run the panel's settings on several GPU nodes")))
     toolbar = window.addToolBar("Run")
     toolbar.setObjectName("run-toolbar")
     view_menu = window.menuBar().addMenu("&View")
