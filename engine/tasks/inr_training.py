@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from engine.config import FitConfig
+from engine.distributed import Ranks, Replica
 from engine.implicit import WarmStartBuffer
 from engine.models.inr import INR, build_inr
 from engine.tasks.base import TrainingTask, gradient_step
@@ -40,6 +41,16 @@ class INRTraining:
         self.sampler = torch.Generator().manual_seed(config.seed + 1)
         self.step_count = 0
         self.train_time = 0.0
+        self.ranks = Ranks()
+        self.replica = Replica(self.model, self.ranks)
+
+    def distribute(self, ranks: Ranks) -> None:
+        """Train in a job of several processes: each rank fits its share of every minibatch, and every rank keeps
+        the whole warm-start buffer (the equilibria of all shares are gathered)."""
+        if self.full_batch:
+            raise ValueError("a full-batch fit (every coordinate at every step) runs in one process: give it a "
+                             "batch size (--batch-size) to run it in several")
+        self.ranks, self.replica = ranks, ranks.replicate(self.model)
 
     def sample_batch(self) -> Tensor | None:
         """Indices of the next minibatch (None for full batch)."""
@@ -48,9 +59,10 @@ class INRTraining:
         return torch.randint(self.n_train, (int(self.config.batch_size or 0),), generator=self.sampler).to(self.device)
 
     def train_step(
-        self, x: Tensor, y: Tensor, index: Tensor | None, loss_fn: LossFn
+        self, x: Tensor, y: Tensor, index: Tensor | None, loss_fn: LossFn, batch: Tensor | None = None
     ) -> tuple[dict[str, float], Tensor]:
-        """One Adam step on (x, y); `index` names the rows of the warm-start buffer (None = all).
+        """One Adam step on (x, y); `index` names their rows of the warm-start buffer (None = all). In a job of
+        several processes (x, y) are this rank's share of the minibatch `batch` (the rows of every rank).
 
         Returns the step's scalars and the (detached) prediction the loss was computed on."""
         start = time.perf_counter()
@@ -59,12 +71,19 @@ class INRTraining:
             z0, filled = self.buffer.lookup(index)
             iterate = not (filled and self.full_batch)  # amortized: one application; minibatch: warm solve
         self.model.train()
-        out = self.model(x, z0, iterate=iterate)
-        loss = loss_fn(out.y, y)
+
+        def loss_of():
+            out = self.model(x, z0, iterate=iterate)
+            return loss_fn(out.y, y), out
+
+        loss, out = self.replica(loss_of)
         gradient_step(loss, self.optimizer, self.step_count + 1, self.config.grad_clip,
                       "lower the learning rate or turn spectral normalization on")
         if self.buffer.z is not None:
-            self.buffer.store(out.z, index)
+            if self.ranks.distributed:
+                self.buffer.store(self.ranks.gather(out.z.detach()), batch)
+            else:
+                self.buffer.store(out.z, index)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         elapsed = time.perf_counter() - start
@@ -127,12 +146,20 @@ class INRTask(TrainingTask):
 
     def step(self) -> dict[str, float]:
         """One update on the full training set or a minibatch of it."""
-        index = self.training.sample_batch()
+        batch = self.training.sample_batch()
+        index = batch if batch is None else self.training.ranks.share(batch)  # the whole batch in one process
         x = self.train_x if index is None else self.train_x[index]
         y = self.train_y if index is None else self.train_y[index]
-        row, prediction = self.training.train_step(x, y, index, self.loss)
+        row, prediction = self.training.train_step(x, y, index, self.loss, batch)
         row.update(self.batch_metrics(prediction, y))
-        return row
+        return self.training.ranks.mean(row, ("loss", "psnr_train"))  # several processes: the ranks' mean
+
+    @property
+    def replica(self):
+        return self.training.replica
+
+    def distribute(self, ranks) -> None:
+        self.training.distribute(ranks)
 
     def batch_metrics(self, pred: Tensor, target: Tensor) -> dict[str, float]:
         """Extra scalars of the training batch (none by default)."""

@@ -208,7 +208,7 @@ register(TaskKind(
     lambda config, path, device: build_fit_task(path, config, device),
     lambda config, path: f"{Path(path or 'fit').stem}-{config.model.model}-{config.protocol}",
     needs_file=True, resumable=True, flatten=frozenset({"model", "signal"}), rename={"backward.mode": "backward"},
-    checkpoint_every=500, advanced=FIT_ADVANCED))
+    checkpoint_every=500, advanced=FIT_ADVANCED, distributed=True))
 register(TaskKind(
     "duel", "Duel: two networks side by side",
     "fit one file with two networks step for step (default: Gabor-iMFN against Gabor-MFN): curves, pictures, time "

@@ -10,8 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from engine.distributed import Ranks
 from tests.conftest import PROJECT_ROOT
@@ -29,6 +31,9 @@ JOBS = {
                      "--eval-every", "1000", "--device", "cpu"], "decoder"),
     "meta-train": (["--steps", "2", "--tasks-per-step", "4", "--jiio-iterations", "10", "--eval-episodes", "4",
                     "--log-every", "1", "--eval-every", "1000", "--device", "cpu"], "model"),
+    # A minibatch fit, its warm-start buffer gathered from both ranks (compared too).
+    "fit": (["IMAGE", "--steps", "3", "--batch-size", "64", "--width", "32", "--minibatch-warm-start", "--log-every",
+             "1", "--eval-every", "1000", "--device", "cpu"], "model"),
 }
 """Each task that runs in several processes: a few steps of a small run, and where its checkpoint keeps the weights."""
 
@@ -66,9 +71,13 @@ def torchrun(processes: int) -> list[str]:
 
 
 def trained(run: Path, key: str) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """The network's parameters after the run, and Adam's running mean of each one's gradient."""
+    """The network's parameters (and buffers) after the run, and Adam's running mean of each parameter's
+    gradient (the optimizer numbers the parameters in the network's order)."""
+    from engine.runs import resume_run
+
+    _, task, _ = resume_run(run)
+    names = [name for name, _ in task.replica.model.named_parameters()]
     state = torch.load(run / "checkpoint.pt", weights_only=True)["state"]
-    names = list(state[key])  # parameters in the optimizer's order (these networks have no buffers)
     moments = state["optimizer"]["state"]
     return state[key], {names[int(i)]: moments[i]["exp_avg"] for i in moments}
 
@@ -79,8 +88,8 @@ def assert_same_training(a: Path, b: Path, key: str) -> None:
     steps of the learning rate's size in a direction the noise picks; such gradients must agree instead."""
     (weights_a, gradients_a), (weights_b, gradients_b) = trained(a, key), trained(b, key)
     for name, weight in weights_a.items():
-        if name not in gradients_b:  # never trained (a few-shot model's idle fixed head)
-            assert name not in gradients_a and torch.equal(weight, weights_b[name]), name
+        if name not in gradients_b:  # a buffer, or never trained (a few-shot model's idle fixed head)
+            assert name not in gradients_a and torch.allclose(weight, weights_b[name], atol=1e-5), name
         elif float(gradients_b[name].abs().max()) < 1e-6:
             assert torch.allclose(gradients_a[name], gradients_b[name], atol=1e-7), name
         else:
@@ -91,7 +100,10 @@ def assert_same_training(a: Path, b: Path, key: str) -> None:
 def test_two_processes_train_the_same_parameters_as_one_on_the_same_global_batch(kind, data_dir, tmp_path) -> None:
     env = environment(data_dir)
     flags, key = JOBS[kind]
-    args = [kind, *flags, *EXACT_SOLVES]
+    image = tmp_path / "waves.png"
+    x = np.linspace(0, 1, 32)
+    Image.fromarray((127 + 100 * np.sin(8 * x[:, None]) * np.cos(5 * x[None, :])).astype(np.uint8)).save(image)
+    args = [kind, *[str(image) if flag == "IMAGE" else flag for flag in flags], *EXACT_SOLVES]
     two = subprocess.run([*torchrun(2), *args, "--out", str(tmp_path / "two")], env=env, capture_output=True,
                          text=True, timeout=600, cwd=tmp_path)
     assert two.returncode == 0, two.stderr[-2000:]
@@ -100,6 +112,11 @@ def test_two_processes_train_the_same_parameters_as_one_on_the_same_global_batch
                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert one.returncode == 0, one.stderr[-2000:]
     assert_same_training(tmp_path / "two", tmp_path / "one", key)
+    if kind == "fit":
+        buffers = [torch.load(tmp_path / run / "checkpoint.pt", weights_only=True)["state"]["buffer"]
+                   for run in ("two", "one")]
+        assert torch.equal(buffers[0]["filled"], buffers[1]["filled"]) and buffers[0]["filled"].any()
+        assert torch.allclose(buffers[0]["z"], buffers[1]["z"], atol=1e-5)
     rows = [json.loads(line) for line in (tmp_path / "two" / "metrics.jsonl").read_text().splitlines()]
     alone = [json.loads(line) for line in (tmp_path / "one" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [r["step"] for r in alone]  # rank 0 alone writes: the global batch's loss
