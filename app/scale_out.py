@@ -60,6 +60,7 @@ class ScaleOut(QObject):
         self.watcher.row.connect(window.curves.add_row)
         self.watcher.snapshot.connect(self._show_snapshot)
         window.curves.add_run(f"{folder.name} (watched)")
+        window.hint.hide()  # "Press Start": not what the view shows now
         window.phase = "Watching"
         window.status.setText(f"{window.device_label} · Watching {folder}")
         self.watcher.start()
