@@ -101,6 +101,8 @@ class ScaleOut(QObject):
         view = window.kind_view()
         if view is not None:
             window.views.setCurrentWidget(view)
+        window.hint.hide()
+        window.phase = "Watching"
 
     def _show_snapshot(self, snap) -> None:
         window = self.window

@@ -41,6 +41,7 @@ def test_a_finished_run_folder_attaches_with_its_curves_and_previews(window, qtb
     assert window.scale_out.attach(run)
     qtbot.waitUntil(lambda: window.scale_out.watcher.rows == 3, timeout=5_000)
     assert window.kind == "adv-train" and window.views.currentWidget() is window.grid_view
+    assert window.phase == "Watching" and not window.hint.isVisible()
     assert window.forms["adv-train"].config().channels == (4, 8)  # the run's settings in the panel
     qtbot.waitUntil(lambda: "step 4/4" in window.status.text(), timeout=5_000)
     window.scale_out.stop()
