@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import shlex
 
+import pytest
+
 from engine import cli
 from engine.tasks.kinds import task_kind
 
@@ -15,6 +17,7 @@ def small(window) -> None:
                                         eval_images=16, log_every=5, eval_every=25))
 
 
+@pytest.mark.slow
 def test_a_two_process_run_started_here_is_watched_to_its_end(window, qtbot, data_dir, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("DEQ_STUDIO_DATA", str(data_dir))
     monkeypatch.setenv("OMP_NUM_THREADS", "1")

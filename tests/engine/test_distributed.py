@@ -96,6 +96,7 @@ def assert_same_training(a: Path, b: Path, key: str) -> None:
             assert float((weight - weights_b[name]).abs().max()) < 1e-5, name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(JOBS))
 def test_two_processes_train_the_same_parameters_as_one_on_the_same_global_batch(kind, data_dir, tmp_path) -> None:
     env = environment(data_dir)
@@ -136,6 +137,7 @@ def rank_pids(rank: int, job: str) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc to find a rank's process")
 def test_a_dead_rank_stops_the_job_with_a_message_and_the_last_checkpoint_resumes(data_dir, tmp_path) -> None:
     marker = f"{os.getpid()}-{time.monotonic_ns()}"
