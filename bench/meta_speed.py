@@ -41,12 +41,6 @@ JIIO_ALPHAS = ((0.04, 0.01), (0.1, 0.03), (0.3, 0.1))
 JIIO_LADDER = (5, 10, 20, 40, 70, 100)
 
 
-def true_loss(problem: MetaLearningProblem, v: torch.Tensor) -> float:
-    """The support loss per image at context v, every equilibrium re-solved from zero."""
-    with torch.no_grad():
-        return float(problem.loss(problem.equilibrium(v), v).mean()) / problem.shots
-
-
 def timed(run) -> tuple[object, float]:
     start = time.perf_counter()
     out = run()
@@ -85,13 +79,13 @@ def main(argv: list[str] | None = None) -> dict:
     def problem() -> MetaLearningProblem:
         return MetaLearningProblem(model, support, labels, model.context0.detach(), config.proximal)
 
-    start_loss = true_loss(problem(), problem().start()[1])
+    start_loss = problem().loss_per_example(problem().start()[1])
     baseline = {}
     for optimizer, rates in GD_GRID.items():
         for lr in rates:
             result, seconds = timed(lambda: inner_loop(problem(), steps=args.gd_steps, lr=lr, optimizer=optimizer))
             baseline[f"{optimizer}-{lr}"] = {
-                "optimizer": optimizer, "lr": lr, "loss": true_loss(problem(), result.x), "seconds": seconds,
+                "optimizer": optimizer, "lr": lr, "loss": problem().loss_per_example(result.x), "seconds": seconds,
                 "accuracy": float(query_accuracy(model, result.x, query, query_labels).mean())}
     best = min(baseline, key=lambda key: baseline[key]["loss"])
     target = baseline[best]["loss"]
@@ -102,7 +96,8 @@ def main(argv: list[str] | None = None) -> dict:
             p = problem()
             result, seconds = timed(lambda: jiio(p, *p.start(), settings))
             ladder[f"{alpha}-{iterations}"] = {
-                "alpha": list(alpha), "iterations": iterations, "loss": true_loss(p, result.x), "seconds": seconds,
+                "alpha": list(alpha), "iterations": iterations, "loss": p.loss_per_example(result.x),
+                "seconds": seconds,
                 "accuracy": float(query_accuracy(model, result.x, query, query_labels).mean())}
     reaching = [r for r in ladder.values() if r["loss"] <= target]
     fastest = min(reaching, key=lambda r: r["seconds"]) if reaching else None

@@ -33,10 +33,10 @@ def run(
     """Train `task` until it has done `steps` steps (or `stop_requested()` says so, asked between steps), yielding
     snapshots.
 
-    `evaluate` False skips the re-solved evaluations (the ranks other than 0 of a job of several processes: rank 0
-    alone evaluates). A metrics row is logged at step 1, every `log_every` steps and at the last step; the first row, rows at
+    A metrics row is logged at step 1, every `log_every` steps and at the last step; the first row, rows at
     multiples of `eval_every` and the last one add a re-solved evaluation (the last one `final`). With a `guard`,
-    a diverging run goes back to its best logged state and raises DivergenceError.
+    a diverging run goes back to its best logged state and raises DivergenceError. `evaluate` False skips the
+    evaluations (the ranks other than 0 of a job of several processes: rank 0 alone evaluates).
     """
     while task.step_count < steps and not (stop_requested is not None and stop_requested()):
         try:

@@ -58,9 +58,7 @@ def adapt(model: FewShotClassifier, config: MetaTrainConfig, support: Tensor, la
         for parameter in trainable:
             parameter.requires_grad_(True)
     seconds = time.perf_counter() - start
-    with torch.no_grad():
-        loss = float(problem.loss(problem.equilibrium(v), v).mean()) / labels.shape[1]
-    return v.detach(), loss, seconds
+    return v.detach(), problem.loss_per_example(v), seconds
 
 
 def query_accuracy(model: FewShotClassifier, context: Tensor, query: Tensor, labels: Tensor) -> Tensor:
@@ -188,7 +186,8 @@ class MetaTrainTask(TrainingTask):
         out_dir.mkdir(parents=True, exist_ok=True)
         return save_model(out_dir / "few-shot-classifier.safetensors", self.model, "few-shot-classifier",
                           {"channels": [shape[0] for shape in self.model.cell.shapes], "ways": self.config.ways,
-                           "context": self.config.context, "readout": self.config.readout, "image_size": int(self.data.images.shape[-1]),
+                           "context": self.config.context, "readout": self.config.readout,
+                           "image_size": int(self.data.images.shape[-1]),
                            "solver": to_dict(self.config.solver), "inner": self.config.inner,
                            "jiio": to_dict(self.config.jiio)})
 

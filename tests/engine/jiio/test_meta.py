@@ -56,15 +56,17 @@ def toy_task(proximal: float = 0.1):
 
 
 def closed_form(toy: LinearToy, support, labels, context0, proximal: float):
-    """v* = (Σ_s KᵀK + λI)⁻¹ (Σ_s Kᵀ(e_s − C m_s) + λ v₀) per task, K = C (I − A)⁻¹ B, m_s = (I − A)⁻¹ U x_s."""
+    """v* = (w Σ_s KᵀK + λI)⁻¹ (w Σ_s Kᵀ(e_s − C m_s) + λ v₀) per task, K = C (I − A)⁻¹ B, m_s = (I − A)⁻¹ U x_s,
+    w = N/S (classes over support images)."""
     inverse = torch.linalg.inv(torch.eye(6, dtype=DT) - toy.a)
     k = toy.c @ inverse @ toy.b
     answers = []
     for images, ys in zip(support, labels):
         m = images.flatten(1) @ toy.u.T @ inverse.T
         targets = F.one_hot(ys, 2).to(DT) - m @ toy.c.T
-        hessian = len(ys) * k.T @ k + proximal * torch.eye(3, dtype=DT)
-        answers.append(torch.linalg.solve(hessian, k.T @ targets.sum(0) + proximal * context0))
+        weight = 2 / len(ys)  # 2 classes, 4 examples: each example's loss counts half
+        hessian = weight * len(ys) * k.T @ k + proximal * torch.eye(3, dtype=DT)
+        answers.append(torch.linalg.solve(hessian, weight * k.T @ targets.sum(0) + proximal * context0))
     return torch.stack(answers)
 
 
