@@ -250,5 +250,5 @@ register(TaskKind(
     lambda config, path: f"few-shot-{config.ways}way-{config.shots}shot-{config.inner}", resumable=True,
     trains_on_dataset=True, dataset="omniglot", view="few-shot", distributed=True,
     advanced=frozenset({"data", "queries", "tasks_per_step", "rotations", "jiio", "inner_steps", "inner_lr",
-                        "proximal", "context", "channels", "lr", "jacobian_reg", "solver", "eval_episodes",
+                        "proximal", "context", "readout", "channels", "lr", "jacobian_reg", "solver", "eval_episodes",
                         "log_every", "eval_every", "seed"})))
