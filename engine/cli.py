@@ -137,8 +137,8 @@ def drive(kind: TaskKind, task, run, checkpoint_every: int, ranks: Ranks | None 
                     warned = True
     except DivergenceError:
         bar.close()
-        if not ranks.main:
-            raise
+        if not ranks.main:  # every rank saw the same rows and restored alike; rank 0 says so and checkpoints
+            return EXIT_FAILED
         if kind.resumable and guard.best_state is not None:
             checkpoint(run, kind, task)  # the restored state: no reconstruction or model is written from this run
             lower = f"{task.config.lr / 10:g}" if getattr(task.config, "lr", None) else "LOWER"
