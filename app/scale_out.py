@@ -12,7 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from app.run_watch import RunWatcher
-from engine.config import ConfigError, from_dict
+from engine.config import ConfigError
 from engine.errors import failure_sentence
 from engine.launch import cluster_commands, local_command
 from engine.run_directory import RunDirectory
@@ -95,7 +95,7 @@ class ScaleOut(QObject):
         if kind.name != window.kind:
             window.set_kind(kind.name, reopen=False)
         try:
-            window.form.set_config(from_dict(kind.config, record["config"]))
+            window.form.set_config(kind.stored_settings(record["config"]))
         except (ConfigError, KeyError, TypeError, ValueError):
             pass  # settings from another version: the curves and previews still show
         view = window.kind_view()

@@ -85,7 +85,10 @@ def run_resume(args: argparse.Namespace) -> int:
     of processes: a checkpoint holds nothing of how many trained it)."""
     from engine.runs import resume_run
 
-    ranks = join_job(args.device or "auto")
+    from engine.run_directory import RunDirectory
+
+    saved = RunDirectory.open(args.dir).read_config()["config"].get("device", "auto") if args.device is None else None
+    ranks = join_job(args.device or saved)  # the backend of the device the run continues on
     try:
         kind, task, run = resume_run(args.dir, args.steps, args.device, args.lr, ranks)
         if ranks.main and run.torn_line:
@@ -135,27 +138,33 @@ def drive(kind: TaskKind, task, run, checkpoint_every: int, ranks: Ranks | None 
                 if guard.warning and not warned and ranks.main:
                     bar.write(f"deq-studio: warning: {guard.warning}", file=sys.stderr)
                     warned = True
-    except DivergenceError:
+    except DivergenceError:  # every rank saw the same rows (or the same non-finite loss) and restored alike
         bar.close()
-        if not ranks.main:  # every rank saw the same rows and restored alike; rank 0 says so and checkpoints
-            return EXIT_FAILED
-        if kind.resumable and guard.best_state is not None:
+        if ranks.main and kind.resumable and guard.best_state is not None:
             checkpoint(run, kind, task)  # the restored state: no reconstruction or model is written from this run
             lower = f"{task.config.lr / 10:g}" if getattr(task.config, "lr", None) else "LOWER"
             print(f"deq-studio: the restored weights are checkpointed in {run.path}; nothing else was written. "
                   f"Continue with a lower learning rate: deq-studio resume {run.path} --lr {lower}", file=sys.stderr)
+        ranks.barrier()  # the others wait for rank 0's checkpoint: torchrun ends the job when one process exits
+        if not ranks.main:
+            return EXIT_FAILED
         raise
     bar.close()
+    stopped = stop.signal is not None or task.step_count < schedule.steps
     if not ranks.main:
-        return EXIT_INTERRUPTED if task.step_count < schedule.steps else 0
-    if task.step_count < schedule.steps:
-        return interrupted(kind, task, run, stop.signal or "another process's stop request")
-    if task.step_count and not last:
-        last = task.evaluate(final=True)
-    written = finish(run, kind, task)
-    print(task.report(last))
-    print(f"Wrote {written}, {run.path / 'metrics.jsonl'}, {run.path / 'checkpoint.pt'}")
-    return 0
+        ranks.barrier()
+        return EXIT_INTERRUPTED if stopped else 0
+    try:
+        if stopped:
+            return interrupted(kind, task, run, stop.signal or "another process's stop request")
+        if task.step_count and not last:
+            last = task.evaluate(final=True)
+        written = finish(run, kind, task)
+        print(task.report(last))
+        print(f"Wrote {written}, {run.path / 'metrics.jsonl'}, {run.path / 'checkpoint.pt'}")
+        return 0
+    finally:
+        ranks.barrier()
 
 
 class StopRequests:

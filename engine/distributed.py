@@ -9,12 +9,14 @@ The semantics are one process's, whatever the number of processes:
   share (`share`); the batch must split evenly;
 - the loss of a share is its mean, and DistributedDataParallel averages the gradients across ranks during the
   backward pass (bucketed all-reduces that overlap it): the step is the one process's step on the global batch;
-- random probes (the Jacobian penalty's) are drawn for the global batch on every rank and shared out the same way
-  (`randn_like`), so they too do not depend on the number of processes;
+- random probes (the Jacobian penalty's) are drawn for the global batch on every rank from the CPU generator and
+  shared out the same way (`randn_like`), so on a CPU they do not depend on the number of processes (one CUDA
+  process draws from the GPU's generator instead: other numbers, the same distribution);
 - the JIIO inner solves (attacks, latents, few-shot contexts) are per sample: each rank solves its share, with no
   communication;
-- metrics are the global batch's (`mean` all-reduces them); tables that must stay whole (the generative task's
-  latents) are all-gathered (`gather`);
+- the loss and accuracies of a row are the ranks' means (`mean`: the global batch's, as shares are equal; a PSNR so
+  averaged is the mean of the shares' PSNRs), step times and solver counts rank 0's own; tables that must stay whole
+  (the generative task's latents, a fit's warm-start buffer) are all-gathered (`gather`);
 - rank 0 alone evaluates, writes metrics.jsonl, checkpoints and exports. A checkpoint holds the same state on every
   rank and nothing of the number of processes, so a run resumes on any number of them.
 """
@@ -91,8 +93,8 @@ class Ranks:
         if not self.distributed:
             return batch
         if len(batch) % self.world:
-            raise ValueError(f"a batch of {len(batch)} does not split evenly over {self.world} processes: choose a "
-                             f"batch size that is a multiple of {self.world}")
+            raise ValueError(f"a global batch of {len(batch)} does not split evenly over {self.world} processes: choose "
+                             f"a batch size (or tasks per step) that is a multiple of {self.world}")
         size = len(batch) // self.world
         return batch[self.rank * size:(self.rank + 1) * size]
 
@@ -128,6 +130,13 @@ class Ranks:
         value = torch.tensor([1.0 if flag else 0.0], device=self._collective())
         dist.all_reduce(value, op=dist.ReduceOp.MAX)
         return bool(value.item())
+
+    def barrier(self) -> None:
+        """Wait until every rank is here (the others wait for rank 0's last writes before they exit)."""
+        if self.distributed:
+            import torch.distributed as dist
+
+            dist.barrier()
 
     def gather(self, local: Tensor) -> Tensor:
         """Every rank's share concatenated in rank order (the global batch's rows)."""

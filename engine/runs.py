@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from engine.checkpoint import CheckpointError
-from engine.config import from_dict, to_dict
+from engine.config import to_dict
 from engine.distributed import Ranks
 from engine.errors import UserError
 from engine.run_directory import CONFIG, RunDirectory, RunFolderError
@@ -127,7 +127,7 @@ def resume_run(folder: str | Path, steps: int | None = None, device: str | None 
     run = RunDirectory.open(folder)
     record = run.read_config()
     kind = _resumable_kind(record, run.path)
-    config = from_dict(kind.config, record["config"])
+    config = kind.stored_settings(record["config"])
     if steps is not None:
         config = dataclasses.replace(config, steps=steps)
     if device is not None:
@@ -172,7 +172,7 @@ def reopen_run(folder: str | Path, device: torch.device) -> ReopenedRun:
     if kind.race:
         return ReopenedRun(kind, None, None, run.read_metrics())
     kind = _resumable_kind(record, run.path)
-    settings = dataclasses.replace(from_dict(kind.config, record["config"]), device="auto")
+    settings = dataclasses.replace(kind.stored_settings(record["config"]), device="auto")
     task = _rebuild(kind, record, dataclasses.replace(settings, device=device.type), device, run)
     if task.step_count:
         task.evaluate()  # the reconstruction, or the held-out previews and samples

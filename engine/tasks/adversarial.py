@@ -84,7 +84,7 @@ class AdversarialTrainTask(TrainingTask):
         loss, logits, stats, penalty = self.replica(lambda: self.loss(images, labels))
         if penalty is not None:
             row["jacobian_penalty"] = penalty.item()
-        gradient_step(loss, self.optimizer, self.step_count + 1)
+        gradient_step(loss, self.optimizer, self.step_count + 1, ranks=self.ranks)
         elapsed = time.perf_counter() - start
         self.step_count += 1
         self.train_time += elapsed

@@ -159,9 +159,15 @@ class MethodRace:
         return Targets()
 
 
-def gradient_step(loss, optimizer, step: int, clip_value: float | None = None, hint: str = "lower the lr") -> None:
-    """One optimizer step on `loss`; a non-finite loss raises DivergenceError (nothing is updated)."""
-    if not torch.isfinite(loss):
+def gradient_step(loss, optimizer, step: int, clip_value: float | None = None, hint: str = "lower the lr",
+                  ranks: Ranks = Ranks()) -> None:
+    """One optimizer step on `loss`; a non-finite loss raises DivergenceError (nothing is updated). In a job of
+    several processes every rank raises when any rank's loss is not finite (none waits in the gradient reduction)."""
+    finite = bool(torch.isfinite(loss))
+    if ranks.distributed and ranks.on_any(not finite):
+        raise DivergenceError(f"the loss became {loss.item() if not finite else 'not finite on another process'} at "
+                              f"step {step}; {hint}")
+    if not finite:
         raise DivergenceError(f"the loss became {loss.item()} at step {step}; {hint}")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()

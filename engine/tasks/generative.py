@@ -109,7 +109,8 @@ class GenerativeTrainTask(TrainingTask):
             return F.mse_loss(recon, images), recon, stats
 
         loss, recon, stats = self.replica(loss_of)
-        gradient_step(loss, self.optimizer, self.step_count + 1, hint="lower lr or the JIIO step sizes")
+        gradient_step(loss, self.optimizer, self.step_count + 1, hint="lower lr or the JIIO step sizes",
+                      ranks=self.ranks)
         self.latents[index] = self.ranks.gather(found.x)  # the whole table on every rank
         self.seen[index] = True
         elapsed = time.perf_counter() - start

@@ -78,7 +78,7 @@ class INRTraining:
 
         loss, out = self.replica(loss_of)
         gradient_step(loss, self.optimizer, self.step_count + 1, self.config.grad_clip,
-                      "lower the learning rate or turn spectral normalization on")
+                      "lower the learning rate or turn spectral normalization on", self.ranks)
         if self.buffer.z is not None:
             if self.ranks.distributed:
                 self.buffer.store(self.ranks.gather(out.z.detach()), batch)

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from engine.config import (AdvTrainConfig, AttackTaskConfig, DuelConfig, FitConfig, InverseConfig, MetaTrainConfig,
-                           PriorConfig)
+                           PriorConfig, from_dict)
 from engine.registry import Registry
 from engine.tasks.base import Task
 
@@ -64,6 +64,12 @@ class TaskKind:
     """The CLI's default checkpoint cadence, in steps."""
     distributed: bool = False
     """It runs in several processes under torchrun (DistributedDataParallel; engine/distributed.py)."""
+    stored_defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """Values of fields added after runs were saved without them: what those runs ran with (not today's default)."""
+
+    def stored_settings(self, stored: dict[str, Any]) -> Any:
+        """The config a run folder's config.json records (fields it predates take `stored_defaults`)."""
+        return from_dict(self.config, {**self.stored_defaults, **stored})
 
     def record_input(self, config: Any, path: Path | None) -> str | None:
         """What a run folder's config.json names as the run's input: the fitted file or the dataset folder."""
@@ -249,6 +255,7 @@ register(TaskKind(
     MetaTrainConfig, _without_file(build_meta_task),
     lambda config, path: f"few-shot-{config.ways}way-{config.shots}shot-{config.inner}", resumable=True,
     trains_on_dataset=True, dataset="omniglot", view="few-shot", distributed=True,
+    stored_defaults={"readout": False},
     advanced=frozenset({"data", "queries", "tasks_per_step", "rotations", "jiio", "inner_steps", "inner_lr",
                         "proximal", "context", "readout", "channels", "lr", "jacobian_reg", "solver", "eval_episodes",
                         "log_every", "eval_every", "seed"})))

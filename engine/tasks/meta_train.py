@@ -135,7 +135,7 @@ class MetaTrainTask(TrainingTask):
         row: dict[str, float] = {}
         if penalty is not None:
             row["jacobian_penalty"] = penalty.item()
-        gradient_step(loss, self.optimizer, self.step_count + 1)
+        gradient_step(loss, self.optimizer, self.step_count + 1, ranks=self.ranks)
         elapsed = time.perf_counter() - start
         self.step_count += 1
         self.train_time += elapsed

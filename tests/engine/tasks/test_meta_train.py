@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 import torch
@@ -99,3 +100,21 @@ def test_a_model_with_a_task_readout_takes_more_ways_and_a_fixed_readout_refuses
                           wider.equilibrium_with(images, same_film.expand(2, -1))[0], atol=1e-6)
     with pytest.raises(ValueError, match="fixed to 3 classes"):
         FewShotClassifier((4, 8), ways=3, context=6).with_ways(5)
+
+
+def test_a_run_saved_before_the_task_readout_existed_resumes_as_it_ran(tmp_path) -> None:
+    import json
+
+    from engine.runs import resume_run, save_run
+    from engine.tasks.kinds import task_kind
+
+    folder = drawn_folder(tmp_path / "omniglot", alphabets=2, characters=6, drawers=5)
+    config = dataclasses.replace(tiny(), readout=False, data=str(folder))
+    task = MetaTrainTask(config, load_omniglot(folder), CPU)
+    task.step()
+    run = save_run(tmp_path / "old", task_kind("meta-train"), task, [], None)
+    record = json.loads((run.path / "config.json").read_text())
+    del record["config"]["readout"]  # as written before the field existed
+    (run.path / "config.json").write_text(json.dumps(record))
+    _, resumed, _ = resume_run(run.path)
+    assert resumed.config.readout is False and resumed.step_count == 1
