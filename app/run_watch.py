@@ -29,6 +29,7 @@ class RunWatcher(QObject):
         self._offset = 0
         self._previews_stamp: tuple[int, int] | None = None
         self._latest: dict = {}
+        self._last_step = float("-inf")
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -58,8 +59,8 @@ class RunWatcher(QObject):
             size = file.stat().st_size
         except OSError:
             return
-        if size < self._offset:  # rewritten (a resumed run drops the rows after its checkpoint): read it again
-            self._offset = 0
+        if size < self._offset:  # rewritten (a resumed run drops the rows after its checkpoint): read it again,
+            self._offset = 0   # past the rows already shown
         if size == self._offset:
             return
         with open(file, "rb") as handle:
@@ -72,7 +73,8 @@ class RunWatcher(QObject):
                 row = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(row, dict):
+            if isinstance(row, dict) and float(row.get("step") or 0) > self._last_step:
+                self._last_step = float(row.get("step") or 0)
                 self.rows += 1
                 self._latest = row
                 self.row.emit(row)

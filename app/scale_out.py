@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment
@@ -73,9 +74,25 @@ class ScaleOut(QObject):
             self.watcher.deleteLater()
             self.watcher = None
 
+    @property
+    def running(self) -> bool:
+        """Whether the job started here is still running."""
+        return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
+
+    def shutdown(self) -> None:
+        """On quitting: the job started here stops after its current step and checkpoints (SIGTERM), waited for up to
+        a minute; its processes are never left running without the window."""
+        self.detach()
+        if self.running:
+            self._stopping = True
+            self.process.terminate()
+            if not self.process.waitForFinished(60_000):
+                self.process.kill()
+                self.process.waitForFinished(5_000)
+
     def stop(self) -> None:
         """Stop the job started here (it checkpoints after the same step on every rank), or stop watching."""
-        if self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning:
+        if self.running:
             self._stopping = True
             self.process.terminate()  # SIGTERM: torchrun passes it on to every process
             self.window.status.setText(f"{self.window.device_label} · Stopping the processes…")
@@ -131,6 +148,13 @@ class ScaleOut(QObject):
         `parent`, and watch it. Returns the run folder (None when it could not start)."""
         window = self.window
         kind = window.session.kind
+        if window.controller.busy or self.running:
+            window.report_error("A run is in progress: stop it first, then start the processes.")
+            return None
+        if getattr(sys, "frozen", False):
+            window.report_error("This installation has no separate Python to start torchrun with: use Run ▸ Copy "
+                                "cluster command… and run the command where DEQ Studio is installed from source.")
+            return None
         try:
             if not kind.distributed:
                 raise ValueError(f"{kind.title} does not run in several processes")
@@ -148,9 +172,9 @@ class ScaleOut(QObject):
         environment.insert("PYTHONPATH", engine_root + (os.pathsep + existing if existing else ""))
         process.setProcessEnvironment(environment)
         process.setWorkingDirectory(str(out.parent))
-        process.readyReadStandardError.connect(self._keep_errors)
+        process.readyReadStandardError.connect(lambda: self._keep_errors(process))
         process.readyReadStandardOutput.connect(lambda: process.readAllStandardOutput())  # never fills a pipe
-        process.finished.connect(self._ended)
+        process.finished.connect(lambda code, status: self._ended(process, code, status))
         process.errorOccurred.connect(self._failed_to_start)
         self.process, self._errors, self._stopping = process, "", False
         self.launched = (processes, out, command)
@@ -159,8 +183,8 @@ class ScaleOut(QObject):
         window.status.setText(f"{window.device_label} · Running in {processes} processes → {out}")
         return out
 
-    def _keep_errors(self) -> None:
-        text = bytes(self.process.readAllStandardError()).decode("utf-8", errors="replace")
+    def _keep_errors(self, process: QProcess) -> None:
+        text = bytes(process.readAllStandardError()).decode("utf-8", errors="replace")
         self._errors = (self._errors + text)[-ERROR_TAIL * 4:]
 
     def _failed_to_start(self, error) -> None:
@@ -168,12 +192,15 @@ class ScaleOut(QObject):
             self.window.report_error("Could not start the processes: this installation has no Python with torchrun "
                                      "(use Run ▸ Copy cluster command… and run it in a terminal).")
 
-    def _ended(self, code: int, status) -> None:
+    def _ended(self, process: QProcess, code: int, status) -> None:
         window = self.window
+        process.deleteLater()
         if self.watcher is not None:
             self.watcher.poll()  # the rows written last
         processes, out, _ = self.launched
         self.process = None
+        if status == QProcess.ExitStatus.CrashExit and not self._stopping:
+            code = code or 1
         if self._stopping:
             window.status.setText(f"{window.device_label} · Stopped: {out.name} (continue it with deq-studio resume)")
         elif code != 0:

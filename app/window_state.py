@@ -32,6 +32,7 @@ class WindowState:
                 self.hide()
             event.ignore()
             return
+        self.scale_out.shutdown()  # a job started here stops and checkpoints rather than run on without the window
         if not self._quitting:
             self._keep_window_state()
         super().closeEvent(event)
