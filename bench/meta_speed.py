@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         for _ in range(args.train_steps):
             trainer.step()
-    model = trainer.model.eval()
+    model = trainer.model.eval().requires_grad_(False)  # the inner solves differentiate in the context alone
     test = EpisodeSampler(data, split_characters(data)[1], config.ways, config.shots, config.queries)
     rng = np.random.default_rng(123)
     support, labels, query, query_labels = stacked([test.sample(rng) for _ in range(args.tasks)], device)
@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> dict:
     reaching = [r for r in ladder.values() if r["loss"] <= target]
     fastest = min(reaching, key=lambda r: r["seconds"]) if reaching else None
     steps = {}
+    model.requires_grad_(True)  # the outer steps train it
     for inner in ("jiio", "gd"):
         trainer.config = dataclasses.replace(config, inner=inner, inner_lr=baseline[best]["lr"],
                                              inner_steps=args.gd_steps)
