@@ -135,8 +135,17 @@ class ScaleOut(QObject):
             self.window.report_error(f"{kind.title} does not run in several processes; these do: "
                                      f"{', '.join(k.title for k in TASKS if k.distributed)}.")
             return
+        most = 64
+        if self.window.device.type == "cuda":  # one process per GPU
+            import torch
+
+            most = torch.cuda.device_count()
+            if most < 2:
+                self.window.report_error("This computer has one GPU: several processes need one GPU each. Run it "
+                                         "here with Start, or use Run ▸ Copy cluster command… for a GPU node.")
+                return
         processes, ok = QInputDialog.getInt(self.window, "Run in several processes",
-                                            "Processes (one per GPU, or CPU cores to share):", 2, 2, 64)
+                                            "Processes (one per GPU, or CPU cores to share):", 2, 2, most)
         if not ok:
             return
         folder = QFileDialog.getExistingDirectory(self.window, "Folder for the run (a new subfolder is made)")
