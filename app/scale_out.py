@@ -17,7 +17,7 @@ from engine.config import ConfigError
 from engine.errors import failure_sentence
 from engine.launch import cluster_commands, local_command
 from engine.run_directory import RunDirectory
-from engine.tasks.kinds import TASKS, task_kind
+from engine.tasks.kinds import task_kind
 
 ERROR_TAIL = 1500
 """How many characters of a failed job's error output its message keeps."""
@@ -130,10 +130,7 @@ class ScaleOut(QObject):
 
     # ---- launch ----------------------------------------------------------------------------------------------
     def choose_launch(self) -> None:
-        kind = self.window.session.kind
-        if not kind.distributed:
-            self.window.report_error(f"{kind.title} does not run in several processes; these do: "
-                                     f"{', '.join(k.title for k in TASKS if k.distributed)}.")
+        if not self._distributed_kind():
             return
         most = 64
         if self.window.device.type == "cuda":  # one process per GPU
@@ -165,8 +162,7 @@ class ScaleOut(QObject):
                                 "cluster command… and run the command where DEQ Studio is installed from source.")
             return None
         try:
-            if not kind.distributed:
-                raise ValueError(f"{kind.title} does not run in several processes")
+            kind.require_processes(processes)
             settings = dataclasses.replace(window.form.config(), device=window.device.type)
             path = window.path if kind.needs_file else None
             out = RunDirectory.create(parent / kind.run_name(settings, path), fresh=True).path
@@ -220,6 +216,15 @@ class ScaleOut(QObject):
             window.status.setText(f"{window.device_label} · Finished: {out.name} ({processes} processes)")
         window.phase = "Finished" if code == 0 and not self._stopping else "Stopped"
 
+    def _distributed_kind(self) -> bool:
+        """Whether the panel's kind runs in several processes (else the window says which do)."""
+        try:
+            self.window.session.kind.require_processes(2)
+        except ValueError as exc:
+            self.window.report_error(str(exc))
+            return False
+        return True
+
     # ---- cluster ---------------------------------------------------------------------------------------------
     def cluster_text(self, nodes: int, per_node: int) -> str:
         """The commands for the panel's settings on `nodes` nodes with `per_node` GPUs each."""
@@ -232,10 +237,7 @@ class ScaleOut(QObject):
 
     def copy_cluster_command(self) -> None:
         window = self.window
-        kind = window.session.kind
-        if not kind.distributed:
-            window.report_error(f"{kind.title} does not run in several processes; these do: "
-                                f"{', '.join(k.title for k in TASKS if k.distributed)}.")
+        if not self._distributed_kind():
             return
         nodes, ok = QInputDialog.getInt(window, "Copy cluster command", "Nodes:", 2, 1, 1024)
         if not ok:

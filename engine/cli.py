@@ -58,7 +58,7 @@ def run_task(kind: TaskKind, args: argparse.Namespace) -> int:
     config, path = settings(kind, args)
     ranks = join_job(config.device)
     try:
-        require_distributable(kind, ranks)
+        kind.require_processes(ranks.world)
         device = ranks.device(resolve_device(config.device))
         task = kind.build(config, path, device)
         if ranks.distributed:
@@ -70,14 +70,6 @@ def run_task(kind: TaskKind, args: argparse.Namespace) -> int:
         return drive(kind, task, run, getattr(args, "checkpoint_every", 0), ranks)
     finally:
         ranks.leave()
-
-
-def require_distributable(kind: TaskKind, ranks: Ranks) -> None:
-    from engine.errors import UserError
-
-    if ranks.distributed and not kind.distributed:
-        raise UserError(f"a {kind.name} run does not run in several processes: start it without torchrun "
-                        f"(those that do: {', '.join(k.name for k in TASKS if k.distributed)})")
 
 
 def run_resume(args: argparse.Namespace) -> int:

@@ -132,8 +132,7 @@ def resume_run(folder: str | Path, steps: int | None = None, device: str | None 
         config = dataclasses.replace(config, steps=steps)
     if device is not None:
         config = dataclasses.replace(config, device=device)
-    if ranks.distributed and not kind.distributed:
-        raise UserError(f"a {kind.name} run does not run in several processes: resume it without torchrun")
+    kind.require_processes(ranks.world)
     task = _rebuild(kind, record, config, ranks.device(resolve_device(config.device)), run)
     if ranks.distributed:
         task.distribute(ranks)

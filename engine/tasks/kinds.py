@@ -67,6 +67,12 @@ class TaskKind:
     stored_defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """Values of fields added after runs were saved without them: what those runs ran with (not today's default)."""
 
+    def require_processes(self, processes: int) -> None:
+        """ValueError when a job of `processes` processes is asked of a kind that runs in one."""
+        if processes > 1 and not self.distributed:
+            raise ValueError(f"{self.title} does not run in several processes (start it without torchrun); these do: "
+                             f"{', '.join(k.title for k in TASKS if k.distributed)}.")
+
     def stored_settings(self, stored: dict[str, Any]) -> Any:
         """The config a run folder's config.json records (fields it predates take `stored_defaults`)."""
         return from_dict(self.config, {**self.stored_defaults, **stored})

@@ -34,3 +34,10 @@ def test_local_and_cluster_commands() -> None:
     torchrun = shlex.split(lines["torchrun"].replace("$HEAD_NODE", "head"))
     assert torchrun[:3] == ["torchrun", "--nnodes=4", "--nproc-per-node=8"] and "--device" not in torchrun
     assert lines["slurm"].startswith("srun --nodes=4 ") and "--rdzv-id=$SLURM_JOB_ID" in lines["slurm"]
+
+
+def test_only_kinds_that_run_in_several_processes_take_more_than_one() -> None:
+    task_kind("adv-train").require_processes(4)
+    task_kind("inverse").require_processes(1)
+    with pytest.raises(ValueError, match="does not run in several processes.*Train a classifier"):
+        task_kind("inverse").require_processes(2)
