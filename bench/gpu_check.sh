@@ -31,7 +31,7 @@ if [ "${1:-}" = "--prepare" ]; then
       -d .whl "$wheel" || exit 1
   done
   data="${DEQ_STUDIO_DATA:-../shared/data}"
-  cp -r "$data/images512" "$data/mnist" shared/data/ || exit 1
+  cp -r "$data/images512" "$data/mnist" "$data/omniglot" shared/data/ || exit 1
   du -sh .whl shared
   exit 0
 fi

@@ -77,9 +77,10 @@ def test_filters_on_cuda_in_one_block_match_the_cpu_blocks(kind) -> None:
     results = []
     for device in (CPU, CUDA):
         layer.to(device).zero_grad()
-        xd = x.to(device).requires_grad_()
+        xd = x.to(device).detach().requires_grad_()  # a fresh leaf on each device (x itself stays without grad)
         out = layer(xd)
         out.backward(upstream.to(device))
-        results.append([out, xd.grad, *(p.grad for p in layer.parameters())])
+        # copies on the CPU: moving the layer to the next device moves its gradients' storage too
+        results.append([t.detach().cpu().clone() for t in (out, xd.grad, *(p.grad for p in layer.parameters()))])
     for a, b in zip(*results):
-        assert torch.allclose(a, b.cpu(), atol=1e-9)
+        assert torch.allclose(a, b, atol=1e-9)
