@@ -162,9 +162,9 @@ class ScaleOut(QObject):
                                 "cluster command… and run the command where DEQ Studio is installed from source.")
             return None
         try:
-            kind.require_processes(processes)
             settings = dataclasses.replace(window.form.config(), device=window.device.type)
             path = window.path if kind.needs_file else None
+            kind.require_processes(processes, settings, path)
             out = RunDirectory.create(parent / kind.run_name(settings, path), fresh=True).path
         except (ConfigError, ValueError, OSError) as exc:
             window.report_error(f"Could not start the processes: {failure_sentence(exc, 'launching a job')}")

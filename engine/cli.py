@@ -58,7 +58,7 @@ def run_task(kind: TaskKind, args: argparse.Namespace) -> int:
     config, path = settings(kind, args)
     ranks = join_job(config.device)
     try:
-        kind.require_processes(ranks.world)
+        kind.require_processes(ranks.world, config, path)
         device = ranks.device(resolve_device(config.device))
         task = kind.build(config, path, device)
         if ranks.distributed:

@@ -132,7 +132,8 @@ def resume_run(folder: str | Path, steps: int | None = None, device: str | None 
         config = dataclasses.replace(config, steps=steps)
     if device is not None:
         config = dataclasses.replace(config, device=device)
-    kind.require_processes(ranks.world)
+    kind.require_processes(ranks.world, config, Path(record["input"]) if kind.needs_file and "input" in record
+                           else None)
     task = _rebuild(kind, record, config, ranks.device(resolve_device(config.device)), run)
     if ranks.distributed:
         task.distribute(ranks)

@@ -66,12 +66,28 @@ class TaskKind:
     """It runs in several processes under torchrun (DistributedDataParallel; engine/distributed.py)."""
     stored_defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """Values of fields added after runs were saved without them: what those runs ran with (not today's default)."""
+    global_batch: Callable[[Any, Path | None], int | None] | None = None
+    """(config, opened file or None) → the batch each step of a job of several processes shares out, None when
+    every example is used at every step (such a run stays in one process)."""
 
-    def require_processes(self, processes: int) -> None:
-        """ValueError when a job of `processes` processes is asked of a kind that runs in one."""
-        if processes > 1 and not self.distributed:
+    def require_processes(self, processes: int, config: Any = None, path: Path | None = None) -> None:
+        """ValueError when a job of `processes` processes is asked of a kind that runs in one, or (given the
+        settings) of settings whose global batch does not split evenly over them: checked before a run folder is
+        made, so that a job which would refuse at its first step is never started."""
+        if processes <= 1:
+            return
+        if not self.distributed:
             raise ValueError(f"{self.title} does not run in several processes (start it without torchrun); these do: "
                              f"{', '.join(k.title for k in TASKS if k.distributed)}.")
+        if config is None or self.global_batch is None:
+            return
+        batch = self.global_batch(config, path)
+        if batch is None:
+            raise ValueError("a full-batch fit (every coordinate at every step) runs in one process: give it a batch "
+                             "size (--batch-size) to run it in several")
+        if batch % processes:
+            raise ValueError(f"a global batch of {batch} does not split evenly over {processes} processes: choose a "
+                             f"batch size (or tasks per step) that is a multiple of {processes}")
 
     def stored_settings(self, stored: dict[str, Any]) -> Any:
         """The config a run folder's config.json records (fields it predates take `stored_defaults`)."""
@@ -117,6 +133,16 @@ def build_fit_task(path: str | Path | None, config: FitConfig, device: torch.dev
     if isinstance(signal, MeshSignal):
         return MeshFitTask(config, signal, device)
     return FitTask(config, signal, device)
+
+
+def fit_global_batch(config: FitConfig, path: str | Path | None) -> int | None:
+    """The points each step of a fit learns from (the medium's default when empty; None: all of them)."""
+    from engine.media import medium_of
+    from engine.presets import resolve_fit_config
+
+    if config.batch_size is not None or path is None:
+        return config.batch_size
+    return resolve_fit_config(config, medium_of(path)).batch_size
 
 
 def build_duel_task(path: str | Path | None, config: DuelConfig, device: torch.device):
@@ -220,7 +246,7 @@ register(TaskKind(
     lambda config, path, device: build_fit_task(path, config, device),
     lambda config, path: f"{Path(path or 'fit').stem}-{config.model.model}-{config.protocol}",
     needs_file=True, resumable=True, flatten=frozenset({"model", "signal"}), rename={"backward.mode": "backward"},
-    checkpoint_every=500, advanced=FIT_ADVANCED, distributed=True))
+    checkpoint_every=500, advanced=FIT_ADVANCED, distributed=True, global_batch=fit_global_batch))
 register(TaskKind(
     "duel", "Duel: two networks side by side",
     "fit one file with two networks step for step (default: Gabor-iMFN against Gabor-MFN): curves, pictures, time "
@@ -233,6 +259,7 @@ register(TaskKind(
     "train-prior", "Train a generative prior (MNIST)", "train a generative DEQ decoder whose latents JIIO finds",
     PriorConfig, _without_file(build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",
     resumable=True, trains_on_dataset=True, view="grid", distributed=True,
+    global_batch=lambda config, path: config.batch_size,
     advanced=frozenset({"latent", "channels", "lr", "jiio", "solver", "gmm_components", "log_every", "eval_every",
                         "seed"})))
 register(TaskKind(
@@ -251,7 +278,7 @@ register(TaskKind(
     "adv-train", "Train a classifier (clean or adversarial)",
     "train a DEQ classifier on clean, PGD or JIO adversarial digits", AdvTrainConfig, _without_file(build_adv_task),
     lambda config, path: f"classifier-{config.attack}", resumable=True, trains_on_dataset=True, view="grid",
-    distributed=True,
+    distributed=True, global_batch=lambda config, path: config.batch_size,
     fixed=frozenset({"attack_settings.method"}),
     advanced=frozenset({"data", "init", "channels", "contractive", "head", "attack_settings", "lr", "jacobian_reg",
                         "solver", "eval_images", "log_every", "eval_every", "seed"})))
@@ -261,7 +288,7 @@ register(TaskKind(
     MetaTrainConfig, _without_file(build_meta_task),
     lambda config, path: f"few-shot-{config.ways}way-{config.shots}shot-{config.inner}", resumable=True,
     trains_on_dataset=True, dataset="omniglot", view="few-shot", distributed=True,
-    stored_defaults={"readout": False},
+    stored_defaults={"readout": False}, global_batch=lambda config, path: config.tasks_per_step,
     advanced=frozenset({"data", "queries", "tasks_per_step", "rotations", "jiio", "inner_steps", "inner_lr",
                         "proximal", "context", "readout", "channels", "lr", "jacobian_reg", "solver", "eval_episodes",
                         "log_every", "eval_every", "seed"})))

@@ -68,3 +68,11 @@ def test_tasks_that_do_not_run_in_several_processes_say_so(window, tmp_path) -> 
     window.set_kind("inverse")
     assert window.scale_out.launch(2, tmp_path) is None
     assert "does not run in several processes" in window.errors[-1]
+
+
+def test_a_batch_that_does_not_split_is_refused_before_any_folder_is_made(window, tmp_path) -> None:
+    window.set_kind("adv-train")
+    small(window)  # a batch of 8
+    assert window.scale_out.launch(3, tmp_path) is None
+    assert "does not split evenly over 3 processes" in window.errors[-1]
+    assert list(tmp_path.iterdir()) == [] and window.scale_out.process is None

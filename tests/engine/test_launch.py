@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
+from pathlib import Path
 
 import pytest
 
 from engine import cli
-from engine.config import AdvTrainConfig, JIIOConfig, MetaTrainConfig, PriorConfig
+from engine.config import AdvTrainConfig, FitConfig, JIIOConfig, MetaTrainConfig, PriorConfig
 from engine.launch import cluster_commands, local_command, task_arguments
 from engine.tasks.kinds import task_kind
 
@@ -41,3 +42,18 @@ def test_only_kinds_that_run_in_several_processes_take_more_than_one() -> None:
     task_kind("inverse").require_processes(1)
     with pytest.raises(ValueError, match="does not run in several processes.*Train a classifier"):
         task_kind("inverse").require_processes(2)
+
+
+def test_a_job_whose_global_batch_does_not_split_is_refused_before_it_starts() -> None:
+    task_kind("adv-train").require_processes(4, AdvTrainConfig(batch_size=64))
+    with pytest.raises(ValueError, match="global batch of 64 does not split evenly over 3"):
+        task_kind("adv-train").require_processes(3, AdvTrainConfig(batch_size=64))
+    with pytest.raises(ValueError, match="global batch of 4 does not split evenly over 8"):
+        task_kind("meta-train").require_processes(8, MetaTrainConfig(tasks_per_step=4))
+    fit = task_kind("fit")
+    fit.require_processes(4, FitConfig(), Path("clip.mp4"))  # video: 65,536 points a step by default
+    fit.require_processes(2, FitConfig(batch_size=4096), Path("photo.png"))
+    with pytest.raises(ValueError, match="full-batch fit"):
+        fit.require_processes(2, FitConfig(), Path("photo.png"))  # an image: every pixel at every step
+    with pytest.raises(ValueError, match="does not split evenly over 32"):
+        fit.require_processes(32, FitConfig(), Path("bunny.ply"))  # a mesh: 50,000 points a step
