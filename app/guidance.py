@@ -5,7 +5,7 @@ A mixin of `MainWindow`: it uses the window's session, views, hint label and set
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from app.menus import about_text
@@ -44,9 +44,13 @@ class Guidance:
             return
         where = "the reconstruction appears beside the original" if kind.needs_file else "results appear here"
         self.hint.setText(f"Press Start ▶ (F5): {kind.summary}; {where} as it runs.")
-        self.hint.setFixedWidth(max(200, min(560, self.views.width() - 40)))
+        # at the foot of where results appear (a view's `hint_anchor`, else the whole view): never over a control
+        anchor = getattr(self.views.currentWidget(), "hint_anchor", None) or self.views
+        corner = anchor.mapTo(self.views, QPoint(0, 0)) if anchor is not self.views else QPoint(0, 0)
+        self.hint.setFixedWidth(max(200, min(560, anchor.width() - 40)))
         self.hint.setFixedHeight(self.hint.heightForWidth(self.hint.width()))
-        self.hint.move((self.views.width() - self.hint.width()) // 2, self.views.height() - self.hint.height() - 16)
+        self.hint.move(corner.x() + (anchor.width() - self.hint.width()) // 2,
+                       corner.y() + anchor.height() - self.hint.height() - 16)
         self.hint.show()
         self.hint.raise_()
 

@@ -89,6 +89,8 @@ class AttackView(QWidget):
         self.predictions = QLabel()
         self.predictions.setWordWrap(True)
         layout.addWidget(self.predictions, 2, 0, 1, 3)
+        self.hint_anchor = self.predictions
+        """Where the window's start hint goes: at the foot of the pictures, clear of the controls."""
 
     def clear(self) -> None:
         for panel in self.panels.values():

@@ -104,6 +104,8 @@ class FewShotView(QWidget):
         layout.setColumnStretch(1, 2)
         layout.setRowStretch(0, 1)  # the examples' row is one drawing high: the queries take the most room
         layout.setRowStretch(1, 3)
+        self.hint_anchor = self.panels["query"]
+        """Where the window's start hint goes (results appear there; the controls stay free)."""
 
     def clear(self) -> None:
         for panel in self.panels.values():

@@ -51,6 +51,8 @@ class ImageView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas, 1)
         layout.addLayout(controls)
+        self.hint_anchor = self.canvas
+        """Where the window's start hint goes: over the pictures, clear of the split slider."""
         self.boxes, self.items = [], []
         for i, title in enumerate(self.TITLES):
             box = self.canvas.addViewBox(row=1, col=i, lockAspect=True, invertY=True, enableMenu=False)

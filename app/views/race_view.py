@@ -127,6 +127,8 @@ class RaceView(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)  # never squeezed to a strip by the tall digit panels
         layout.addWidget(self.plot, 1, 0, 1, len(self.PANELS))
+        self.hint_anchor = self.plot
+        """Where the window's start hint goes: over the race's curves, clear of the controls."""
         layout.setRowStretch(0, 2)
         layout.setRowStretch(1, 2)
         for column in range(len(self.PANELS)):

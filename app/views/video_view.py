@@ -35,6 +35,8 @@ class VideoView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.frames, 1)
         layout.addLayout(controls)
+        self.hint_anchor = self.frames.canvas
+        """Where the window's start hint goes: over the frames, clear of the sliders and Play."""
         self.target: np.ndarray | None = None
         self.reconstruction: np.ndarray | None = None
         self.count, self.fps = 0, 25.0

@@ -433,3 +433,27 @@ def test_a_diverging_run_pauses_at_its_best_state_and_continues_with_a_lower_lr(
     assert window.task is trained and window.phase == "Finished" and window.task.step_count == 40
     assert window.task.config.lr == 1e-4
     assert all(group["lr"] == 1e-4 for group in window.task.optimizer.param_groups)
+
+
+@pytest.mark.parametrize("kind, sample", [("fit", "image.png"), ("fit", "video.mp4"), ("fit", "audio.wav"),
+                                          ("inverse", None), ("attack", None), ("meta-train", None),
+                                          ("train-prior", None)])
+def test_the_start_hint_covers_no_control(window, qtbot, kind, sample) -> None:
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox
+
+    window.resize(1280, 800)
+    window.show()
+    window.set_kind(kind)
+    if sample:
+        assert window.open_file(sample_path(sample))
+    qtbot.waitUntil(lambda: window.hint.isVisible(), timeout=5_000)
+    window._show_hint()  # placed for the shown size
+    hint = QRect(window.hint.mapTo(window, QPoint(0, 0)), window.hint.size())
+    view = window.views.currentWidget()
+    controls = [widget for kind_ in (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox)
+                for widget in view.findChildren(kind_) if widget.isVisible()]
+    assert controls or kind == "train-prior"  # the grid view has none
+    covered = [widget for widget in controls
+               if hint.intersects(QRect(widget.mapTo(window, QPoint(0, 0)), widget.size()))]
+    assert covered == [], [widget.text() if hasattr(widget, "text") else type(widget).__name__ for widget in covered]
