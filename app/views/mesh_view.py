@@ -64,9 +64,10 @@ class SoftwareMeshCanvas(QWidget):
         self._drag: QPointF | None = None
 
     def set_mesh(self, vertices: np.ndarray, faces: np.ndarray) -> None:
-        from engine.media.mesh import simplify
+        from engine.media.mesh import simplify_quickly
 
-        vertices, faces = simplify(vertices, np.asarray(faces, np.int64), MAX_SOFTWARE_FACES)  # no holes
+        # no holes, and fast enough for the window's thread (the target may have 500,000 triangles)
+        vertices, faces = simplify_quickly(vertices, np.asarray(faces, np.int64), MAX_SOFTWARE_FACES)
         self.vertices, self.faces = np.asarray(vertices, np.float32), faces
         self.update()
 

@@ -74,13 +74,15 @@ def test_marching_cubes_of_a_sphere_field() -> None:
         marching_cubes(np.ones((8, 8, 8)))
 
 
-def test_simplify_keeps_a_closed_surface_in_fewer_triangles() -> None:
-    from engine.media.mesh import simplify
+@pytest.mark.parametrize("quickly", [False, True])
+def test_simplify_keeps_a_closed_surface_in_fewer_triangles(quickly) -> None:
+    from engine.media.mesh import simplify, simplify_quickly
 
     r = 48
     axis = np.linspace(-1, 1, r)
     x, y, z = np.meshgrid(axis, axis, axis, indexing="ij")
     verts, faces = marching_cubes(np.sqrt(x**2 + y**2 + z**2) - 0.6)
+    simplify = simplify_quickly if quickly else simplify
     small_v, small_f = simplify(verts, faces, 1000)
     assert len(faces) > 5000 and 500 <= len(small_f) <= 1000
     assert np.abs(np.linalg.norm(small_v, axis=1) - 0.6).max() < 0.05  # still the sphere
