@@ -29,10 +29,12 @@ RESOURCE_PATTERNS = (
 """Files of the source tree that the application reads at run time, as globs relative to the project root. Each is
 bundled at the same relative path (under the bundle's internal folder), where `engine.resources` finds it."""
 
-DATASETS = {"mnist": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+DATASETS = {"mnist": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+            "omniglot": ("images_background_small1.zip", "images_background_small2.zip")}
 """Datasets shipped in the bundle (from the data folder, never from the repository) so that the JIIO race, the
-attack and both trainings work out of the box: the 10,000 MNIST test digits (1.6 MB)."""
-DATASET_NOTICES = {"mnist": "packaging/MNIST-NOTICE.md"}
+attack, both trainings on digits and few-shot learning work out of the box: the 10,000 MNIST test digits (1.6 MB)
+and Omniglot's two small background sets (2.8 MB)."""
+DATASET_NOTICES = {"mnist": "packaging/MNIST-NOTICE.md", "omniglot": "packaging/OMNIGLOT-NOTICE.md"}
 """Each shipped dataset's origin and licence, bundled beside its files."""
 
 SOURCE_PACKAGES = ("engine", "app")

@@ -7,9 +7,9 @@
 #
 # Per artifact: --version; --self-test --screenshot twice (a cold and a warm start; the self-test says how long
 # after launch the window was shown) and once more on X11 (xcb) where xvfb-run exists; a headless fit of the
-# built-in image (--demo); inverse and attack on the shipped models with small counts; fit --help showing the
-# settings' explanations; short fits of the audio, mesh and video samples; the tarball's add-to-menu.sh. Prints the
-# time of each and the sizes; exits 1 if anything failed.
+# built-in image (--demo); inverse, attack and meta-test on the shipped models and datasets with small counts; fit
+# --help showing the settings' explanations; short fits of the audio, mesh and video samples; the tarball's
+# add-to-menu.sh. Prints the time of each and the sizes; exits 1 if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -103,6 +103,7 @@ for artifact in "${artifacts[@]}"; do
           || { echo "  FAIL: the demo fit wrote no reconstruction or metrics"; failures=$((failures + 1)); }; }
     check inverse "$exe" inverse --count 8 --corruption noise --out "$tmp/cwd/runs/inverse" && expect inverse "PSNR"
     check attack "$exe" attack --count 16 --out "$tmp/cwd/runs/attack" && expect attack "success"
+    check meta-test "$exe" meta-test --episodes 20 && expect meta-test "5-way 1-shot"  # shipped model and Omniglot
     check fit-help "$exe" fit --help && expect fit-help "$EXPLANATION"
     if [ -x "$root/add-to-menu.sh" ]; then  # the tarball's menu entry for this unpacked folder
         entry="$tmp/home/.local/share/applications/deq-studio.desktop"

@@ -94,23 +94,10 @@ def image_dataset(folder: str | Path, size: int = 28, patches_per_image: int = 2
 def default_mnist_folder(explicit: str | Path = "") -> Path:
     """The MNIST folder to use: `explicit` if given, else `$DEQ_STUDIO_DATA/mnist`, else the digits shipped in a
     packaged bundle. SignalError says where it looked when none holds the files."""
-    import os
+    from engine.datasets.folders import dataset_folder
 
-    from engine.resources import bundled_dataset
-
-    if explicit:
-        return Path(explicit)
-    candidates = []
-    if os.environ.get("DEQ_STUDIO_DATA"):
-        candidates.append(Path(os.environ["DEQ_STUDIO_DATA"]) / "mnist")
-    shipped = bundled_dataset("mnist")
-    if shipped is not None:
-        candidates.append(shipped)
-    for folder in candidates:
-        if any(folder.glob("*-images-idx3-ubyte*")):
-            return folder
-    raise SignalError("no MNIST folder found (looked in " + ", ".join(str(c) for c in candidates)
-                      + "); pass --data DIR with the IDX files, or set DEQ_STUDIO_DATA to a folder holding mnist/")
+    return dataset_folder("mnist", lambda folder: any(folder.glob("*-images-idx3-ubyte*")), explicit,
+                          "the MNIST IDX files (t10k-images-idx3-ubyte.gz …)")
 
 
 def held_out_digits(folder: str | Path = "", count: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -92,15 +92,12 @@ def load_omniglot(folder: str | Path) -> Omniglot:
 
 
 def default_omniglot_folder(explicit: str | Path = "") -> Path:
-    """`explicit` if given, else $DEQ_STUDIO_DATA/omniglot; SignalError says where it looked when neither is set."""
-    import os
+    """`explicit` if given, else `$DEQ_STUDIO_DATA/omniglot`, else the drawings shipped in a packaged bundle;
+    SignalError says where it looked when none holds them."""
+    from engine.datasets.folders import dataset_folder
 
-    if explicit:
-        return Path(explicit)
-    if os.environ.get("DEQ_STUDIO_DATA"):
-        return Path(os.environ["DEQ_STUDIO_DATA"]) / "omniglot"
-    raise SignalError("No Omniglot folder given: choose the folder of the Omniglot zips (images_background*.zip) as "
-                      "Data, or set DEQ_STUDIO_DATA to a folder holding omniglot/.")
+    return dataset_folder("omniglot", lambda folder: any(folder.glob("*.zip")) or any(folder.glob("*/*/*.png")),
+                          explicit, "the Omniglot zips (images_background*.zip)")
 
 
 def split_characters(data: Omniglot, test_fraction: float = 0.3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -175,15 +175,16 @@ RUN_EVERYTHING = textwrap.dedent("""
         load_signal(sample_path(name))
     assert main(["inverse", "--count", "2", "--method", "jiio", "--out", out + "/inverse"]) == 0
     assert main(["attack", "--count", "2", "--method", "jio", "--out", out + "/attack"]) == 0
+    assert main(["meta-test", "--episodes", "2"]) == 0
 """)
 OPENED = re.compile(r'open(?:at)?\((?:AT_FDCWD|-?\d+), "((?:[^"\\]|\\.)*)",[^)]*\) = \d+')
 
 
 @pytest.mark.slow
 def test_every_file_the_application_reads_at_run_time_is_bundled(tmp_path) -> None:
-    """Runs the self-test, opens every sample and runs inverse and attack on the shipped models under strace,
-    which sees every file opened (by Python, Qt, FFmpeg, libsndfile, Open3D or safetensors alike). Each one from the
-    project tree must be in the manifest, and each dataset file among the shipped datasets."""
+    """Runs the self-test, opens every sample and runs inverse, attack and meta-test on the shipped models under
+    strace, which sees every file opened (by Python, Qt, FFmpeg, libsndfile, Open3D or safetensors alike). Each one
+    from the project tree must be in the manifest, and each dataset file among the shipped datasets."""
     data = shared_data_dir()
     if not (data / "mnist").is_dir():
         pytest.skip(f"MNIST not found in {data} (set DEQ_STUDIO_DATA)")
