@@ -51,9 +51,9 @@ WARM_UP = 5
 def gradient_bytes(run_folder: Path) -> int:
     """The bytes DistributedDataParallel all-reduces each step: every trained parameter's gradient (the optimizer's
     first moments have the same shapes)."""
-    import torch
+    from engine.checkpoint import load_checkpoint
 
-    state = torch.load(run_folder / "checkpoint.pt", map_location="cpu", weights_only=False)["state"]
+    _, _, state = load_checkpoint(run_folder / "checkpoint.pt")
     moments = [entry["exp_avg"] for entry in state["optimizer"]["state"].values()]
     return sum(moment.numel() * moment.element_size() for moment in moments)
 
