@@ -215,6 +215,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.task_box.setCurrentIndex(self.task_box.findData(kind))
         self.form = self.forms[kind]
         self.form_stack.setCurrentWidget(self.form)
+        self.curves.expect(TASKS.get(kind).scored_in)
         self.show_applicable_fields()
         self.settings_scroll.verticalScrollBar().setValue(0)
 

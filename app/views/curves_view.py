@@ -45,7 +45,7 @@ PANELS = {"loss": ("Loss", ["loss", "inner_loss"], True), "psnr": ("PSNR (dB)", 
 UNITS = {"loss": "loss", "psnr": "dB", "percent": "%"}
 """The left axis label of each plot (the solver plot's is its metric's)."""
 OPTIONAL = ("psnr", "percent")
-"""Plots shown only when a run has their metrics (PSNR alone before any row)."""
+"""Plots shown only when a run has their metrics (before any row: the one the task kind is scored in)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,6 +133,8 @@ class CurvesView(QWidget):
             self.widgets[key] = widget
             self.plots[key] = widget.getPlotItem()
         self.panels = dict(PANELS)
+        self.expected = "psnr"
+        """The optional plot shown while no run has a quality metric (the task kind's `scored_in`)."""
         self._runs_made = self._groups = 0
         self.runs: list[dict] = []
         self._show_optional_plots()
@@ -203,12 +205,17 @@ class CurvesView(QWidget):
         for panel in self.panels:
             self._fit_view(panel, reset=True)
 
+    def expect(self, panel: str) -> None:
+        """Keep `panel` ("psnr" or "percent") in view until a run has a quality metric."""
+        self.expected = panel if panel in OPTIONAL else "psnr"
+        self._show_optional_plots()
+
     def _show_optional_plots(self) -> None:
-        """IoU / accuracy when a run has them; PSNR when a run has it or nothing else fills the place."""
+        """Each optional plot when a run has its metrics; while none has any, the expected one."""
         has = {panel: any(metric in run["lines"] for run in self.runs for metric in self.panels[panel][1])
                for panel in OPTIONAL}
-        self.widgets["percent"].setVisible(has["percent"])
-        self.widgets["psnr"].setVisible(has["psnr"] or not has["percent"])
+        for panel in OPTIONAL:
+            self.widgets[panel].setVisible(has[panel] or (not any(has.values()) and panel == self.expected))
 
     def add_row(self, row: dict) -> None:
         """A row of the latest run; a duel's row (`<network>/<metric>` keys) extends each side's own lines."""

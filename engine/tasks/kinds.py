@@ -66,6 +66,9 @@ class TaskKind:
     """It runs in several processes under torchrun (DistributedDataParallel; engine/distributed.py)."""
     stored_defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """Values of fields added after runs were saved without them: what those runs ran with (not today's default)."""
+    scored_in: str = "psnr"
+    """What its runs are scored in: "psnr" (dB) or "percent" (accuracy, IoU); the window's curves keep that plot's
+    place before the first row."""
     global_batch: Callable[[Any, Path | None], int | None] | None = None
     """(config, opened file or None) → the batch each step of a job of several processes shares out, None when
     every example is used at every step (such a run stays in one process)."""
@@ -271,14 +274,14 @@ register(TaskKind(
 register(TaskKind(
     "attack", "Attack: JIO vs PGD", "attack a trained DEQ classifier inside an L2 ball: JIO against PGD",
     AttackTaskConfig, _without_file(build_attack_task), lambda config, path: "attack-mnist",
-    race=True, view="attack", fixed=frozenset({"attack.method"}), flatten=frozenset({"attack"}),
+    race=True, view="attack", scored_in="percent", fixed=frozenset({"attack.method"}), flatten=frozenset({"attack"}),
     advanced=frozenset({"classifier", "data", "attack.jio", "attack.pgd_steps", "attack.pgd_lr",
                         "attack.pgd_gradient", "seed"})))
 register(TaskKind(
     "adv-train", "Train a classifier (clean or adversarial)",
     "train a DEQ classifier on clean, PGD or JIO adversarial digits", AdvTrainConfig, _without_file(build_adv_task),
     lambda config, path: f"classifier-{config.attack}", resumable=True, trains_on_dataset=True, view="grid",
-    distributed=True, global_batch=lambda config, path: config.batch_size,
+    distributed=True, global_batch=lambda config, path: config.batch_size, scored_in="percent",
     fixed=frozenset({"attack_settings.method"}),
     advanced=frozenset({"data", "init", "channels", "contractive", "head", "attack_settings", "lr", "jacobian_reg",
                         "solver", "eval_images", "log_every", "eval_every", "seed"})))
@@ -289,6 +292,7 @@ register(TaskKind(
     lambda config, path: f"few-shot-{config.ways}way-{config.shots}shot-{config.inner}", resumable=True,
     trains_on_dataset=True, dataset="omniglot", view="few-shot", distributed=True,
     stored_defaults={"readout": False}, global_batch=lambda config, path: config.tasks_per_step,
+    scored_in="percent",
     advanced=frozenset({"data", "queries", "tasks_per_step", "rotations", "jiio", "inner_steps", "inner_lr",
                         "proximal", "context", "readout", "channels", "lr", "jacobian_reg", "solver", "eval_episodes",
                         "log_every", "eval_every", "seed"})))

@@ -123,3 +123,19 @@ def test_linear_labels_are_spaced_to_fit_a_narrow_plot() -> None:
     assert spacing in (100.0, 200.0) and 180.0 / spacing * (3 * CHAR_PX + LABEL_GAP_PX) <= 100.0
     assert levels[1:] == [(50.0, 0), (10.0, 0)]  # finer ticks stay, unlabelled by the crowding rule
     assert readable_levels([(50.0, 0), (10.0, 0)], 0.0, 180.0, 800.0)[0][0] == 50.0  # wide: unchanged
+
+
+def test_before_any_row_the_plot_a_kind_is_scored_in_keeps_its_place(window) -> None:
+    window.set_kind("meta-train")
+    curves = window.curves
+    assert not curves.widgets["percent"].isHidden() and curves.widgets["psnr"].isHidden()
+    window.set_kind("train-prior")
+    assert curves.widgets["percent"].isHidden() and not curves.widgets["psnr"].isHidden()
+    window.set_kind("adv-train")
+    curves.add_run("classifier")
+    curves.add_row({"step": 1, "time_s": 0.1, "loss": 0.5})  # no quality metric yet
+    curves.flush()
+    assert not curves.widgets["percent"].isHidden() and curves.widgets["psnr"].isHidden()
+    curves.add_row({"step": 2, "time_s": 0.2, "loss": 0.4, "psnr_train": 12.0})  # what a run has is shown
+    curves.flush()
+    assert curves.widgets["percent"].isHidden() and not curves.widgets["psnr"].isHidden()
