@@ -39,6 +39,13 @@ TIMEOUT = datetime.timedelta(minutes=30)
 """How long a rank waits for the others at a collective (rank 0 evaluating and checkpointing keeps them waiting)."""
 
 
+def require_even_split(batch: int, processes: int) -> None:
+    """ValueError when a global batch of `batch` does not split into equal shares over `processes` processes."""
+    if batch % processes:
+        raise ValueError(f"a global batch of {batch} does not split evenly over {processes} processes: choose a "
+                         f"batch size (or tasks per step) that is a multiple of {processes}")
+
+
 def launched_by_torchrun() -> bool:
     """Whether this process is one of several started by torchrun."""
     return all(name in os.environ for name in ENVIRONMENT) and int(os.environ["WORLD_SIZE"]) > 1
@@ -92,9 +99,7 @@ class Ranks:
         """This rank's rows of a global batch (dim 0): a contiguous 1/world of it."""
         if not self.distributed:
             return batch
-        if len(batch) % self.world:
-            raise ValueError(f"a global batch of {len(batch)} does not split evenly over {self.world} processes: choose "
-                             f"a batch size (or tasks per step) that is a multiple of {self.world}")
+        require_even_split(len(batch), self.world)
         size = len(batch) // self.world
         return batch[self.rank * size:(self.rank + 1) * size]
 

@@ -15,6 +15,7 @@ import torch
 
 from engine.config import (AdvTrainConfig, AttackTaskConfig, DuelConfig, FitConfig, InverseConfig, MetaTrainConfig,
                            PriorConfig, from_dict)
+from engine.distributed import require_even_split
 from engine.registry import Registry
 from engine.tasks.base import Task
 
@@ -88,9 +89,7 @@ class TaskKind:
         if batch is None:
             raise ValueError("a full-batch fit (every coordinate at every step) runs in one process: give it a batch "
                              "size (--batch-size) to run it in several")
-        if batch % processes:
-            raise ValueError(f"a global batch of {batch} does not split evenly over {processes} processes: choose a "
-                             f"batch size (or tasks per step) that is a multiple of {processes}")
+        require_even_split(batch, processes)
 
     def stored_settings(self, stored: dict[str, Any]) -> Any:
         """The config a run folder's config.json records (fields it predates take `stored_defaults`)."""
