@@ -70,6 +70,14 @@ def torchrun(processes: int) -> list[str]:
             "-m", "engine.cli"]
 
 
+def failure(result: subprocess.CompletedProcess) -> str:
+    """What a failed job said: every line of its processes that names an error or a signal (torchrun's summary at the
+    end names only the exit codes), then the end of its output."""
+    telling = [line for line in result.stderr.splitlines()
+               if any(word in line for word in ("Error", "error", "Traceback", "terminate", "Abort", "abort", "Signal"))]
+    return "\n".join(telling[-40:]) + "\n…\n" + result.stderr[-2000:]
+
+
 def trained(run: Path, key: str) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """The network's parameters (and buffers) after the run, and Adam's running mean of each parameter's
     gradient (the optimizer numbers the parameters in the network's order)."""
@@ -107,7 +115,7 @@ def test_two_processes_train_the_same_parameters_as_one_on_the_same_global_batch
     args = [kind, *[str(image) if flag == "IMAGE" else flag for flag in flags], *EXACT_SOLVES]
     two = subprocess.run([*torchrun(2), *args, "--out", str(tmp_path / "two")], env=env, capture_output=True,
                          text=True, timeout=600, cwd=tmp_path)
-    assert two.returncode == 0, two.stderr[-2000:]
+    assert two.returncode == 0, failure(two)
     assert "in 2 processes" in two.stdout
     one = subprocess.run([sys.executable, "-m", "engine.cli", *args, "--out", str(tmp_path / "one")], env=env,
                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
