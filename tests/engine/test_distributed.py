@@ -78,30 +78,49 @@ def failure(result: subprocess.CompletedProcess) -> str:
     return "\n".join(telling[-40:]) + "\n…\n" + result.stderr[-2000:]
 
 
-def trained(run: Path, key: str) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """The network's parameters (and buffers) after the run, and Adam's running mean of each parameter's
-    gradient (the optimizer numbers the parameters in the network's order)."""
+GRADIENT_RTOL = 5e-4
+"""How far the two runs' gradients (Adam's first moments) may differ, as a fraction of each tensor's largest: the
+global batch is summed in another order (float32 rounding, 1e-7), which the solves amplify; measured at most 9.2e-5
+(meta-train, whose 10 JIIO rounds amplify most) on AVX2 and AVX-512 at one and two threads."""
+NOISE = 1e-7
+"""Gradients this small are rounding noise (a structurally zero gradient comes out near 1e-8)."""
+SIGNAL = 0.05
+"""Elements whose gradient is at least this fraction of their tensor's largest (and above the noise) carry signal:
+their relative gradient error is at most GRADIENT_RTOL / SIGNAL = 1 %."""
+
+
+def trained(run: Path, key: str) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], float, int]:
+    """The network's parameters (and buffers) after the run, Adam's running mean of each parameter's gradient (the
+    optimizer numbers the parameters in the network's order), and the run's learning rate and steps."""
     from engine.runs import resume_run
 
     _, task, _ = resume_run(run)
     names = [name for name, _ in task.replica.model.named_parameters()]
     state = torch.load(run / "checkpoint.pt", weights_only=True)["state"]
     moments = state["optimizer"]["state"]
-    return state[key], {names[int(i)]: moments[i]["exp_avg"] for i in moments}
+    lr = task.config.lr or 1e-3  # a fit's empty lr is Adam's 1e-3
+    return state[key], {names[int(i)]: moments[i]["exp_avg"] for i in moments}, lr, task.step_count
 
 
 def assert_same_training(a: Path, b: Path, key: str) -> None:
-    """Parameters within 1e-5 — except where the gradient is structurally zero (a convolution's bias just before a
-    GroupNorm): there the gradient is rounding noise of 1e-8, which Adam, dividing by its own size, turns into
-    steps of the learning rate's size in a direction the noise picks; such gradients must agree instead."""
-    (weights_a, gradients_a), (weights_b, gradients_b) = trained(a, key), trained(b, key)
+    """The same training up to float32 rounding: gradients within GRADIENT_RTOL of each tensor's largest, and the
+    parameters as close as Adam lets them be. Adam moves each element by lr·m̂/√v̂, its gradient divided by its own
+    size: a relative error ε in an element's gradient moves its step by at most 2ε·lr, so elements carrying signal
+    (ε ≤ 1 %) agree within steps·2·1 %·lr, while an element whose gradient is rounding noise (a convolution's bias
+    before a GroupNorm: structurally zero; a weight-norm direction nearly orthogonal to its gradient) may step
+    anywhere within Adam's bound on a step, a few lr."""
+    (weights_a, gradients_a, lr, steps), (weights_b, gradients_b, _, _) = trained(a, key), trained(b, key)
+    signal_bound = steps * 2 * (GRADIENT_RTOL / SIGNAL) * lr
     for name, weight in weights_a.items():
         if name not in gradients_b:  # a buffer, or never trained (a few-shot model's idle fixed head)
             assert name not in gradients_a and torch.allclose(weight, weights_b[name], atol=1e-5), name
-        elif float(gradients_b[name].abs().max()) < 1e-6:
-            assert torch.allclose(gradients_a[name], gradients_b[name], atol=1e-7), name
-        else:
-            assert float((weight - weights_b[name]).abs().max()) < 1e-5, name
+            continue
+        gradient, scale = gradients_b[name], float(gradients_b[name].abs().max())
+        assert float((gradients_a[name] - gradient).abs().max()) <= GRADIENT_RTOL * scale + NOISE, name
+        difference = (weight - weights_b[name]).abs()
+        carrying = gradient.abs() >= max(SIGNAL * scale, 100 * NOISE)
+        assert float((difference * carrying).max()) <= signal_bound, name
+        assert float(difference.max()) <= 3 * steps * lr, name
 
 
 @pytest.mark.slow
@@ -129,7 +148,10 @@ def test_two_processes_train_the_same_parameters_as_one_on_the_same_global_batch
     rows = [json.loads(line) for line in (tmp_path / "two" / "metrics.jsonl").read_text().splitlines()]
     alone = [json.loads(line) for line in (tmp_path / "one" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [r["step"] for r in alone]  # rank 0 alone writes: the global batch's loss
-    assert [r["loss"] for r in rows] == pytest.approx([r["loss"] for r in alone], rel=1e-5)
+    # The first loss is of the same weights on the same batch, summed in another order; later ones are of weights
+    # that already differ within Adam's noise (above): measured 1.0e-5 apart at meta-train's second step on AVX-512.
+    assert rows[0]["loss"] == pytest.approx(alone[0]["loss"], rel=1e-5)
+    assert [r["loss"] for r in rows] == pytest.approx([r["loss"] for r in alone], rel=1e-4)
 
 
 def rank_pids(rank: int, job: str) -> list[int]:

@@ -144,13 +144,30 @@ def test_task_readout_is_a_linear_map_of_pooled_features_and_starts_as_the_proto
     assert torch.allclose(grad[:, 4:].reshape(6, 3, features + 1), rows, atol=1e-5)
 
 
+def banded(labels: torch.Tensor) -> torch.Tensor:
+    """Support images whose class shows where a bright band lies (class c in rows 9c to 9c + 9) under faint noise:
+    their 2×2 pooled features differ by class, so a readout separates them with a margin."""
+    images = 0.1 * torch.rand(*labels.shape, 1, 28, 28)
+    for index, c in enumerate(labels.flatten().tolist()):
+        images.view(-1, 1, 28, 28)[index, 0, 9 * c:9 * c + 10, 4:24] += 0.9
+    return images
+
+
 def test_jiio_with_a_task_readout_classifies_the_support_set() -> None:
+    """The readout is a linear map of pooled features, so fitting it is a convex problem with a margin once the
+    features tell the classes apart: 60 rounds bring the support loss from ln 3 to about 0.003 and every correct logit
+    ahead of the others by 4.8 to 15 (measured at α (0.5, 0.2) and (0.2, 0.1), 30 and 60 rounds, one and two threads,
+    AVX2 and AVX-512). The test asks for a margin of 2. (Pure-noise images have nearly equal pooled features: there
+    the solve wanders and an argmax without margin flips with the threads.)"""
     torch.manual_seed(0)
     model = FewShotClassifier(channels=(8, 16), ways=3, context=8, readout=True)
-    support = torch.rand(2, 3, 1, 28, 28)
     labels = torch.tensor([[0, 1, 2], [2, 0, 1]])
+    support = banded(labels)
     problem = MetaLearningProblem(model, support, labels, model.context0.detach())
     result = jiio(problem, *problem.start(), JIIOConfig(iterations=60, alpha=(0.5, 0.2)))
     with torch.no_grad():
         logits = model.classify(support.flatten(0, 1), result.x.repeat_interleave(3, dim=0))
-    assert (logits.argmax(1) == labels.flatten()).all()
+    chosen = F.one_hot(labels.flatten(), 3).bool()
+    margins = logits[chosen] - logits.masked_fill(chosen, -torch.inf).amax(1)
+    assert margins.min() > 2.0, margins
+    assert F.cross_entropy(logits, labels.flatten()) < 0.05
