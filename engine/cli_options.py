@@ -8,13 +8,31 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from engine.config import config_paths, field_docs, field_types, with_paths
+from engine.config import Range, config_paths, field_docs, field_types, with_paths
 
 C = TypeVar("C")
+
+
+def in_range(low: float, high: float, kind: type = int) -> Callable[[str], Any]:
+    """An argparse type for a flag that is not a config field: a finite `kind` from `low` to `high`, else argparse's
+    one-line error naming the flag and the range."""
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"{text} is out of range: give a value {Range(low, high).describe()}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def _base_type(tp: Any) -> Any:

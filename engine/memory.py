@@ -39,6 +39,9 @@ FIXED_BYTES = 60e6
 """What a fit adds regardless of its size: the model, the optimizer, allocator slack."""
 HEADROOM = 0.9
 """A fit is refused when its estimate exceeds this share of the free memory."""
+DEMO_BYTES_PER_UNIT = 185.0
+"""Bytes per (coordinate × hidden unit) of the solver comparison (`deq-studio demo`): measured 180 at 65,536 and
+262,144 coordinates × 256 (peak resident memory; Broyden's 2 × 30 stored vectors dominate)."""
 
 
 T = TypeVar("T")
@@ -95,10 +98,14 @@ def free_memory(device: torch.device) -> float:
     return float(psutil.virtual_memory().available)
 
 
+FIT_ADVICE = ("the Quick preview settings (--preset preview), or a smaller Max size, Width or Batch size (or a "
+              "shorter clip, fewer frames).")
+
+
 def check_memory(estimate: MemoryEstimate, device: torch.device, what: str,
-                 smaller: dict[str, int] | None = None) -> None:
+                 smaller: dict[str, int] | None = None, advice: str = FIT_ADVICE) -> None:
     """MemoryGuardError when `estimate` does not fit into the free memory of `device`; `smaller` is what it
-    offers (the batch size of `fitting_batch`)."""
+    offers (the batch size of `fitting_batch`), `advice` what else to choose."""
     free = free_memory(device)
     if estimate.total <= HEADROOM * free:
         return
@@ -106,10 +113,15 @@ def check_memory(estimate: MemoryEstimate, device: torch.device, what: str,
     batch = (smaller or {}).get("batch_size")
     offer = (f"Train on batches of {batch:,} coordinates instead (Batch size {batch}, --batch-size {batch}), or choose"
              if batch else "Choose")
-    raise MemoryGuardError(
-        f"{what} would need about {estimate.total / 1e9:.1f} GB of memory and {where} has {free / 1e9:.1f} GB free. "
-        f"{offer} the Quick preview settings (--preset preview), or a smaller Max size, Width or Batch size (or a "
-        f"shorter clip, fewer frames).", smaller)
+    raise MemoryGuardError(f"{what} would need about {estimate.total / 1e9:.1f} GB of memory and {where} has "
+                           f"{free / 1e9:.1f} GB free. {offer} {advice}", smaller)
+
+
+def check_demo_memory(coords: int, width: int, device: torch.device) -> None:
+    """MemoryGuardError when the solver comparison of `coords` coordinates × `width` would not fit."""
+    estimate = MemoryEstimate(training=0.0, buffer=0.0, evaluation=DEMO_BYTES_PER_UNIT * coords * width, data=0.0)
+    check_memory(estimate, device, f"Comparing the solvers on {coords:,} coordinates × {width}",
+                 advice="fewer coordinates (--coords) or a smaller width (--width).")
 
 
 def check_fit_memory(config: FitConfig, signal, device: torch.device, what: str) -> None:

@@ -8,8 +8,8 @@
     meta.py         few-shot meta-learning with a task context found by JIIO or an inner loop
 """
 from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig, SolverName
-from engine.config.fields import (ConfigError, check_fields, config_paths, field_choices, field_docs, field_types,
-                                  from_dict, require, to_dict, with_paths)
+from engine.config.fields import (SEED, ConfigError, Range, check_fields, config_paths, field_choices, field_docs,
+                                  field_ranges, field_types, from_dict, require, to_dict, with_paths)
 from engine.config.fit import DuelConfig, FitConfig, INRName, ModelConfig, SignalConfig
 from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, InverseConfig, JIIOConfig, PriorConfig
 from engine.config.meta import MetaTrainConfig
@@ -17,7 +17,7 @@ from engine.config.meta import MetaTrainConfig
 __all__ = [
     "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "DuelConfig",
     "EquilibriumConfig", "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "MetaTrainConfig", "ModelConfig",
-    "PriorConfig",
+    "PriorConfig", "Range", "SEED",
     "SignalConfig", "SolverConfig", "SolverName", "check_fields", "config_paths", "field_choices", "field_docs",
-    "field_types", "from_dict", "require", "to_dict", "with_paths",
+    "field_ranges", "field_types", "from_dict", "require", "to_dict", "with_paths",
 ]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from engine.config.fields import check_fields, require
+from engine.config.fields import Range, check_fields, require
 
 SolverName = Literal["picard", "anderson", "broyden"]
 
@@ -17,10 +17,10 @@ class SolverConfig:
     solver: SolverName = "anderson"
     """How the network finds its answer. picard: repeat the layer until it stops changing (simplest); anderson: combine
     the last few tries (fast, the usual choice); broyden: a quasi-Newton method (fewest steps, more memory)."""
-    max_iter: int = 100
+    max_iter: Annotated[int, Range(1, 10_000)] = 100
     """The most tries per answer: more is more accurate and slower. If the tolerance is not reached, the best try is
     kept."""
-    tol: float = 1e-3
+    tol: Annotated[float, Range(0.0, 1.0)] = 1e-3
     """How close the answer must get before the solver stops: smaller is more accurate and slower. Every sample's
     residual must be below it."""
     stop_mode: Literal["rel", "abs"] = "rel"
@@ -29,7 +29,7 @@ class SolverConfig:
     damping: float = 1.0
     """Picard only: how far each try moves toward the layer's output; 1 moves all the way, smaller is steadier and
     slower. It is τ in z ← (1−τ)z + τf(z)."""
-    anderson_memory: int = 5
+    anderson_memory: Annotated[int, Range(1, 100)] = 5
     """Anderson only: how many past tries are combined; more often converges in fewer tries and uses more memory."""
     anderson_lam: float = 1e-4
     """Anderson only: a small safety margin that keeps the combination stable; raise it if the solver jumps around. It
@@ -37,19 +37,16 @@ class SolverConfig:
     anderson_beta: float = 1.0
     """Anderson only: 1 combines the layer's outputs, smaller values blend in the tries themselves. It is the mixing
     β."""
-    broyden_memory: int = 30
+    broyden_memory: Annotated[int, Range(1, 1000)] = 30
     """Broyden only: how many corrections it remembers; more is more accurate and uses more memory (rank-one updates
     kept)."""
 
     def __post_init__(self) -> None:
         check_fields(self)
-        require(self.max_iter >= 0, "max_iter must be ≥ 0")
         require(self.tol > 0, "tol must be > 0")
         require(0 < self.damping <= 1, "damping must be in (0, 1]")
-        require(self.anderson_memory >= 1, "anderson_memory must be ≥ 1")
         require(self.anderson_lam >= 0, "anderson_lam must be ≥ 0")
         require(0 < self.anderson_beta <= 1, "anderson_beta must be in (0, 1]")
-        require(self.broyden_memory >= 1, "broyden_memory must be ≥ 1")
 
     def options(self) -> dict[str, Any]:
         """Keyword options of the chosen solver function."""
@@ -68,7 +65,7 @@ class BackwardConfig:
     """How training learns through the network's answer. neumann: a cheap approximation (the (Implicit)² default);
     exact: the true gradient (slowest); jfb: skip the loop entirely (fastest, roughest). In symbols: exact solves u =
     Jᵀu + g; neumann takes u ≈ Σ_{i≤T}(Jᵀ)ⁱg; jfb takes u = g."""
-    neumann_order: int = 1
+    neumann_order: Annotated[int, Range(0, 100)] = 1
     """Neumann only: how many correction terms; more is closer to exact and slower. It is T, the number of terms past
     the identity (1 is the (Implicit)² "one step" default)."""
     adjoint: SolverConfig = SolverConfig(solver="anderson", max_iter=50, tol=1e-6)
@@ -78,7 +75,6 @@ class BackwardConfig:
 
     def __post_init__(self) -> None:
         check_fields(self)
-        require(self.neumann_order >= 0, "neumann_order must be ≥ 0")
 
 
 @dataclasses.dataclass(frozen=True)

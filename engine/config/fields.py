@@ -2,7 +2,9 @@
 
 Every config field carries an attribute docstring (a string literal right under the field). `field_docs` reads
 those docstrings; the GUI shows them as tooltips and the CLI as `--help` text. `Literal[...]` annotations give
-the valid choices. Configs round-trip through plain JSON dicts with `to_dict` / `from_dict`.
+the valid choices, `Annotated[int, Range(low, high)]` a count's or size's sane range (a typo such as steps 1e18 or a
+negative count is refused wherever a config is built). Configs round-trip through plain JSON dicts with `to_dict` /
+`from_dict`.
 """
 from __future__ import annotations
 
@@ -14,13 +16,35 @@ import math
 import sys
 import types
 import typing
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 C = TypeVar("C")
 
 
 class ConfigError(ValueError):
     """A config value is invalid; the message is meant for the user."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """The values a number field accepts, both ends included: what a real run could use, so that a typo (an extra
+    zero, a minus sign) is refused before it costs hours. Put it on a field as `Annotated[int, Range(1, 10_000)]`."""
+
+    low: float
+    high: float
+
+    def describe(self) -> str:
+        return f"from {_number(self.low)} to {_number(self.high)}"
+
+
+def _number(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+SEED = Annotated[int, Range(0, 2 ** 63 - 1)]
+"""A random seed: what every random generator the engine seeds accepts."""
+MAX_STEPS = 10_000_000
+"""The most training steps (and the longest interval between logged rows) a run may ask for."""
 
 
 @functools.cache
@@ -77,6 +101,28 @@ def config_paths(cls: type, _path: str = "") -> frozenset[str]:
     return frozenset(paths)
 
 
+@functools.cache
+def field_ranges(cls: type) -> dict[str, Range]:
+    """Each number field's `Range` (for a tuple field, its elements'), by field name; fields without one are left
+    out."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    ranges = {}
+    for f in dataclasses.fields(cls):
+        found = _range_of(hints[f.name])
+        if found is not None:
+            ranges[f.name] = found
+    return ranges
+
+
+def _range_of(tp: Any) -> Range | None:
+    """The Range in `tp`: Annotated[X, Range], X | None, or tuple[Annotated[X, Range], ...]."""
+    if typing.get_origin(tp) is Annotated:
+        return next((meta for meta in tp.__metadata__ if isinstance(meta, Range)), None)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType, tuple):
+        return next((found for arg in typing.get_args(tp) if (found := _range_of(arg)) is not None), None)
+    return None
+
+
 def field_choices(cls: type, name: str) -> tuple[Any, ...] | None:
     """The allowed values of a `Literal[...]` field, else None."""
     tp = field_types(cls)[name]
@@ -86,8 +132,9 @@ def field_choices(cls: type, name: str) -> tuple[Any, ...] | None:
 def check_fields(config: Any) -> None:
     """Raise ConfigError (a sentence naming the field) if a field of `config` holds a value of the wrong type (a
     boolean for a number, a string for a number, ...), a number that is not finite, or a `Literal` value outside its
-    choices. Every config's `__post_init__` calls it first, so the CLI, config.json and the window's forms all pass
-    through the same checks."""
+    choices, or a number outside its `Range`. Every config's `__post_init__` calls it first, so the CLI, config.json
+    and the window's forms all pass through the same checks."""
+    ranges = field_ranges(type(config))
     for f in dataclasses.fields(config):
         tp, value = field_types(type(config))[f.name], getattr(config, f.name)
         choices = field_choices(type(config), f.name)
@@ -96,6 +143,14 @@ def check_fields(config: Any) -> None:
                 raise ConfigError(f"{f.name} = {value!r}: choose one of {', '.join(map(str, choices))}")
             continue
         _check_value(f.name, _without_none(tp), value, optional=_without_none(tp) is not tp)
+        if f.name in ranges and value is not None:
+            _check_range(f.name, ranges[f.name], value)
+
+
+def _check_range(name: str, bounds: Range, value: Any) -> None:
+    for number in value if isinstance(value, tuple) else (value,):
+        if not bounds.low <= number <= bounds.high:
+            raise ConfigError(f"{name} = {_number(number)} is out of range: give a value {bounds.describe()}")
 
 
 def _without_none(tp: Any) -> Any:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
+from typing import Annotated, Literal
 
 from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig
-from engine.config.fields import check_fields, require
+from engine.config.fields import MAX_STEPS, SEED, Range, check_fields, require
 
 INRName = Literal["isiren", "fourier-imfn", "gabor-imfn", "siren-inj", "fourier-mfn", "gabor-mfn", "siren"]
 
@@ -21,7 +21,7 @@ class ModelConfig:
     layers: Literal[1, 4] = 1
     """How many layers repeat inside the loop: 1 (the papers' usual) or 4. Explicit networks: hidden layers after the
     first filter."""
-    width: int = 256
+    width: Annotated[int, Range(1, 8192)] = 256
     """How many numbers each layer carries: wider learns more detail and is slower (the hidden width D)."""
     input_scale: float | None = None
     """How fine the detail the network starts with can be: higher suits sharp, fast-changing signals; empty picks the
@@ -37,7 +37,6 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         check_fields(self)
-        require(1 <= self.width <= 8192, "width must be between 1 and 8192")
         require(self.input_scale is None or self.input_scale > 0, "input_scale must be > 0")
         require(self.gabor_alpha > 0, "gabor_alpha must be > 0")
 
@@ -46,40 +45,34 @@ class ModelConfig:
 class SignalConfig:
     """How a file becomes training data (SPEC 2.4). Options for other media are ignored."""
 
-    max_size: int | None = None
+    max_size: Annotated[int, Range(4, 65_536)] | None = None
     """Images and videos: shrink so that the longer side is at most this many pixels (faster); empty = keep the full
     size."""
     audio_start_s: float = 0.0
     """Audio: where in the file to start, in seconds."""
     audio_duration_s: float | None = None
     """Audio: how many seconds to learn; empty = to the end."""
-    audio_rate: int | None = None
+    audio_rate: Annotated[int, Range(100, 1_000_000)] | None = None
     """Audio: resample to this many samples per second (Hz), fewer is faster; empty = keep the file's rate."""
-    video_stride: int = 1
+    video_stride: Annotated[int, Range(1, 10_000)] = 1
     """Video: keep every n-th frame (2 = every other frame)."""
-    video_max_frames: int | None = None
+    video_max_frames: Annotated[int, Range(1, 1_000_000)] | None = None
     """Video: keep at most this many frames (after skipping); empty = all."""
-    mesh_points: int = 250_000
+    mesh_points: Annotated[int, Range(1000, 100_000_000)] = 250_000
     """Shapes: how many points are drawn around the shape each pass, half anywhere in its box and half near its surface;
     fewer is faster."""
     mesh_near_sigma: float = 0.01
     """Shapes: how far from the surface the near points may lie: the standard deviation of their offsets (the box has
     half-width 1)."""
-    mesh_max_triangles: int | None = None
+    mesh_max_triangles: Annotated[int, Range(100, 1_000_000_000)] | None = None
     """Shapes: simplify a shape of more triangles than this before fitting (its form is kept, fine detail merged);
     empty = keep every triangle."""
 
     def __post_init__(self) -> None:
         check_fields(self)
-        require(self.max_size is None or self.max_size >= 4, "max_size must be ≥ 4")
         require(self.audio_start_s >= 0, "audio_start_s must be ≥ 0")
         require(self.audio_duration_s is None or self.audio_duration_s > 0, "audio_duration_s must be > 0")
-        require(self.audio_rate is None or self.audio_rate >= 100, "audio_rate must be ≥ 100 Hz")
-        require(self.video_stride >= 1, "video_stride must be ≥ 1")
-        require(self.video_max_frames is None or self.video_max_frames >= 1, "video_max_frames must be ≥ 1")
-        require(self.mesh_points >= 1000, "mesh_points must be ≥ 1000")
         require(0 < self.mesh_near_sigma < 1, "mesh_near_sigma must be in (0, 1)")
-        require(self.mesh_max_triangles is None or self.mesh_max_triangles >= 100, "mesh_max_triangles must be ≥ 100")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,12 +93,12 @@ class FitConfig:
     and score on the rest (how well the network fills in what it never saw)."""
     mesh_target: Literal["occupancy", "sdf"] = "occupancy"
     """Shapes: learn inside or outside (occupancy, a BCE loss) or the distance to the surface (sdf, an L1 loss)."""
-    steps: int = 1000
+    steps: Annotated[int, Range(0, MAX_STEPS)] = 1000
     """How many training steps: more is sharper and takes longer."""
     lr: float | None = None
     """How big each learning step is: too large and the curves jump, too small and learning crawls; empty = 1e-3 (2e-3
     for shapes). It is Adam's learning rate."""
-    batch_size: int | None = None
+    batch_size: Annotated[int, Range(1, 1 << 30)] | None = None
     """How many points each step learns from; empty = all of them for images and audio, 65,536 for video, 50,000 for
     shapes."""
     grad_clip: float | None = None
@@ -117,31 +110,25 @@ class FitConfig:
     minibatch_warm_start: bool = False
     """When each step learns from a subset of points: start each solve from those points' previous answer instead of
     from zero."""
-    log_every: int = 25
+    log_every: Annotated[int, Range(1, MAX_STEPS)] = 25
     """Add a point to the curves every this many steps."""
-    eval_every: int | None = None
+    eval_every: Annotated[int, Range(1, MAX_STEPS)] | None = None
     """Check the quality from scratch every this many steps (the answer is found again from zero); empty = every curve
     point for images and audio, every 250 steps for video and shapes."""
-    eval_points: int = 1 << 20
+    eval_points: Annotated[int, Range(1024, 1 << 30)] = 1 << 20
     """Shapes: how many points score the final overlap (IoU), each of uniform and near-surface points; the curve points
     use 65,536."""
-    mc_resolution: int = 128
+    mc_resolution: Annotated[int, Range(16, 512)] = 128
     """Shapes: how detailed the exported surface is (the marching-cubes grid per side); higher is finer and slower."""
-    seed: int = 0
+    seed: SEED = 0
     """A number that fixes the random start: the same seed gives the same run."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
         check_fields(self)
-        require(self.steps >= 0, "steps must be ≥ 0")
         require(self.lr is None or self.lr > 0, "lr must be > 0")
-        require(self.batch_size is None or self.batch_size >= 1, "batch_size must be ≥ 1")
         require(self.grad_clip is None or self.grad_clip > 0, "grad_clip must be > 0")
-        require(self.log_every >= 1, "log_every must be ≥ 1")
-        require(self.eval_every is None or self.eval_every >= 1, "eval_every must be ≥ 1")
-        require(self.eval_points >= 1024, "eval_points must be ≥ 1024")
-        require(16 <= self.mc_resolution <= 512, "mc_resolution must be between 16 and 512")
 
     @property
     def equilibrium(self) -> EquilibriumConfig:

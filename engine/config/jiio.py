@@ -3,10 +3,10 @@ adversarial training."""
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from engine.config.equilibrium import SolverConfig
-from engine.config.fields import check_fields, require
+from engine.config.fields import MAX_STEPS, SEED, Range, check_fields, require
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,7 +17,7 @@ class JIIOConfig:
     RETIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({"projection", "epsilon"})
     """Fields older run folders still hold (never read: the problem projects)."""
 
-    iterations: int = 40
+    iterations: Annotated[int, Range(1, 100_000)] = 40
     """How many rounds the joint solve takes: more is more accurate and slower (K, a fixed budget of Anderson steps)."""
     eta_z: float = 0.8
     """How far each round moves the network's state; 1 moves all the way. It is η_z in z ← z + η_z (f(z, x) − z)."""
@@ -32,7 +32,7 @@ class JIIOConfig:
     norm."""
     box: bool = False
     """Keep the changed image's pixels between 0 and 1 (attacks on images in [0, 1])."""
-    anderson_memory: int = 10
+    anderson_memory: Annotated[int, Range(1, 100)] = 10
     """How many past rounds are combined to speed up the solve (10 to 40)."""
     anderson_lam: float = 1e-4
     """A small safety margin that keeps that combination stable (the Anderson regularization)."""
@@ -50,10 +50,8 @@ class JIIOConfig:
 
     def __post_init__(self) -> None:
         check_fields(self)
-        require(self.iterations >= 1, "iterations must be ≥ 1")
         require(0 < self.eta_z <= 1 and 0 < self.eta_mu <= 1, "eta_z and eta_mu must be in (0, 1]")
         require(len(self.alpha) == 2 and min(self.alpha) > 0, "alpha must be two positive step sizes")
-        require(self.anderson_memory >= 1, "anderson_memory must be ≥ 1")
 
     def step_size(self, k: int) -> float:
         """α_k: α₁ before iteration max(50, ⌊5K/8⌋), α₂ from it on (k counted from 0)."""
@@ -67,13 +65,13 @@ class PriorConfig:
     data: str = ""
     """Folder of training images: the MNIST files, or any folder of images (cut into 28×28 gray patches); empty = the
     MNIST digits."""
-    latent: int = 64
+    latent: Annotated[int, Range(1, 4096)] = 64
     """How many numbers describe each image (the latent size k): more keeps more detail."""
-    channels: tuple[int, ...] = (24, 48)
+    channels: tuple[Annotated[int, Range(1, 1024)], ...] = (24, 48)
     """How many channels each resolution of the network has (1 to 4 numbers): more is richer and slower."""
-    steps: int = 1000
+    steps: Annotated[int, Range(0, MAX_STEPS)] = 1000
     """How many training steps (weight updates): more draws better digits."""
-    batch_size: int = 64
+    batch_size: Annotated[int, Range(1, 65_536)] = 64
     """How many images each step learns from."""
     lr: float = 1e-3
     """How big each learning step is (Adam's learning rate of the decoder weights)."""
@@ -81,23 +79,21 @@ class PriorConfig:
     """How each batch's hidden codes are found (a JIIO solve from zero)."""
     solver: SolverConfig = SolverConfig(solver="anderson", max_iter=30, tol=1e-3)
     """How the network's answer is found, forward and for the gradient."""
-    gmm_components: int = 10
+    gmm_components: Annotated[int, Range(1, 1000)] = 10
     """How many groups the learned codes are sorted into to draw new digits (a Gaussian mixture)."""
-    log_every: int = 25
+    log_every: Annotated[int, Range(1, MAX_STEPS)] = 25
     """Add a point to the curves every this many steps."""
-    eval_every: int = 100
+    eval_every: Annotated[int, Range(1, MAX_STEPS)] = 100
     """Check how well unseen digits are reproduced every this many steps."""
-    seed: int = 0
+    seed: SEED = 0
     """A number that fixes the random start: the same seed gives the same run."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
         check_fields(self)
-        require(self.latent >= 1 and self.steps >= 0 and self.batch_size >= 1, "latent, steps, batch_size ≥ 1")
-        require(1 <= len(self.channels) <= 4 and min(self.channels) >= 1, "channels: 1 to 4 positive numbers")
+        require(1 <= len(self.channels) <= 4, "channels: 1 to 4 numbers")
         require(self.lr > 0, "lr must be > 0")
-        require(self.gmm_components >= 1, "gmm_components must be ≥ 1")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,7 +110,7 @@ class AttackConfig:
                                  anderson_memory=10, anderson_kind="I", select="loss", loss_weight=10.0)
     """JIO's settings. By default: 80 rounds, steps of equal length, sizes (0.6, 0.2), type-I Anderson with memory 10,
     best-loss selection, loss −10 × cross-entropy."""
-    pgd_steps: int = 20
+    pgd_steps: Annotated[int, Range(1, 10_000)] = 20
     """How many steps PGD takes: more is stronger and slower."""
     pgd_lr: float = 0.6
     """How long each PGD step is (the steps are normalized)."""
@@ -124,7 +120,7 @@ class AttackConfig:
 
     def __post_init__(self) -> None:
         check_fields(self)
-        require(self.epsilon > 0 and self.pgd_steps >= 1 and self.pgd_lr > 0, "epsilon, pgd_steps, pgd_lr > 0")
+        require(self.epsilon > 0 and self.pgd_lr > 0, "epsilon and pgd_lr must be > 0")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,7 +135,7 @@ class InverseConfig:
     digits an installed bundle ships)."""
     image: str = ""
     """Restore this image file instead (made gray and resized to the prior's size)."""
-    count: int = 64
+    count: Annotated[int, Range(1, 100_000)] = 64
     """How many digits are restored together."""
     corruption: Literal["noise", "box", "pixels", "mask"] = "noise"
     """What damage to repair. noise: grain on every pixel; box: a missing square; pixels: missing random pixels; mask:
@@ -147,7 +143,7 @@ class InverseConfig:
     sigma: float = 0.2
     """Noise: how strong the grain is, as a standard deviation on the −1 to 1 pixel scale (the JIIO paper uses 0.2 and
     0.4)."""
-    box_size: int = 20
+    box_size: Annotated[int, Range(1, 1024)] = 20
     """Box: the side of the missing square, in pixels."""
     pixel_fraction: float = 0.5
     """Pixels: the share of pixels that is missing (0.5 = half)."""
@@ -158,24 +154,22 @@ class InverseConfig:
     each."""
     jiio: JIIOConfig = JIIOConfig(iterations=40, alpha=(0.3, 0.1))
     """JIIO's settings (the hidden code starts from zero; the loss is the summed squared error)."""
-    adam_steps: int = 40
+    adam_steps: Annotated[int, Range(1, 100_000)] = 40
     """The classic method (Adam): how many steps, each a full forward solve and an adjoint solve."""
     adam_lr: float = 1.0
     """The classic method (Adam): its step size on the hidden code (1.0 was the best of 0.1 / 0.3 / 1 / 3 in
     bench/jiio_vs_adam.py)."""
-    seed: int = 0
+    seed: SEED = 0
     """A number that fixes which digits, noise and masks are drawn: the same seed gives the same problem."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
         check_fields(self)
-        require(self.count >= 1, "count must be ≥ 1")
         require(self.sigma >= 0, "sigma must be ≥ 0")
-        require(self.box_size >= 1, "box_size must be ≥ 1")
         require(0 <= self.pixel_fraction < 1, "pixel_fraction must be in [0, 1)")
         require(self.corruption != "mask" or bool(self.mask), "corruption mask needs --mask FILE")
-        require(self.adam_steps >= 1 and self.adam_lr > 0, "adam_steps ≥ 1 and adam_lr > 0")
+        require(self.adam_lr > 0, "adam_lr must be > 0")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,26 +181,24 @@ class AttackTaskConfig:
     data: str = ""
     """Folder of the MNIST files whose unseen digits are attacked; empty = $DEQ_STUDIO_DATA/mnist (or the digits an
     installed bundle ships)."""
-    count: int = 500
+    count: Annotated[int, Range(1, 100_000)] = 500
     """How many digits are attacked."""
     image: str = ""
     """Attack this image file instead (made gray and resized to the classifier's size; white strokes on black, as in
     MNIST)."""
-    label: int | None = None
+    label: Annotated[int, Range(0, 1000)] | None = None
     """The digit the image really shows; empty = what the classifier says about the clean image."""
     method: Literal["jio", "pgd", "both"] = "both"
     """Which attack; both runs JIO and PGD one after the other on the same digits and times each."""
     attack: AttackConfig = AttackConfig()
     """How much the attacks may change a digit, and how each searches."""
-    seed: int = 0
+    seed: SEED = 0
     """A number that fixes which digits are drawn."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
         check_fields(self)
-        require(self.count >= 1, "count must be ≥ 1")
-        require(self.label is None or self.label >= 0, "label must be ≥ 0")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,7 +210,7 @@ class AdvTrainConfig:
     init: str = ""
     """Start from this classifier's weights (a .safetensors file from Train a classifier), e.g. to make a clean
     classifier robust; its channels replace the channels setting."""
-    channels: tuple[int, ...] = (16, 32)
+    channels: tuple[Annotated[int, Range(1, 1024)], ...] = (16, 32)
     """How many channels each resolution of the network has (1 to 4 numbers): more is richer and slower."""
     contractive: bool = False
     """Use a simpler network whose answer is always unique, so that every solver and JIO reach it. It is the cell
@@ -232,9 +224,9 @@ class AdvTrainConfig:
     attack_settings: AttackConfig = AttackConfig()
     """The attack used while training. Its budgets may be smaller than at test time: the final scores always use PGD-20
     and JIO-80, with this ε and box."""
-    steps: int = 1000
+    steps: Annotated[int, Range(0, MAX_STEPS)] = 1000
     """How many training steps (weight updates)."""
-    batch_size: int = 64
+    batch_size: Annotated[int, Range(1, 65_536)] = 64
     """How many digits each step learns from."""
     lr: float = 1e-3
     """How big each learning step is (Adam's learning rate)."""
@@ -243,19 +235,19 @@ class AdvTrainConfig:
     at the equilibrium (0.01 is the JIIO reference's MNIST setting)."""
     solver: SolverConfig = SolverConfig(solver="anderson", max_iter=20, tol=1e-3)
     """How the classifier's answer is found (also when attacks are scored)."""
-    eval_images: int = 500
+    eval_images: Annotated[int, Range(1, 100_000)] = 500
     """How many unseen digits are scored at each check (clean; and under attack at the end)."""
-    log_every: int = 25
+    log_every: Annotated[int, Range(1, MAX_STEPS)] = 25
     """Add a point to the curves every this many steps."""
-    eval_every: int = 250
+    eval_every: Annotated[int, Range(1, MAX_STEPS)] = 250
     """Score the accuracy on unseen digits every this many steps."""
-    seed: int = 0
+    seed: SEED = 0
     """A number that fixes the random start: the same seed gives the same run."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
         check_fields(self)
-        require(self.steps >= 0 and self.batch_size >= 1 and self.lr > 0, "steps ≥ 0, batch_size ≥ 1, lr > 0")
+        require(self.lr > 0, "lr must be > 0")
         require(self.jacobian_reg >= 0, "jacobian_reg must be ≥ 0")
         require(1 <= len(self.channels) <= 4, "channels: 1 to 4 branches")
