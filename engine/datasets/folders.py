@@ -24,3 +24,13 @@ def dataset_folder(name: str, holds: Callable[[Path], bool], explicit: str | Pat
     where = f"looked in {', '.join(str(c) for c in candidates)}" if candidates else "DEQ_STUDIO_DATA is not set"
     raise SignalError(f"No {name} folder found ({where}): choose the folder of {files or 'its files'} as Data "
                       f"(--data DIR), or set DEQ_STUDIO_DATA to a folder holding {name}/.")
+
+
+def existing_folder(folder: str | Path, holding: str) -> Path:
+    """`folder` when it is a folder; else a SignalError that says what it is instead (missing, or a file) and to
+    choose the folder `holding` (e.g. "the MNIST files (or your images)") as Data."""
+    folder = Path(folder)
+    if folder.is_dir():
+        return folder
+    what = "is a file, not a folder" if folder.exists() else "does not exist"
+    raise SignalError(f"The data folder {folder.name} {what}: choose the folder that holds {holding} as Data.")

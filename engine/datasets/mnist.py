@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.datasets.folders import existing_folder
 from engine.media.base import SignalError
 
 _IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
@@ -56,10 +57,7 @@ def image_dataset(folder: str | Path, size: int = 28, patches_per_image: int = 2
     A folder holding the MNIST IDX pair (t10k-… or train-…, gzipped or not) gives its digits split 8,000/2,000 (or
     80/20 when fewer); any other folder of images is cut into random `size`² gray patches, 90% for training.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise SignalError(f"The data folder {Path(folder).name} does not exist: choose the folder that holds the MNIST "
-                          f"files (or your images) as Data.")
+    folder = existing_folder(folder, "the MNIST files (or your images)")
     for prefix in ("t10k", "train"):
         images = sorted(folder.glob(f"{prefix}-images-idx3-ubyte*"))
         labels = sorted(folder.glob(f"{prefix}-labels-idx1-ubyte*"))

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from engine.datasets.folders import existing_folder
 from engine.media.base import SignalError
 
 SIZE = 28
@@ -68,10 +69,7 @@ def _entries(folder: Path):
 
 def load_omniglot(folder: str | Path) -> Omniglot:
     """Every drawing in the Omniglot zips (or alphabet folders) of `folder`, in a fixed order, each once."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise SignalError(f"The data folder {folder.name} does not exist: choose the folder that holds the Omniglot "
-                          f"zips (images_background*.zip) as Data.")
+    folder = existing_folder(folder, "the Omniglot zips (images_background*.zip)")
     drawings: dict[str, list[np.ndarray]] = {}
     seen: set[str] = set()
     for alphabet, character, name, data in _entries(folder):

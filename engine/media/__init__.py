@@ -1,12 +1,13 @@
 """Media loaders: a file becomes a `Signal` (image, audio, video) or a `MeshSignal`; writers go back."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from engine.config import SignalConfig
 from engine.media.audio import AUDIO_EXTENSIONS, load_audio, write_audio
 from engine.media.base import (Medium, Signal, SignalError, TooLarge, generalization_split, grid_coords,
-                               missing_file)
+                               missing_file, regular_file)
 from engine.media.image import IMAGE_EXTENSIONS, load_image, write_image
 from engine.media.mesh import MESH_EXTENSIONS, MeshSignal, load_mesh, marching_cubes, write_mesh
 from engine.media.video import VIDEO_EXTENSIONS, load_video, write_video
@@ -15,12 +16,15 @@ SUPPORTED_EXTENSIONS = IMAGE_EXTENSIONS + AUDIO_EXTENSIONS + VIDEO_EXTENSIONS + 
 
 
 def medium_of(path: str | Path) -> Medium:
-    """The medium a file's suffix names; SignalError for anything else."""
+    """The medium a file's suffix names; SignalError for anything else (saying so first when the path is there but
+    no regular file: a folder, a pipe, a device such as /dev/zero, a broken link)."""
     suffix = Path(path).suffix.lower()
     for medium, extensions in (("image", IMAGE_EXTENSIONS), ("audio", AUDIO_EXTENSIONS),
                                ("video", VIDEO_EXTENSIONS), ("mesh", MESH_EXTENSIONS)):
         if suffix in extensions:
             return medium  # type: ignore[return-value]
+    if os.path.lexists(path):
+        regular_file(path)
     kind = f"{suffix} files" if suffix else "files without an extension"
     raise SignalError(f"DEQ Studio cannot fit {kind} ({Path(path).name}). Open an image "
                       f"({' '.join(IMAGE_EXTENSIONS)}), "
@@ -29,11 +33,10 @@ def medium_of(path: str | Path) -> Medium:
 
 
 def load_signal(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal | MeshSignal:
-    """Load any supported file (the medium from its suffix)."""
-    path = Path(path)
+    """Load any supported file (the medium from its suffix); SignalError, before anything is opened, when `path` is
+    no regular file (`regular_file`)."""
+    path = regular_file(path)
     medium = medium_of(path)
-    if not path.is_file():
-        raise missing_file(path)
     if medium == "image":
         return load_image(path, config)
     if medium == "audio":

@@ -8,8 +8,9 @@ import numpy as np
 import soundfile as sf
 import torch
 
+from engine.atomic_files import atomic_path
 from engine.config import SignalConfig
-from engine.media.base import Signal, SignalError, TooLarge, grid_coords, unreadable
+from engine.media.base import Signal, SignalError, TooLarge, grid_coords, regular_file, unreadable
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 AUDIO_FORMATS = "WAV or FLAC"
@@ -17,22 +18,29 @@ AUDIO_FORMATS = "WAV or FLAC"
 MAX_AUDIO_SAMPLES = 20_000_000
 """The most samples (per channel, at the file's rate) read at once: 7.5 minutes at 44.1 kHz. Each becomes a
 training coordinate; the memory guard then checks the fit itself."""
+BLOCK_FRAMES = 1 << 16
+"""Frames read (of every channel) at a time and mixed down at once: a file of many channels never lies in memory
+whole."""
 
 
 def load_audio(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:
-    """Read a clip as a mono waveform in [−1, 1] over t ∈ [−1, 1]."""
-    path = Path(path)
+    """Read a clip as a mono waveform in [−1, 1] over t ∈ [−1, 1], mixed down BLOCK_FRAMES at a time: what is held is
+    MAX_AUDIO_SAMPLES at most (and one block), however many channels the file has."""
+    path = regular_file(path)
     try:
-        info = sf.info(str(path))
-        start = int(round(config.audio_start_s * info.samplerate))
-        frames = -1 if config.audio_duration_s is None else int(round(config.audio_duration_s * info.samplerate))
-        wanted = max(0, info.frames - start) if frames < 0 else min(frames, max(0, info.frames - start))
-        if wanted > MAX_AUDIO_SAMPLES:
-            raise too_long(path, wanted, info.samplerate)
-        data, rate = sf.read(str(path), start=start, frames=frames, dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as sound:
+            rate = sound.samplerate
+            start = int(round(config.audio_start_s * rate))
+            frames = -1 if config.audio_duration_s is None else int(round(config.audio_duration_s * rate))
+            wanted = max(0, sound.frames - start) if frames < 0 else min(frames, max(0, sound.frames - start))
+            if wanted > MAX_AUDIO_SAMPLES:
+                raise too_long(path, wanted, rate)
+            if wanted:
+                sound.seek(start)
+            blocks = sound.blocks(BLOCK_FRAMES, frames=wanted, dtype="float32", always_2d=True) if wanted else ()
+            wave = np.concatenate([np.zeros(0, np.float32), *(block.mean(axis=1) for block in blocks)])
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
         raise unreadable(path, "a sound", AUDIO_FORMATS, exc) from exc
-    wave = data.mean(axis=1)
     if config.audio_rate and config.audio_rate != rate:
         wave = resample(wave, rate, config.audio_rate)
         rate = config.audio_rate
@@ -70,5 +78,6 @@ def resample(wave: np.ndarray, rate: float, new_rate: float) -> np.ndarray:
 
 
 def write_audio(path: str | Path, wave: np.ndarray, rate: float) -> None:
-    """Write a float waveform in [−1, 1] as 16-bit PCM (WAV/FLAC by suffix)."""
-    sf.write(str(path), np.clip(wave, -1.0, 1.0), int(round(rate)), subtype="PCM_16")
+    """Write a float waveform in [−1, 1] as 16-bit PCM (WAV/FLAC by suffix), atomically."""
+    with atomic_path(path) as temporary:
+        sf.write(str(temporary), np.clip(wave, -1.0, 1.0), int(round(rate)), subtype="PCM_16")

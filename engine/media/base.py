@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
+import os
+import stat
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +33,39 @@ def missing_file(path: str | Path) -> SignalError:
     """The error for a file that is not there."""
     return SignalError(f"{Path(path).name} does not exist (was it moved or renamed?). Check its folder, or open "
                        f"another file.")
+
+
+def regular_file(path: str | Path) -> Path:
+    """`path`, when it names a regular file (through any links); else a SignalError saying what it is instead: not
+    there, a folder, a link that leads nowhere or in a loop, a pipe or a device. Nothing is opened: reading a pipe
+    waits for a writer, and a device such as /dev/zero never ends."""
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        if os.path.islink(path):
+            raise SignalError(f"{path.name} is a link that leads nowhere (to {os.readlink(path)}, which does not "
+                              f"exist). Open the file it was meant to lead to, or another file.") from None
+        raise missing_file(path) from None
+    except PermissionError:
+        raise SignalError(f"DEQ Studio is not allowed to read {path.name}. Give yourself permission to read it, or "
+                          f"open a copy of it.") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SignalError(f"{path.name} is a link that leads in a loop (through links that point back to each "
+                              f"other). Open the file it was meant to lead to, or another file.") from None
+        raise SignalError(f"{path.name} cannot be opened ({exc.strerror or exc}). Check the name and the folder, or "
+                          f"open another file.") from None
+    if stat.S_ISDIR(mode):
+        raise SignalError(f"{path.name} is a folder, not a file. Open one of the files inside it.")
+    if not stat.S_ISREG(mode):
+        kind = "a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        raise SignalError(f"{path.name} is not a regular file but {kind}, which DEQ Studio does not read (it could "
+                          f"wait or read forever). Save what it gives into a file, and open that file.")
+    if not os.access(path, os.R_OK):
+        raise SignalError(f"DEQ Studio is not allowed to read {path.name}. Give yourself permission to read it, or "
+                          f"open a copy of it.")
+    return path
 
 
 def unreadable(path: str | Path, what: str, formats: str, exc: BaseException | None = None) -> SignalError:

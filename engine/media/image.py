@@ -1,14 +1,16 @@
 """Images with Pillow: png, jpg, bmp, tiff, webp; gray or RGB; optional downscale; PNG writer."""
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, JpegImagePlugin, UnidentifiedImageError
+from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
+from engine.atomic_files import atomic_path
 from engine.config import SignalConfig
-from engine.media.base import Signal, SignalError, TooLarge, grid_coords, missing_file, unreadable
+from engine.media.base import Signal, SignalError, TooLarge, grid_coords, missing_file, regular_file, unreadable
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 IMAGE_FORMATS = "PNG or JPEG"
@@ -26,8 +28,11 @@ WIDE_GRAY_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 def decoded(path: Path, max_size: int | None = None) -> Image.Image:
     """An image file decoded as "F" (16-bit, 32-bit and float gray, scaled onto 0–255, not clipped), "L" (gray) or
-    "RGB"; SignalError naming the file when it is missing, unreadable or larger than MAX_PIXELS (checked from the
-    header, before anything is decoded), unless it is a JPEG that its decoder can shrink to fit near `max_size`."""
+    "RGB", turned upright as its EXIF orientation says (as viewers show it); SignalError naming the file when it is
+    missing or no regular file, unreadable, holds float pixels that are not numbers, or is larger than MAX_PIXELS
+    (checked from the header, before anything is decoded), unless it is a JPEG that its decoder can shrink to fit
+    near `max_size`."""
+    regular_file(path)
     try:
         with _opened(path, max_size) as img:
             if img.width * img.height > MAX_PIXELS and max_size and img.format == "JPEG":
@@ -35,6 +40,11 @@ def decoded(path: Path, max_size: int | None = None) -> Image.Image:
             if img.width * img.height > MAX_PIXELS:
                 raise too_large(path, img.width, img.height, img.format == "JPEG")
             img.load()
+            _upright(img)
+            if img.mode == "F" and not np.isfinite(np.asarray(img)).all():
+                raise SignalError(f"{path.name} has pixels that are not numbers (NaN or infinite, often marking "
+                                  f"missing data): there is no value to learn there. Fill them in an image editor, "
+                                  f"or open another file.")
             if img.mode in WIDE_GRAY_MODES:
                 return Image.fromarray(unit_gray(np.asarray(img), img.mode) * 255.0, mode="F")
             gray = img.mode in ("1", "L", "LA") or (img.mode == "P" and _palette_is_gray(img))
@@ -130,15 +140,26 @@ def _declared_size(path: Path) -> tuple[int, int]:
         Image.MAX_IMAGE_PIXELS = limit
 
 
+def _upright(img: Image.Image) -> None:
+    """Turn a loaded image upright in place, as its EXIF Orientation tag says (a camera held sideways stores its
+    pixels unrotated and the tag); an EXIF block too damaged to read leaves it as stored."""
+    try:
+        ImageOps.exif_transpose(img, in_place=True)
+    except (SyntaxError, ValueError, struct.error):
+        pass
+
+
 def _palette_is_gray(img: Image.Image) -> bool:
     rgb = np.asarray(img.convert("RGB"))
     return bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
 
 
 def write_image(path: str | Path, array: np.ndarray) -> None:
-    """Write a uint8 (H, W, C) array, C = 1 or 3, as an image (format from the suffix, PNG by default)."""
+    """Write a uint8 (H, W, C) array, C = 1 or 3, as an image (format from the suffix, PNG by default), atomically."""
     arr = array[..., 0] if array.shape[-1] == 1 else array
-    Image.fromarray(arr).save(Path(path))
+    picture = Image.fromarray(arr)
+    with atomic_path(path) as temporary:
+        picture.save(temporary)  # its name ends as the target's: the format follows the suffix
 
 
 def read_gray_image(path: str | Path, size: int | tuple[int, int], resample: int = Image.BILINEAR) -> np.ndarray:

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
+import mmap
+import os
+import re
+import stat
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np
 from torch import Tensor
 
+from engine.atomic_files import atomic_path
 from engine.config import SignalConfig
-from engine.media.base import SignalError, TooLarge, missing_file, unreadable
+from engine.media.base import SignalError, TooLarge, regular_file, unreadable
 
 MESH_EXTENSIONS = (".obj", ".ply", ".stl", ".off", ".gltf", ".glb")
 MESH_FORMATS = "OBJ, PLY or STL"
@@ -30,6 +37,14 @@ MAX_MESH_TRIANGLES = 2_000_000
 """The most triangles a shape is labelled with (its ray-casting structure grows with them); a larger one is offered
 simplified to SIMPLIFIED_TRIANGLES (`mesh_max_triangles`)."""
 SIMPLIFIED_TRIANGLES = 500_000
+HEADER_BYTES = 1 << 20
+"""The most bytes of a PLY, OFF or STL file read to learn what its header declares."""
+PLY_SIZES = {"char": 1, "int8": 1, "uchar": 1, "uint8": 1, "short": 2, "int16": 2, "ushort": 2, "uint16": 2,
+             "int": 4, "int32": 4, "uint": 4, "uint32": 4, "float": 4, "float32": 4, "double": 8, "float64": 8}
+"""Bytes of each PLY property type in a binary file."""
+FLAT = 1e-6
+"""The thickness below which a normalized shape (longest half-side EXTENT) is flat, or a line when it is that thin
+across too; and the area below which it has none."""
 
 
 @functools.cache
@@ -110,14 +125,18 @@ def sample_surface(vertices: np.ndarray, faces: np.ndarray, n: int, rng: np.rand
 
 def load_mesh(path: str | Path, config: SignalConfig = SignalConfig()) -> MeshSignal:
     """Read a triangle mesh, simplified to `mesh_max_triangles` when it has more, and normalize it: bounding-box
-    centre to the origin, longest half-side to 0.9."""
-    path = Path(path)
-    if not path.is_file():
-        raise missing_file(path)
-    if path.stat().st_size > MAX_MESH_BYTES:
-        raise SignalError(f"{path.name} is {path.stat().st_size / 1e9:.1f} GB, more than the "
+    centre to the origin, longest half-side to 0.9. Before reading, the file (with the files a glTF names) must fit
+    MAX_MESH_BYTES and its header must not declare more than it holds (`declared`); a shape without area or volume
+    is refused."""
+    path = regular_file(path)
+    size = path.stat().st_size + _referenced_bytes(path)
+    if size > MAX_MESH_BYTES:
+        raise SignalError(f"{path.name} is {size / 1e9:.1f} GB, more than the "
                           f"{MAX_MESH_BYTES / 1e9:.0f} GB DEQ Studio reads: simplify it in a 3D editor first (to "
                           f"{SIMPLIFIED_TRIANGLES:,} triangles, say), or open another file.")
+    header = declared(path)
+    if header is not None and header.least_bytes > size:
+        raise damaged(path, f"its header declares {header.contents}, more than its {size:,} bytes can hold")
     o3d = open3d_module()
     try:
         mesh = o3d.io.read_triangle_mesh(str(path), enable_post_processing=False, print_progress=False)
@@ -127,6 +146,9 @@ def load_mesh(path: str | Path, config: SignalConfig = SignalConfig()) -> MeshSi
     faces = np.asarray(mesh.triangles, dtype=np.int64)
     if len(faces) == 0 or len(vertices) < 3:
         raise unreadable(path, "a 3D shape", MESH_FORMATS, ValueError("no triangle could be read"))
+    if header is not None and len(faces) < header.faces:  # each face of n corners reads as n − 2 triangles
+        raise damaged(path, f"its header declares {header.contents}, but only {_many(len(faces), 'triangle')} could "
+                            f"be read")
     if not np.isfinite(vertices).all():
         raise SignalError(f"{path.name} has corners whose coordinates are not numbers (NaN or infinite): the file is "
                           f"damaged. Repair it in a 3D editor, or open another file.")
@@ -149,8 +171,146 @@ def load_mesh(path: str | Path, config: SignalConfig = SignalConfig()) -> MeshSi
         raise SignalError(f"{path.name} is a single point (all its corners coincide): there is no shape to learn. "
                           f"Open another file.")
     normalized = (vertices - (lo + hi) / 2.0) * (EXTENT / half)
+    _check_solid(path, normalized, faces)
     return MeshSignal(normalized.astype(np.float32), faces.astype(np.int32), path.name, simplified_from=simplified_from,
                       watertight=_closed(faces))
+
+
+def damaged(path: Path, what: str) -> SignalError:
+    """The error for a shape file that contradicts itself (`what`: how)."""
+    return SignalError(f"{path.name} is damaged: {what} (was it cut short while being copied or saved?). Open "
+                       f"another file, or save it again as {MESH_FORMATS}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Declared:
+    """What a shape file's header says it holds, and the fewest bytes that takes."""
+
+    contents: str
+    """For the user, e.g. "1,000 corners and 2,000 faces"."""
+    faces: int
+    """Faces (each read as one triangle or more)."""
+    least_bytes: int
+
+
+def declared(path: Path) -> Declared | None:
+    """What the header of a PLY, OFF or binary STL file declares, read from its first HEADER_BYTES (Open3D would
+    allocate that much before reading a byte more); None for other files and headers not understood (Open3D then
+    judges them)."""
+    with open(path, "rb") as file:
+        head = file.read(HEADER_BYTES)
+    suffix = path.suffix.lower()
+    if suffix == ".ply":
+        return _ply_declared(head)
+    if suffix == ".off":
+        return _off_declared(head)
+    if suffix == ".stl":
+        return _stl_declared(head, path.stat().st_size)
+    return None
+
+
+def _ply_declared(head: bytes) -> Declared | None:
+    """A PLY header's elements: in binary each property takes its type's bytes, in ASCII at least a digit and a
+    space; a list at least its count, and a face's list of corners at least three of them."""
+    end = head.find(b"end_header")
+    if not head.startswith(b"ply") or end < 0:
+        return None
+    binary, counts, least, name = None, {}, 0, None
+    for line in head[:end].decode("ascii", "replace").splitlines():
+        words = line.split()
+        if words[:1] == ["format"] and len(words) > 1:
+            binary = words[1] != "ascii"
+        elif words[:1] == ["element"]:
+            if len(words) != 3 or not words[2].isdigit() or binary is None:
+                return None
+            name, counts[words[1]] = words[1], int(words[2])
+        elif words[:1] == ["property"] and name is not None:
+            corners = 3 if name == "face" and words[-1] in ("vertex_indices", "vertex_index") else 0
+            if len(words) == 5 and words[1] == "list" and words[2] in PLY_SIZES and words[3] in PLY_SIZES:
+                entry = PLY_SIZES[words[2]] + corners * PLY_SIZES[words[3]] if binary else 2 + 2 * corners
+            elif len(words) == 3 and words[1] in PLY_SIZES:
+                entry = PLY_SIZES[words[1]] if binary else 2
+            else:
+                return None
+            least += counts[name] * entry
+    faces = counts.get("face", 0)
+    return Declared(f"{_many(counts.get('vertex', 0), 'corner')} and {_many(faces, 'face')}", faces,
+                    end + len("end_header") + least - (0 if binary else 1))
+
+
+def _off_declared(head: bytes) -> Declared | None:
+    """An OFF header's counts: each corner takes at least three digits and spaces, each face four (a count and three
+    corners)."""
+    words: list[str] = []
+    for line in head.decode("ascii", "replace").splitlines():
+        words += line.split("#")[0].split()
+        if len(words) >= 4:
+            break
+    if len(words) < 4 or words[0] not in ("OFF", "COFF", "NOFF", "CNOFF") or not all(w.isdigit() for w in words[1:4]):
+        return None
+    corners, faces = int(words[1]), int(words[2])
+    return Declared(f"{_many(corners, 'corner')} and {_many(faces, 'face')}", faces, 6 * corners + 8 * faces - 1)
+
+
+def _stl_declared(head: bytes, size: int) -> Declared | None:
+    """A binary STL's triangle count (after its 80-byte header): 50 bytes each. An ASCII STL (it starts with "solid")
+    declares nothing, unless its size happens to be just what a binary one of that count takes."""
+    if len(head) < 84:
+        return None
+    count = int.from_bytes(head[80:84], "little")
+    if head.lstrip().startswith(b"solid") and 84 + 50 * count != size:
+        return None
+    return Declared(_many(count, "triangle"), count, 84 + 50 * count)
+
+
+def _many(count: int, thing: str) -> str:
+    return f"{count:,} {thing}{'' if count == 1 else 's'}"
+
+
+def _referenced_bytes(path: Path) -> int:
+    """The bytes of the files a glTF shape names by "uri" (its buffers and images, read whole beside it); 0 for other
+    files. SignalError when one is not a regular file: a pipe would keep the reader waiting forever. (A missing one
+    is left to the reader: a missing texture does not keep the shape from loading.)"""
+    if path.suffix.lower() not in (".gltf", ".glb") or path.stat().st_size == 0:
+        return 0
+    total = 0
+    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        text = data[20:20 + int.from_bytes(data[12:16], "little")] if data[:4] == b"glTF" else data  # .glb: its JSON
+        for match in re.finditer(rb'"uri"\s*:\s*("(?:[^"\\]|\\.)*")', text):
+            try:
+                uri = json.loads(match.group(1))
+            except ValueError:
+                continue
+            if uri.startswith("data:"):
+                continue
+            try:
+                mode = os.stat(path.parent / unquote(uri))
+            except OSError:
+                continue
+            if not stat.S_ISREG(mode.st_mode):
+                raise SignalError(f"{path.name} names {uri} as a part of it, which is not a regular file (a folder, "
+                                  f"a pipe or a device). Open another file.")
+            total += mode.st_size
+    return total
+
+
+def _check_solid(path: Path, vertices: np.ndarray, faces: np.ndarray) -> None:
+    """Refuse a shape without area (its corners on one line, or every triangle's corners in a row: no surface to
+    sample) or without volume (all corners in one plane: nothing is inside it, so neither occupancy nor a signed
+    distance has a surface to learn). `vertices` are normalized (longest half-side EXTENT)."""
+    used = vertices[np.unique(faces)]
+    centred = used - used.mean(axis=0)
+    axes = np.linalg.eigh(centred.T @ centred)[1]  # the directions the corners spread along, least first
+    spread = np.abs(centred @ axes).max(axis=0)
+    corners = vertices.astype(np.float32)[faces]
+    area = 0.5 * np.linalg.norm(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1).sum()
+    if spread[1] < FLAT or not area > FLAT:
+        raise SignalError(f"{path.name} has no area: the corners of its triangles lie on a line, so there is no "
+                          f"surface to learn. Open another file.")
+    if spread[0] < FLAT:
+        raise SignalError(f"{path.name} is flat (all its corners lie in one plane): it encloses no volume, so there "
+                          f"is no inside to learn. Open a solid shape, or give this one thickness in a 3D editor "
+                          f"(extrude or solidify it).")
 
 
 def _closed(faces: np.ndarray) -> bool:
@@ -175,13 +335,14 @@ def marching_cubes(field: Tensor | np.ndarray, level: float = 0.0) -> tuple[np.n
 
 
 def write_mesh(path: str | Path, vertices: np.ndarray, faces: np.ndarray) -> None:
-    """Write a triangle mesh (PLY or OBJ by suffix)."""
+    """Write a triangle mesh (PLY or OBJ by suffix), atomically."""
     o3d = open3d_module()
     mesh = o3d.geometry.TriangleMesh(o3d.utility.Vector3dVector(vertices.astype(np.float64)),
                                      o3d.utility.Vector3iVector(faces.astype(np.int32)))
     mesh.compute_vertex_normals()
-    if not o3d.io.write_triangle_mesh(str(path), mesh, write_ascii=False):
-        raise OSError(f"could not write {path}")
+    with atomic_path(path) as temporary:
+        if not o3d.io.write_triangle_mesh(str(temporary), mesh, write_ascii=False):
+            raise OSError(f"could not write {Path(path).name}")
 
 
 def simplify(vertices: np.ndarray, faces: np.ndarray, target_faces: int) -> tuple[np.ndarray, np.ndarray]:

@@ -9,8 +9,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from engine.atomic_files import atomic_path
 from engine.config import SignalConfig
-from engine.media.base import Signal, SignalError, TooLarge, grid_coords, unreadable
+from engine.media.base import Signal, SignalError, TooLarge, grid_coords, regular_file, unreadable
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".gif", ".webm", ".m4v")
 VIDEO_FORMATS = "MP4 (H.264)"
@@ -35,7 +36,7 @@ def too_long(path: Path, shape: tuple, frames: int) -> TooLarge:
 
 def load_video(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:
     """Decode frames as RGB, keep every `video_stride`-th up to `video_max_frames`, downscale to `max_size`."""
-    path = Path(path)
+    path = regular_file(path)
     frames: list[np.ndarray] = []
     try:
         with av.open(str(path)) as container:
@@ -76,13 +77,13 @@ def _resized(rgb: np.ndarray, max_size: int | None) -> np.ndarray:
 
 
 def write_video(path: str | Path, frames: np.ndarray, fps: float) -> None:
-    """Write uint8 frames (T, H, W, C) as H.264 MP4 (odd sizes padded by one edge pixel for yuv420p)."""
+    """Write uint8 frames (T, H, W, C) as H.264 MP4 (odd sizes padded by one edge pixel for yuv420p), atomically."""
     t, h, w = frames.shape[:3]
     if frames.shape[-1] == 1:
         frames = np.repeat(frames, 3, axis=-1)
     frames = np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
     rate = Fraction(fps).limit_denominator(1001)
-    with av.open(str(path), mode="w") as container:
+    with atomic_path(path) as temporary, av.open(str(temporary), mode="w") as container:
         stream = container.add_stream("libx264", rate=rate)
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = "yuv420p"
