@@ -6,17 +6,20 @@ One verb per registered task kind (engine.tasks.kinds: `fit PATH`, `train-prior`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import time
 import traceback
 from pathlib import Path
 
-from engine.cli_options import add_config_arguments, config_from_arguments
+from engine.cli_options import add_config_arguments, config_from_arguments, in_range
 from engine.distributed import Ranks
 from engine.config import field_choices
+from engine.config.fields import MAX_STEPS
 from engine.device import device_name, resolve_device
 from engine.presets import PRESETS, preset
+from engine.run_lock import run_lock
 from engine.tasks.kinds import TASKS, TaskKind
 from engine.version import version
 
@@ -64,10 +67,11 @@ def run_task(kind: TaskKind, args: argparse.Namespace) -> int:
         if ranks.distributed:
             task.distribute(ranks)
         run = start_run(kind, task, path, args.out) if ranks.main else None
-        if ranks.main:
-            job = f" in {ranks.world} processes" if ranks.distributed else ""
-            print(f"{task.describe()} on {device_name(device)}{job} → {run.path}", flush=True)
-        return drive(kind, task, run, getattr(args, "checkpoint_every", 0), ranks)
+        with run_lock(run.path) if ranks.main else contextlib.nullcontext():  # rank 0 alone writes the folder
+            if ranks.main:
+                job = f" in {ranks.world} processes" if ranks.distributed else ""
+                print(f"{task.describe()} on {device_name(device)}{job} → {run.path}", flush=True)
+            return drive(kind, task, run, getattr(args, "checkpoint_every", 0), ranks)
     finally:
         ranks.leave()
 
@@ -75,21 +79,22 @@ def run_task(kind: TaskKind, args: argparse.Namespace) -> int:
 def run_resume(args: argparse.Namespace) -> int:
     """Continue a run from its checkpoint; metrics continue as if it had never stopped (under torchrun on any number
     of processes: a checkpoint holds nothing of how many trained it)."""
+    from engine.run_directory import RunDirectory
     from engine.runs import resume_run
 
-    from engine.run_directory import RunDirectory
-
-    saved = RunDirectory.open(args.dir).read_config()["config"].get("device", "auto") if args.device is None else None
+    folder = RunDirectory.open(args.dir)
+    saved = folder.read_config()["config"].get("device", "auto") if args.device is None else None
     ranks = join_job(args.device or saved)  # the backend of the device the run continues on
     try:
-        kind, task, run = resume_run(args.dir, args.steps, args.device, args.lr, ranks)
-        if ranks.main and run.torn_line:
-            print(f"deq-studio: dropped the torn last line of {run.path / 'metrics.jsonl'} (the run was cut off "
-                  f"while writing it)", file=sys.stderr)
-        if ranks.main:
-            job = f" in {ranks.world} processes" if ranks.distributed else ""
-            print(f"Resuming {run.path} at step {task.step_count} of {task.schedule().steps}{job}", flush=True)
-        return drive(kind, task, run if ranks.main else None, args.checkpoint_every, ranks)
+        with run_lock(folder.path) if ranks.main else contextlib.nullcontext():  # one writer: refused while another
+            kind, task, run = resume_run(args.dir, args.steps, args.device, args.lr, ranks)  # process writes it
+            if ranks.main and run.torn_line:
+                print(f"deq-studio: dropped the torn last line of {run.path / 'metrics.jsonl'} (the run was cut off "
+                      f"while writing it)", file=sys.stderr)
+            if ranks.main:
+                job = f" in {ranks.world} processes" if ranks.distributed else ""
+                print(f"Resuming {run.path} at step {task.step_count} of {task.schedule().steps}{job}", flush=True)
+            return drive(kind, task, run if ranks.main else None, args.checkpoint_every, ranks)
     finally:
         ranks.leave()
 
@@ -111,10 +116,10 @@ def drive(kind: TaskKind, task, run, checkpoint_every: int, ranks: Ranks | None 
     bar = tqdm(total=schedule.steps, initial=task.step_count, unit="step",
                disable=not sys.stderr.isatty() or not ranks.main, dynamic_ncols=True)
     last: dict[str, float] = {}
-    guard = DivergenceGuard(task)  # every rank sees the same (global) rows, so every rank decides alike
+    guard = DivergenceGuard(task, history=run.read_metrics() if run is not None else ())
     warned, previews_written = False, 0.0
-    try:
-        with StopRequests(quiet=not ranks.main) as stop:
+    with StopRequests(quiet=not ranks.main) as stop:  # in force to the end: the final evaluation and the export too
+        try:
             for snap in loop(task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every,
                              logger=run.append_metrics if ranks.main else None,
                              stop_requested=lambda: ranks.on_any(stop.requested()), guard=guard,
@@ -130,48 +135,58 @@ def drive(kind: TaskKind, task, run, checkpoint_every: int, ranks: Ranks | None 
                 if guard.warning and not warned and ranks.main:
                     bar.write(f"deq-studio: warning: {guard.warning}", file=sys.stderr)
                     warned = True
-    except DivergenceError:  # every rank saw the same rows (or the same non-finite loss) and restored alike
+        except DivergenceError:  # every rank saw the same rows (or the same non-finite loss) and restored alike
+            bar.close()
+            if ranks.main and kind.resumable and guard.best_state is not None:
+                checkpoint(run, kind, task)  # the restored state: no reconstruction or model is written from this run
+                lower = f"{task.config.lr / 10:g}" if getattr(task.config, "lr", None) else "LOWER"
+                print(f"deq-studio: the restored weights are checkpointed in {run.path}; nothing else was written. "
+                      f"Continue with a lower learning rate: deq-studio resume {run.path} --lr {lower}",
+                      file=sys.stderr)
+            ranks.barrier()  # the others wait for rank 0's checkpoint: torchrun ends the job when one process exits
+            if not ranks.main:
+                return EXIT_FAILED
+            raise
         bar.close()
-        if ranks.main and kind.resumable and guard.best_state is not None:
-            checkpoint(run, kind, task)  # the restored state: no reconstruction or model is written from this run
-            lower = f"{task.config.lr / 10:g}" if getattr(task.config, "lr", None) else "LOWER"
-            print(f"deq-studio: the restored weights are checkpointed in {run.path}; nothing else was written. "
-                  f"Continue with a lower learning rate: deq-studio resume {run.path} --lr {lower}", file=sys.stderr)
-        ranks.barrier()  # the others wait for rank 0's checkpoint: torchrun ends the job when one process exits
+        stopped = stop.signal is not None or task.step_count < schedule.steps
         if not ranks.main:
-            return EXIT_FAILED
-        raise
-    bar.close()
-    stopped = stop.signal is not None or task.step_count < schedule.steps
-    if not ranks.main:
-        ranks.barrier()
-        return EXIT_INTERRUPTED if stopped else 0
-    try:
-        if stopped:
-            return interrupted(kind, task, run, stop.signal or "another process's stop request")
-        if task.step_count and not last:
-            last = task.evaluate(final=True)
-        written = finish(run, kind, task)
-        print(task.report(last))
-        print(f"Wrote {written}, {run.path / 'metrics.jsonl'}, {run.path / 'checkpoint.pt'}")
-        return 0
-    finally:
-        ranks.barrier()
+            ranks.barrier()
+            return EXIT_INTERRUPTED if stopped else 0
+        try:
+            if stopped:
+                return interrupted(kind, task, run, stop.signal or "another process's stop request")
+            if task.step_count and not last:
+                last = task.evaluate(final=True)
+            written = finish(run, kind, task)
+            print(task.report(last))
+            print(f"Wrote {written}, {run.path / 'metrics.jsonl'}, {run.path / 'checkpoint.pt'}")
+            if stop.signal is not None:  # it arrived while the results were written: they were finished first
+                print(f"deq-studio: {stop.signal}: the run had finished; its results and checkpoint are complete in "
+                      f"{run.path}", file=sys.stderr)
+                return EXIT_INTERRUPTED
+            return 0
+        finally:
+            ranks.barrier()
+
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""Ctrl-C, a polite kill, and the terminal that started the run being closed (SIGHUP, where the system has it)."""
 
 
 class StopRequests:
-    """While training: Ctrl-C or SIGTERM asks the loop to stop between two steps (the run then checkpoints); a
-    second Ctrl-C interrupts at once. The previous handlers come back on exit."""
+    """While a run goes on: Ctrl-C, SIGTERM or SIGHUP asks the loop to stop between two steps (the run then
+    checkpoints); a second Ctrl-C interrupts at once. After SIGHUP the terminal is gone, so what would be printed to it
+    goes nowhere instead of failing. The previous handlers come back on exit."""
 
     def __init__(self, quiet: bool = False) -> None:
         self.signal: str | None = None
-        """"Ctrl-C" or "SIGTERM" once one arrived."""
+        """"Ctrl-C", "SIGTERM" or "SIGHUP" once one arrived."""
         self.quiet = quiet
         """Say nothing (the ranks other than 0 of a job: rank 0 speaks for it)."""
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> StopRequests:
-        for number in (signal.SIGINT, signal.SIGTERM):
+        for number in STOP_SIGNALS:
             try:
                 self._previous[number] = signal.signal(number, self._handle)
             except ValueError:  # not the main thread: signals stay as they were
@@ -185,6 +200,8 @@ class StopRequests:
     def _handle(self, number: int, frame) -> None:
         if self.signal is not None and number == signal.SIGINT:
             raise KeyboardInterrupt
+        if number == getattr(signal, "SIGHUP", None):
+            _leave_the_terminal()
         self.signal = "Ctrl-C" if number == signal.SIGINT else signal.Signals(number).name
         if not self.quiet:
             print(f"\ndeq-studio: {self.signal}: stopping after this step and saving a checkpoint"
@@ -193,6 +210,24 @@ class StopRequests:
 
     def requested(self) -> bool:
         return self.signal is not None
+
+
+def _leave_the_terminal() -> None:
+    """Point standard output and error that went to a terminal (a character device) at the null device: the
+    terminal has hung up, and a write to it would fail. Output redirected to a file or a pipe stays."""
+    import os
+    import stat
+
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for fd in (1, 2):
+            try:
+                if stat.S_ISCHR(os.fstat(fd).st_mode):
+                    os.dup2(null, fd)
+            except OSError:
+                pass
+    finally:
+        os.close(null)
 
 
 def interrupted(kind: TaskKind, task, run, signal_name: str) -> int:
@@ -213,7 +248,10 @@ def run_demo(args: argparse.Namespace) -> int:
     """Solve an iSIREN-like equilibrium with every solver, cold and warm-started, and print a table."""
     from engine.solver_probe import compare_solvers, isiren_probe
 
+    from engine.memory import check_demo_memory
+
     device = resolve_device(args.device)
+    check_demo_memory(args.coords, args.width, device)
     layer = isiren_probe(coords=args.coords, width=args.width, device=device)
     print(f"Equilibrium of an iSIREN-like layer: {layer.inject0.shape[0]} coordinates × width {args.width}, "
           f"‖W‖₂ = 0.97, relative tolerance {args.tol:g}, on {device_name(device)}.")
@@ -259,17 +297,22 @@ def add_meta_test_verb(verbs) -> None:
     meta = verbs.add_parser("meta-test", help="score a meta-trained few-shot classifier on unseen Omniglot tasks")
     meta.add_argument("--model", default="", help="a few-shot classifier file (default: the built-in one)")
     meta.add_argument("--data", default="", help="the Omniglot folder (default: $DEQ_STUDIO_DATA/omniglot)")
-    meta.add_argument("--ways", type=int, help="classes each task tells apart (N-way; default: as trained; a model "
-                                               "with a task readout takes any N)")
-    meta.add_argument("--shots", type=int, default=1, help="examples of each class a task shows (K-shot)")
-    meta.add_argument("--queries", type=int, default=5, help="further drawings of each class a task is scored on")
-    meta.add_argument("--episodes", type=int, default=600, help="how many unseen tasks are scored")
+    meta.add_argument("--ways", type=in_range(2, 1000),
+                      help="classes each task tells apart (N-way; default: as trained; a model with a task readout "
+                           "takes any N)")
+    meta.add_argument("--shots", type=in_range(1, 1000), default=1,
+                      help="examples of each class a task shows (K-shot)")
+    meta.add_argument("--queries", type=in_range(1, 1000), default=5,
+                      help="further drawings of each class a task is scored on")
+    meta.add_argument("--episodes", type=in_range(1, 1_000_000), default=600, help="how many unseen tasks are scored")
     meta.add_argument("--split", choices=["characters", "alphabets"], default="characters",
                       help="held-out characters of every alphabet, or whole held-out alphabets")
-    meta.add_argument("--split-seed", type=int, default=0, help="the split's seed (the one the model trained with)")
+    meta.add_argument("--split-seed", type=in_range(0, 2 ** 63 - 1), default=0,
+                      help="the split's seed (the one the model trained with)")
     meta.add_argument("--inner", choices=["jiio", "gd"], help="the inner solve (default: the one it trained with)")
-    meta.add_argument("--jiio-iterations", type=int, help="rounds of the inner JIIO solve (default: as trained)")
-    meta.add_argument("--seed", type=int, default=1, help="which tasks are drawn")
+    meta.add_argument("--jiio-iterations", type=in_range(1, 100_000),
+                      help="rounds of the inner JIIO solve (default: as trained)")
+    meta.add_argument("--seed", type=in_range(0, 2 ** 63 - 1), default=1, help="which tasks are drawn")
     meta.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where to run")
     meta.set_defaults(run=run_meta_test)
 
@@ -286,7 +329,7 @@ def add_task_verb(verbs, kind: TaskKind) -> None:
                            "the options below change them. The defaults they show are the full preset's; the "
                            "preview's differences are listed at the end (default: preview)")
     if not kind.race:
-        verb.add_argument("--checkpoint-every", type=int, default=kind.checkpoint_every,
+        verb.add_argument("--checkpoint-every", type=in_range(0, MAX_STEPS), default=kind.checkpoint_every,
                           help=f"also checkpoint every N steps (default {kind.checkpoint_every})")
     add_config_arguments(verb, kind.config, flatten=kind.flatten, rename=dict(kind.rename), skip=kind.fixed)
     for flag, paths in kind.pairs.items():
@@ -372,19 +415,22 @@ def build_parser() -> argparse.ArgumentParser:
     resume = verbs.add_parser("resume", help="continue a run from its folder's checkpoint")
     resumable = ", ".join(kind.name for kind in TASKS if kind.resumable)
     resume.add_argument("dir", help=f"a run folder (of {resumable})")
-    resume.add_argument("--steps", type=int, help="new total number of steps (default: the run's own)")
+    resume.add_argument("--steps", type=in_range(0, MAX_STEPS),
+                        help="new total number of steps (default: the run's own)")
     resume.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override the run's device")
     resume.add_argument("--lr", type=float, help="continue with this learning rate (after a divergence: a lower one)")
-    resume.add_argument("--checkpoint-every", type=int, default=500, help="also checkpoint every N steps")
+    resume.add_argument("--checkpoint-every", type=in_range(0, MAX_STEPS), default=500,
+                        help="also checkpoint every N steps")
     resume.set_defaults(run=run_resume)
 
     add_meta_test_verb(verbs)
 
     demo = verbs.add_parser("demo", help="compare the fixed-point solvers on an iSIREN-like equilibrium")
     demo.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where to run")
-    demo.add_argument("--coords", type=int, default=16384, help="number of coordinates (a square grid)")
-    demo.add_argument("--width", type=int, default=256, help="hidden width D")
-    demo.add_argument("--tol", type=float, default=1e-4, help="relative residual tolerance")
+    demo.add_argument("--coords", type=in_range(16, 1 << 26), default=16384,
+                      help="number of coordinates (a square grid)")
+    demo.add_argument("--width", type=in_range(1, 8192), default=256, help="hidden width D")
+    demo.add_argument("--tol", type=in_range(1e-12, 1.0, float), default=1e-4, help="relative residual tolerance")
     demo.set_defaults(run=run_demo)
     return parser
 

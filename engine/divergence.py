@@ -3,8 +3,12 @@
 `DivergenceGuard` watches the rows a training loop logs. The loss growing to `GROWTH`× its best (at least a
 `FLOOR` of its first) after the first `WARMUP_ROWS` rows, or becoming non-finite (`gradient_step` raises before it
 updates anything), is divergence: the task goes back to its best logged state and a `DivergenceError` says what
-happened and what to try. The kept state leaves out the task's caches (`cache_keys`: the warm-start buffer, as large
-as the data), so the guard costs the model and optimizer once more, not the memory of a second buffer. An
+happened and what to try. A row's loss is measured on the weights the step starts from, so the state kept for a row
+is the one from before its step (`before_step`): the weights whose loss was good, not the update that followed them
+(with a huge learning rate the first update alone can wreck a network). A resumed run's guard knows the rows the run
+logged before (`history`), so a run that is still diverging when it continues says so. The kept state leaves out the
+task's caches (`cache_keys`: the warm-start buffer, as large as the data), so the guard costs the model and optimizer
+twice more (the best state and the one before the next logged step), not the memory of a second buffer. An
 evaluation whose solver used every iteration and still missed its tolerance, `STUCK_ROWS` times in a row, is reported
 once as a warning (the run goes on: its results may be poor).
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -30,9 +35,10 @@ STUCK_ROWS = 5
 
 
 class DivergenceGuard:
-    """Watches one task's logged rows; keeps a copy of its state at its best loss to go back to."""
+    """Watches one task's logged rows; keeps a copy of its state at its best loss to go back to. `history`: the rows
+    the run logged before (a resumed run), whose best loss the new rows are held against."""
 
-    def __init__(self, task: Any) -> None:
+    def __init__(self, task: Any, history: Iterable[dict[str, Any]] = ()) -> None:
         self.task = task
         config = getattr(task, "config", None)
         solver = getattr(config, "solver", None)
@@ -41,14 +47,30 @@ class DivergenceGuard:
         self.best_loss, self.best_step = math.inf, 0
         self.first_loss: float | None = None
         self.best_state: dict[str, Any] | None = None
+        self.before: tuple[int, dict[str, Any]] | None = None
+        """The step count and state the next logged step starts from (`before_step`)."""
+        self._spare: dict[str, Any] | None = None
         self.cache_keys: tuple[str, ...] = getattr(task, "cache_keys", ())
         """State the task can rebuild (a warm-start buffer, as large as the data): not kept, restored empty."""
         self.rows = 0
+        self.earlier: tuple[float, int] | None = None
+        """The best loss the run logged before it was resumed, and its row's step."""
+        losses = [(row["loss"], int(row.get("step") or 0)) for row in history
+                  if isinstance(row.get("loss"), (int, float)) and math.isfinite(row["loss"])]
+        if losses:
+            self.first_loss, self.rows = abs(losses[0][0]), len(losses)
+            self.earlier = min(losses)
         self.stuck = 0
         self.warning: str | None = None
         """Set once when the solver keeps missing its tolerance; the front end shows it."""
         norm = hasattr(getattr(config, "model", None), "spectral_norm")
         self.hint = "Lower the learning rate (lr)" + (", or turn spectral normalization on." if norm else ".")
+
+    def before_step(self) -> None:
+        """Keep the state the next step starts from: the next logged row's loss is measured on it."""
+        state = {key: value for key, value in self.task.state_dict().items() if key not in self.cache_keys}
+        self.before = (self.task.step_count, _kept(state, self._spare))
+        self._spare = None
 
     def observe(self, row: dict[str, float]) -> None:
         """Take one logged row: remember a new best state, or go back to the best one and raise on divergence."""
@@ -59,19 +81,38 @@ class DivergenceGuard:
             return
         if self.first_loss is None:
             self.first_loss = abs(loss) if math.isfinite(loss) else None
-        reference = max(self.best_loss, FLOOR * (self.first_loss or 0.0), 1e-30)
-        if not math.isfinite(loss) or (self.rows > WARMUP_ROWS and self.best_state is not None
-                                       and loss > GROWTH * reference):
-            step = self.task.step_count
-            ratio = loss / max(self.best_loss, 1e-30) if math.isfinite(loss) else math.inf
-            what = (f"the loss became {loss}" if not math.isfinite(loss) else
-                    f"the loss grew to {loss:.3g}, {f'{ratio:.0f}×' if ratio < 1000 else 'over 1000×'} its best "
-                    f"({self.best_loss:.3g})")
-            raise DivergenceError(f"Training diverged at step {step}: {what}.{self.restore()} {self.hint}")
+        best = min(self.best_loss, self.earlier[0] if self.earlier else math.inf)
+        reference = max(best, FLOOR * (self.first_loss or 0.0), 1e-30)
+        kept = self.best_state is not None or self.earlier is not None
+        if not math.isfinite(loss) or (self.rows > WARMUP_ROWS and kept and loss > GROWTH * reference):
+            raise DivergenceError(self._diverged(loss, best))
         if loss < self.best_loss:
             self.best_loss, self.best_step = loss, int(row.get("step", 0))
-            state = {key: value for key, value in self.task.state_dict().items() if key not in self.cache_keys}
-            self.best_state = _kept(state, self.best_state)
+            if self.before is not None:  # the weights this loss was measured on
+                self.best_step, state = self.before
+                self._spare, self.best_state = self.best_state, state
+            else:  # a caller that does not say when a step starts: the state after it
+                state = {key: value for key, value in self.task.state_dict().items() if key not in self.cache_keys}
+                self.best_state = _kept(state, self.best_state)
+        elif self.before is not None:
+            self._spare = self.before[1]
+        self.before = None
+
+    def _diverged(self, loss: float, best: float) -> str:
+        """The sentence of a divergence at `loss` (the best so far `best`), after restoring the best state."""
+        step = self.task.step_count
+        ratio = loss / max(best, 1e-30) if math.isfinite(loss) else math.inf
+        what = (f"the loss became {loss}" if not math.isfinite(loss) else
+                f"the loss grew to {loss:.3g}, {f'{ratio:.0f}×' if ratio < 1000 else 'over 1000×'} its best "
+                f"({best:.3g})")
+        if self.best_state is None and self.earlier is not None:  # nothing better since the run was resumed
+            if self.before is not None:
+                self.best_step, self.best_state = self.before
+                self.best_loss = loss
+            return (f"The resumed run is still diverging at step {step}: {what}; that best was logged at step "
+                    f"{self.earlier[1]}, before it was resumed.{self.restore()} {self.hint} If it keeps diverging, "
+                    f"start a new run.")
+        return f"Training diverged at step {step}: {what}.{self.restore()} {self.hint}"
 
     def restore(self) -> str:
         """Put the task back to its best logged state (its caches empty); what was done, as a sentence (empty when
@@ -80,7 +121,8 @@ class DivergenceGuard:
             return ""
         kept = _kept(self.best_state)  # a fresh copy: an optimizer may keep the tensors it loads and update them
         self.task.load_state_dict({**kept, **{key: {} for key in self.cache_keys}})
-        return f" The weights of step {self.best_step} (loss {self.best_loss:.3g}) are restored."
+        weights = f"weights of step {self.best_step}" if self.best_step else "starting weights"
+        return f" The {weights} (loss {self.best_loss:.3g}) are restored."
 
     def _watch_solver(self, row: dict[str, float]) -> None:
         residual, iterations = row.get("eval_residual"), row.get("eval_iters")

@@ -16,6 +16,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from engine.atomic_files import append_text
+
 LOG_NAME = "deq-studio.log"
 LOG_LIMIT_BYTES = 1 << 20
 """The log is started afresh once it outgrows this (the previous one is kept as deq-studio.log.1)."""
@@ -44,10 +46,21 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, MemoryError) or "out of memory" in text.lower() or "can't allocate memory" in text.lower():
         return ("The computer ran out of memory for these settings. Choose Quick preview, a smaller Max size, "
                 "width, batch size or fewer frames, or use the CPU if the graphics card is full.")
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return f"The disk is full{_where(exc)}. Free some space, or choose a folder on another disk."
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        return (f"The disk is full for DEQ Studio{_where(exc)}: a file grew past the largest this system lets it "
+                f"write (a quota, or a limit on file sizes such as ulimit -f). Free some space or lift the limit, or "
+                f"choose a folder on another disk.")
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        return f"The disk can only be read, not written{_where(exc)}. Choose a folder on a disk you can write to."
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+        name = Path(exc.filename).name if exc.filename else "a file"
+        return (f"The name {name[:40]}… is longer than this disk allows. Choose a shorter file or folder name (or "
+                f"--out with a shorter one).")
     if isinstance(exc, PermissionError):
-        return f"DEQ Studio is not allowed to use{_where(exc) or ' a file'}. Choose a folder you can write to."
+        return (f"DEQ Studio is not allowed to use a file{_where(exc)}. Choose a folder you can write to (or a file "
+                f"you can read).")
     if isinstance(exc, (FileNotFoundError, NotADirectoryError)) and exc.filename:
         path = Path(exc.filename)
         if path.parent != Path(".") and not path.parent.exists():
@@ -70,7 +83,16 @@ def _is_divergence(exc: BaseException) -> bool:
 
 
 def _where(exc: OSError) -> str:
-    return f" ({Path(exc.filename).name})" if exc.filename else ""
+    """Where an OSError happened, as the user knows it: " (name in folder)", where the temporary of an atomic write
+    (a hidden `.name.random.tmp`) is named by the file it was to become; empty when unknown."""
+    if not exc.filename:
+        return ""
+    from engine.atomic_files import TEMPORARY
+
+    path = Path(exc.filename)
+    name = path.name[1:].split(".tmp")[0].rsplit(".", 1)[0] if TEMPORARY.match(path.name) else path.name
+    folder = path.parent.name
+    return f" ({name} in {folder})" if folder else f" ({name})"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -103,15 +125,14 @@ def log_path() -> Path:
 
 def log_failure(exc: BaseException, context: str = "") -> Path | None:
     """Append `exc`'s traceback (with the time and `context`, e.g. the command line) to the log; its path, or None
-    where the log cannot be written (never raises)."""
+    where the log cannot be written, or is a link to another file (never raises, never writes through a link)."""
     path = log_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_file() and path.stat().st_size > LOG_LIMIT_BYTES:
             path.replace(path.with_name(LOG_NAME + ".1"))
         stamp = datetime.datetime.now().isoformat(timespec="seconds")
-        with open(path, "a", encoding="utf-8") as log:
-            log.write(f"--- {stamp} {context}\n{''.join(traceback.format_exception(exc))}\n")
+        append_text(path, f"--- {stamp} {context}\n{''.join(traceback.format_exception(exc))}\n")
         return path
-    except OSError:
+    except (OSError, ValueError):  # no log at all rather than a failure, or a write through a link (LinkRefused)
         return None

@@ -35,10 +35,13 @@ def run(
 
     A metrics row is logged at step 1, every `log_every` steps and at the last step; the first row, rows at
     multiples of `eval_every` and the last one add a re-solved evaluation (the last one `final`). With a `guard`,
-    a diverging run goes back to its best logged state and raises DivergenceError. `evaluate` False skips the
+    a diverging run goes back to its best logged state (the weights a logged loss was measured on, kept before that
+    step) and raises DivergenceError. `evaluate` False skips the
     evaluations (the ranks other than 0 of a job of several processes: rank 0 alone evaluates).
     """
     while task.step_count < steps and not (stop_requested is not None and stop_requested()):
+        if guard is not None and _logged(task.step_count + 1, steps, log_every):
+            guard.before_step()  # the weights the row's loss will be measured on
         try:
             row = task.step()
         except DivergenceError as exc:  # a non-finite loss: nothing was updated; go back to the best state too
@@ -47,7 +50,7 @@ def run(
             raise DivergenceError(f"Training diverged: {exc}.{guard.restore()}") from None
         k = task.step_count
         final = k == steps
-        logged = k == 1 or k % log_every == 0 or final
+        logged = _logged(k, steps, log_every)
         if logged:
             if evaluate and (final or k == 1 or k % eval_every == 0):
                 if on_phase is not None:
@@ -62,3 +65,8 @@ def run(
                 guard.observe(row)
         if logged or (snapshot_every and k % snapshot_every == 0):
             yield task.snapshot(row, final=final)
+
+
+def _logged(step: int, steps: int, log_every: int) -> bool:
+    """Whether the row of `step` is logged: the first, every `log_every`-th and the last."""
+    return step == 1 or step % log_every == 0 or step == steps

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -10,7 +11,8 @@ from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 from torch import Tensor, nn
 
-from engine.checkpoint import atomic_write_bytes
+from engine.atomic_files import atomic_write_bytes
+from engine.checkpoint import layout_mismatch
 
 FORMAT = "deq-studio-model/1"
 
@@ -29,30 +31,72 @@ def save_model(path: Path, module: nn.Module, kind: str, arch: dict, extra: dict
     return Path(path)
 
 
+MAX_MODEL_BYTES = 4 << 30
+"""The largest model file read (DEQ Studio's are a few megabytes; the widest network it trains, tens)."""
+
+
 def load_model(path: Path) -> tuple[str, dict, dict[str, Tensor], dict[str, Tensor]]:
-    """(kind, arch, state_dict, extra tensors) from a file written by `save_model`."""
+    """(kind, arch, state_dict, extra tensors) from a file written by `save_model`. Its size is checked against
+    what its header declares before the tensors are read."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = _read_checked(path)
         tensors = load_bytes(data)
         header_len = int.from_bytes(data[:8], "little")
-        metadata = json.loads(data[8 : 8 + header_len]).get("__metadata__", {})
+        metadata = json.loads(data[8 : 8 + header_len]).get("__metadata__") or {}
     except FileNotFoundError:
         raise ModelFileError(f"{path.name} does not exist (was it moved or renamed?). Choose another model file, "
                              f"or leave the field empty for the built-in one.") from None
-    except (SafetensorError, ValueError, OSError) as exc:
+    except IsADirectoryError:
+        raise ModelFileError(f"{path.name} is a folder: choose a model file (.safetensors) in it.") from None
+    except (SafetensorError, ValueError, OSError, RecursionError, AttributeError, KeyError, TypeError,
+            IndexError) as exc:
         raise ModelFileError(f"Could not read {path.name} as a model: the file is damaged or incomplete. Choose "
-                             f"another model file, or leave the field empty for the built-in one. (Details: {exc})"
-                             ) from exc
+                             f"another model file, or leave the field empty for the built-in one. (Details: "
+                             f"{str(exc)[:160] or type(exc).__name__})") from None
     if metadata.get("format") != FORMAT:
         raise ModelFileError(f"{path.name} is not a DEQ Studio model: choose a .safetensors file that DEQ Studio saved "
                              f"(a trained prior or classifier).")
+    try:
+        kind, arch = metadata["kind"], json.loads(metadata["arch"])
+    except (KeyError, TypeError, ValueError, RecursionError):
+        kind, arch = None, None
+    if not isinstance(kind, str) or not isinstance(arch, dict):
+        raise ModelFileError(f"{path.name} is damaged: it does not say which network it holds (its kind and "
+                             f"architecture). Choose another model file, or leave the field empty for the built-in "
+                             f"one.")
     state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     extra = {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
-    return metadata["kind"], json.loads(metadata["arch"]), state, extra
+    return kind, arch, state, extra
+
+
+def _read_checked(path: Path) -> bytes:
+    """The bytes of a safetensors file, read only when its size is that of the header's tensors (ValueError
+    otherwise): a header that lies, a truncated file and a huge one are refused before the rest is read."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_MODEL_BYTES:
+            raise ValueError(f"{size / 1e9:.1f} GB, far larger than any model DEQ Studio makes")
+        start = handle.read(8)
+        if len(start) < 8:
+            raise ValueError("too short")
+        header_len = int.from_bytes(start, "little")
+        if header_len > min(size - 8, 1 << 24):
+            raise ValueError("its header is longer than the file")
+        header = json.loads(handle.read(header_len))
+        ends = [info["data_offsets"][1] for name, info in header.items() if name != "__metadata__"]
+        if 8 + header_len + max(ends, default=0) != size:
+            raise ValueError(f"its header declares {8 + header_len + max(ends, default=0):,} bytes, the file has "
+                             f"{size:,}")
+        handle.seek(0)
+        return handle.read()
 
 
 def load_into(module: nn.Module, state: dict[str, Tensor], device: torch.device | str = "cpu") -> nn.Module:
-    """Load weights strictly and move the module to `device`."""
+    """Load weights strictly (names, shapes and number types: a float tensor stored as integers is refused, not
+    cast) and move the module to `device`."""
+    problem = layout_mismatch(module.state_dict(), state)
+    if problem:
+        raise ValueError(problem)
     module.load_state_dict(state, strict=True)
     return module.to(device)

@@ -8,26 +8,41 @@ request; either continues the other's (`deq-studio resume`, the window's Load).
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from engine.checkpoint import CheckpointError
+from engine.checkpoint import CheckpointError, layout_mismatch
 from engine.config import to_dict
 from engine.distributed import Ranks
 from engine.errors import UserError
 from engine.run_directory import CONFIG, RunDirectory, RunFolderError
+from engine.run_lock import run_lock
 from engine.tasks.base import Snapshot, Task
 from engine.tasks.kinds import TaskKind, task_kind
 
 DEFAULT_RUNS = Path("runs")
 """Where runs go when no folder is named (relative to the working folder)."""
+NAME_BYTES = 120
+"""The longest run folder name made from an input's name (file systems allow 255 bytes; `-2`, ... may follow)."""
+
+
+def folder_name(kind: TaskKind, config: Any, path: Path | None) -> str:
+    """The name of a new run's folder (`kind.run_name`), its middle cut out when it is too long for a file system."""
+    name = kind.run_name(config, path)
+    encoded = name.encode("utf-8")
+    if len(encoded) <= NAME_BYTES:
+        return name
+    head = encoded[: NAME_BYTES * 2 // 3].decode("utf-8", "ignore")
+    tail = encoded[-(NAME_BYTES // 3 - 2):].decode("utf-8", "ignore")
+    return f"{head}--{tail}"
 
 
 def run_record(kind: TaskKind, config: Any, path: Path | None) -> dict[str, Any]:
-    """The config.json of a run of `kind` with `config` on `path`."""
-    record: dict[str, Any] = {"task": kind.name}
+    """The config.json of a run of `kind` with `config` on `path`, with a new run id (its checkpoints carry it)."""
+    record: dict[str, Any] = {"task": kind.name, "run_id": uuid.uuid4().hex}
     source = kind.record_input(config, path)
     if source is not None:
         record["input"] = source
@@ -52,7 +67,7 @@ def start_run(kind: TaskKind, task: Task, path: Path | None, out: str | Path | N
     if out:
         run = RunDirectory.create(out)
     else:
-        run = RunDirectory.create(DEFAULT_RUNS / kind.run_name(config, path), fresh=True)
+        run = RunDirectory.create(DEFAULT_RUNS / folder_name(kind, config, path), fresh=True)
     run.start(run_record(kind, config, path))
     return run
 
@@ -109,10 +124,12 @@ def save_run(folder: str | Path, kind: TaskKind, task: Task, rows: list[dict], p
     elif (folder / CONFIG).is_file():  # another run's folder: a new one beside it
         run = RunDirectory.create(folder, fresh=True)
     else:
-        run = RunDirectory.create(folder / kind.run_name(config, path), fresh=True)
-    run.start(run_record(kind, config, path), rows)
-    checkpoint(run, kind, task)
-    save_parts(run, task, rows, path)
+        run = RunDirectory.create(folder / folder_name(kind, config, path), fresh=True)
+    with run_lock(run.path):  # refused while another process writes the folder
+        run.remove_orphan_temporaries()
+        run.start(run_record(kind, config, path), rows)
+        checkpoint(run, kind, task)
+        save_parts(run, task, rows, path)
     return run
 
 
@@ -121,7 +138,7 @@ def resume_run(folder: str | Path, steps: int | None = None, device: str | None 
     """The task of a run folder where its checkpoint left it (settings as saved, with a new step count, device or
     learning rate); metrics past the checkpoint are dropped and config.json records the settings it continues
     with. In a job of several processes (`ranks`) each builds the task on its device and takes part; rank 0 alone
-    rewrites the folder's files."""
+    rewrites the folder's files (its caller holds the folder's lock, `engine.run_lock`)."""
     from engine.device import resolve_device
 
     run = RunDirectory.open(folder)
@@ -143,6 +160,7 @@ def resume_run(folder: str | Path, steps: int | None = None, device: str | None 
     if lr is not None:
         task.set_lr(lr)  # after the checkpoint, whose optimizer state holds the old one
     if ranks.main:
+        run.remove_orphan_temporaries()
         run.truncate_metrics(task.step_count)
         run.write_config({**record, "config": to_dict(task.config)})
     return kind, task, run
@@ -200,8 +218,11 @@ def _rebuild(kind: TaskKind, record: dict, config: Any, device: torch.device, ru
                         f"belong to it: start a new run on the changed file, or put the original back.")
     task = kind.build(config, source, device)
     try:
+        problem = layout_mismatch(task.state_dict(), state)  # a cast would load an int relabelled float silently
+        if problem:
+            raise ValueError(problem)
         task.load_state_dict(state)
-    except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as exc:
+    except (RuntimeError, KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
         raise CheckpointError(f"checkpoint.pt in {run.path.name} does not fit the run's settings "
                               f"({str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__}):"
                               f" the folder was changed by hand or is damaged. Start the run again.") from None

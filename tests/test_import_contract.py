@@ -14,13 +14,14 @@ from tests.conftest import PROJECT_ROOT
 
 LAYERS = [
     ["engine.version", "engine.registry", "engine.config", "engine.device", "engine.distributed", "engine.timing",
-     "engine.allocator", "engine.resources", "engine.checkpoint", "engine.metrics", "engine.model_store"],
+     "engine.allocator", "engine.resources", "engine.atomic_files", "engine.checkpoint", "engine.metrics",
+     "engine.model_store"],
     ["engine.solvers"],
     ["engine.implicit"],
     ["engine.models", "engine.media", "engine.datasets"],
     ["engine.jiio", "engine.presets", "engine.solver_probe", "engine.memory"],
     ["engine.tasks"],
-    ["engine.loop", "engine.run_directory", "engine.errors", "engine.divergence"],
+    ["engine.loop", "engine.run_directory", "engine.run_lock", "engine.errors", "engine.divergence"],
     ["engine.runs"],
     ["engine.cli_options", "engine.cli", "engine.launch"],
 ]

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.atomic_files import atomic_write_text
 from engine.config import DuelConfig
 from engine.media import Signal, write_image
 from engine.memory import step_memory
@@ -132,8 +133,8 @@ class DuelTask(TrainingTask):
         if any(side.reconstruction is None for side in self.sides.values()) or not all(self.last_scores.values()):
             self.evaluate(final=True)  # once, for both sides (it keeps their scores)
         summary = out_dir / "duel.json"
-        summary.write_text(json.dumps({"file": self.signal.source, "step": self.step_count,
-                                       "scores": self.last_scores}, indent=1))
+        atomic_write_text(summary, json.dumps({"file": self.signal.source, "step": self.step_count,
+                                               "scores": self.last_scores}, indent=1))
         if self.signal.medium != "image":
             return summary
         target = self.targets().arrays["signal"]

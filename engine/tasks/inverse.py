@@ -118,6 +118,7 @@ class InverseTask(MethodRace):
     def export(self, out_dir: Path) -> Path:
         """restored.png (rows of 16: clean, corrupted, then each method) and race.csv (method, iteration,
         seconds, loss)."""
+        from engine.atomic_files import atomic_write_text
         from engine.media import write_image
 
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -127,7 +128,7 @@ class InverseTask(MethodRace):
         lines = ["method,iteration,seconds,loss"]
         for method, trace in self.traces.items():
             lines += [f"{method},{i + 1},{t:.6f},{loss:.6g}" for i, (t, loss) in enumerate(trace)]
-        (out_dir / "race.csv").write_text("\n".join(lines) + "\n")
+        atomic_write_text(out_dir / "race.csv", "\n".join(lines) + "\n")
         return out_dir / "restored.png"
 
     def state_dict(self) -> dict[str, Any]:

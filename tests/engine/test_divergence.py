@@ -1,5 +1,6 @@
 """Divergence and non-convergence: the loss growing 10× over its best (or turning non-finite) stops the run at its
-best logged state with a sentence; a solver that keeps missing its tolerance is reported once."""
+best logged state (the weights that loss was measured on: those from before its step) with a sentence; a resumed run
+that still diverges says so; a solver that keeps missing its tolerance is reported once."""
 from __future__ import annotations
 
 import json
@@ -47,10 +48,40 @@ class ScriptedTask:
 def test_a_loss_that_grows_tenfold_restores_the_best_state() -> None:
     losses = [1.0, 0.5, 0.3, 0.2, 0.25, 0.2 * GROWTH * 1.5, 0.1]
     task = ScriptedTask(losses)
+    # Row 4's loss (0.2) is the best: it was measured on the weights step 4 started from, those of step 3.
     with pytest.raises(DivergenceError, match=r"diverged at step 6: the loss grew to 3, 15× its best \(0.2\)"
-                                              r"\. The weights of step 4 .* restored\. Lower the learning rate"):
+                                              r"\. The weights of step 3 .* restored\. Lower the learning rate"):
         list(run(task, len(losses), log_every=1, eval_every=100, guard=DivergenceGuard(task)))
-    assert task.loaded == [4] and task.step_count == 4
+    assert task.loaded == [3] and task.step_count == 3
+
+
+def test_with_rows_every_few_steps_the_kept_weights_are_those_a_logged_loss_was_measured_on() -> None:
+    losses = [1.0, 0.9, 0.5, 0.4, 0.3, 0.2, 0.1, 0.1, 5.0, 9.0, 9.0, 9.0]
+    task = ScriptedTask(losses)
+    with pytest.raises(DivergenceError, match=r"The weights of step 5 \(loss 0.2\)"):  # rows 1, 3, 6, 9: 0.2 at 6
+        list(run(task, len(losses), log_every=3, eval_every=100, guard=DivergenceGuard(task)))
+    assert task.loaded == [5]
+
+
+def test_a_first_update_that_wrecks_the_network_goes_back_to_the_starting_weights() -> None:
+    task = ScriptedTask([1.0, 50.0, 80.0, 90.0, 95.0])  # the first row is the only good one: its loss is step 0's
+    with pytest.raises(DivergenceError, match=r"The starting weights \(loss 1\) are restored"):
+        list(run(task, 5, log_every=1, eval_every=100, guard=DivergenceGuard(task)))
+    assert task.loaded == [0] and task.step_count == 0
+
+
+def test_a_resumed_run_that_still_diverges_says_so() -> None:
+    history = [{"step": 1, "loss": 1.0}, {"step": 2, "loss": 0.2}, {"step": 3, "loss": 0.3}]
+    task = ScriptedTask([0, 0, 0, 1e13, 1e13, 1e13])
+    task.step_count = 3  # where the checkpoint left it
+    with pytest.raises(DivergenceError, match=r"The resumed run is still diverging at step 4: the loss grew to "
+                                              r"1e\+13, over 1000× its best \(0.2\); that best was logged at step 2, "
+                                              r"before it was resumed\. The weights of step 3"):
+        list(run(task, 6, log_every=1, eval_every=100, guard=DivergenceGuard(task, history)))
+    assert task.loaded == [3]
+    calm = ScriptedTask([0, 0, 0, 0.25, 0.21, 0.19])
+    calm.step_count = 3
+    assert len(list(run(calm, 6, log_every=1, eval_every=100, guard=DivergenceGuard(calm, history)))) == 3
 
 
 def test_a_nearly_exact_fit_may_wobble() -> None:
@@ -69,9 +100,9 @@ def test_growth_is_tolerated_during_the_warm_up_and_without_a_guard() -> None:
 
 def test_a_non_finite_loss_goes_back_to_the_best_state() -> None:
     task = ScriptedTask([1.0, 0.5, math.nan])
-    with pytest.raises(DivergenceError, match=r"the loss became nan at step 3; lower the lr\. The weights of step 2"):
+    with pytest.raises(DivergenceError, match=r"the loss became nan at step 3; lower the lr\. The weights of step 1"):
         list(run(task, 3, log_every=1, eval_every=100, guard=DivergenceGuard(task)))
-    assert task.loaded == [2]
+    assert task.loaded == [1]
 
 
 def test_a_solver_that_keeps_missing_its_tolerance_is_reported_once() -> None:
@@ -103,6 +134,9 @@ def test_the_cli_stops_a_diverging_fit_and_writes_no_reconstruction(tmp_path, ca
     capsys.readouterr()
     assert cli.main(["resume", str(out), "--lr", "1e-3"]) == 0  # the restored weights, a smaller step
     assert (out / "reconstruction.png").is_file()
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert rows[0]["step"] == 1 and "starting weights" in err  # the first update wrecked it: back to the start
+    assert rows[-1]["loss"] < rows[0]["loss"] < 1.0  # and it learns from there (the wrecked state's loss was 1e13)
     record = json.loads((out / "config.json").read_text())
     assert record["config"]["lr"] == 1e-3 and record["config"]["steps"] == 200
 
@@ -123,10 +157,12 @@ def test_a_real_fit_goes_back_to_its_best_weights_and_moments_with_an_empty_buff
     assert task.training.buffer.z is not None  # a full-batch implicit fit keeps a warm-start buffer
     guard = DivergenceGuard(task)
     for _ in range(3):
-        guard.observe(task.step())
-    best_step = task.step_count
-    weights = {k: v.clone() for k, v in task.model.state_dict().items()}
-    moments = [s["exp_avg"].clone() for s in task.optimizer.state.values()]
+        best_step = task.step_count
+        weights = {k: v.clone() for k, v in task.model.state_dict().items()}
+        moments = [s["exp_avg"].clone() for s in task.optimizer.state.values()]
+        guard.before_step()
+        guard.observe(task.step())  # a falling loss: each row's weights (from before its step) become the best
+    assert guard.best_step == best_step == 2
     assert "buffer" not in guard.best_state  # the cache is not kept: its memory is not paid twice
     for _ in range(2):
         task.step()

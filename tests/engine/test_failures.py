@@ -46,8 +46,8 @@ def test_common_failures_read_as_sentences() -> None:
     assert "ran out of memory" in user_message(RuntimeError("CUDA out of memory. Tried to allocate 2 GiB"))
     assert user_message(MemoryError()).startswith("The computer ran out of memory")
     full = OSError(errno.ENOSPC, "No space left on device", "/some/where/metrics.jsonl")
-    assert user_message(full) == ("The disk is full (metrics.jsonl). Free some space, or choose a folder on another "
-                                  "disk.")
+    assert user_message(full) == ("The disk is full (metrics.jsonl in where). Free some space, or choose a folder on "
+                                  "another disk.")
     assert user_message(FileNotFoundError(2, "No such file", "photo.png")).startswith("photo.png does not exist")
     missing_folder = FileNotFoundError(2, "No such file", "/x/y/photo.png")
     assert user_message(missing_folder).startswith("The folder y of photo.png does not exist")

@@ -171,12 +171,17 @@ RUN_RECORDS = {
     "input-missing": None,
     "input-not-text": None,
     "lr-infinite": None,
+    "nested-100000-deep": "[" * 100_000 + "]" * 100_000,
+    "run-id-not-text": None,
+    "config-2-gb": None,  # a sparse file of 2 GB: refused by its size, never read
 }
 """config.json variants of a run folder (None: the real record, edited as the name says)."""
 
-CHECKPOINTS = ("empty", "random-bytes", "truncated", "pickled-exploit", "other-width", "json")
+CHECKPOINTS = ("empty", "random-bytes", "truncated", "pickled-exploit", "other-width", "json", "config-json-a-number",
+               "another-runs", "buffer-of-another-shape", "weights-as-integers", "state-a-list")
 """checkpoint.pt variants of a run folder."""
 
 MODEL_FILES = ("empty", "random-bytes", "truncated", "header-too-long", "not-a-model", "wrong-kind", "huge-channels",
-               "nan-weights")
+               "nan-weights", "integers-for-floats", "no-arch", "no-kind", "arch-not-json", "arch-nested-deep",
+               "trailing-bytes", "huge-sparse", "a-folder")
 """Classifier model files given to `attack --classifier`."""

@@ -160,13 +160,18 @@ def test_damaged_run_records(variant, finished_run, tmp_path, capsys) -> None:
              "unknown-option": lambda r: r["config"].update(teleport=1),
              "input-missing": lambda r: r.pop("input"),
              "input-not-text": lambda r: r.update(input=[1, 2]),
-             "lr-infinite": lambda r: r["config"].update(lr=float("inf"))}
-    if RUN_RECORDS[variant] is None:
-        edits[variant](record)
-        text = json.dumps(record)
+             "lr-infinite": lambda r: r["config"].update(lr=float("inf")),
+             "run-id-not-text": lambda r: r.update(run_id=7)}
+    if variant == "config-2-gb":
+        with open(run / "config.json", "r+b") as handle:
+            handle.truncate(2 << 30)  # sparse: nothing is written, and nothing may be read
     else:
-        text = RUN_RECORDS[variant]
-    (run / "config.json").write_text(text)
+        if RUN_RECORDS[variant] is None:
+            edits[variant](record)
+            text = json.dumps(record)
+        else:
+            text = RUN_RECORDS[variant]
+        (run / "config.json").write_text(text)
     code, err = run_cli(["resume", str(run), "--steps", "3"], capsys)
     assert code == cli.EXIT_BAD_INPUT, err
     says_one_thing(err)
@@ -177,12 +182,17 @@ def test_damaged_checkpoints(variant, finished_run, tmp_path, capsys, tiny_image
     run = copy_of(finished_run, tmp_path)
     checkpoint = run / "checkpoint.pt"
     data = checkpoint.read_bytes()
-    if variant == "other-width":
+    if variant in ("other-width", "another-runs"):  # the other run: another width, or the very same settings
         other = tmp_path / "other"
-        assert cli.main(["fit", str(tiny_image), "--preset", "preview", "--steps", "1", "--width", "24",
-                         "--device", "cpu", "--out", str(other)]) == 0
+        width = ["--width", "24"] if variant == "other-width" else []
+        assert cli.main(["fit", str(tiny_image), "--preset", "preview", "--steps", "2", *width, "--device", "cpu",
+                         "--out", str(other)]) == 0
         capsys.readouterr()
         shutil.copy(other / "checkpoint.pt", checkpoint)
+    elif variant in EDITED_CHECKPOINTS:
+        payload = torch.load(checkpoint, weights_only=True)
+        EDITED_CHECKPOINTS[variant](payload)
+        torch.save(payload, checkpoint)
     else:
         contents = {"empty": b"", "random-bytes": np.random.default_rng(0).bytes(4096),
                     "truncated": data[: len(data) // 2], "pickled-exploit": pickled_exploit(tmp_path),
@@ -192,6 +202,25 @@ def test_damaged_checkpoints(variant, finished_run, tmp_path, capsys, tiny_image
     assert code == cli.EXIT_BAD_INPUT, err
     says_one_thing(err)
     assert not (tmp_path / "PWNED").exists()  # nothing in the file ran
+    if variant == "another-runs":
+        assert "belongs to another run" in err, err
+    if variant in ("buffer-of-another-shape", "weights-as-integers"):
+        assert "does not fit the run's settings" in err and ("shape" in err or "int32" in err), err
+
+
+def _first_weight(state: dict) -> str:
+    return next(iter(state["model"]))
+
+
+EDITED_CHECKPOINTS = {
+    "config-json-a-number": lambda payload: payload.update(config_json="5"),
+    "buffer-of-another-shape": lambda payload: payload["state"]["buffer"].update(
+        z=torch.zeros(payload["state"]["buffer"]["z"].shape[0] + 1, payload["state"]["buffer"]["z"].shape[1])),
+    "weights-as-integers": lambda payload: payload["state"]["model"].update(
+        {_first_weight(payload["state"]): payload["state"]["model"][_first_weight(payload["state"])].to(torch.int32)}),
+    "state-a-list": lambda payload: payload.update(state=[1, 2]),
+}
+"""A real checkpoint, edited as the name says."""
 
 
 @pytest.mark.parametrize("variant", MODEL_FILES)
@@ -210,6 +239,22 @@ def test_damaged_model_files(variant, tmp_path, capsys) -> None:
             next(model.parameters()).data.fill_(float("nan"))
         channels = [10 ** 6, 10 ** 6] if variant == "huge-channels" else [8, 16]
         save_model(path, model, "mdeq-classifier", {"channels": channels, "image_size": 28, "classes": 2})
+    elif variant in EDITED_MODELS:
+        from safetensors.torch import save
+
+        tensors = {f"model.{k}": v.contiguous() for k, v in tiny_classifier().state_dict().items()}
+        metadata = {"format": "deq-studio-model/1", "kind": "mdeq-classifier",
+                    "arch": json.dumps({"channels": [8, 16], "image_size": 28, "classes": 2, "head": "grid"})}
+        EDITED_MODELS[variant](tensors, metadata)
+        path.write_bytes(save(tensors, metadata=metadata))
+    elif variant == "trailing-bytes":
+        path.write_bytes(good + b"\0" * 64)
+    elif variant == "huge-sparse":
+        path.write_bytes(good)
+        with open(path, "r+b") as handle:
+            handle.truncate(5 << 30)  # sparse: refused by its size, never read
+    elif variant == "a-folder":
+        path.mkdir()
     else:
         path.write_bytes({"empty": b"", "random-bytes": np.random.default_rng(1).bytes(2048),
                           "truncated": good[: len(good) // 3],
@@ -219,6 +264,24 @@ def test_damaged_model_files(variant, tmp_path, capsys) -> None:
                          "--out", str(tmp_path / "run")], capsys)
     assert code == cli.EXIT_BAD_INPUT, err
     says_one_thing(err)
+    assert path.name in err, err
+    if variant == "integers-for-floats":
+        assert "int32" in err and "float32" in err, err
+
+
+def _as_integers(tensors: dict, metadata: dict) -> None:
+    name = next(name for name, tensor in tensors.items() if tensor.is_floating_point())
+    tensors[name] = tensors[name].view(torch.int32)  # the same bytes, labelled I32
+
+
+EDITED_MODELS = {
+    "integers-for-floats": _as_integers,
+    "no-arch": lambda tensors, metadata: metadata.pop("arch"),
+    "no-kind": lambda tensors, metadata: metadata.pop("kind"),
+    "arch-not-json": lambda tensors, metadata: metadata.update(arch="{channels: [8"),
+    "arch-nested-deep": lambda tensors, metadata: metadata.update(arch="[" * 100_000 + "]" * 100_000),
+}
+"""A real classifier's tensors and metadata, edited as the name says."""
 
 
 PROCESSES = {
