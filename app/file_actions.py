@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from engine.atomic_files import atomic_path
 from engine.config import config_paths, with_paths
 from engine.errors import failure_sentence
 from engine.media import SUPPORTED_EXTENSIONS, SignalError, TooLarge, medium_of
@@ -125,8 +126,13 @@ class FileActions:
 
     def save_screenshot(self, path: str | Path) -> Path | None:
         """The whole window as a picture."""
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if not self.grab().save(str(path)):
+        picture = self.grab()
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as temporary:
+                if not picture.save(str(temporary)):
+                    raise OSError(f"could not write {Path(path).name}")
+        except OSError:
             self.report_error(f"Could not write the screenshot {path}: use a .png or .jpg name in a folder you "
                               "can write to")
             return None

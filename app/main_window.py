@@ -23,6 +23,7 @@ from app.file_actions import FileActions
 from app.guidance import Guidance, start_hint_label
 from app.few_shot_controls import FewShotWiring
 from app.jiio_controls import JIIOControls
+from app.kept_settings import open_kept
 from app.menus import build_menus
 from app.panels.config_form import ConfigForm
 from app.scale_out import ScaleOut
@@ -47,6 +48,8 @@ SETTINGS_MIN_WIDTH = 280
 """The settings panel keeps its labels and editors readable at 1024×700."""
 STATUS_INTERVAL_S = 0.5
 """The status bar and progress bar are refreshed at most this often during a run."""
+NOTICE_MS = 60_000
+"""How long the status bar says that an unreadable settings file was set aside."""
 
 
 class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
@@ -57,7 +60,8 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         reserve_gui_thread()
         collect_garbage_in_gui_thread()
         self.setWindowTitle("DEQ Studio")
-        self.settings = settings or QSettings("DEQ Studio", "DEQ Studio")
+        # a kept file that cannot be read is set aside: these settings are then fresh, and `notice` says so
+        self.settings, kept, notice = open_kept(settings or QSettings("DEQ Studio", "DEQ Studio"))
         self.controller = RunController(self)
         self.device = resolve_device("auto")
         self.session = Session(self.controller, self.device)
@@ -155,13 +159,11 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.controller.phase.connect(self._worker_phase)
         self._update_actions("idle")
         self.resize(1200, 800)
-        geometry, state = self.settings.value("geometry"), self.settings.value("window_state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
-        self.restore_settings()
+        self.restore_settings(kept)
         self._show_kind(self.kind)
+        if notice:
+            self.warnings.append(notice)
+            self.statusBar().showMessage(notice, NOTICE_MS)
 
     # ---- the session's state, for menus and tests ----------------------------------------------------------------
     @property

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.session import drawable_row
 from engine.run_directory import CONFIG, METRICS, PREVIEWS, RunDirectory
 
 POLL_MS = 500
@@ -14,7 +15,8 @@ POLL_MS = 500
 
 class RunWatcher(QObject):
     """Emits `started(record)` once config.json can be read, `row(dict)` for every complete new line of
-    metrics.jsonl, and `snapshot(Snapshot)` when previews.npz changes (its scalars: the latest row)."""
+    metrics.jsonl (its numbers; a line without a usable step is skipped), and `snapshot(Snapshot)` when
+    previews.npz changes (its scalars: the latest row)."""
 
     started = Signal(dict)
     row = Signal(dict)
@@ -70,11 +72,11 @@ class RunWatcher(QObject):
         self._offset += len(complete)
         for line in complete.decode("utf-8", errors="replace").splitlines():
             try:
-                row = json.loads(line)
-            except ValueError:
+                row = drawable_row(json.loads(line))
+            except (ValueError, RecursionError):
                 continue
-            if isinstance(row, dict) and float(row.get("step") or 0) > self._last_step:
-                self._last_step = float(row.get("step") or 0)
+            if row is not None and row["step"] > self._last_step:  # a row without a usable step is skipped
+                self._last_step = row["step"]
                 self.rows += 1
                 self._latest = row
                 self.row.emit(row)

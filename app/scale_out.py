@@ -17,6 +17,7 @@ from engine.config import ConfigError
 from engine.errors import failure_sentence
 from engine.launch import cluster_commands, local_command
 from engine.run_directory import RunDirectory
+from engine.runs import folder_name
 from engine.tasks.kinds import task_kind
 
 ERROR_TAIL = 1500
@@ -165,7 +166,7 @@ class ScaleOut(QObject):
             settings = dataclasses.replace(window.form.config(), device=window.device.type)
             path = window.path if kind.needs_file else None
             kind.require_processes(processes, settings, path)
-            out = RunDirectory.create(parent / kind.run_name(settings, path), fresh=True).path
+            out = RunDirectory.create(parent / folder_name(kind, settings, path), fresh=True).path
         except (ConfigError, ValueError, OSError) as exc:
             window.report_error(f"Could not start the processes: {failure_sentence(exc, 'launching a job')}")
             return None
@@ -231,7 +232,7 @@ class ScaleOut(QObject):
         kind = self.window.session.kind
         settings = self.window.form.config()
         path = self.window.path if kind.needs_file else None
-        lines = cluster_commands(kind, settings, f"runs/{kind.run_name(settings, path)}", nodes, per_node, path)
+        lines = cluster_commands(kind, settings, f"runs/{folder_name(kind, settings, path)}", nodes, per_node, path)
         return (f"# On every node (HEAD_NODE: the first node's address):\n{lines['torchrun']}\n\n"
                 f"# Or inside a Slurm allocation of {nodes} nodes:\n{lines['slurm']}\n")
 

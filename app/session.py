@@ -3,13 +3,17 @@ open / start / pause / resume / stop / reset / save / load / export. `MainWindow
 
 The session never runs a step itself: it hands the task and its schedule to a `Runner` (the Qt `RunController`,
 which trains in a worker thread; `InlineRunner` trains in the caller's thread, for tests and scripts), and the runner
-feeds every logged row back through `record`.
+feeds every logged row back through `record`. Rows read from run folders keep only what the curves can draw
+(`drawable_row`).
 """
 from __future__ import annotations
 
 import csv
 import dataclasses
+import errno
+import io
 import json
+import math
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +21,7 @@ from typing import Any, Protocol
 
 import torch
 
+from engine.atomic_files import atomic_write_text
 from engine.errors import UserError
 from engine.presets import preset
 from engine.runs import ReopenedRun, reopen_run, save_run
@@ -48,6 +53,39 @@ class Runner(Protocol):
     def stop(self) -> None: ...
 
 
+def number(value: Any) -> float | None:
+    """`value` as a float when it is a number (not a boolean) a float can hold; None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
+
+
+def drawable_row(row: Any) -> dict[str, float] | None:
+    """A metrics row as the curves draw it: its numbers (other values left out), or None when it is not an object
+    or its step is not a whole number of at least 0; a time_s that is not a finite number of at least 0 is left out
+    too. Rows read from run folders (written by hand, by another program or an older version, with non-finite
+    numbers written as null) pass through this, so that one bad line never breaks the curves of any run."""
+    if not isinstance(row, dict):
+        return None
+    values = {key: value for key, value in ((key, number(value)) for key, value in row.items())
+              if value is not None and isinstance(key, str)}
+    step = values.get("step")
+    if step is None or not step.is_integer() or step < 0:
+        return None
+    seconds = values.get("time_s")
+    if seconds is not None and not (math.isfinite(seconds) and seconds >= 0):
+        del values["time_s"]
+    return values
+
+
+def drawable_rows(rows: Iterable[Any]) -> list[dict[str, float]]:
+    """The rows `drawable_row` keeps, each with its numbers only."""
+    return [row for row in map(drawable_row, rows) if row is not None]
+
+
 @dataclasses.dataclass
 class Run:
     """One run's name and its metrics rows, in the order they came."""
@@ -77,25 +115,33 @@ class RunHistory:
         self.runs[-1].rows.append(row)
 
     def export_jsonl(self, path: str | Path) -> Path:
-        """Every row as a JSON object with a "run" key."""
-        path = Path(path)
-        with open(path, "w", encoding="utf-8") as handle:
-            for run in self.runs:
-                for row in run.rows:
-                    handle.write(json.dumps({"run": run.name, **row}) + "\n")
+        """Every row as a JSON object with a "run" key (written atomically, into an existing folder)."""
+        path = existing_folder_of(path)
+        atomic_write_text(path, "".join(json.dumps({"run": run.name, **row}) + "\n"
+                                        for run in self.runs for row in run.rows))
         return path
 
     def export_csv(self, path: str | Path) -> Path:
-        """Every row, with a run column first and one column per metric any run has."""
-        path = Path(path)
+        """Every row, with a run column first and one column per metric any run has (written atomically, into an
+        existing folder)."""
+        path = existing_folder_of(path)
         keys = sorted({k for run in self.runs for row in run.rows for k in row})
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["run", *keys])
-            writer.writeheader()
-            for run in self.runs:
-                for row in run.rows:
-                    writer.writerow({"run": run.name, **row})
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=["run", *keys])
+        writer.writeheader()
+        for run in self.runs:
+            for row in run.rows:
+                writer.writerow({"run": run.name, **row})
+        atomic_write_text(path, text.getvalue())
         return path
+
+
+def existing_folder_of(path: str | Path) -> Path:
+    """`path`, when its folder exists (FileNotFoundError naming it otherwise: an export never makes folders)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "No such folder", str(path))
+    return path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,11 +292,13 @@ class Session:
         return run.path
 
     def load(self, folder: str | Path) -> ReopenedRun:
-        """Reopen a run folder (from this window or the CLI) where it stopped; its curves join the history. A race's
-        folder brings its curves alone. Raises the engine's errors for folders that are not runs."""
+        """Reopen a run folder (from this window or the CLI) where it stopped; its curves join the history (rows
+        without a usable step left out, and values that are not numbers). A race's folder brings its curves alone.
+        Raises the engine's errors for folders that are not runs."""
         if self.busy:
             raise SessionError("Stop the current run before loading another.")
         opened = reopen_run(folder, self.device)
+        opened = dataclasses.replace(opened, rows=drawable_rows(opened.rows))  # a bad line never reaches the curves
         name = Path(folder).name
         if opened.task is None:
             self.history.add_run(name, opened.rows)
@@ -304,4 +352,5 @@ class InlineRunner:
     resume = stop = pause
 
 
-__all__ = ["InlineRunner", "Run", "RunHistory", "Runner", "Session", "SessionError", "Started"]
+__all__ = ["InlineRunner", "Run", "RunHistory", "Runner", "Session", "SessionError", "Started", "drawable_row",
+           "drawable_rows"]

@@ -1,5 +1,6 @@
 """What the window keeps between sessions (geometry, dock layout, every panel's settings, the file's medium, the
-task kind) and how it closes: during a run it asks first, then goes at once while the run ends its step.
+task kind) and how it closes: during a run it asks first, then goes at once while the run ends its step. The kept
+file is read (and set aside when it cannot be) by app/kept_settings.py.
 
 A mixin of `MainWindow`: it uses the window's settings, forms, session and controller.
 """
@@ -7,11 +8,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox
 
+from app.kept_settings import Kept
 from app.panels.persistence import restore_forms, save_forms
 from engine.tasks.kinds import TASKS
-
-RENAMED_KINDS = {"prior": "train-prior"}
-"""Task kinds an earlier version kept settings under another name."""
 
 
 class WindowState:
@@ -56,18 +55,15 @@ class WindowState:
         self.settings.setValue("fit_medium", self.session.fit_medium)
         self.settings.setValue("kind", self.kind)
 
-    def restore_settings(self) -> None:
-        """The panels, the fit medium and the task kind as they were when the window last closed."""
-        for old, new in RENAMED_KINDS.items():  # settings kept by an earlier version
-            if self.settings.contains(f"forms/{old}") and not self.settings.contains(f"forms/{new}"):
-                self.settings.setValue(f"forms/{new}", self.settings.value(f"forms/{old}"))
-            if self.settings.value("kind") == old:
-                self.settings.setValue("kind", new)
-        restore_forms(self.settings, self.forms)
-        medium = self.settings.value("fit_medium")
-        if medium in ("image", "audio", "video", "mesh"):
-            self.session.fit_medium = medium
-        kind = self.settings.value("kind")
-        if kind in TASKS and kind != "fit":
-            self.set_kind(kind)
-
+    def restore_settings(self, kept: Kept) -> None:
+        """The geometry, the dock layout, the panels, the fit medium and the task kind as they were when the window
+        last closed (`kept`: read and checked by app/kept_settings.py)."""
+        if kept.geometry is not None:
+            self.restoreGeometry(kept.geometry)
+        if kept.window_state is not None:
+            self.restoreState(kept.window_state)
+        restore_forms(kept.forms, self.forms)
+        if kept.fit_medium in ("image", "audio", "video", "mesh"):
+            self.session.fit_medium = kept.fit_medium
+        if kept.kind in TASKS and kept.kind != "fit":
+            self.set_kind(kept.kind)

@@ -22,13 +22,14 @@ def save_forms(settings: QSettings, forms: dict[str, ConfigForm]) -> None:
             continue
 
 
-def restore_forms(settings: QSettings, forms: dict[str, ConfigForm]) -> None:
-    """Show the stored settings in every form that has readable ones."""
+def restore_forms(stored: dict[str, str], forms: dict[str, ConfigForm]) -> None:
+    """Show the stored settings (JSON text by form key, as app/kept_settings.py read them) in every form that has
+    readable ones."""
     for key, form in forms.items():
-        text = settings.value(f"forms/{key}")
+        text = stored.get(key)
         if not text:
             continue
         try:
             form.set_config(from_dict(form.cls, json.loads(text)))
-        except (ConfigError, ValueError, TypeError, KeyError):
+        except (ConfigError, ValueError, TypeError, KeyError, RecursionError):
             continue

@@ -24,7 +24,9 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
+from app.session import drawable_row
 from app.views.readable_axis import readable_axes
+from engine.atomic_files import atomic_path
 from engine.tasks.duel import split_row
 
 REDRAW_MS = 250
@@ -218,7 +220,11 @@ class CurvesView(QWidget):
             self.widgets[panel].setVisible(has[panel] or (not any(has.values()) and panel == self.expected))
 
     def add_row(self, row: dict) -> None:
-        """A row of the latest run; a duel's row (`<network>/<metric>` keys) extends each side's own lines."""
+        """A row of the latest run; a duel's row (`<network>/<metric>` keys) extends each side's own lines. Only its
+        numbers are kept, and a row without a step the x axis can place is dropped (app/session.py `drawable_row`)."""
+        row = drawable_row(row)
+        if row is None:
+            return
         if not self.runs:
             self.add_run("run 1")
         sides = split_row(row)
@@ -356,14 +362,15 @@ class CurvesView(QWidget):
             from PySide6.QtCore import QRect
             from PySide6.QtSvg import QSvgGenerator
 
-            generator = QSvgGenerator()
-            generator.setFileName(str(path))
-            generator.setSize(area.size())
-            generator.setViewBox(QRect(0, 0, area.width(), area.height()))
-            generator.setTitle("DEQ Studio curves")
-            painter = QPainter(generator)
-            area.render(painter, QPoint(0, 0))
-            painter.end()
+            with atomic_path(path) as temporary:
+                generator = QSvgGenerator()
+                generator.setFileName(str(temporary))
+                generator.setSize(area.size())
+                generator.setViewBox(QRect(0, 0, area.width(), area.height()))
+                generator.setTitle("DEQ Studio curves")
+                painter = QPainter(generator)
+                area.render(painter, QPoint(0, 0))
+                painter.end()
         else:
             image = QImage(int(area.width() * scale), int(area.height() * scale), QImage.Format.Format_RGB32)
             image.fill(QColor("black"))
@@ -372,8 +379,9 @@ class CurvesView(QWidget):
             painter.scale(scale, scale)
             area.render(painter, QPoint(0, 0))
             painter.end()
-            if not image.save(str(path), "PNG"):
-                raise OSError(f"could not write {path.name} as PNG")
+            with atomic_path(path) as temporary:
+                if not image.save(str(temporary), "PNG"):
+                    raise OSError(f"could not write {path.name} as PNG")
         if not path.is_file() or path.stat().st_size == 0:
             raise OSError(f"could not write {path}")
         return path

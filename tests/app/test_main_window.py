@@ -54,13 +54,32 @@ def test_unreadable_file_shows_an_error_and_keeps_the_app_usable(window, tmp_pat
     assert window.open_file(sample_path("image.png"))
 
 
-def test_self_test_trains_and_saves_a_screenshot(tmp_path, capsys) -> None:
+def test_self_test_trains_and_saves_a_screenshot(tmp_path, capsys, monkeypatch) -> None:
+    import tempfile
+
     from app.self_test import self_test
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temporary"))
+    (tmp_path / "temporary").mkdir()
     shot = tmp_path / "window.png"
     assert self_test(str(shot)) == 0
     assert shot.is_file() and shot.stat().st_size > 10_000
-    assert "self-test passed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "self-test passed" in out and "the previous session's settings restored" in out
+    assert "a damaged settings file set aside" in out
+    assert not list((tmp_path / "temporary").glob("deq-studio*"))  # its settings files are gone with their folder
+
+
+def test_self_test_starts_from_the_settings_a_previous_session_left(tmp_path, capsys, monkeypatch) -> None:
+    import tempfile
+
+    from app.self_test import self_test
+    from app.window_state import WindowState
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(WindowState, "restore_settings", lambda window, kept: None)  # a window that forgets them
+    assert self_test() == 1
+    assert "the previous session's settings did not come back (task, noise:" in capsys.readouterr().err
 
 
 def test_the_splash_screen_is_painted_before_pytorch_is_imported() -> None:

@@ -26,6 +26,9 @@ class FailingTask:
     def step(self):
         raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
+    def state_dict(self) -> dict:
+        return {"step": self.step_count}
+
 
 def test_snapshots_arrive_and_pause_resume_stop_act_between_steps(qtbot) -> None:
     controller = RunController()
