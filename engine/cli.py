@@ -73,6 +73,7 @@ def run_task(kind: TaskKind, args: argparse.Namespace) -> int:
                 print(f"{task.describe()} on {device_name(device)}{job} → {run.path}", flush=True)
             return drive(kind, task, run, getattr(args, "checkpoint_every", 0), ranks)
     finally:
+        task = run = None  # the task's replica goes before its process group
         ranks.leave()
 
 
@@ -96,6 +97,7 @@ def run_resume(args: argparse.Namespace) -> int:
                 print(f"Resuming {run.path} at step {task.step_count} of {task.schedule().steps}{job}", flush=True)
             return drive(kind, task, run if ranks.main else None, args.checkpoint_every, ranks)
     finally:
+        task = run = None  # the task's replica goes before its process group
         ranks.leave()
 
 

@@ -88,10 +88,15 @@ class Ranks:
         return device
 
     def leave(self) -> None:
-        """Leave the process group (at the end of a run)."""
+        """Leave the process group (at the end of a run), after what still holds it is collected: a
+        DistributedDataParallel replica sits in reference cycles, and its reducer destroyed after the group (at
+        interpreter exit, in no set order) would touch connections the other process has already closed."""
         if self.distributed:
+            import gc
+
             import torch.distributed as dist
 
+            gc.collect()
             if dist.is_initialized():
                 dist.destroy_process_group()
 

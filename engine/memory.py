@@ -117,6 +117,42 @@ def check_memory(estimate: MemoryEstimate, device: torch.device, what: str,
                            f"{free / 1e9:.1f} GB free. {offer} {advice}", smaller)
 
 
+DATASET_BYTES_PER_STATE = {"train-prior": 390.0, "inverse": 340.0, "attack": 420.0, "adv-train": 420.0,
+                           "meta-train": 145.0}
+"""Bytes per (example solved at once × number of one example's equilibrium state) of each dataset task: its solver's
+iterates and history, autograd's saved tensors, the attack's or JIIO's augmented state. Measured by
+`bench/dataset_memory.py` as the slope between two sizes of each kind (379, 333, 408, 412 and 140 on a CPU), rounded
+up: every case there, wider networks included, is estimated at or above its measured peak."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetEstimate:
+    """The peak memory of a dataset task above what the built task holds: `examples` solved at once, `state` numbers
+    in each one's equilibrium state."""
+
+    examples: int
+    state: int
+    bytes_per_state: float
+
+    @property
+    def total(self) -> float:
+        return FIXED_BYTES + self.examples * self.state * self.bytes_per_state
+
+
+def dataset_memory(kind: str, examples: int, state: int) -> DatasetEstimate:
+    """The estimate of a dataset task of `kind` (its name) solving `examples` examples of `state` numbers at once."""
+    return DatasetEstimate(examples, state, DATASET_BYTES_PER_STATE[kind])
+
+
+def check_dataset_memory(kind: str, examples: int, state: int, device: torch.device) -> None:
+    """MemoryGuardError when a dataset task of `kind` solving `examples` examples at once would not fit."""
+    estimate = dataset_memory(kind, examples, state)
+    as_fit = MemoryEstimate(training=estimate.total - FIXED_BYTES, buffer=0.0, evaluation=0.0, data=0.0)
+    check_memory(as_fit, device, f"This {kind} run ({examples:,} examples solved at once)",
+                 advice="fewer examples at once (Count, Batch size, Eval images or Tasks per step), fewer or "
+                        "narrower Channels, or the Quick preview settings (--preset preview).")
+
+
 def check_demo_memory(coords: int, width: int, device: torch.device) -> None:
     """MemoryGuardError when the solver comparison of `coords` coordinates × `width` would not fit."""
     estimate = MemoryEstimate(training=0.0, buffer=0.0, evaluation=DEMO_BYTES_PER_UNIT * coords * width, data=0.0)

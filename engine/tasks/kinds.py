@@ -232,9 +232,30 @@ def build_meta_task(config: MetaTrainConfig, device: torch.device):
     return MetaTrainTask(config, load_omniglot(default_omniglot_folder(config.data)), device)
 
 
-def _without_file(build: Callable[[Any, torch.device], Any]) -> Callable[[Any, Path | None, torch.device], Any]:
-    """A builder of a task that needs no opened file, in TaskKind.build's signature."""
-    return lambda config, path, device: build(config, device)
+DATASET_EXAMPLES: dict[str, Callable[[Any, Any], tuple[int, int]]] = {
+    "train-prior": lambda config, task: (max(config.batch_size, len(task.held_out)), task.decoder.cell.state_size),
+    "inverse": lambda config, task: (len(task.clean), task.decoder.cell.state_size),
+    "attack": lambda config, task: (len(task.images), task.classifier.cell.state_size),
+    "adv-train": lambda config, task: (max(config.batch_size, len(task.test_images)), task.classifier.cell.state_size),
+    "meta-train": lambda config, task: (config.tasks_per_step * config.ways * (config.shots + config.queries),
+                                        task.model.cell.state_size),
+}
+"""(config, built task) → (examples one step or evaluation solves at once, numbers in one example's equilibrium
+state) of each dataset task: what its memory grows with (`engine.memory.dataset_memory`)."""
+
+
+def _without_file(name: str, build: Callable[[Any, torch.device], Any]
+                  ) -> Callable[[Any, Path | None, torch.device], Any]:
+    """A builder of a dataset task (no opened file) in TaskKind.build's signature, whose memory is checked once it
+    is built, before its first step (MemoryGuardError)."""
+    from engine.memory import check_dataset_memory
+
+    def built(config: Any, path: Path | None, device: torch.device) -> Any:
+        task = build(config, device)
+        check_dataset_memory(name, *DATASET_EXAMPLES[name](config, task), device)
+        return task
+
+    return built
 
 
 # ---- the registrations ---------------------------------------------------------------------------------------------
@@ -259,26 +280,26 @@ register(TaskKind(
     advanced=FIT_ADVANCED))
 register(TaskKind(
     "train-prior", "Train a generative prior (MNIST)", "train a generative DEQ decoder whose latents JIIO finds",
-    PriorConfig, _without_file(build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",
+    PriorConfig, _without_file("train-prior", build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",
     resumable=True, trains_on_dataset=True, view="grid", distributed=True,
     global_batch=lambda config, path: config.batch_size,
     advanced=frozenset({"latent", "channels", "lr", "jiio", "solver", "gmm_components", "log_every", "eval_every",
                         "seed"})))
 register(TaskKind(
     "inverse", "Inverse problem: JIIO vs Adam", "denoise or inpaint with a trained prior: JIIO against Adam",
-    InverseConfig, _without_file(build_inverse_task),
+    InverseConfig, _without_file("inverse", build_inverse_task),
     lambda config, path: f"inverse-{Path(config.image).stem if config.image else 'mnist'}-{config.corruption}",
     race=True, view="race",
     advanced=frozenset({"prior", "data", "jiio", "adam_steps", "adam_lr", "seed"})))
 register(TaskKind(
     "attack", "Attack: JIO vs PGD", "attack a trained DEQ classifier inside an L2 ball: JIO against PGD",
-    AttackTaskConfig, _without_file(build_attack_task), lambda config, path: "attack-mnist",
+    AttackTaskConfig, _without_file("attack", build_attack_task), lambda config, path: "attack-mnist",
     race=True, view="attack", scored_in="percent", fixed=frozenset({"attack.method"}), flatten=frozenset({"attack"}),
     advanced=frozenset({"classifier", "data", "attack.jio", "attack.pgd_steps", "attack.pgd_lr",
                         "attack.pgd_gradient", "seed"})))
 register(TaskKind(
     "adv-train", "Train a classifier (clean or adversarial)",
-    "train a DEQ classifier on clean, PGD or JIO adversarial digits", AdvTrainConfig, _without_file(build_adv_task),
+    "train a DEQ classifier on clean, PGD or JIO adversarial digits", AdvTrainConfig, _without_file("adv-train", build_adv_task),
     lambda config, path: f"classifier-{config.attack}", resumable=True, trains_on_dataset=True, view="grid",
     distributed=True, global_batch=lambda config, path: config.batch_size, scored_in="percent",
     fixed=frozenset({"attack_settings.method"}),
@@ -287,7 +308,7 @@ register(TaskKind(
 register(TaskKind(
     "meta-train", "Few-shot learning (Omniglot)",
     "meta-train a few-shot classifier whose task context JIIO finds (or an inner loop of gradient steps)",
-    MetaTrainConfig, _without_file(build_meta_task),
+    MetaTrainConfig, _without_file("meta-train", build_meta_task),
     lambda config, path: f"few-shot-{config.ways}way-{config.shots}shot-{config.inner}", resumable=True,
     trains_on_dataset=True, dataset="omniglot", view="few-shot", distributed=True,
     stored_defaults={"readout": False}, global_batch=lambda config, path: config.tasks_per_step,

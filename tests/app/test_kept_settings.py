@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("PySide6")
+pytestmark = pytest.mark.hostile  # cases an independent hostile probe found
 
 from PySide6.QtCore import QSettings  # noqa: E402
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 pytest.importorskip("PySide6")
+pytestmark = pytest.mark.hostile  # cases an independent hostile probe found
 
 from app.views.curves_view import REDRAW_MS  # noqa: E402
 

@@ -63,6 +63,7 @@ def test_with_rows_every_few_steps_the_kept_weights_are_those_a_logged_loss_was_
     assert task.loaded == [5]
 
 
+@pytest.mark.hostile  # a case the hostile probe found
 def test_a_first_update_that_wrecks_the_network_goes_back_to_the_starting_weights() -> None:
     task = ScriptedTask([1.0, 50.0, 80.0, 90.0, 95.0])  # the first row is the only good one: its loss is step 0's
     with pytest.raises(DivergenceError, match=r"The starting weights \(loss 1\) are restored"):
@@ -70,6 +71,7 @@ def test_a_first_update_that_wrecks_the_network_goes_back_to_the_starting_weight
     assert task.loaded == [0] and task.step_count == 0
 
 
+@pytest.mark.hostile  # a case the hostile probe found
 def test_a_resumed_run_that_still_diverges_says_so() -> None:
     history = [{"step": 1, "loss": 1.0}, {"step": 2, "loss": 0.2}, {"step": 3, "loss": 0.3}]
     task = ScriptedTask([0, 0, 0, 1e13, 1e13, 1e13])
@@ -117,6 +119,7 @@ def test_a_solver_that_keeps_missing_its_tolerance_is_reported_once() -> None:
     assert quiet.warning is None
 
 
+@pytest.mark.hostile  # a case the hostile probe found
 def test_the_cli_stops_a_diverging_fit_and_writes_no_reconstruction(tmp_path, capsys) -> None:
     import numpy as np
     from PIL import Image

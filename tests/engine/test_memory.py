@@ -64,3 +64,19 @@ def test_a_full_batch_too_large_is_offered_the_largest_batch_that_fits(data_dir,
     monkeypatch.setattr(engine.memory, "free_memory", lambda device: full / 3)
     code = cli.main(["fit", str(photo), "--preset", "full", "--device", "cpu", "--out", str(tmp_path / "run")])
     assert code == cli.EXIT_BAD_INPUT and f"--batch-size {batch}" in capsys.readouterr().err
+
+
+@pytest.mark.hostile
+def test_a_dataset_task_that_would_not_fit_is_refused_before_its_first_step(tmp_path, monkeypatch, capsys) -> None:
+    from engine.memory import DATASET_BYTES_PER_STATE, dataset_memory
+
+    assert all(coefficient > 0 for coefficient in DATASET_BYTES_PER_STATE.values())  # measured, not left at 0
+    small, large = dataset_memory("attack", 64, 4704), dataset_memory("attack", 6400, 4704)
+    assert large.total - small.total == pytest.approx(99 * (small.total - engine.memory.FIXED_BYTES))
+    monkeypatch.setattr(engine.memory, "free_memory", lambda device: small.total)
+    out = tmp_path / "run"
+    assert cli.main(["attack", "--count", "640", "--device", "cpu", "--out", str(out)]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "This attack run (640 examples solved at once) would need about" in err and "fewer examples" in err
+    assert err.count("\n") == 1 and not out.exists()
+    assert cli.main(["attack", "--count", "32", "--device", "cpu", "--out", str(out)]) == 0  # the advice fits
