@@ -45,14 +45,16 @@ class RunController(QObject):
         self._timer.timeout.connect(self._flush)
         self.state = "idle"
 
-    def start(self, task, steps: int, *, log_every: int = 1, eval_every: int = 25, snapshot_every: int = 1) -> None:
-        """Run `task` in a new thread until `steps` steps are done (it may already have done some)."""
+    def start(self, task, steps: int, *, log_every: int = 1, eval_every: int = 25, snapshot_every: int = 1,
+              history: list[dict] = ()) -> None:
+        """Run `task` in a new thread until `steps` steps are done (it may already have done some); `history` holds
+        the rows it logged before, which its divergence guard holds new rows against."""
         if self.thread is not None:
             raise RuntimeError("a run is already in progress")
         self.task = task
         self.thread = QThread()
         self.worker = EngineWorker(task, steps, log_every=log_every, eval_every=eval_every,
-                                   snapshot_every=snapshot_every, min_interval=1.0 / PREVIEW_HZ)
+                                   snapshot_every=snapshot_every, min_interval=1.0 / PREVIEW_HZ, history=history)
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.work)
         self.worker.snapshot.connect(self._keep)

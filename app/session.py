@@ -44,7 +44,8 @@ class Runner(Protocol):
     @property
     def busy(self) -> bool: ...
 
-    def start(self, task: Task, steps: int, *, log_every: int, eval_every: int) -> None: ...
+    def start(self, task: Task, steps: int, *, log_every: int, eval_every: int, history: list[dict] = ()) -> None:
+        """`history`: the rows the task logged before (a loaded or continued run), for its divergence guard."""
 
     def pause(self) -> None: ...
 
@@ -247,7 +248,8 @@ class Session:
         name = f"{self.path.stem if kind.needs_file and self.path else kind.name} #{self.run_count}"
         self.history.add_run(name)
         schedule, from_step, from_seconds = self.task.schedule(), self.task.step_count, self.task.train_time
-        self.runner.start(self.task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every)
+        self.runner.start(self.task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every,
+                          history=list(self.rows))
         return Started(name, schedule.steps, fresh, from_step, from_seconds)
 
     def record(self, row: dict) -> None:
@@ -336,12 +338,14 @@ class InlineRunner:
         self.busy = False
         self.snapshots: list = []
 
-    def start(self, task: Task, steps: int, *, log_every: int, eval_every: int) -> None:
+    def start(self, task: Task, steps: int, *, log_every: int, eval_every: int, history: list[dict] = ()) -> None:
+        from engine.divergence import DivergenceGuard
         from engine.loop import run
 
         self.busy = True
         try:
-            for snap in run(task, steps, log_every=log_every, eval_every=eval_every, logger=self.on_row):
+            for snap in run(task, steps, log_every=log_every, eval_every=eval_every, logger=self.on_row,
+                            guard=DivergenceGuard(task, history)):
                 self.snapshots.append(snap)
         finally:
             self.busy = False

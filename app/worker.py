@@ -72,9 +72,9 @@ class EngineWorker(QObject):
     """Training or Evaluating (a re-solved evaluation is running)."""
 
     def __init__(self, task, steps: int, *, log_every: int, eval_every: int, snapshot_every: int = 1,
-                 min_interval: float = 0.0) -> None:
+                 min_interval: float = 0.0, history: list[dict] = ()) -> None:
         super().__init__()
-        self.task, self.steps = task, steps
+        self.task, self.steps, self.history = task, steps, list(history)
         self.log_every, self.eval_every, self.snapshot_every = log_every, eval_every, snapshot_every
         self.min_interval = min_interval
         self._running = threading.Event()
@@ -110,7 +110,7 @@ class EngineWorker(QObject):
         completed = False
         last_emit = -float("inf")
         try:
-            guard = DivergenceGuard(self.task)
+            guard = DivergenceGuard(self.task, self.history)
             for snap in run(self.task, self.steps, log_every=self.log_every, eval_every=self.eval_every,
                             logger=self.row.emit, snapshot_every=self.snapshot_every, on_phase=self._phase,
                             guard=guard):

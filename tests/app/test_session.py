@@ -120,3 +120,19 @@ def test_kinds_come_from_the_registry_and_need_what_they_need(session) -> None:
         session.start(short(session))
     with pytest.raises(ValueError, match="unknown task"):
         session.set_kind("juggle")
+
+
+@pytest.mark.hostile
+def test_a_continued_run_is_held_against_its_earlier_rows_and_says_when_it_still_diverges(session) -> None:
+    """The runner is given the rows the task logged before, so the window, like `deq-studio resume`, says when a run
+    it continues is still diverging (a loaded run whose weights were wrecked)."""
+    from engine.tasks.base import DivergenceError
+
+    settings = short(session)
+    task = session.open(sample_path("image.png"), settings)
+    session.start(settings)
+    best = min(row["loss"] for row in session.rows)
+    session.rows = [{"step": row["step"], "loss": best / 1000} for row in session.rows]  # it once did far better
+    with pytest.raises(DivergenceError, match="The resumed run is still diverging"):
+        session.start(dataclasses.replace(settings, steps=10))
+    assert task.step_count == 7  # the weights its first row (step 8) was measured on: nothing better is known
