@@ -95,16 +95,19 @@ def run_resume(args: argparse.Namespace) -> int:
             if ranks.main:
                 job = f" in {ranks.world} processes" if ranks.distributed else ""
                 print(f"Resuming {run.path} at step {task.step_count} of {task.schedule().steps}{job}", flush=True)
-            return drive(kind, task, run if ranks.main else None, args.checkpoint_every, ranks)
+            history = [row for row in run.read_metrics() if row["step"] <= task.step_count]  # alike on every rank
+            return drive(kind, task, run if ranks.main else None, args.checkpoint_every, ranks, history)
     finally:
         task = run = None  # the task's replica goes before its process group
         ranks.leave()
 
 
-def drive(kind: TaskKind, task, run, checkpoint_every: int, ranks: Ranks | None = None) -> int:
+def drive(kind: TaskKind, task, run, checkpoint_every: int, ranks: Ranks | None = None,
+          history: list[dict] = ()) -> int:
     """Drive the loop with a progress bar and checkpoints; then the export, a last checkpoint and a summary. In a
     job of several processes rank 0 alone evaluates and writes (`run` is None on the others), and a stop request
-    (Ctrl-C, SIGTERM) stops every rank after the same step."""
+    (Ctrl-C, SIGTERM, SIGHUP) stops every rank after the same step. `history`: the rows a resumed run logged up to its
+    checkpoint (the same on every rank), which the divergence guard holds new rows against."""
     from tqdm import tqdm
 
     from engine.distributed import Ranks
@@ -118,7 +121,7 @@ def drive(kind: TaskKind, task, run, checkpoint_every: int, ranks: Ranks | None 
     bar = tqdm(total=schedule.steps, initial=task.step_count, unit="step",
                disable=not sys.stderr.isatty() or not ranks.main, dynamic_ncols=True)
     last: dict[str, float] = {}
-    guard = DivergenceGuard(task, history=run.read_metrics() if run is not None else ())
+    guard = DivergenceGuard(task, history)
     warned, previews_written = False, 0.0
     with StopRequests(quiet=not ranks.main) as stop:  # in force to the end: the final evaluation and the export too
         try:

@@ -178,3 +178,26 @@ def test_a_real_fit_goes_back_to_its_best_weights_and_moments_with_an_empty_buff
         for _ in range(2):
             task.step()
     assert task.training.buffer.filled.all()  # refilled by the first step after the restore
+
+
+@pytest.mark.hostile  # a case the hostile probe found: a run folder whose weights were wrecked resumed "fine"
+def test_resuming_a_run_whose_weights_are_wrecked_says_it_is_still_diverging(tmp_path, capsys) -> None:
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    image = tmp_path / "x.png"
+    Image.fromarray((np.random.default_rng(0).random((16, 16, 3)) * 255).astype(np.uint8)).save(image)
+    out = tmp_path / "run"
+    assert cli.main(["fit", str(image), "--steps", "6", "--width", "32", "--log-every", "1", "--device", "cpu",
+                     "--out", str(out)]) == 0
+    payload = torch.load(out / "checkpoint.pt", weights_only=True)
+    for name, weight in payload["state"]["model"].items():  # what an earlier version's guard could restore
+        if name.startswith("readout"):
+            weight.mul_(1e4)
+    torch.save(payload, out / "checkpoint.pt")
+    capsys.readouterr()
+    code = cli.main(["resume", str(out), "--steps", "12", "--lr", "1e-3"])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_FAILED and "The resumed run is still diverging at step 7" in err, err
+    assert "before it was resumed" in err and "start a new run" in err
