@@ -139,7 +139,8 @@ def test_the_cli_stops_a_diverging_fit_and_writes_no_reconstruction(tmp_path, ca
     assert (out / "reconstruction.png").is_file()
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert rows[0]["step"] == 1 and "starting weights" in err  # the first update wrecked it: back to the start
-    assert rows[-1]["loss"] < rows[0]["loss"] < 1.0  # and it learns from there (the wrecked state's loss was 1e13)
+    # and it learns from there (the wrecked state's loss was 1e13): measured 0.344 to 0.259
+    assert rows[-1]["loss"] < rows[0]["loss"] < 1.0
     record = json.loads((out / "config.json").read_text())
     assert record["config"]["lr"] == 1e-3 and record["config"]["steps"] == 200
 

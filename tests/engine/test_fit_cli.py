@@ -93,6 +93,6 @@ def test_resume_matches_an_uninterrupted_run(media, tmp_path, medium) -> None:
     assert cli.main(["resume", str(split), "--steps", "20"]) == 0
     a, b = RunDirectory(whole).read_metrics(), RunDirectory(split).read_metrics()
     assert [r["step"] for r in a] == [r["step"] for r in b]
-    for ra, rb in zip(a, b):
+    for ra, rb in zip(a, b):  # exact in fact (measured on AVX2 and AVX-512, one and two threads)
         assert abs(ra["loss"] - rb["loss"]) <= 1e-5, (ra["step"], ra["loss"], rb["loss"])
     assert np.isclose(a[-1]["psnr_train"], b[-1]["psnr_train"], atol=1e-4)

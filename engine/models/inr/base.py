@@ -105,7 +105,7 @@ class INR(nn.Module):
         results kept across chunks would lie between the chunks' large temporaries and fragment the heap (a
         16-million-pixel image took 7 GB more than its estimate)."""
         y = x.new_empty(x.shape[0], self.d_out)
-        residuals = torch.empty(-(-x.shape[0] // chunk))  # made beforehand, like y
+        residuals = torch.empty(-(-x.shape[0] // chunk), dtype=torch.float64)  # made beforehand, like y
         slowest: SolverStats | None = None
         wall_time = 0.0
         for index, start in enumerate(range(0, x.shape[0], chunk)):

@@ -24,6 +24,8 @@ def test_built_in_models_are_small_safetensors_files() -> None:
 def test_built_in_classifier_recognizes_held_out_digits(data_dir) -> None:
     images, labels = held_out_digits(data_dir / "mnist", 200)
     classifier = load_classifier()
+    # measured 0.995 (one digit wrong; the closest runner-up logit 0.046 behind) on AVX2 and AVX-512 at one and two
+    # threads: 30 digits would have to flip
     assert accuracy(classifier, to_unit(images, torch.device("cpu")), torch.from_numpy(labels.copy())) >= 0.85
 
 
@@ -33,7 +35,8 @@ def test_built_in_prior_denoises_held_out_digits_by_jiio(data_dir) -> None:
     config = InverseConfig(corruption="noise", sigma=0.4, method="jiio", jiio=JIIOConfig(iterations=40, alpha=(1.0, 0.3)))
     task = InverseTask(config, decoder, clean, torch.device("cpu"))
     row = task.step()
-    assert row["psnr_jiio"] > task.evaluate()["psnr_corrupted"] + 3.0  # noisy input ≈ 16.8 dB
+    # noisy input ≈ 16.7 dB; measured 21.1 dB restored on AVX2 and AVX-512 at one and two threads
+    assert row["psnr_jiio"] > task.evaluate()["psnr_corrupted"] + 3.0
     draws = sample_mixture(extra, 8, torch.Generator().manual_seed(0))
     with torch.no_grad():
         images = decoder.decode(decoder.equilibrium(draws)[0])
@@ -51,4 +54,6 @@ def test_built_in_few_shot_classifier_tells_unseen_characters_apart(data_dir) ->
     config = MetaTrainConfig(ways=arch["ways"], context=arch["context"], jiio=from_dict(JIIOConfig, arch["jiio"]))
     sampler = EpisodeSampler(data, split_characters(data)[1], config.ways, config.shots, config.queries)
     mean, ci95 = meta_test(model, config, sampler, 100, seed=1)
-    assert mean - ci95 > 0.8  # chance is 0.2; the shipped file scores 0.918 ± 0.006 over 600 tasks
+    # chance is 0.2; the shipped file scores 0.918 ± 0.006 over 600 tasks, and here 0.918 ± 0.015 to 0.919 ± 0.015
+    # (AVX2 and AVX-512, one and two threads)
+    assert mean - ci95 > 0.8

@@ -34,7 +34,8 @@ def test_each_side_trains_exactly_as_its_fit_alone() -> None:
     rows = [duel.step() for _ in range(4)]
     alone = FitTask(small().fit_of("gabor-mfn"), signal, CPU)
     losses = [alone.step()["loss"] for _ in range(4)]
-    assert [split_row(row)["gabor-mfn"]["loss"] for row in rows] == losses  # same data, same seed, same steps
+    # exact: same data, same seed, same steps, the same arithmetic in the same order
+    assert [split_row(row)["gabor-mfn"]["loss"] for row in rows] == losses
     assert set(split_row(rows[-1])) == {"gabor-imfn", "gabor-mfn"} and rows[-1]["step"] == 4
     for side in split_row(rows[-1]).values():
         assert side["memory_mb"] > 0 and side["ms_per_step"] > 0

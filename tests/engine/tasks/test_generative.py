@@ -44,6 +44,7 @@ def test_training_steps_update_the_decoder_and_record_latents(tmp_path) -> None:
     assert kind == "mdeq-decoder" and arch["latent"] == 8 and (tmp_path / "samples.png").is_file()
     again = MDEQDecoder(arch["latent"], tuple(arch["channels"]), arch["image_size"])
     again.load_state_dict(state)
+    # the weights' float32 sum: measured 6e-8 off
     assert extra["gmm_means"].shape[1] == 8 and extra["gmm_weights"].sum().item() == pytest.approx(1.0, abs=1e-5)
 
 
@@ -56,6 +57,9 @@ def test_stored_mixture_draws_have_its_moments() -> None:
     draws = sample_mixture({"gmm_weights": weights, "gmm_means": means, "gmm_covariances": covariances}, 40_000,
                            torch.Generator().manual_seed(0))
     expected_mean = weights @ means
+    # Sampling error: the mean of 40,000 draws of standard deviation 2.3 errs by 0.012 (rms), the covariance by 0.03;
+    # over 200 seeds at most 0.034 and 0.073, at seed 0 0.006 and 0.014 (the same draws on every kernel and thread
+    # count).
     assert torch.allclose(draws.mean(0), expected_mean, atol=0.05)
     second = covariances[1] + torch.outer(means[1] - expected_mean, means[1] - expected_mean)
     first = covariances[0] + torch.outer(means[0] - expected_mean, means[0] - expected_mean)

@@ -69,12 +69,16 @@ def test_corruptions_observe_what_they_say() -> None:
     images = torch.zeros(6, 1, 28, 28)
     g = torch.Generator().manual_seed(0)
     noisy = add_noise(images, 0.4, g)
+    # Sampling error of 4704 draws, the same on every kernel and thread count: the std errs by 0.004 (rms), measured
+    # 0.003 (at most 0.011 over 200 seeds).
     assert noisy.mask.min() == 1 and abs(noisy.observation.std().item() - 0.4) < 0.02
     box = remove_box(images + 0.5, 20, g)
     assert ((1 - box.mask).flatten(1).sum(1) == 400).all()
     assert torch.equal(box.observation, (images + 0.5) * box.mask)
     pixels = remove_pixels(images, 0.5, g)
-    assert abs(1 - pixels.mask.mean().item() - 0.5) < 0.03
+    # The fraction missing errs by 0.007 (rms): measured 0.0115 (at most 0.021 over 200 seeds). The bound is 3× the
+    # measured value and still fails a fraction of 0.45 or 0.55 (measured 0.062 and 0.039 off).
+    assert abs(1 - pixels.mask.mean().item() - 0.5) < 0.035
 
 
 def test_painted_mask_reads_dark_as_missing(tmp_path) -> None:
@@ -100,10 +104,10 @@ def test_inverse_task_runs_both_methods_on_the_same_observation(tmp_path) -> Non
     assert rows[0]["jiio_iterations"] == 12 and rows[1]["adam_iterations"] == 3
     assert all(np.isfinite(rows[i][f"{m}_loss"]) for i, m in enumerate(task.methods))
     trace = task.traces["jiio"]
-    assert trace.shape == (12, 2) and (np.diff(trace[:, 0]) >= 0).all() and trace[-1, 1] < trace[0, 1]
+    assert trace.shape == (12, 2) and (np.diff(trace[:, 0]) >= 0).all() and trace[-1, 1] < trace[0, 1]  # 762 → 711
     # the score is a fresh solve at the found latent, not the solver's last state
     restored, loss, _ = task.score(task.latents["jiio"])
-    assert loss == pytest.approx(rows[0]["jiio_loss"], rel=1e-5)
+    assert loss == pytest.approx(rows[0]["jiio_loss"], rel=1e-5)  # the same solve: measured equal to the bit
     shown = task.snapshot(rows[-1]).previews
     assert {"clean", "corrupted", "jiio", "adam", "race_jiio", "race_adam"} <= set(shown)
     written = task.export(tmp_path)
@@ -120,15 +124,16 @@ def test_attack_task_keeps_perturbations_in_budget() -> None:
     rows = [task.step() for _ in range(task.schedule().steps)]
     for method, row in zip(task.methods, rows):
         delta = task.results[method].delta
-        assert torch.linalg.vector_norm(delta.flatten(1), dim=1).max() <= 1.0 * (1 + 1e-6)
+        assert torch.linalg.vector_norm(delta.flatten(1), dim=1).max() <= 1.0 * (1 + 1e-6)  # float32 rounding
         adversarial = task.images + delta
         assert adversarial.min() >= -1e-6 and adversarial.max() <= 1 + 1e-6
         assert 0.0 <= row[f"success_{method}"] <= 1.0
     shown = task.snapshot(rows[-1]).previews
     assert shown["probabilities_jio"].shape == (12, 2)
-    assert np.allclose(shown["probabilities_pgd"].sum(1), 1.0, atol=1e-5)
+    assert np.allclose(shown["probabilities_pgd"].sum(1), 1.0, atol=1e-5)  # float32 softmax: measured 6e-8 off
     largest = max(float(task.results[m].delta.abs().max()) for m in task.methods)
-    assert shown["perturbation_range"] == pytest.approx(largest / 1.0, rel=1e-5)  # one scale, the largest change
+    # one scale, the largest change (measured equal to the bit)
+    assert shown["perturbation_range"] == pytest.approx(largest / 1.0, rel=1e-5)
     extremes = [np.abs(shown[f"perturbation_{m}"].astype(float) - 127.5).max() for m in task.methods]
     assert shown["perturbation_jio"][28, :].tolist() == [[128]] * (4 * 29 - 1)  # gaps are "no change", not blue
     assert max(extremes) >= 127  # the full range

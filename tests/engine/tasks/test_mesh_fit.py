@@ -27,7 +27,7 @@ def test_logged_evaluations_carry_a_coarse_surface_and_an_outlined_slice(tmp_pat
     assert resolutions == [LIVE_RESOLUTION, LIVE_RESOLUTION, None]  # coarse while training, mc_resolution at the end
     first = snapshots[0].previews
     assert first["faces"].shape[1] == 3 and len(first["faces"]) > 0
-    assert np.abs(first["vertices"]).max() <= 1.0 + 1e-6
+    assert np.abs(first["vertices"]).max() <= 1.0 + 1e-6  # interpolated between grid points in [−1, 1]: rounding
     outline = np.all(first["slice"] == OUTLINE_RGB, axis=2)
     assert first["slice"].shape == (128, 128, 3) and 0 < outline.mean() < 0.2
     assert (outline == task.slice_outline).all()  # exactly the true shape's boundary, nothing else orange

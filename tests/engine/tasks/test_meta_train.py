@@ -49,7 +49,7 @@ def test_a_restored_task_continues_exactly(drawings, tmp_path) -> None:
     ahead = [task.step()["loss"] for _ in range(2)]
     again = MetaTrainTask(tiny(), drawings, CPU)
     again.load_state_dict(state)
-    assert [again.step()["loss"] for _ in range(2)] == ahead
+    assert [again.step()["loss"] for _ in range(2)] == ahead  # exact: the same arithmetic in the same order
     from engine.model_store import load_model
 
     kind, arch, weights, _ = load_model(task.export(tmp_path))
@@ -96,7 +96,7 @@ def test_a_model_with_a_task_readout_takes_more_ways_and_a_fixed_readout_refuses
     assert torch.allclose(wider.context0[6:].reshape(5, -1), rows.mean(0).expand(5, -1))
     images = torch.rand(2, 1, 28, 28)
     same_film = torch.cat([model.context0[:6], torch.zeros(wider.context_size - 6)])
-    assert torch.allclose(model.equilibrium_with(images, model.context0.expand(2, -1))[0],
+    assert torch.allclose(model.equilibrium_with(images, model.context0.expand(2, -1))[0],  # measured equal to the bit
                           wider.equilibrium_with(images, same_film.expand(2, -1))[0], atol=1e-6)
     with pytest.raises(ValueError, match="fixed to 3 classes"):
         FewShotClassifier((4, 8), ways=3, context=6).with_ways(5)
