@@ -80,8 +80,8 @@ def open_kept(settings: QSettings) -> tuple[QSettings, Kept, str | None]:
     if aside is None:
         return fresh, Kept(), (f"The settings file {path} could not be read ({reason}) nor moved aside, so DEQ "
                                f"Studio starts with its default settings and leaves that file as it is.")
-    return fresh, Kept(), (f"The settings file could not be read ({reason}), so DEQ Studio starts with its default "
-                           f"settings; the old file was kept as {aside}.")
+    return fresh, Kept(), (f"Started with the default settings: the settings file could not be read and was kept as "
+                           f"{aside} ({reason}).")
 
 
 def set_aside(settings: QSettings) -> tuple[QSettings, Path | None]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QScrollArea, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
@@ -161,9 +161,23 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.resize(1200, 800)
         self.restore_settings(kept)
         self._show_kind(self.kind)
+        self._notice = notice
+        """The set-aside notice, shown again when the window first shows (before that the status bar cannot hide its
+        own text under it: both would be drawn over each other)."""
         if notice:
             self.warnings.append(notice)
             self.statusBar().showMessage(notice, NOTICE_MS)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if self._notice:  # once the status bar's own text is shown too, so that the notice hides it
+            QTimer.singleShot(0, lambda notice=self._notice: self._show_notice(notice))
+            self._notice = None
+
+    def _show_notice(self, notice: str) -> None:
+        bar = self.statusBar()
+        bar.clearMessage()  # the same message again would change nothing: Qt keeps it as it is
+        bar.showMessage(notice, NOTICE_MS)
 
     # ---- the session's state, for menus and tests ----------------------------------------------------------------
     @property
