@@ -1,0 +1,276 @@
+"""The (Implicit)² natural-image table on the paper's own 16 images (div2k512, RGB), ours beside the authors' code.
+
+Ours: each (image, model) is one resumable `deq-studio fit` run under `bench/runs/div2k/` at the reference protocol
+(bench/reference_protocol.py: 1L-256D, input scale 128, spectral norm, Picard to relative 1e-3 at the first step only,
+one-step backward, Adam 1e-3, full batch, 2000 steps), held-out pixels scored every 250 steps.
+
+The authors' code (the oracle): their unmodified `scripts/train_2d_image.py` from a checkout of locuslab/ImpSq kept
+outside this project (`--authors-code`), run by a Python that has its requirements (`--authors-python`), one image
+and one filter family (its implicit and explicit model) per call, in `bench/runs/div2k-authors/<image>/<family>/`.
+Only what the issue allows is changed: the data file (`data/image/data_div2k.npz` in the call's folder, written from
+the same JPEG our loader decodes), the device, the step count, and a seed (torch and numpy seeded 0 before their
+script runs). Their script keeps no checkpoint: a call cut off by the budget starts that model again next time.
+
+    python bench/div2k_table.py [--images image_000 image_003] [--models ...] [--budget-min 60] [--threads 1]
+        [--authors-code DIR --authors-python PY] [--only ours|authors] [--report-only] [--write PREFIX]
+
+Prints one JSON object on stdout ({"images", "models": {name: {"ours_mean", "ours_std", "authors_mean",
+"authors_std", "paper", ...}}, "gains": {family: {"ours", "authors", "paper"}}, per-image numbers and held-out
+curves), the markdown table on stderr; `--write PREFIX` also writes PREFIX.json and PREFIX.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.fit_runs import relative, rows_of, run_fit  # noqa: E402
+from bench.paper import GAIN_NATURAL, GENERALIZATION_NATURAL  # noqa: E402
+from bench.reference_protocol import COUNTERPART, MODELS, PROTOCOL, STEPS  # noqa: E402
+from tests.data import shared_data_dir  # noqa: E402
+
+RUNS = ROOT / "bench" / "runs" / "div2k"
+AUTHORS_RUNS = ROOT / "bench" / "runs" / "div2k-authors"
+EVAL_EVERY = 250
+"""Held-out PSNR every 250 steps: the curve, at eight points (each evaluation solves the 512² grid from zero)."""
+FAMILY = {"siren-inj": "siren_like", "isiren": "siren_like", "fourier-mfn": "fourier", "fourier-imfn": "fourier",
+          "gabor-mfn": "gabor", "gabor-imfn": "gabor"}
+"""Our model name → the authors' filter name."""
+GAIN_NAMES = {"isiren": "siren", "fourier-imfn": "fourier", "gabor-imfn": "gabor"}
+
+
+def authors_key(model: str, width: int = 256, layers: int = 1) -> str:
+    """The name the authors' script gives `model` in its summary (get_summary_dict's tag)."""
+    implicit = model in COUNTERPART
+    return f"{'DEQ-' if implicit else ''}{FAMILY[model].capitalize()}-MFN{layers}L{width}D"
+
+
+def our_flags() -> list[str]:
+    flags = list(PROTOCOL)
+    flags[flags.index("--eval-every") + 1] = str(EVAL_EVERY)
+    return flags
+
+
+def run_ours(image: Path, model: str, steps: int, device: str, deadline: float, env: dict, only_report: bool,
+             runs: Path) -> dict:
+    folder = runs / f"{image.stem}-{model}"
+    every = "1000" if device == "cuda" else "100"  # as bench/reference_protocol.py
+    run = run_fit(image, model, folder, [*our_flags(), "--checkpoint-every", every], steps, device, deadline, env,
+                  only_report)
+    curve = [[row["step"], row["psnr_test"]] for row in rows_of(folder) if row.get("psnr_test") is not None]
+    return {"state": run["state"], "step": run["step"], "psnr_test": run["final"].get("psnr_test"),
+            "psnr_train": run["final"].get("eval_psnr_train"), "ms_per_step": run["ms_per_step"], "curve": curve,
+            "command": run["command"]}
+
+
+def write_authors_data(image: Path, work: Path) -> None:
+    """Their script reads ./data/image/data_div2k.npz: `test_data` (and an unused `train_data`) as uint8 (N, 512, 512,
+    3); here the one image, decoded as our loader decodes it."""
+    from engine.media.image import decoded
+
+    pixels = np.asarray(decoded(image, 512).convert("RGB"))[None]
+    if pixels.shape != (1, 512, 512, 3):
+        raise SystemExit(f"{image.name}: the authors' script needs a 512×512 RGB image, this one is {pixels.shape}")
+    target = work / "data" / "image" / "data_div2k.npz"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(target, train_data=pixels, test_data=pixels)
+
+
+AUTHORS_LAUNCH = ("import runpy, sys, numpy, torch; torch.manual_seed(0); numpy.random.seed(0); "
+                  "script = sys.argv[1]; sys.argv = sys.argv[1:]; runpy.run_path(script, run_name='__main__')")
+"""Seeds torch and numpy, then runs their script as `python script.py ARGS` would (their code is not touched)."""
+
+
+def authors_summary(log_dir: Path) -> dict:
+    path = log_dir / "div2k_summary.pth"
+    if not path.is_file():
+        return {}
+    import torch
+
+    return torch.load(path, map_location="cpu", weights_only=False)  # their file: numpy arrays inside
+
+
+def run_authors(image: Path, family: str, steps: int, device: str, deadline: float, env: dict, code: Path,
+                python: str, runs: Path) -> None:
+    """One call of their script for `family` (its implicit and explicit model) on `image`, unless both are done."""
+    work = runs / image.stem
+    log_dir = work / family
+    summary = authors_summary(log_dir)
+    if summary and all(entry["finished"] for entry in summary.values()):
+        return
+    if time.monotonic() >= deadline:
+        return
+    write_authors_data(image, work)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    command = [python, "-c", AUTHORS_LAUNCH, str(code / "scripts" / "train_2d_image.py"), "--dataset", "nature",
+               "--experiment_id", "div2k", "--log_dir", str(log_dir.resolve()), "--filters", family,
+               "--network_specs", "1,256", "--input_scale", "128", "--lr", "1e-3", "--lr_decay", "1",
+               "--max_train_iters", str(steps), "--log_freq", "50", "--device", device]
+    if summary:
+        command.append("--continue_run")  # skips the model already finished
+    print(f"authors {image.stem} {family}: {'continuing' if summary else 'new'}", file=sys.stderr, flush=True)
+    # their --continue_run reads its own pickle, which torch ≥ 2.6 refuses by default
+    process = subprocess.Popen(command, cwd=work, env=dict(env, TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD="1"),
+                               stdout=subprocess.DEVNULL, stderr=open(log_dir / "stderr.txt", "a"))
+    while process.poll() is None:
+        if time.monotonic() > deadline:
+            process.send_signal(signal.SIGTERM)
+            process.wait()
+            return
+        time.sleep(1.0)
+
+
+def authors_result(image: Path, model: str, steps: int, runs: Path) -> dict:
+    entry = authors_summary(runs / image.stem / FAMILY[model]).get(authors_key(model))
+    if not entry or not entry["finished"]:
+        return {"state": "partial" if entry else "new"}
+    results = entry["results"]
+    test, train = results["test_psnr"][0], results["train_psnr"][0]
+    curve = [[50 * (i + 1), float(value)] for i, value in enumerate(test)]
+    if curve[-1][0] != steps:
+        return {"state": "other steps"}
+    times = results["train_step_time"][0][1:]  # the first step solves from zero
+    return {"state": "done", "psnr_test": float(test[-1]), "psnr_train": float(train[-1]),
+            "ms_per_step": 1000 * float(np.median(times)), "curve": curve,
+            "forward_steps": float(results["avg_forward_step"][0])}
+
+
+def stats(values: list[float]) -> tuple[float | None, float | None]:
+    return (float(np.mean(values)), float(np.std(values))) if values else (None, None)
+
+
+def tabulate(images: list[str], models: list[str], ours: dict, authors: dict) -> dict:
+    table: dict = {"images": images, "protocol": {"ours": relative(" ".join(our_flags())), "steps": STEPS},
+                   "models": {}, "gains": {}, "per_image": {}, "curves": {}}
+    for model in models:
+        mine = [ours[i, model]["psnr_test"] for i in images if ours[i, model]["state"] == "done"]
+        theirs = [authors[i, model]["psnr_test"] for i in images if authors[i, model]["state"] == "done"]
+        (ours_mean, ours_std), (authors_mean, authors_std) = stats(mine), stats(theirs)
+        times = [ours[i, model]["ms_per_step"] for i in images if ours[i, model].get("ms_per_step")]
+        their_times = [authors[i, model]["ms_per_step"] for i in images if authors[i, model].get("ms_per_step")]
+        table["models"][model] = {
+            "ours_mean": ours_mean, "ours_std": ours_std, "ours_images": len(mine),
+            "authors_mean": authors_mean, "authors_std": authors_std, "authors_images": len(theirs),
+            "paper": GENERALIZATION_NATURAL[model],
+            "ours_ms_per_step": float(np.median(times)) if times else None,
+            "authors_ms_per_step": float(np.median(their_times)) if their_times else None}
+    for image in images:
+        table["per_image"][image] = {}
+        table["curves"][image] = {}
+        for model in models:
+            mine, theirs = ours[image, model], authors[image, model]
+            both = mine["state"] == theirs["state"] == "done"
+            table["per_image"][image][model] = {
+                "ours": mine.get("psnr_test"), "authors": theirs.get("psnr_test"),
+                "ours_minus_authors": mine["psnr_test"] - theirs["psnr_test"] if both else None,
+                "ours_train": mine.get("psnr_train"), "authors_train": theirs.get("psnr_train"),
+                "ours_state": f"{mine['state']} (step {mine.get('step', 0)})", "authors_state": theirs["state"]}
+            table["curves"][image][model] = {"ours": mine.get("curve", []), "authors": theirs.get("curve", [])}
+    for implicit, explicit in COUNTERPART.items():
+        if implicit not in models or explicit not in models:
+            continue
+        gains = {}
+        for who, results in (("ours", ours), ("authors", authors)):
+            pairs = [results[i, implicit]["psnr_test"] - results[i, explicit]["psnr_test"] for i in images
+                     if results[i, implicit]["state"] == results[i, explicit]["state"] == "done"]
+            gains[who] = float(np.mean(pairs)) if pairs else None
+            gains[f"{who}_images"] = len(pairs)
+            gains[f"{who}_per_image"] = {i: results[i, implicit]["psnr_test"] - results[i, explicit]["psnr_test"]
+                                         for i in images
+                                         if results[i, implicit]["state"] == results[i, explicit]["state"] == "done"}
+        table["gains"][GAIN_NAMES[implicit]] = {**gains, "paper": GAIN_NATURAL[implicit],
+                                               "models": f"{implicit} − {explicit}"}
+    return table
+
+
+def number(value: float | None, signed: bool = False) -> str:
+    return "—" if value is None else (f"{value:+.2f}" if signed else f"{value:.2f}")
+
+
+def markdown(table: dict) -> str:
+    lines = ["| model | held-out PSNR (ours) | authors' code | paper | ours − authors' | ms/step ours / theirs |",
+             "|---|---|---|---|---|---|"]
+    for model, row in table["models"].items():
+        differences = [table["per_image"][i][model]["ours_minus_authors"] for i in table["images"]]
+        differences = [d for d in differences if d is not None]
+        spread = (f"{min(differences):+.2f} … {max(differences):+.2f}" if len(differences) > 1
+                  else number(differences[0], True) if differences else "—")
+        times = f"{number(row['ours_ms_per_step']).split('.')[0]} / {number(row['authors_ms_per_step']).split('.')[0]}"
+        lines.append(f"| {model} | {number(row['ours_mean'])} ± {number(row['ours_std'])} ({row['ours_images']}) | "
+                     f"{number(row['authors_mean'])} ± {number(row['authors_std'])} ({row['authors_images']}) | "
+                     f"{row['paper']} | {spread} | {times} |")
+    for family, gain in table["gains"].items():
+        lines.append(f"| {gain['models']} | {number(gain['ours'], True)} dB ({gain['ours_images']}) | "
+                     f"{number(gain['authors'], True)} dB ({gain['authors_images']}) | {gain['paper']:+.2f} dB | | |")
+    lines += ["", "Per image, held-out PSNR at the last step (ours / authors' code):", "",
+              "| image | " + " | ".join(table["models"]) + " |", "|---|" + "---|" * len(table["models"])]
+    for image, row in table["per_image"].items():
+        lines.append(f"| {image} | " + " | ".join(f"{number(cell['ours'])} / {number(cell['authors'])}"
+                                                 for cell in row.values()) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", nargs="+", default=["image_000", "image_003"],
+                        help="names in the real data's div2k512 folder (the paper's 16: image_000 … image_015)")
+    parser.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
+    parser.add_argument("--budget-min", type=float, default=None, help="stop (ours checkpointed) after this long")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads of each run")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where both train")
+    parser.add_argument("--steps", type=int, default=STEPS, help="the protocol's 2000 (fewer: a smoke test)")
+    parser.add_argument("--authors-code", type=Path, default=None,
+                        help="a checkout of locuslab/ImpSq outside this project (without it: ours only)")
+    parser.add_argument("--authors-python", default=sys.executable,
+                        help="a Python with their requirements (configargparse, livelossplot, scikit-image, "
+                             "matplotlib, plyfile, tqdm, pyyaml, scipy, torch)")
+    parser.add_argument("--only", choices=["ours", "authors"], default=None, help="run one side only")
+    parser.add_argument("--report-only", action="store_true", help="run nothing; tabulate what the folders hold")
+    parser.add_argument("--runs", type=Path, default=RUNS, help="our run folders")
+    parser.add_argument("--authors-runs", type=Path, default=AUTHORS_RUNS, help="the authors' script's folders")
+    parser.add_argument("--write", type=Path, default=None, help="also write PREFIX.json and PREFIX.md")
+    args = parser.parse_args(argv)
+    env = dict(os.environ, DEQ_STUDIO_DATA=str(shared_data_dir()))
+    if args.threads:
+        env.update(OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    deadline = time.monotonic() + (args.budget_min * 60 if args.budget_min else float("inf"))
+    files = {name: shared_data_dir() / "div2k512" / f"{name}.jpg" for name in args.images}
+    for name, file in files.items():
+        if not file.is_file():
+            raise SystemExit(f"{relative(str(file))} is missing: the div2k512 images are in ../shared/data")
+    if args.authors_code and not (args.authors_code / "scripts" / "train_2d_image.py").is_file():
+        raise SystemExit(f"{args.authors_code} holds no scripts/train_2d_image.py: give a checkout of locuslab/ImpSq")
+    run_theirs = args.authors_code is not None and args.only != "ours" and not args.report_only
+    if run_theirs:
+        for name, file in files.items():
+            for family in dict.fromkeys(FAMILY[m] for m in args.models):
+                run_authors(file, family, args.steps, args.device, deadline, env, args.authors_code,
+                            args.authors_python, args.authors_runs)
+    ours = {(name, model): run_ours(file, model, args.steps, args.device, deadline, env,
+                                    args.report_only or args.only == "authors", args.runs)
+            for name, file in files.items() for model in args.models}
+    authors = {(name, model): authors_result(file, model, args.steps, args.authors_runs)
+               for name, file in files.items() for model in args.models}
+    table = tabulate(args.images, args.models, ours, authors)
+    text = markdown(table)
+    print(json.dumps(table, indent=1))
+    print(text, file=sys.stderr)
+    if args.write:
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.with_suffix(".json").write_text(json.dumps(table, indent=1) + "\n")
+        args.write.with_suffix(".md").write_text(text + "\n")
+    return table
+
+
+if __name__ == "__main__":
+    main()
