@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 from app.views.audio_view import spectrogram, stft_magnitude
 from app.views.image_view import ERROR_RANGE, absolute_error
 from app.views.race_view import ImagePanel
-from engine.tasks.duel import split_row
+from engine.tasks.duel import split_row, standing, standing_text
 
 FLOOR_DB = -80.0
 """A sound's spectrograms span this many dB below the target's peak (0–255 in the panels)."""
@@ -69,6 +69,10 @@ class DuelView(QWidget):
         self.legend = QLabel("Errors: dark is good (the same scale on both sides). Curves: one colour per network.")
         self.legend.setWordWrap(True)
         self.grid.addWidget(self.legend, 2, 0)
+        self.verdict = QLabel("")
+        """Who leads on the score that decides the duel (held-out PSNR under the generalize protocol), and by how much."""
+        self.verdict.setWordWrap(True)
+        self.grid.addWidget(self.verdict, 3, 0, 1, 3)
         self.sides: dict[str, dict] = {}
         self.scalars: dict[str, dict[str, float]] = {}
         self.pixels = True
@@ -83,6 +87,7 @@ class DuelView(QWidget):
         self.sides.clear()
         self.scalars.clear()
         self.target.reset()
+        self.verdict.setText("")
 
     def _side(self, name: str) -> dict:
         if name not in self.sides:
@@ -106,6 +111,9 @@ class DuelView(QWidget):
         for name, row in split_row(scalars).items():
             self.scalars.setdefault(name, {}).update(row)
             self._side(name)["label"].setText(side_summary(name, self.scalars[name]))
+        text = standing_text(standing(self.scalars), finished=False)
+        if text:
+            self.verdict.setText(f"<b>{text}</b>")
         if target is None:
             return
         self.target.set_image(picture(target))

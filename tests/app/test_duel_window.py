@@ -34,6 +34,9 @@ def test_duel_trains_both_networks_side_by_side(window, qtbot, tmp_path) -> None
         assert side["picture"].image.shape[:2] == view.target.image.shape[:2]
         assert side["error"].image.dtype == np.uint8
         assert "ms/step" in side["label"].text() and "MB/step" in side["label"].text()
+    psnr = {name: view.scalars[name]["eval_psnr_train"] for name in view.sides}
+    assert ("leads by" in view.verdict.text() and max(psnr, key=psnr.get) in view.verdict.text()
+            or "A tie" in view.verdict.text())
     assert window.export_action.isEnabled()
     saved = window.session.save(tmp_path / "saved")
     for name in ("gabor-imfn", "gabor-mfn"):

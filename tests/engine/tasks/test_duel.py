@@ -15,7 +15,7 @@ import torch
 from engine.config import ConfigError, DuelConfig, FitConfig, ModelConfig
 from engine.media import load_image
 from engine.resources import sample_path
-from engine.tasks.duel import DuelTask, split_row
+from engine.tasks.duel import DuelTask, split_row, standing, standing_text
 from engine.tasks.fit import FitTask
 from engine.tasks.kinds import task_kind
 
@@ -63,6 +63,25 @@ def test_split_row_leaves_plain_rows_alone() -> None:
                                                                      "b": {"loss": 0.2, "step": 3.0}}
 
 
+def test_the_duel_is_decided_by_held_out_psnr_then_psnr_then_iou() -> None:
+    scores = {"fourier-imfn": {"eval_psnr_train": 30.0, "psnr_test": 28.52},
+              "fourier-mfn": {"eval_psnr_train": 31.0, "psnr_test": 27.14}}
+    result = standing(scores)  # better on the training pixels is not better: the held-out ones decide
+    assert result["metric"] == "psnr_test" and result["leader"] == "fourier-imfn"
+    assert result["margin"] == pytest.approx(1.38)
+    assert standing_text(result, finished=True) == ("fourier-imfn wins by 1.38 dB of held-out PSNR "
+                                                    "(28.52 against 27.14 dB for fourier-mfn).")
+    assert standing_text(result, finished=False).startswith("fourier-imfn leads by 1.38 dB")
+    represent = {"a": {"eval_psnr_train": 20.0}, "b": {"eval_psnr_train": 20.004}}
+    assert standing(represent)["leader"] is None  # closer than the 0.01 dB shown
+    assert standing_text(standing(represent), True) == "A tie on PSNR: b 20.00, a 20.00 dB."
+    shapes = {"a": {"iou_uniform": 0.91, "iou_near": 0.5}, "b": {"iou_uniform": 0.93, "iou_near": 0.9}}
+    assert standing(shapes)["leader"] == "b" and "0.020 of IoU" in standing_text(standing(shapes), True)
+    assert standing({"a": {"psnr_test": 20.0}, "b": {}}) is None  # one side not evaluated yet
+    assert standing({"a": {"psnr_test": float("nan")}, "b": {"psnr_test": 20.0}}) is None
+    assert standing_text(None, True) == ""
+
+
 @pytest.mark.slow
 def test_cli_duel_writes_one_resumable_fit_folder_per_network(tmp_path) -> None:
     out = tmp_path / "duel"
@@ -70,7 +89,13 @@ def test_cli_duel_writes_one_resumable_fit_folder_per_network(tmp_path) -> None:
                "siren-inj", "--width", "16", "--max-size", "24", "--steps", "6", "--log-every", "3", "--out", str(out)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert (out / "duel.png").is_file() and json.loads((out / "duel.json").read_text())["step"] == 6
+    summary = json.loads((out / "duel.json").read_text())
+    assert (out / "duel.png").is_file() and summary["step"] == 6 and summary["finished"]
+    scores = {name: summary["scores"][name]["eval_psnr_train"] for name in ("isiren", "siren-inj")}
+    assert summary["decided_by"] == "eval_psnr_train" and summary["verdict"] in done.stdout  # the last line said
+    if abs(scores["isiren"] - scores["siren-inj"]) >= 0.01:
+        assert summary["leader"] == max(scores, key=scores.get)
+        assert summary["verdict"].startswith(f"{summary['leader']} wins by")
     for name in ("isiren", "siren-inj"):
         record = json.loads((out / name / "config.json").read_text())
         assert record["task"] == "fit" and record["config"]["model"]["model"] == name
