@@ -61,7 +61,7 @@ SIZES = {
              "roofline": ["--before"], "scaling": [], "responsiveness": ["--repeats", "5", "--startup", "5"],
              "solvers": []},
 }
-SECTIONS = ["generalization", "text", "reference", "ablations", "represent", "audio", "video", "mesh", "jio_vs_pgd",
+SECTIONS = ["generalization", "text", "reference", "div2k", "ablations", "represent", "audio", "video", "mesh", "jio_vs_pgd",
             "jiio_vs_adam", "adversarial", "roofline", "scaling", "responsiveness", "solvers"]
 
 
@@ -193,6 +193,11 @@ def run_section(name: str, ctx: Context) -> dict:
         files = [shared_data_dir() / "images512" / f"{image}.png" for image in images]
         return {**table, "interpolation_baseline": interpolation_baseline(files),
                 "commands": [run["command"] for run in table.get("runs", [])]}
+    if name == "div2k":  # bench/div2k_table.py runs ours and the authors' code (resumably); here only read
+        images = sorted(folder.name.split("-")[0] for folder in (ROOT / "bench" / "runs" / "div2k").glob("*-*"))
+        table = ctx.script("div2k_table", "--report-only", "--images", *(dict.fromkeys(images) or ["image_000"]))
+        return {**table, "commands": [f"python bench/div2k_table.py --images {' '.join(table['images'])} "
+                                      "--authors-code IMPSQ_CHECKOUT --authors-python PYTHON"]}
     if name == "ablations":  # as the reference: bench/gain_ablations.py runs them (resumably); here only read
         return ctx.script("gain_ablations", "--report-only", "--families", "siren", "fourier", "gabor",
                           "--skimage", "astronaut")

@@ -152,6 +152,15 @@ def reference(section: dict, report: dict) -> str:
     return "\n".join(lines) + baseline_line(section)
 
 
+def div2k(section: dict, report: dict) -> str:
+    """Ours beside the authors' code on the paper's own images, and each family's implicit − explicit gain."""
+    from bench.div2k_table import markdown
+
+    return ("The paper's 16 natural images (div2k512: DIV2K downsampled to 512², RGB, here as JPEG q75) at the "
+            "reference protocol, ours beside the authors' unmodified script run on the same decoded pixels "
+            "(bench/div2k_table.py; count of images in brackets).\n\n" + markdown(section))
+
+
 def ablations(section: dict, report: dict) -> str:
     """Mean implicit − explicit held-out gain per variant and family; the reference runs' trajectories and depth."""
     variants = section.get("variants", {})
@@ -350,6 +359,7 @@ RENDERERS = [
     ("generalization", "Image generalization, natural images (the (Implicit)² table, 1L)", generalization),
     ("text", "Image generalization, text images", text),
     ("reference", "Image generalization at the reference protocol (512², 1L-256D, 2000 steps)", reference),
+    ("div2k", "Image generalization on the paper's own images, beside the authors' code (div2k512, RGB)", div2k),
     ("ablations", "Why the implicit gain is (or is not) there: ablations", ablations),
     ("represent", "Image representation", represent),
     ("audio", "Audio representation", audio),
