@@ -16,7 +16,7 @@ script runs). Their script keeps no checkpoint: a call cut off by the budget sta
 
 Prints one JSON object on stdout ({"images", "models": {name: {"ours_mean", "ours_std", "authors_mean",
 "authors_std", "paper", ...}}, "gains": {family: {"ours", "authors", "paper"}}, per-image numbers and held-out
-curves), the markdown table on stderr; `--write PREFIX` also writes PREFIX.json and PREFIX.md.
+curves), the markdown table on stderr; `--write PREFIX` also writes PREFIX.json, PREFIX.md and the curves as PREFIX-curves.png.
 """
 from __future__ import annotations
 
@@ -220,6 +220,38 @@ def markdown(table: dict) -> str:
     return "\n".join(lines)
 
 
+def plot_curves(table: dict, path: Path) -> None:
+    """Held-out PSNR against step: one row of panels per image, one panel per family; implicit and explicit in two
+    colours, ours solid and the authors' code dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    families = [(implicit, explicit) for implicit, explicit in COUNTERPART.items()
+                if implicit in table["models"] and explicit in table["models"]]
+    images = table["images"]
+    figure, axes = plt.subplots(len(images), len(families), figsize=(4.2 * len(families), 3.2 * len(images)),
+                                squeeze=False, sharex=True)
+    for row, image in enumerate(images):
+        for column, pair in enumerate(families):
+            axis = axes[row][column]
+            for model, colour in zip(pair, ("tab:red", "tab:blue")):
+                for who, style in (("ours", "-"), ("authors", "--")):
+                    curve = table["curves"][image][model][who]
+                    if curve:
+                        steps, values = zip(*curve)
+                        axis.plot(steps, values, style, color=colour, label=f"{model} ({who})")
+            axis.set_title(f"{image}: {pair[0]} against {pair[1]}", fontsize=9)
+            axis.set_xlabel("step")
+            axis.set_ylabel("held-out PSNR (dB)")
+            axis.grid(alpha=0.3)
+            axis.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", nargs="+", default=["image_000", "image_003"],
@@ -238,7 +270,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--report-only", action="store_true", help="run nothing; tabulate what the folders hold")
     parser.add_argument("--runs", type=Path, default=RUNS, help="our run folders")
     parser.add_argument("--authors-runs", type=Path, default=AUTHORS_RUNS, help="the authors' script's folders")
-    parser.add_argument("--write", type=Path, default=None, help="also write PREFIX.json and PREFIX.md")
+    parser.add_argument("--write", type=Path, default=None, help="also write PREFIX.json, PREFIX.md and PREFIX-curves.png")
     args = parser.parse_args(argv)
     env = dict(os.environ, DEQ_STUDIO_DATA=str(shared_data_dir()))
     if args.threads:
@@ -269,6 +301,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.write.parent.mkdir(parents=True, exist_ok=True)
         args.write.with_suffix(".json").write_text(json.dumps(table, indent=1) + "\n")
         args.write.with_suffix(".md").write_text(text + "\n")
+        plot_curves(table, args.write.with_name(args.write.name + "-curves.png"))
     return table
 
 
