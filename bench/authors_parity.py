@@ -170,9 +170,9 @@ def compare(model: str, width: int, coords: int, seed: int, get_model, get_summa
             theirs_cold = theirs(x_theirs)
         z_stored = theirs_cold["imp_layer_output"]
         report["cold_solve_output_max_abs"] = float((ours_cold.y - theirs_cold["output"]).abs().max())
-        # Both stop at the first iterate with ‖f(z) − z‖ ≤ tol ‖f(z)‖ (norms over all N × D entries); ours then
-        # returns f(z), theirs f(f(z)), and f is a contraction (‖W‖ ≤ 0.97, filters bounded by 1): the two results
-        # differ by at most 0.97 tol ‖f(z)‖.
+        # Both stop at the first iterate with ‖f(z) − z‖ ≤ tol ‖f(z)‖ (norms over all N × D entries); ours
+        # then returns f(z), theirs f(f(z)), and f is a contraction (‖W‖ ≤ 0.97, filters bounded by 1): the two
+        # results differ by at most 0.97 tol ‖f(z)‖.
         report["cold_solve_z_rel"] = float((ours_cold.z - z_stored).norm() / z_stored.norm())
         report["cold_solve_iters"] = {"ours": ours_cold.stats.nstep, "theirs": theirs_cold["forward_steps"]}
         with torch.no_grad():  # our f once more: their stopping point, which leaves float32 rounding only

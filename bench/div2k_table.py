@@ -7,22 +7,23 @@ one-step backward, Adam 1e-3, full batch, 2000 steps), held-out pixels scored ev
 The authors' code (the oracle): their unmodified `scripts/train_2d_image.py` from a checkout of locuslab/ImpSq kept
 outside this project (`--authors-code`), run by a Python that has its requirements (`--authors-python`), one image
 and one filter family (its implicit and explicit model) per call, in `bench/runs/div2k-authors/<image>/<family>/`.
-Only what the issue allows is changed: the data file (`data/image/data_div2k.npz` in the call's folder, written from
-the same JPEG our loader decodes), the device, the step count, and a seed (torch and numpy seeded 0 before their
-script runs). Their script keeps no checkpoint: a call cut off by the budget starts that model again next time.
+Nothing of their code is changed; what differs from their release is the data file (`data/image/data_div2k.npz` in
+the call's folder, written from the same JPEG our loader decodes), the device, the step count and a seed (torch and
+numpy seeded 0 before their script runs). Their script keeps no checkpoint: a call cut off by the budget starts that
+model again next time.
 
     python bench/div2k_table.py [--images image_000 image_003] [--models ...] [--budget-min 60] [--threads 1]
         [--authors-code DIR --authors-python PY] [--only ours|authors] [--report-only] [--write PREFIX]
 
 Prints one JSON object on stdout ({"images", "models": {name: {"ours_mean", "ours_std", "authors_mean",
 "authors_std", "paper", ...}}, "gains": {family: {"ours", "authors", "paper"}}, per-image numbers and held-out
-curves), the markdown table on stderr; `--write PREFIX` also writes PREFIX.json, PREFIX.md and the curves as PREFIX-curves.png.
+curves), the markdown table on stderr; `--write PREFIX` also writes PREFIX.json, PREFIX.md and the curves as
+PREFIX-curves.png.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -34,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fit_runs import relative, rows_of, run_fit  # noqa: E402
+from bench.fit_runs import deadline_after, relative, rows_of, run_environment, run_fit  # noqa: E402
 from bench.paper import GAIN_NATURAL, GENERALIZATION_NATURAL  # noqa: E402
 from bench.reference_protocol import COUNTERPART, MODELS, PROTOCOL, STEPS  # noqa: E402
 from tests.data import shared_data_dir  # noqa: E402
@@ -270,12 +271,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--report-only", action="store_true", help="run nothing; tabulate what the folders hold")
     parser.add_argument("--runs", type=Path, default=RUNS, help="our run folders")
     parser.add_argument("--authors-runs", type=Path, default=AUTHORS_RUNS, help="the authors' script's folders")
-    parser.add_argument("--write", type=Path, default=None, help="also write PREFIX.json, PREFIX.md and PREFIX-curves.png")
+    parser.add_argument("--write", type=Path, default=None,
+                        help="also write PREFIX.json, PREFIX.md and PREFIX-curves.png")
     args = parser.parse_args(argv)
-    env = dict(os.environ, DEQ_STUDIO_DATA=str(shared_data_dir()))
-    if args.threads:
-        env.update(OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
-    deadline = time.monotonic() + (args.budget_min * 60 if args.budget_min else float("inf"))
+    env, deadline = run_environment(args.threads), deadline_after(args.budget_min)
     files = {name: shared_data_dir() / "div2k512" / f"{name}.jpg" for name in args.images}
     for name, file in files.items():
         if not file.is_file():

@@ -6,6 +6,7 @@ table fills in across sessions; a finished run (its last row the final evaluatio
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -15,6 +16,22 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_environment(threads: int | None = None) -> dict[str, str]:
+    """The environment of a benchmark's runs: the real data where the product looks for it, and `threads` torch
+    threads per run where given."""
+    from tests.data import shared_data_dir
+
+    env = dict(os.environ, DEQ_STUDIO_DATA=str(shared_data_dir()))
+    if threads:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    return env
+
+
+def deadline_after(minutes: float | None) -> float:
+    """The monotonic time a budget of `minutes` ends at (never, without one)."""
+    return time.monotonic() + (minutes * 60 if minutes else float("inf"))
 
 
 def fit_command(file: Path, model: str, folder: Path, flags: list[str], steps: int, device: str) -> list[str]:

@@ -25,9 +25,7 @@ import argparse
 import dataclasses
 import json
 import math
-import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +34,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fit_runs import rows_of, run_fit  # noqa: E402
+from bench.fit_runs import deadline_after, rows_of, run_environment, run_fit  # noqa: E402
 from bench.report import REFERENCE, interpolation_baseline  # noqa: E402
 from tests.data import shared_data_dir  # noqa: E402
 
@@ -107,9 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--runs", type=Path, default=ROOT / "bench" / "runs" / "ablations")
     args = parser.parse_args(argv)
-    env = dict(os.environ, DEQ_STUDIO_DATA=str(shared_data_dir()), OMP_NUM_THREADS=str(args.threads),
-               MKL_NUM_THREADS=str(args.threads))
-    deadline = time.monotonic() + (args.budget_min * 60 if args.budget_min else float("inf"))
+    env, deadline = run_environment(args.threads), deadline_after(args.budget_min)
     flags = [*REFERENCE, "--input-scale", "128", "--width", "256", "--log-every", "50",
              "--eval-every", str(args.eval_every),
              "--checkpoint-every", "250"]

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fit_runs import run_fit  # noqa: E402
+from bench.fit_runs import deadline_after, run_environment, run_fit  # noqa: E402
 from bench.paper import GAIN_NATURAL, GENERALIZATION_NATURAL  # noqa: E402
 from tests.data import shared_data_dir  # noqa: E402
 
@@ -60,10 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--report-only", action="store_true", help="run nothing; tabulate the folders as they are")
     parser.add_argument("--runs", type=Path, default=RUNS, help="the folder of the run folders")
     args = parser.parse_args(argv)
-    env = dict(os.environ, DEQ_STUDIO_DATA=str(shared_data_dir()))
-    if args.threads:
-        env.update(OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
-    deadline = time.monotonic() + (args.budget_min * 60 if args.budget_min else float("inf"))
+    env, deadline = run_environment(args.threads), deadline_after(args.budget_min)
     every = args.checkpoint_every or (1000 if args.device == "cuda" else 100)  # each holds the warm starts, 68 MB
     flags = [*PROTOCOL, "--checkpoint-every", str(every)]
     images = args.images or (sorted({folder.name.split("-")[0] for folder in args.runs.glob("*-*")})

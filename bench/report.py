@@ -61,8 +61,8 @@ SIZES = {
              "roofline": ["--before"], "scaling": [], "responsiveness": ["--repeats", "5", "--startup", "5"],
              "solvers": []},
 }
-SECTIONS = ["generalization", "text", "reference", "div2k", "ablations", "represent", "audio", "video", "mesh", "jio_vs_pgd",
-            "jiio_vs_adam", "adversarial", "roofline", "scaling", "responsiveness", "solvers"]
+SECTIONS = ["generalization", "text", "reference", "div2k", "ablations", "represent", "audio", "video", "mesh",
+            "jio_vs_pgd", "jiio_vs_adam", "adversarial", "roofline", "scaling", "responsiveness", "solvers"]
 
 
 class Context:
