@@ -10,7 +10,9 @@ and one filter family (its implicit and explicit model) per call, in `bench/runs
 Nothing of their code is changed; what differs from their release is the data file (`data/image/data_div2k.npz` in
 the call's folder, written from the same JPEG our loader decodes), the device, the step count and a seed (torch and
 numpy seeded 0 before their script runs). Their script keeps no checkpoint: a call cut off by the budget starts that
-model again next time.
+model again next time. Run folders are not kept with the project: a run the newest committed table
+(`bench/results/*-div2k.json`, `--recorded`) holds as finished is taken from it and not run again, so the table
+fills in across sessions and machines.
 
     python bench/div2k_table.py [--images image_000 image_003] [--models ...] [--budget-min 60] [--threads 1]
         [--authors-code DIR --authors-python PY] [--only ours|authors] [--report-only] [--write PREFIX]
@@ -42,6 +44,7 @@ from tests.data import shared_data_dir  # noqa: E402
 
 RUNS = ROOT / "bench" / "runs" / "div2k"
 AUTHORS_RUNS = ROOT / "bench" / "runs" / "div2k-authors"
+RESULTS = ROOT / "bench" / "results"
 EVAL_EVERY = 250
 """Held-out PSNR every 250 steps: the curve, at eight points (each evaluation solves the 512² grid from zero)."""
 FAMILY = {"siren-inj": "siren_like", "isiren": "siren_like", "fourier-mfn": "fourier", "fourier-imfn": "fourier",
@@ -150,6 +153,29 @@ def stats(values: list[float]) -> tuple[float | None, float | None]:
     return (float(np.mean(values)), float(np.std(values))) if values else (None, None)
 
 
+def recorded(path: Path | None, images: list[str], models: list[str]) -> tuple[dict, dict]:
+    """The finished runs an earlier `--write` recorded (its JSON), as (ours, authors) results by (image, model): run
+    folders are not kept with the project, the table is, so a later call completes it without running them again."""
+    ours: dict = {}
+    authors: dict = {}
+    if path is None or not path.is_file():
+        return ours, authors
+    table = json.loads(path.read_text())
+    if table.get("protocol", {}).get("steps") != STEPS:
+        return ours, authors
+    for image in images:
+        for model in models:
+            cell = table.get("per_image", {}).get(image, {}).get(model)
+            curves = table.get("curves", {}).get(image, {}).get(model, {})
+            for who, results in (("ours", ours), ("authors", authors)):
+                if cell and cell.get(who) is not None:
+                    results[image, model] = {"state": "done", "step": STEPS, "psnr_test": cell[who],
+                                             "psnr_train": cell.get(f"{who}_train"),
+                                             "ms_per_step": cell.get(f"{who}_ms_per_step"),
+                                             "curve": curves.get(who, []), "recorded": str(path.name)}
+    return ours, authors
+
+
 def tabulate(images: list[str], models: list[str], ours: dict, authors: dict) -> dict:
     table: dict = {"images": images, "protocol": {"ours": relative(" ".join(our_flags())), "steps": STEPS},
                    "models": {}, "gains": {}, "per_image": {}, "curves": {}}
@@ -175,6 +201,7 @@ def tabulate(images: list[str], models: list[str], ours: dict, authors: dict) ->
                 "ours": mine.get("psnr_test"), "authors": theirs.get("psnr_test"),
                 "ours_minus_authors": mine["psnr_test"] - theirs["psnr_test"] if both else None,
                 "ours_train": mine.get("psnr_train"), "authors_train": theirs.get("psnr_train"),
+                "ours_ms_per_step": mine.get("ms_per_step"), "authors_ms_per_step": theirs.get("ms_per_step"),
                 "ours_state": f"{mine['state']} (step {mine.get('step', 0)})", "authors_state": theirs["state"]}
             table["curves"][image][model] = {"ours": mine.get("curve", []), "authors": theirs.get("curve", [])}
     for implicit, explicit in COUNTERPART.items():
@@ -271,6 +298,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--report-only", action="store_true", help="run nothing; tabulate what the folders hold")
     parser.add_argument("--runs", type=Path, default=RUNS, help="our run folders")
     parser.add_argument("--authors-runs", type=Path, default=AUTHORS_RUNS, help="the authors' script's folders")
+    parser.add_argument("--recorded", type=Path, default=max(RESULTS.glob("*-div2k.json"), default=None),
+                        help="a table written before (--write's JSON; default: the newest in bench/results): "
+                             "its finished runs count as done")
     parser.add_argument("--write", type=Path, default=None,
                         help="also write PREFIX.json, PREFIX.md and PREFIX-curves.png")
     args = parser.parse_args(argv)
@@ -281,17 +311,26 @@ def main(argv: list[str] | None = None) -> dict:
             raise SystemExit(f"{relative(str(file))} is missing: the div2k512 images are in ../shared/data")
     if args.authors_code and not (args.authors_code / "scripts" / "train_2d_image.py").is_file():
         raise SystemExit(f"{args.authors_code} holds no scripts/train_2d_image.py: give a checkout of locuslab/ImpSq")
+    # runs finished in an earlier session, whose folders are gone, count as the recorded table has them
+    earlier_ours, earlier_authors = (recorded(args.recorded, args.images, args.models) if args.steps == STEPS
+                                     else ({}, {}))
     run_theirs = args.authors_code is not None and args.only != "ours" and not args.report_only
     if run_theirs:
         for name, file in files.items():
             for family in dict.fromkeys(FAMILY[m] for m in args.models):
-                run_authors(file, family, args.steps, args.device, deadline, env, args.authors_code,
-                            args.authors_python, args.authors_runs)
+                if not all((name, m) in earlier_authors for m in args.models if FAMILY[m] == family):
+                    run_authors(file, family, args.steps, args.device, deadline, env, args.authors_code,
+                                args.authors_python, args.authors_runs)
+    only_report = args.report_only or args.only == "authors"
     ours = {(name, model): run_ours(file, model, args.steps, args.device, deadline, env,
-                                    args.report_only or args.only == "authors", args.runs)
+                                    only_report or (name, model) in earlier_ours, args.runs)
             for name, file in files.items() for model in args.models}
     authors = {(name, model): authors_result(file, model, args.steps, args.authors_runs)
                for name, file in files.items() for model in args.models}
+    for now, earlier in ((ours, earlier_ours), (authors, earlier_authors)):
+        for key, result in earlier.items():
+            if now[key]["state"] != "done":
+                now[key] = result
     table = tabulate(args.images, args.models, ours, authors)
     text = markdown(table)
     print(json.dumps(table, indent=1))
