@@ -110,8 +110,9 @@ def run_authors(image: Path, family: str, steps: int, device: str, deadline: flo
     work = runs / image.stem
     log_dir = work / family
     summary = authors_summary(log_dir)
-    if summary and all(entry["finished"] for entry in summary.values()):
-        return
+    models = [model for model in FAMILY if FAMILY[model] == family]
+    if all(summary.get(authors_key(model), {}).get("finished") for model in models):
+        return  # both models of the family (a summary cut off after the first holds only that one)
     if time.monotonic() >= deadline:
         return
     write_authors_data(image, work)
