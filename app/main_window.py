@@ -376,7 +376,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
     def show_snapshot(self, snap) -> None:
         view = self.kind_view()
         if view is not None:
-            view.show_snapshot(snap.previews, snap.scalars)
+            view.show_snapshot(snap.previews, snap.scalars, final=snap.final)
         else:
             self.media.show_previews(snap.previews)
         self._last_snapshot = snap
@@ -451,14 +451,15 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self._show_kind(opened.kind.name)
         self.form.set_config(opened.settings)
         self.show_applicable_fields()
-        previews = opened.snapshot.previews if opened.snapshot is not None else {}
+        snap = opened.snapshot
+        previews, scalars, final = (snap.previews, snap.scalars, snap.final) if snap is not None else ({}, {}, False)
         view = self.kind_view()
         if view is None:
             self.media.show_targets(opened.task.targets())
             self.media.show_previews(previews)
         else:
             view.clear()
-            view.show_snapshot(previews, {})
+            view.show_snapshot(previews, scalars, final=final)
             self.views.setCurrentWidget(view)
         self._show_ready()
         self._update_actions("idle")

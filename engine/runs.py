@@ -196,7 +196,8 @@ def reopen_run(folder: str | Path, device: torch.device) -> ReopenedRun:
         task.evaluate()  # the reconstruction, or the held-out previews and samples
     path = Path(record["input"]) if kind.needs_file else None
     rows = [row for row in run.read_metrics() if int(row.get("step") or 0) <= task.step_count]
-    return ReopenedRun(kind, task, settings, rows, path, task.snapshot({}))
+    finished = task.step_count >= task.schedule().steps
+    return ReopenedRun(kind, task, settings, rows, path, task.snapshot({}, final=finished))
 
 
 def _resumable_kind(record: dict, folder: Path) -> TaskKind:

@@ -97,7 +97,7 @@ class AttackView(QWidget):
             panel.reset()
         self.predictions.clear()
 
-    def show_snapshot(self, previews: dict, scalars: dict) -> None:
+    def show_snapshot(self, previews: dict, scalars: dict, final: bool = False) -> None:
         for key, panel in self.panels.items():
             if key in previews:
                 panel.set_image(previews[key])

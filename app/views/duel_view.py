@@ -103,7 +103,8 @@ class DuelView(QWidget):
             self.sides[name] = side
         return self.sides[name]
 
-    def show_snapshot(self, previews: dict, scalars: dict) -> None:
+    def show_snapshot(self, previews: dict, scalars: dict, final: bool = False) -> None:
+        """Both sides' pictures and latest numbers; who leads (or, once `final`, after the last step, who won)."""
         target = previews.get("target")
         if target is not None and (target.dtype == np.uint8) != self.pixels:
             self.clear()  # another medium: the error panels change their scale
@@ -111,7 +112,7 @@ class DuelView(QWidget):
         for name, row in split_row(scalars).items():
             self.scalars.setdefault(name, {}).update(row)
             self._side(name)["label"].setText(side_summary(name, self.scalars[name]))
-        text = standing_text(standing(self.scalars), finished=False)
+        text = standing_text(standing(self.scalars), finished=final)
         if text:
             self.verdict.setText(f"<b>{text}</b>")
         if target is None:

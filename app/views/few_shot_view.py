@@ -111,7 +111,7 @@ class FewShotView(QWidget):
         for panel in self.panels.values():
             panel.reset()
 
-    def show_snapshot(self, previews: dict, scalars: dict) -> None:
+    def show_snapshot(self, previews: dict, scalars: dict, final: bool = False) -> None:
         show_previews(self.panels, previews)
         if "accuracy_test" in scalars:
             self.accuracy.setText(f"Accuracy on unseen characters: {100 * scalars['accuracy_test']:.1f} % "

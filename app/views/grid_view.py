@@ -33,7 +33,7 @@ class GridView(QWidget):
             panel.deleteLater()
         self.panels.clear()
 
-    def show_snapshot(self, previews: dict, scalars: dict) -> None:
+    def show_snapshot(self, previews: dict, scalars: dict, final: bool = False) -> None:
         for key, value in previews.items():
             if not (isinstance(value, np.ndarray) and value.dtype == np.uint8 and value.ndim in (2, 3)):
                 continue

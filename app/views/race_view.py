@@ -142,7 +142,7 @@ class RaceView(QWidget):
         for panel in self.panels.values():
             panel.reset()
 
-    def show_snapshot(self, previews: dict, scalars: dict) -> None:
+    def show_snapshot(self, previews: dict, scalars: dict, final: bool = False) -> None:
         show_previews(self.panels, previews)
         if "psnr_corrupted" in scalars:
             self.panels["corrupted"].title.setText(f"Corrupted — {scalars['psnr_corrupted']:.2f} dB")

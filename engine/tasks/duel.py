@@ -148,13 +148,16 @@ class DuelTask(TrainingTask):
         return row
 
     def snapshot(self, scalars: dict[str, float], final: bool = False) -> Snapshot:
+        """Both reconstructions beside the target; the scalars are `scalars` over each side's latest evaluation (so
+        a reopened duel shows who won)."""
+        latest = {f"{name}/{key}": value for name, scores in self.last_scores.items() for key, value in scores.items()}
         previews: dict[str, np.ndarray] = {}
         for name, side in self.sides.items():
             if side.reconstruction is not None:
                 previews[name] = side.reconstruction
         if previews:
             previews["target"] = self.targets().arrays["signal"]
-        return Snapshot(self.step_count, self.config.steps, self.train_time, dict(scalars), previews, final)
+        return Snapshot(self.step_count, self.config.steps, self.train_time, {**latest, **scalars}, previews, final)
 
     def state_dict(self) -> dict[str, Any]:
         return {name: side.state_dict() for name, side in self.sides.items()}

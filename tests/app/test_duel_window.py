@@ -35,8 +35,8 @@ def test_duel_trains_both_networks_side_by_side(window, qtbot, tmp_path) -> None
         assert side["error"].image.dtype == np.uint8
         assert "ms/step" in side["label"].text() and "MB/step" in side["label"].text()
     psnr = {name: view.scalars[name]["eval_psnr_train"] for name in view.sides}
-    assert ("leads by" in view.verdict.text() and max(psnr, key=psnr.get) in view.verdict.text()
-            or "A tie" in view.verdict.text())
+    verdict = view.verdict.text()  # after the last step: who won, not who leads
+    assert ("wins by" in verdict and max(psnr, key=psnr.get) in verdict or "A tie" in verdict), verdict
     assert window.export_action.isEnabled()
     saved = window.session.save(tmp_path / "saved")
     for name in ("gabor-imfn", "gabor-mfn"):
@@ -48,6 +48,20 @@ def test_duel_trains_both_networks_side_by_side(window, qtbot, tmp_path) -> None
     assert window.load_snapshot(saved), window.errors  # a saved duel reopens as a duel, where it stopped
     assert window.kind == "duel" and window.task.step_count == 12 and window.views.currentWidget() is view
     assert set(view.sides) == {"gabor-imfn", "gabor-mfn"}
+    assert view.verdict.text() == verdict  # the reopened duel says who won, from its own evaluation
+
+
+def test_the_duel_view_says_leads_while_training_and_wins_after_the_last_step(qtbot) -> None:
+    from app.views.duel_view import DuelView
+
+    view = DuelView()
+    qtbot.addWidget(view)
+    scalars = {"step": 250.0, "fourier-imfn/psnr_test": 28.52, "fourier-mfn/psnr_test": 27.14}
+    view.show_snapshot({}, scalars)
+    assert view.verdict.text() == "<b>fourier-imfn leads by 1.38 dB of held-out PSNR (28.52 against 27.14 dB for " \
+                                  "fourier-mfn).</b>"
+    view.show_snapshot({}, {"step": 2000.0, "fourier-imfn/psnr_test": 30.12}, final=True)
+    assert "fourier-imfn wins by 2.98 dB" in view.verdict.text()  # the other side's last score is kept
 
 
 def test_duel_view_shows_a_sound_as_spectrograms_and_a_video_by_its_middle_frame(qtbot) -> None:
