@@ -18,13 +18,15 @@ HOW = {
            "has one of each). Press Start: a small network learns to reproduce it, and you watch the "
            "reconstruction sharpen beside the original, with its error and the quality (PSNR, or IoU for shapes) "
            "in the curves below.",
-    "duel": "Open a file, pick Duel in the toolbar and press Start: two networks (by default an implicit one and "
-            "its ordinary counterpart of the same size) learn the same file side by side, step for step. Under each "
-            "you see its picture, its error (dark is good), its time and memory per step, and one curve each below; "
-            "the line under the pictures says who leads. Set Protocol to generalize to see what an implicit network "
-            "is good at: each network learns every other pixel and is scored on the pixels it never saw. On smooth "
-            "photographs at the paper's settings the implicit one wins (on one of the paper's own images by 2.8 dB "
-            "with Fourier filters, 0.2 dB with Gabor filters); on detailed, full-resolution crops it does not.",
+    "duel": "Open a file, pick Duel in the toolbar and press Start: two networks (by default the implicit "
+            "Fourier-iMFN and its ordinary counterpart Fourier-MFN, of the same size) learn the same file side by "
+            "side, step for step. Each learns every other pixel (or sample) and is scored on the ones it never saw: "
+            "what an implicit network is good at. Under each you see its picture, its error (dark is good), its time "
+            "and memory per step, and one curve each below; the line under the pictures says who leads and, after "
+            "the last step, who won. On the built-in sample image the implicit one wins by about 1 dB; on smooth "
+            "photographs at the paper's settings by more (2.8 dB on one of the paper's own images); on detailed, "
+            "full-resolution crops it does not. Set Protocol to represent to score how well each reproduces the "
+            "whole file: there the ordinary networks are as good or slightly better.",
     "train-prior": "Press Start to teach a network to draw handwritten digits. Its samples appear as it learns; "
                    "save the snapshot to keep it.",
     "inverse": "Restore noisy or damaged digits. Choose the noise level with the slider, or paint the part that is "

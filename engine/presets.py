@@ -106,9 +106,11 @@ def preset(config_class: type, name: str, device: torch.device, medium: str | No
         return config_class()
     if config_class is FitConfig:
         return fit_preview(medium or "image", device)
-    if config_class is DuelConfig:  # the fit's preview, both networks at its width
-        fit = fit_preview(medium or "image", device)
-        return DuelConfig(**{f.name: getattr(fit, f.name) for f in dataclasses.fields(FitConfig)})
+    if config_class is DuelConfig:  # the fit's preview, with the duel's own networks (at its width) and protocol
+        fit, duel = fit_preview(medium or "image", device), DuelConfig()
+        shared = {f.name: getattr(fit, f.name) for f in dataclasses.fields(FitConfig)}
+        return DuelConfig(**{**shared, "model": dataclasses.replace(fit.model, model=duel.model.model),
+                             "protocol": duel.protocol})
     return PREVIEWS[config_class]
 
 

@@ -18,28 +18,28 @@ def test_duel_trains_both_networks_side_by_side(window, qtbot, tmp_path) -> None
     window.set_kind("duel")
     assert window.views.currentWidget() is window.duel_view
     config = window.form.config()
-    assert (config.model.model, config.rival) == ("gabor-imfn", "gabor-mfn")  # the default duel, one width
+    assert (config.model.model, config.rival, config.protocol) == ("fourier-imfn", "fourier-mfn", "generalize")
     window.form.set_config(dataclasses.replace(config, model=dataclasses.replace(config.model, width=16), steps=12,
                                                log_every=3, eval_every=6))
     with qtbot.waitSignal(window.controller.finished, timeout=120_000):
         window.start()
     assert not window.errors
     names = [run["name"] for run in window.curves.runs]
-    assert len(names) == 2 and names[0].endswith("· gabor-imfn") and names[1].endswith("· gabor-mfn")
+    assert len(names) == 2 and names[0].endswith("· fourier-imfn") and names[1].endswith("· fourier-mfn")
     for run in window.curves.runs:
         assert [row["step"] for row in run["rows"]] == [1, 3, 6, 9, 12] and "loss" in run["rows"][-1]
     view = window.duel_view
-    assert set(view.sides) == {"gabor-imfn", "gabor-mfn"} and view.target.image is not None
+    assert set(view.sides) == {"fourier-imfn", "fourier-mfn"} and view.target.image is not None
     for side in view.sides.values():
         assert side["picture"].image.shape[:2] == view.target.image.shape[:2]
         assert side["error"].image.dtype == np.uint8
         assert "ms/step" in side["label"].text() and "MB/step" in side["label"].text()
-    psnr = {name: view.scalars[name]["eval_psnr_train"] for name in view.sides}
+    psnr = {name: view.scalars[name]["psnr_test"] for name in view.sides}  # held out: the default protocol
     verdict = view.verdict.text()  # after the last step: who won, not who leads
     assert ("wins by" in verdict and max(psnr, key=psnr.get) in verdict or "A tie" in verdict), verdict
     assert window.export_action.isEnabled()
     saved = window.session.save(tmp_path / "saved")
-    for name in ("gabor-imfn", "gabor-mfn"):
+    for name in ("fourier-imfn", "fourier-mfn"):
         record = json.loads((saved / name / "config.json").read_text())
         assert record["task"] == "fit" and record["config"]["model"]["model"] == name
     window.curves.clear_old_runs()  # the two sides are one run: both stay
@@ -47,7 +47,7 @@ def test_duel_trains_both_networks_side_by_side(window, qtbot, tmp_path) -> None
     window.set_kind("fit")
     assert window.load_snapshot(saved), window.errors  # a saved duel reopens as a duel, where it stopped
     assert window.kind == "duel" and window.task.step_count == 12 and window.views.currentWidget() is view
-    assert set(view.sides) == {"gabor-imfn", "gabor-mfn"}
+    assert set(view.sides) == {"fourier-imfn", "fourier-mfn"}
     assert view.verdict.text() == verdict  # the reopened duel says who won, from its own evaluation
 
 

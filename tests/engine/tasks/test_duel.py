@@ -50,7 +50,7 @@ def test_each_side_trains_exactly_as_its_fit_alone() -> None:
 
 def test_a_duel_needs_two_different_networks_and_a_grid_signal(tmp_path) -> None:
     with pytest.raises(ConfigError, match="two different networks"):
-        DuelConfig(rival="gabor-imfn")
+        DuelConfig(rival="fourier-imfn")
     mesh = tmp_path / "tetra.obj"
     mesh.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 3 2\nf 1 2 4\nf 1 4 3\nf 2 3 4\n")
     with pytest.raises(ValueError, match="a duel compares two fits"):
@@ -86,7 +86,8 @@ def test_the_duel_is_decided_by_held_out_psnr_then_psnr_then_iou() -> None:
 def test_cli_duel_writes_one_resumable_fit_folder_per_network(tmp_path) -> None:
     out = tmp_path / "duel"
     command = [sys.executable, "-m", "engine.cli", "duel", str(sample_path("image.png")), "--models", "isiren",
-               "siren-inj", "--width", "16", "--max-size", "24", "--steps", "6", "--log-every", "3", "--out", str(out)]
+               "siren-inj", "--width", "16", "--max-size", "24", "--steps", "6", "--log-every", "3", "--out", str(out),
+               "--protocol", "represent"]  # scored on the whole file (the default, generalize: the window's test)
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     summary = json.loads((out / "duel.json").read_text())
