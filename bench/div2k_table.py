@@ -63,8 +63,8 @@ DIFFERENCES = (
     "solve from fresh random vectors, nothing once the estimates have converged after a few steps).",
     "Their coordinates are (column, row), ours (row, column); the filters' frequencies are drawn i.i.d., so this only "
     "changes which random draw a model gets. No seed is set in their script (we seed 0 before it runs). The spread "
-    "between draws, the yardstick of the ours − authors' column, measured with ours on image_003 downsampled to 256² "
-    "(input scale 64, 500 steps, `deq-studio fit` with the reference flags and `--seed 0…3`): Fourier-iMFN "
+    "between draws, the yardstick of the ours − authors' column, measured with ours on image_003 downsampled to "
+    "256² (input scale 64, 500 steps, `deq-studio fit` with the reference flags and `--seed 0…3`): Fourier-iMFN "
     "25.50 ± 0.07 dB held out (25.40–25.58), Fourier-MFN 23.65 ± 0.02 dB, their difference +1.73 to +1.94 dB.",
     "The first Gabor filter's α is 6 in theirs (get_filter's default) and 2 × gabor_alpha = 6 in ours; their "
     "Fourier `x_map_2` is a parameter never used; their γ's ReLU has zero gradient at 0: none changes a number.",
