@@ -24,9 +24,11 @@ import argparse
 import importlib.util
 import json
 import sys
+import time
 import types
 from pathlib import Path
 
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,8 +145,9 @@ def grad_gap(theirs: torch.nn.Module, ours: torch.nn.Module, names: dict[str, st
     return worst
 
 
-def compare(model: str, width: int, coords: int, seed: int, get_model, get_summary_dict) -> dict:
-    implicit = model in COUNTERPART
+def pair(model: str, width: int, seed: int, get_model, get_summary_dict):
+    """(theirs, ours, name map): their model of `model` at `width` as their script builds it, and ours as
+    `deq-studio fit` builds it at the reference protocol, holding the same weights."""
     torch.manual_seed(seed)
     summary = get_summary_dict(2, 3, ["fourier", "gabor", "siren_like"], [(1, width)], input_scale=INPUT_SCALE)
     theirs = get_model(summary[authors_key(model, width)]["config"])  # stays in training mode, as in their script
@@ -156,6 +159,56 @@ def compare(model: str, width: int, coords: int, seed: int, get_model, get_summa
                      2, 3, input_scale=INPUT_SCALE, spectral_norm=True, equilibrium=equilibrium).train()
     names = name_map(model)
     copy_weights(theirs, ours, names)
+    return theirs, ours, names
+
+
+def time_steps(model: str, width: int, side: int, steps: int, seed: int, get_model, get_summary_dict) -> dict:
+    """Milliseconds per training step, ours and theirs, timed in turn in this one process: full batch over the
+    training half of a (2·side)² image (a side × side grid), one amortized step from the stored z for an implicit
+    model (their `skip_solver` step with its z update, ours `iterate=False`), MSE, backward, Adam: what each script
+    times as a step. The median of `steps` steps each, after 2 untimed ones."""
+    implicit = model in COUNTERPART
+    theirs, ours, _ = pair(model, width, seed, get_model, get_summary_dict)
+    axis = (torch.linspace(0, 1, 2 * side) * 2 - 1)[::2]
+    x_ours = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)  # our grid path sees a grid
+    x_theirs = x_ours.flip(-1)
+    target = torch.rand(len(x_ours), 3, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    with torch.no_grad():
+        z_theirs = theirs(x_theirs, torch.zeros(len(x_ours), width))["imp_layer_output"] if implicit else None
+    z_ours = z_theirs.clone() if implicit else None
+    optimizers = {"ours": torch.optim.Adam(ours.parameters(), 1e-3), "theirs": torch.optim.Adam(theirs.parameters(),
+                                                                                              1e-3)}
+
+    def ours_step() -> None:
+        nonlocal z_ours
+        output = ours(x_ours, z_ours, iterate=False) if implicit else ours(x_ours)
+        z_ours = output.z.detach() if implicit else None
+        optimizers["ours"].zero_grad()
+        torch.mean((output.y - target) ** 2).backward()
+        optimizers["ours"].step()
+
+    def theirs_step() -> None:
+        nonlocal z_theirs
+        output = theirs(x_theirs, z_theirs, skip_solver=True) if implicit else theirs(x_theirs)
+        z_theirs = output["imp_layer_output"].detach() if implicit else None
+        optimizers["theirs"].zero_grad()
+        torch.mean((output["output"] - target) ** 2).backward()
+        optimizers["theirs"].step()
+
+    times: dict[str, list[float]] = {"ours": [], "theirs": []}
+    for index in range(steps + 2):
+        for who, step in (("ours", ours_step), ("theirs", theirs_step)):
+            start = time.perf_counter()
+            step()
+            if index >= 2:
+                times[who].append(1000 * (time.perf_counter() - start))
+    ours_ms, theirs_ms = (float(np.median(times[who])) for who in ("ours", "theirs"))
+    return {"ours_ms": ours_ms, "theirs_ms": theirs_ms, "speedup": theirs_ms / ours_ms}
+
+
+def compare(model: str, width: int, coords: int, seed: int, get_model, get_summary_dict) -> dict:
+    implicit = model in COUNTERPART
+    theirs, ours, names = pair(model, width, seed, get_model, get_summary_dict)
 
     generator = torch.Generator().manual_seed(seed)
     x_ours = torch.rand(coords, 2, generator=generator) * 2 - 1  # (row, col) of random points of the image
@@ -200,8 +253,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--coords", type=int, default=256, help="random coordinates compared on")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
+    parser.add_argument("--time", type=int, default=0, metavar="STEPS",
+                        help="instead: time STEPS training steps of each model, ours and theirs in turn, at --width "
+                             "on the training half of a 512² image (--grid 256)")
+    parser.add_argument("--grid", type=int, default=256, help="the timed grid's side")
     args = parser.parse_args(argv)
     get_model, get_summary_dict = authors_modules(args.authors_code.resolve())
+    if args.time:
+        timed = {model: time_steps(model, args.width, args.grid, args.time, args.seed, get_model, get_summary_dict)
+                 for model in args.models}
+        print(json.dumps({"width": args.width, "grid": args.grid, "steps": args.time, "threads":
+                          torch.get_num_threads(), "torch": torch.__version__, "models": timed}, indent=1))
+        return 0
     models = {model: compare(model, args.width, args.coords, args.seed, get_model, get_summary_dict)
               for model in args.models}
     all_ok = all(report["ok"] for report in models.values())

@@ -277,6 +277,9 @@ def markdown(table: dict) -> str:
             for gain in gains.values()) + " |")
     lines += ["", "Where the two codes differ, and what each difference measures:", ""]
     lines += [f"- {difference}" for difference in DIFFERENCES]
+    lines += ["", "The ms/step columns are the runs' medians, each run under whatever else the machine ran then. The "
+              "same training step of both codes with the same weights, timed in turn in one process, is "
+              "`bench/authors_parity.py --time` (results in `*-authors-step-time.json`)."]
     return "\n".join(lines)
 
 
