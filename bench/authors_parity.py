@@ -17,6 +17,13 @@ Prints one JSON object ({"width", "coords", "torch", "models": {name: {"output_m
 "cold_solve_output_max_abs", "cold_solve_z_rel", ..., "ok"}}, "all_ok"}) on stdout; exits 0 when every model is
 within tolerance, else 1. The authors' modules are imported from --authors-code at run time (a sys.path entry);
 nothing of theirs is copied into this project.
+
+    python bench/authors_parity.py --authors-code PATH --time 10 --width 256 [--grid 256]
+
+times one training step of each model instead, ours and theirs in turn with the same weights (JSON: {"models": {name:
+{"ours_ms", "theirs_ms", "speedup"}}, ...}). Measured on this project's 2-core CPU at one thread, their DEQ-Fourier
+step took 1472 ms in a process of its own (glibc's allocator defaults, as their script runs) and 828 ms beside ours,
+where the engine's allocator setting applies to both (see ALLOCATOR_NOTE).
 """
 from __future__ import annotations
 
@@ -57,6 +64,11 @@ COORDINATE_COLUMNS = ("x_map.weight", ".mu")
 UNMAPPED = ("x_map_2.weight", "x_map_2.bias", "init_filter_in")
 """Theirs only: FourierFilter's x_map_2 is never used in its forward; init_filter_in is the constant input of their
 first filter (ones for Fourier/Gabor, zeros for SIREN), which our cells build in."""
+
+
+ALLOCATOR_NOTE = ("both codes run with glibc's mmap and trim thresholds raised (engine.allocator, applied to the "
+                  "whole process when the engine is imported): this times the models' code alone; their script runs "
+                  "with glibc's defaults")
 
 
 def authors_modules(path: Path):
@@ -263,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         timed = {model: time_steps(model, args.width, args.grid, args.time, args.seed, get_model, get_summary_dict)
                  for model in args.models}
         print(json.dumps({"width": args.width, "grid": args.grid, "steps": args.time, "threads":
-                          torch.get_num_threads(), "torch": torch.__version__, "models": timed}, indent=1))
+                          torch.get_num_threads(), "torch": torch.__version__, "allocator": ALLOCATOR_NOTE,
+                          "models": timed}, indent=1))
         return 0
     models = {model: compare(model, args.width, args.coords, args.seed, get_model, get_summary_dict)
               for model in args.models}
