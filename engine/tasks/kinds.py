@@ -272,8 +272,8 @@ register(TaskKind(
     checkpoint_every=500, advanced=FIT_ADVANCED, distributed=True, global_batch=fit_global_batch))
 register(TaskKind(
     "duel", "Duel: two networks side by side",
-    "fit one file with two networks step for step (default: Gabor-iMFN against Gabor-MFN): curves, pictures, time "
-    "and memory side by side", DuelConfig, lambda config, path, device: build_duel_task(path, config, device),
+    "fit one file with two networks step for step (default: Fourier-iMFN against Fourier-MFN, each scored on the "
+    "pixels it never saw): curves, pictures, time and memory side by side, and the winner", DuelConfig, lambda config, path, device: build_duel_task(path, config, device),
     lambda config, path: f"{Path(path or 'duel').stem}-{config.model.model}-vs-{config.rival}",
     needs_file=True, resumable=True, view="duel", flatten=frozenset({"model", "signal"}),
     rename={"backward.mode": "backward"}, pairs={"models": ("model.model", "rival")}, checkpoint_every=500,
