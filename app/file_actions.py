@@ -151,6 +151,7 @@ class FileActions:
             self.report_error(str(exc))  # the loaders' messages are whole sentences naming the file
             return False
         form, new_medium = self.forms["fit"], medium != self.session.fit_medium
+        before = self.session.kind  # a kind on a file (a duel) stays when it takes this file
         try:
             if settings is None:
                 settings = (form.config() if not new_medium
@@ -177,4 +178,11 @@ class FileActions:
         self.media.show_targets(task.targets())
         self._show_ready()
         self._update_actions(self.controller.state)
+        if before.needs_file and before.name != "fit":
+            refusal = before.refusal(medium, path.name)
+            if refusal:
+                self.statusBar().showMessage(refusal, 12000)
+            else:
+                self.set_kind(before.name, reopen=False)
+                self.kind_view().show_snapshot({"target": task.targets().arrays["signal"]}, {})
         return True

@@ -207,8 +207,11 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
     # ---- actions -------------------------------------------------------------------------------------------------
     def set_kind(self, kind: str, reopen: bool = True) -> None:
         """Switch the task kind (between runs): its panel and its view."""
-        if self.controller.busy or kind == self.kind:
+        refusal = self.path and TASKS.get(kind).refusal(self.session.fit_medium, self.path.name)
+        if self.controller.busy or kind == self.kind or refusal:
             self.task_box.setCurrentIndex(self.task_box.findData(self.kind))
+            if refusal and not self.controller.busy:
+                self.statusBar().showMessage(refusal, 12000)
             return
         self.session.set_kind(kind)
         self._show_kind(kind)

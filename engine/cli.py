@@ -369,7 +369,8 @@ def preview_differences(verb: argparse.ArgumentParser, kind: TaskKind) -> str:
     flags = {action.dest: action.option_strings[-1] for action in verb._actions if action.option_strings}
     full = _flat(to_dict(kind.config()))
     lines = []
-    for medium in ("image", "audio", "video", "mesh") if kind.needs_file else (None,):
+    media = [m for m in ("image", "audio", "video", "mesh") if kind.media is None or m in kind.media]
+    for medium in media if kind.needs_file else (None,):
         preview = _flat(to_dict(preset(kind.config, "preview", torch.device("cpu"), medium)))
         changed = [f"{flags[path]} {_shown(value)}" for path, value in preview.items()
                    if value != full.get(path) and path in flags]

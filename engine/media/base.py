@@ -13,6 +13,14 @@ import torch
 from torch import Tensor
 
 Medium = Literal["image", "audio", "video", "mesh"]
+MEDIUM_NOUNS = {"image": "an image", "audio": "a sound", "video": "a video", "mesh": "a 3D shape"}
+"""Each medium as a sentence names one file of it."""
+
+
+def one_of(media) -> str:
+    """"an image, a sound or a video": `media` (in MEDIUM_NOUNS' order) as a sentence offers them."""
+    nouns = [noun for medium, noun in MEDIUM_NOUNS.items() if medium in media]
+    return nouns[0] if len(nouns) == 1 else f"{', '.join(nouns[:-1])} or {nouns[-1]}"
 
 
 class SignalError(Exception):

@@ -39,6 +39,8 @@ class TaskKind:
     """The default run folder's name (under runs/)."""
     needs_file: bool = False
     """It fits a file the user opens."""
+    media: frozenset[str] | None = None
+    """The media of the files it takes (None: every one)."""
     resumable: bool = False
     """A run folder continues from its checkpoint (`deq-studio resume`, the window's Load)."""
     race: bool = False
@@ -90,6 +92,16 @@ class TaskKind:
             raise ValueError("a full-batch fit (every coordinate at every step) runs in one process: give it a batch "
                              "size (--batch-size) to run it in several")
         require_even_split(batch, processes)
+
+    def refusal(self, medium: str, name: str) -> str | None:
+        """Why it cannot take the file `name` of `medium` (None when it can): one sentence."""
+        from engine.media.base import MEDIUM_NOUNS, one_of
+
+        if self.media is None or medium in self.media:
+            return None
+        short = self.title.split(":")[0]  # "Duel", of "Duel: two networks side by side"
+        return (f"{short} takes {one_of(self.media)}, and {name} is {MEDIUM_NOUNS[medium]}: fit it with one network "
+                f"at a time (Fit a file).")
 
     def stored_settings(self, stored: dict[str, Any]) -> Any:
         """The config a run folder's config.json records (fields it predates take `stored_defaults`)."""
@@ -149,16 +161,16 @@ def fit_global_batch(config: FitConfig, path: str | Path | None) -> int | None:
 
 def build_duel_task(path: str | Path | None, config: DuelConfig, device: torch.device):
     """Load the file once and build both sides of the duel (an image, a sound or a video)."""
-    from engine.media import MeshSignal, load_signal
+    from engine.media import load_signal, medium_of
     from engine.memory import check_fit_memory
     from engine.tasks.duel import DuelTask
 
     if path is None:
         raise ValueError("open a file first")
+    refusal = TASKS.get("duel").refusal(medium_of(path), Path(path).name)
+    if refusal:
+        raise ValueError(refusal)
     signal = load_signal(path, config.signal)
-    if isinstance(signal, MeshSignal):
-        raise ValueError(f"a duel compares two fits of an image, a sound or a video; fit {Path(path).name} with "
-                         f"each network instead (Fit a file)")
     for side in (config.model.model, config.rival):
         check_fit_memory(config.fit_of(side), signal, device, f"Fitting {Path(path).name} with {side}")
     return DuelTask(config, signal, device)
@@ -275,7 +287,8 @@ register(TaskKind(
     "fit one file with two networks step for step (default: Fourier-iMFN against Fourier-MFN, each scored on the "
     "pixels it never saw): curves, pictures, time and memory side by side, and the winner", DuelConfig, lambda config, path, device: build_duel_task(path, config, device),
     lambda config, path: f"{Path(path or 'duel').stem}-{config.model.model}-vs-{config.rival}",
-    needs_file=True, resumable=True, view="duel", flatten=frozenset({"model", "signal"}),
+    needs_file=True, media=frozenset({"image", "audio", "video"}), resumable=True, view="duel",
+    flatten=frozenset({"model", "signal"}),
     rename={"backward.mode": "backward"}, pairs={"models": ("model.model", "rival")}, checkpoint_every=500,
     advanced=FIT_ADVANCED))
 register(TaskKind(

@@ -82,3 +82,19 @@ def test_duel_view_shows_a_sound_as_spectrograms_and_a_video_by_its_middle_frame
     view.show_snapshot({"target": frames, "a": frames, "b": frames}, {"step": 1.0, "a/loss": 1.0, "b/loss": 1.0})
     assert view.pixels and view.target.image.max() == 200  # the middle frame, and the view rebuilt for pixels
     assert view.sides["a"]["error"].image.max() == 0
+
+
+def test_the_duel_keeps_to_files_it_can_duel(window) -> None:
+    assert window.open_file(sample_path("mesh.ply"))
+    window.set_kind("duel")  # refused at once, not at Start
+    assert window.kind == "fit" and window.task_box.currentData() == "fit"
+    assert "Duel takes an image, a sound or a video, and mesh.ply is a 3D shape" in window.statusBar().currentMessage()
+    assert window.open_file(sample_path("image.png"))
+    window.set_kind("duel")
+    assert window.open_file(sample_path("audio.wav"))  # another file a duel takes: still a duel, on that file
+    assert window.kind == "duel" and window.views.currentWidget() is window.duel_view
+    assert window.duel_view.target.image is not None and not window.duel_view.pixels  # the sound's spectrogram
+    assert window.form.config().signal.audio_duration_s is not None  # the duel's settings for a sound
+    assert window.open_file(sample_path("mesh.ply"))  # one it does not: fitted, and the status line says why
+    assert window.kind == "fit" and "Duel takes" in window.statusBar().currentMessage()
+    assert not window.errors

@@ -92,4 +92,4 @@ def test_help_lists_the_previews_differences_and_they_are_exactly_the_preview() 
             config = cli.settings(kind, parser.parse_args(argv))[0]
             assert config == dataclasses.replace(preset(kind.config, "preview", cpu, medium or None), device="cpu"), \
                 (kind.name, medium)
-        assert len(lines) == (4 if kind.needs_file else 1)
+        assert len(lines) == (len(kind.media or "image audio video mesh".split()) if kind.needs_file else 1)
