@@ -24,6 +24,11 @@ times one training step of each model instead, ours and theirs in turn with the 
 {"ours_ms", "theirs_ms", "speedup"}}, ...}). Measured on this project's 2-core CPU at one thread, their DEQ-Fourier
 step took 1472 ms in a process of its own (glibc's allocator defaults, as their script runs) and 828 ms beside ours,
 where the engine's allocator setting applies to both (see ALLOCATOR_NOTE).
+
+    python bench/authors_parity.py --authors-code PATH --train 500 --image IMAGE [--side 256] [--models ...]
+
+trains both from the same weights, each as its own code trains, and scores the held-out pixels: ours, theirs as
+their script scores it (training mode) and theirs with the spectral-norm vectors it trained with (eval mode).
 """
 from __future__ import annotations
 
@@ -157,18 +162,18 @@ def grad_gap(theirs: torch.nn.Module, ours: torch.nn.Module, names: dict[str, st
     return worst
 
 
-def pair(model: str, width: int, seed: int, get_model, get_summary_dict):
+def pair(model: str, width: int, seed: int, get_model, get_summary_dict, input_scale: float = INPUT_SCALE):
     """(theirs, ours, name map): their model of `model` at `width` as their script builds it, and ours as
     `deq-studio fit` builds it at the reference protocol, holding the same weights."""
     torch.manual_seed(seed)
-    summary = get_summary_dict(2, 3, ["fourier", "gabor", "siren_like"], [(1, width)], input_scale=INPUT_SCALE)
+    summary = get_summary_dict(2, 3, ["fourier", "gabor", "siren_like"], [(1, width)], input_scale=input_scale)
     theirs = get_model(summary[authors_key(model, width)]["config"])  # stays in training mode, as in their script
     converge_spectral_state(theirs)
     equilibrium = EquilibriumConfig(
         forward=SolverConfig(solver="picard", tol=SOLVER_TOL, max_iter=SOLVER_MAX_ITER, stop_mode="rel"),
         backward=BackwardConfig(mode="neumann", neumann_order=1))
-    ours = build_inr(ModelConfig(model=model, width=width, layers=1, input_scale=INPUT_SCALE, spectral_norm=True),
-                     2, 3, input_scale=INPUT_SCALE, spectral_norm=True, equilibrium=equilibrium).train()
+    ours = build_inr(ModelConfig(model=model, width=width, layers=1, input_scale=input_scale, spectral_norm=True),
+                     2, 3, input_scale=input_scale, spectral_norm=True, equilibrium=equilibrium).train()
     names = name_map(model)
     copy_weights(theirs, ours, names)
     return theirs, ours, names
@@ -216,6 +221,47 @@ def time_steps(model: str, width: int, side: int, steps: int, seed: int, get_mod
                 times[who].append(1000 * (time.perf_counter() - start))
     ours_ms, theirs_ms = (float(np.median(times[who])) for who in ("ours", "theirs"))
     return {"ours_ms": ours_ms, "theirs_ms": theirs_ms, "speedup": theirs_ms / ours_ms}
+
+
+def train_alike(model: str, image: Path, side: int, steps: int, seed: int, get_model, get_summary_dict) -> dict:
+    """Ours and theirs from the same weights, each trained `steps` full-batch steps as its own code trains (the first
+    from a cold solve, then amortized, one-step backward, Adam 1e-3) on the training pixels of `image` read at
+    `side`² (input scale 128 · side / 512), then scored on the held-out pixels after a solve from zero: theirs as
+    their script scores it (in training mode: their spectral norm refines σ at every call inside that solve) and with
+    the vectors it trained with (eval mode)."""
+    from engine.config import SignalConfig
+    from engine.media import load_image
+    from engine.media.base import generalization_split
+    from engine.metrics import psnr
+
+    implicit = model in COUNTERPART
+    theirs, ours, _ = pair(model, 256, seed, get_model, get_summary_dict, INPUT_SCALE * side / 512)
+    signal = load_image(image, SignalConfig(max_size=side))
+    train, test = generalization_split(signal)
+    x, y, x_theirs = signal.coords, signal.values, signal.coords.flip(-1)
+    optimizer, z = torch.optim.Adam(ours.parameters(), 1e-3), None
+    for step in range(steps):
+        output = ours(x[train], z, iterate=step == 0) if implicit else ours(x[train])
+        z = output.z.detach() if implicit else None
+        optimizer.zero_grad()
+        torch.mean((output.y - y[train]) ** 2).backward()
+        optimizer.step()
+    optimizer, z = torch.optim.Adam(theirs.parameters(), 1e-3), torch.zeros(len(train), 256)
+    for step in range(steps):
+        output = theirs(x_theirs[train], z, skip_solver=step > 0) if implicit else theirs(x_theirs[train])
+        z = output["imp_layer_output"].detach() if implicit else None
+        optimizer.zero_grad()
+        torch.mean((output["output"] - y[train]) ** 2).backward()
+        optimizer.step()
+    report = {}
+    with torch.no_grad():
+        ours.eval()
+        report["ours"] = psnr(ours(x).y[test], y[test])
+        theirs.eval()  # first: their hook then leaves u, v as training left them
+        report["theirs_eval_mode"] = psnr(theirs(x_theirs)["output"][test], y[test])
+        theirs.train()
+        report["theirs_as_their_script"] = psnr(theirs(x_theirs)["output"][test], y[test])
+    return report
 
 
 def compare(model: str, width: int, coords: int, seed: int, get_model, get_summary_dict) -> dict:
@@ -269,8 +315,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="instead: time STEPS training steps of each model, ours and theirs in turn, at --width "
                              "on the training half of a 512² image (--grid 256)")
     parser.add_argument("--grid", type=int, default=256, help="the timed grid's side")
+    parser.add_argument("--train", type=int, default=0, metavar="STEPS",
+                        help="instead: train both from the same weights for STEPS steps on --image at --side² and "
+                             "score the held-out pixels (width 256)")
+    parser.add_argument("--image", type=Path, default=None, help="the image --train fits")
+    parser.add_argument("--side", type=int, default=256, help="the side --train reads the image at")
     args = parser.parse_args(argv)
     get_model, get_summary_dict = authors_modules(args.authors_code.resolve())
+    if args.train:
+        if args.image is None:
+            sys.exit("--train needs --image")
+        trained = {model: train_alike(model, args.image, args.side, args.train, args.seed, get_model,
+                                      get_summary_dict) for model in args.models}
+        print(json.dumps({"image": args.image.name, "side": args.side, "steps": args.train, "seed": args.seed,
+                          "torch": torch.__version__, "models": trained}, indent=1))
+        return 0
     if args.time:
         timed = {model: time_steps(model, args.width, args.grid, args.time, args.seed, get_model, get_summary_dict)
                  for model in args.models}
