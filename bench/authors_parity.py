@@ -179,39 +179,44 @@ def pair(model: str, width: int, seed: int, get_model, get_summary_dict, input_s
     return theirs, ours, names
 
 
-def time_steps(model: str, width: int, side: int, steps: int, seed: int, get_model, get_summary_dict) -> dict:
-    """Milliseconds per training step, ours and theirs, timed in turn in this one process: full batch over the
-    training half of a (2·side)² image (a side × side grid), one amortized step from the stored z for an implicit
-    model (their `skip_solver` step with its z update, ours `iterate=False`), MSE, backward, Adam: what each script
-    times as a step. The median of `steps` steps each, after 2 untimed ones."""
-    implicit = model in COUNTERPART
-    theirs, ours, _ = pair(model, width, seed, get_model, get_summary_dict)
-    axis = (torch.linspace(0, 1, 2 * side) * 2 - 1)[::2]
-    x_ours = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)  # our grid path sees a grid
+def training_steps(theirs, ours, implicit: bool, x_ours: torch.Tensor, target: torch.Tensor):
+    """(ours_step, theirs_step): one full-batch training step each as its own code takes it (the first of an implicit
+    model from a cold solve, then amortized from the z the step before left: their `skip_solver` step with its z
+    update, ours `iterate=False`), MSE, backward, Adam 1e-3. Theirs is fed the same points as (column, row)."""
     x_theirs = x_ours.flip(-1)
-    target = torch.rand(len(x_ours), 3, generator=torch.Generator().manual_seed(seed)) * 2 - 1
-    with torch.no_grad():
-        z_theirs = theirs(x_theirs, torch.zeros(len(x_ours), width))["imp_layer_output"] if implicit else None
-    z_ours = z_theirs.clone() if implicit else None
-    optimizers = {"ours": torch.optim.Adam(ours.parameters(), 1e-3), "theirs": torch.optim.Adam(theirs.parameters(),
-                                                                                              1e-3)}
+    optimizers = {"ours": torch.optim.Adam(ours.parameters(), 1e-3),
+                  "theirs": torch.optim.Adam(theirs.parameters(), 1e-3)}
+    state: dict = {"ours": None, "theirs": None}  # each side's stored z (None: solve cold)
 
     def ours_step() -> None:
-        nonlocal z_ours
-        output = ours(x_ours, z_ours, iterate=False) if implicit else ours(x_ours)
-        z_ours = output.z.detach() if implicit else None
+        z = state["ours"]
+        output = ours(x_ours, z, iterate=z is None) if implicit else ours(x_ours)
+        state["ours"] = output.z.detach() if implicit else None
         optimizers["ours"].zero_grad()
         torch.mean((output.y - target) ** 2).backward()
         optimizers["ours"].step()
 
     def theirs_step() -> None:
-        nonlocal z_theirs
-        output = theirs(x_theirs, z_theirs, skip_solver=True) if implicit else theirs(x_theirs)
-        z_theirs = output["imp_layer_output"].detach() if implicit else None
+        z = state["theirs"]
+        output = theirs(x_theirs, z, skip_solver=z is not None) if implicit else theirs(x_theirs)
+        state["theirs"] = output["imp_layer_output"].detach() if implicit else None
         optimizers["theirs"].zero_grad()
         torch.mean((output["output"] - target) ** 2).backward()
         optimizers["theirs"].step()
 
+    return ours_step, theirs_step
+
+
+def time_steps(model: str, width: int, side: int, steps: int, seed: int, get_model, get_summary_dict) -> dict:
+    """Milliseconds per training step, ours and theirs, timed in turn in this one process: full batch over the
+    training half of a (2·side)² image (a side × side grid), one amortized step for an implicit model, MSE, backward,
+    Adam: what each script times as a step. The median of `steps` steps each, after 2 untimed ones (the first of
+    them the cold solve)."""
+    theirs, ours, _ = pair(model, width, seed, get_model, get_summary_dict)
+    axis = (torch.linspace(0, 1, 2 * side) * 2 - 1)[::2]
+    x_ours = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)  # our grid path sees a grid
+    target = torch.rand(len(x_ours), 3, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    ours_step, theirs_step = training_steps(theirs, ours, model in COUNTERPART, x_ours, target)
     times: dict[str, list[float]] = {"ours": [], "theirs": []}
     for index in range(steps + 2):
         for who, step in (("ours", ours_step), ("theirs", theirs_step)):
@@ -224,43 +229,32 @@ def time_steps(model: str, width: int, side: int, steps: int, seed: int, get_mod
 
 
 def train_alike(model: str, image: Path, side: int, steps: int, seed: int, get_model, get_summary_dict) -> dict:
-    """Ours and theirs from the same weights, each trained `steps` full-batch steps as its own code trains (the first
-    from a cold solve, then amortized, one-step backward, Adam 1e-3) on the training pixels of `image` read at
-    `side`² (input scale 128 · side / 512), then scored on the held-out pixels after a solve from zero: theirs as
-    their script scores it (in training mode: their spectral norm refines σ at every call inside that solve) and with
-    the vectors it trained with (eval mode)."""
+    """Ours and theirs from the same weights, each trained `steps` steps as its own code trains (`training_steps`)
+    on the training pixels of `image` read at `side`² (input scale 128 · side / 512), then scored on the held-out
+    pixels after a solve from zero: theirs as their script scores it (in training mode: their spectral norm refines
+    σ at every call inside that solve) and with the vectors it trained with (eval mode)."""
     from engine.config import SignalConfig
     from engine.media import load_image
     from engine.media.base import generalization_split
     from engine.metrics import psnr
 
-    implicit = model in COUNTERPART
     theirs, ours, _ = pair(model, 256, seed, get_model, get_summary_dict, INPUT_SCALE * side / 512)
     signal = load_image(image, SignalConfig(max_size=side))
     train, test = generalization_split(signal)
-    x, y, x_theirs = signal.coords, signal.values, signal.coords.flip(-1)
-    optimizer, z = torch.optim.Adam(ours.parameters(), 1e-3), None
-    for step in range(steps):
-        output = ours(x[train], z, iterate=step == 0) if implicit else ours(x[train])
-        z = output.z.detach() if implicit else None
-        optimizer.zero_grad()
-        torch.mean((output.y - y[train]) ** 2).backward()
-        optimizer.step()
-    optimizer, z = torch.optim.Adam(theirs.parameters(), 1e-3), torch.zeros(len(train), 256)
-    for step in range(steps):
-        output = theirs(x_theirs[train], z, skip_solver=step > 0) if implicit else theirs(x_theirs[train])
-        z = output["imp_layer_output"].detach() if implicit else None
-        optimizer.zero_grad()
-        torch.mean((output["output"] - y[train]) ** 2).backward()
-        optimizer.step()
+    x, y = signal.coords, signal.values
+    ours_step, theirs_step = training_steps(theirs, ours, model in COUNTERPART, x[train], y[train])
+    for _ in range(steps):
+        ours_step()
+    for _ in range(steps):
+        theirs_step()
     report = {}
     with torch.no_grad():
         ours.eval()
         report["ours"] = psnr(ours(x).y[test], y[test])
         theirs.eval()  # first: their hook then leaves u, v as training left them
-        report["theirs_eval_mode"] = psnr(theirs(x_theirs)["output"][test], y[test])
+        report["theirs_eval_mode"] = psnr(theirs(x.flip(-1))["output"][test], y[test])
         theirs.train()
-        report["theirs_as_their_script"] = psnr(theirs(x_theirs)["output"][test], y[test])
+        report["theirs_as_their_script"] = psnr(theirs(x.flip(-1))["output"][test], y[test])
     return report
 
 
