@@ -10,7 +10,7 @@ import torch
 
 from engine.atomic_files import atomic_path
 from engine.config import SignalConfig
-from engine.media.base import Signal, SignalError, TooLarge, grid_coords, regular_file, unreadable
+from engine.media.base import MEDIUM_NOUNS, Signal, SignalError, TooLarge, grid_coords, regular_file, unreadable
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 AUDIO_FORMATS = "WAV or FLAC"
@@ -40,7 +40,7 @@ def load_audio(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
             blocks = sound.blocks(BLOCK_FRAMES, frames=wanted, dtype="float32", always_2d=True) if wanted else ()
             wave = np.concatenate([np.zeros(0, np.float32), *(block.mean(axis=1) for block in blocks)])
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-        raise unreadable(path, "a sound", AUDIO_FORMATS, exc) from exc
+        raise unreadable(path, MEDIUM_NOUNS["audio"], AUDIO_FORMATS, exc) from exc
     if config.audio_rate and config.audio_rate != rate:
         wave = resample(wave, rate, config.audio_rate)
         rate = config.audio_rate

@@ -18,7 +18,7 @@ MEDIUM_NOUNS = {"image": "an image", "audio": "a sound", "video": "a video", "me
 
 
 def one_of(media) -> str:
-    """"an image, a sound or a video": `media` (in MEDIUM_NOUNS' order) as a sentence offers them."""
+    """`media` (in MEDIUM_NOUNS' order) as a sentence offers them: "an image, a sound or a video"."""
     nouns = [noun for medium, noun in MEDIUM_NOUNS.items() if medium in media]
     return nouns[0] if len(nouns) == 1 else f"{', '.join(nouns[:-1])} or {nouns[-1]}"
 

@@ -10,7 +10,8 @@ from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from engine.atomic_files import atomic_path
 from engine.config import SignalConfig
-from engine.media.base import Signal, SignalError, TooLarge, grid_coords, missing_file, regular_file, unreadable
+from engine.media.base import (MEDIUM_NOUNS, Signal, SignalError, TooLarge, grid_coords, missing_file, regular_file,
+                               unreadable)
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 IMAGE_FORMATS = "PNG or JPEG"
@@ -54,7 +55,7 @@ def decoded(path: Path, max_size: int | None = None) -> Image.Image:
     except Image.DecompressionBombError:
         raise too_large(path, *_declared_size(path), _is_jpeg(path)) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise unreadable(path, "an image", IMAGE_FORMATS, exc) from exc
+        raise unreadable(path, MEDIUM_NOUNS["image"], IMAGE_FORMATS, exc) from exc
 
 
 def load_image(path: str | Path, config: SignalConfig = SignalConfig()) -> Signal:

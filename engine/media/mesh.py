@@ -22,7 +22,7 @@ from torch import Tensor
 
 from engine.atomic_files import atomic_path
 from engine.config import SignalConfig
-from engine.media.base import SignalError, TooLarge, regular_file, unreadable
+from engine.media.base import MEDIUM_NOUNS, SignalError, TooLarge, regular_file, unreadable
 
 MESH_EXTENSIONS = (".obj", ".ply", ".stl", ".off", ".gltf", ".glb")
 MESH_FORMATS = "OBJ, PLY or STL"
@@ -141,11 +141,11 @@ def load_mesh(path: str | Path, config: SignalConfig = SignalConfig()) -> MeshSi
     try:
         mesh = o3d.io.read_triangle_mesh(str(path), enable_post_processing=False, print_progress=False)
     except (RuntimeError, OSError, ValueError) as exc:
-        raise unreadable(path, "a 3D shape", MESH_FORMATS, exc) from exc
+        raise unreadable(path, MEDIUM_NOUNS["mesh"], MESH_FORMATS, exc) from exc
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.triangles, dtype=np.int64)
     if len(faces) == 0 or len(vertices) < 3:
-        raise unreadable(path, "a 3D shape", MESH_FORMATS, ValueError("no triangle could be read"))
+        raise unreadable(path, MEDIUM_NOUNS["mesh"], MESH_FORMATS, ValueError("no triangle could be read"))
     if header is not None and len(faces) < header.faces:  # each face of n corners reads as n − 2 triangles
         raise damaged(path, f"its header declares {header.contents}, but only {_many(len(faces), 'triangle')} could "
                             f"be read")

@@ -11,7 +11,7 @@ from PIL import Image
 
 from engine.atomic_files import atomic_path
 from engine.config import SignalConfig
-from engine.media.base import Signal, SignalError, TooLarge, grid_coords, regular_file, unreadable
+from engine.media.base import MEDIUM_NOUNS, Signal, SignalError, TooLarge, grid_coords, regular_file, unreadable
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".gif", ".webm", ".m4v")
 VIDEO_FORMATS = "MP4 (H.264)"
@@ -58,9 +58,9 @@ def load_video(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
     except SignalError:
         raise
     except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise unreadable(path, "a video", VIDEO_FORMATS, exc) from exc
+        raise unreadable(path, MEDIUM_NOUNS["video"], VIDEO_FORMATS, exc) from exc
     if not frames:
-        raise unreadable(path, "a video", VIDEO_FORMATS, ValueError("no frame could be decoded"))
+        raise unreadable(path, MEDIUM_NOUNS["video"], VIDEO_FORMATS, ValueError("no frame could be decoded"))
     video = np.stack(frames).astype(np.float32) / 127.5 - 1.0  # (T, H, W, 3)
     t, h, w, c = video.shape
     values = torch.from_numpy(video.reshape(-1, c))

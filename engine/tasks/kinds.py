@@ -93,15 +93,18 @@ class TaskKind:
                              "size (--batch-size) to run it in several")
         require_even_split(batch, processes)
 
+    def takes(self, medium: str) -> bool:
+        """Whether it takes a file of `medium`."""
+        return self.media is None or medium in self.media
+
     def refusal(self, medium: str, name: str) -> str | None:
         """Why it cannot take the file `name` of `medium` (None when it can): one sentence."""
         from engine.media.base import MEDIUM_NOUNS, one_of
 
-        if self.media is None or medium in self.media:
+        if self.takes(medium):
             return None
-        short = self.title.split(":")[0]  # "Duel", of "Duel: two networks side by side"
-        return (f"{short} takes {one_of(self.media)}, and {name} is {MEDIUM_NOUNS[medium]}: fit it with one network "
-                f"at a time (Fit a file).")
+        return (f"{self.name.capitalize()} takes {one_of(self.media)}, and {name} is {MEDIUM_NOUNS[medium]}: fit it "
+                f"with one network at a time (Fit a file).")
 
     def stored_settings(self, stored: dict[str, Any]) -> Any:
         """The config a run folder's config.json records (fields it predates take `stored_defaults`)."""
@@ -285,7 +288,8 @@ register(TaskKind(
 register(TaskKind(
     "duel", "Duel: two networks side by side",
     "fit one file with two networks step for step (default: Fourier-iMFN against Fourier-MFN, each scored on the "
-    "pixels it never saw): curves, pictures, time and memory side by side, and the winner", DuelConfig, lambda config, path, device: build_duel_task(path, config, device),
+    "pixels it never saw): curves, pictures, time and memory side by side, and the winner", DuelConfig,
+    lambda config, path, device: build_duel_task(path, config, device),
     lambda config, path: f"{Path(path or 'duel').stem}-{config.model.model}-vs-{config.rival}",
     needs_file=True, media=frozenset({"image", "audio", "video"}), resumable=True, view="duel",
     flatten=frozenset({"model", "signal"}),
