@@ -67,7 +67,8 @@ def test_a_full_batch_too_large_is_offered_the_largest_batch_that_fits(data_dir,
 
 
 @pytest.mark.hostile
-def test_a_dataset_task_that_would_not_fit_is_refused_before_its_first_step(tmp_path, monkeypatch, capsys) -> None:
+def test_a_dataset_task_that_would_not_fit_is_refused_before_its_first_step(data_dir, tmp_path, monkeypatch,
+                                                                          capsys) -> None:  # MNIST: the real data
     from engine.memory import DATASET_BYTES_PER_STATE, dataset_memory
 
     assert all(coefficient > 0 for coefficient in DATASET_BYTES_PER_STATE.values())  # measured, not left at 0
