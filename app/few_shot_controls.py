@@ -25,7 +25,7 @@ class FewShotWiring:
         self.folder = Path(platformdirs.user_data_dir("deq-studio")) / "few-shot"
         """Where the current run's network is written for these controls."""
         self.seed = 0
-        controls = window.few_shot_view.controls
+        controls = window.views.view("few-shot").controls
         controls.new_task.connect(self.new_task)
         controls.classify.connect(self.classify)
 
@@ -57,7 +57,7 @@ class FewShotWiring:
         try:
             path = self.model_path()
             ways = self.reader.model(path)[1]["ways"]
-            self.window.few_shot_view.controls.set_ways(ways)
+            self.window.views.view("few-shot").controls.set_ways(ways)
             self.seed += 1
             episode = self.reader.sample(self.data_folder(), ways, self.seed)
             drawings = lambda images: (images[:, 0] * 255).round().astype(np.uint8)  # noqa: E731
@@ -66,7 +66,7 @@ class FewShotWiring:
             self._failed("run a new task", exc)
             return
         correct = probabilities.argmax(1) == episode.query_labels
-        self.window.few_shot_view.show_task(episode_previews(episode, correct, 5), float(correct.mean()))
+        self.window.views.view("few-shot").show_task(episode_previews(episode, correct, 5), float(correct.mean()))
 
     def classify(self, examples: np.ndarray, query: np.ndarray) -> None:
         """Adapt to the drawn examples (one per class), then classify the drawn query."""
@@ -80,4 +80,4 @@ class FewShotWiring:
         except FAILURES as exc:
             self._failed("classify the drawing", exc)
             return
-        self.window.few_shot_view.show_guess(probabilities)
+        self.window.views.view("few-shot").show_guess(probabilities)

@@ -13,11 +13,13 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from engine.atomic_files import atomic_path
 from engine.config import config_paths, with_paths
 from engine.errors import failure_sentence
-from engine.media import SUPPORTED_EXTENSIONS, SignalError, TooLarge, medium_of
+from engine.media import SignalError, TooLarge, medium_of, supported_extensions
 from engine.tasks.kinds import TASKS
 
-FILE_FILTER = f"Signals ({' '.join('*' + extension for extension in SUPPORTED_EXTENSIONS)});;All files (*)"
-"""What the Open dialog lists: every extension the engine reads."""
+
+def file_filter() -> str:
+    """The Open dialog's filter: every registered medium's suffixes."""
+    return f"Signals ({' '.join('*' + extension for extension in supported_extensions())});;All files (*)"
 
 
 class FileActions:
@@ -25,7 +27,7 @@ class FileActions:
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a signal", str(self.settings.value("last_dir", "")),
-                                              FILE_FILTER)
+                                              file_filter())
         if path:
             self.open_file(Path(path))
 
@@ -175,7 +177,7 @@ class FileActions:
         self._show_kind("fit")
         self.settings.setValue("last_dir", str(path.parent))
         self.recent.remember(path)
-        self.media.show_targets(task.targets())
+        self.views.show_targets(task.targets())
         self._show_ready()
         self._update_actions(self.controller.state)
         if before.needs_file and before.name != "fit":

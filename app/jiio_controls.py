@@ -25,7 +25,7 @@ class JIIOControls:
         self.drawings_dir = Path(platformdirs.user_data_dir("deq-studio")) / "drawings"
         """Where painted masks and drawn digits are saved (the settings name the files)."""
         self.digit_reader = DigitReader()
-        race, attack = window.race_view.controls, window.attack_view.controls
+        race, attack = window.views.view("race").controls, window.views.view("attack").controls
         race.sigma_changed.connect(lambda sigma: self.update("inverse", sigma=sigma, corruption="noise"))
         race.mask_painted.connect(self.use_painted_mask)
         attack.epsilon_changed.connect(self.set_epsilon)
@@ -36,8 +36,8 @@ class JIIOControls:
         """The sliders show the settings' σ and ε (which may have been typed in the panel)."""
         forms = self.window.forms
         try:
-            self.window.race_view.controls.sigma.show_value(forms["inverse"].config().sigma)
-            self.window.attack_view.controls.epsilon.show_value(forms["attack"].config().attack.epsilon)
+            self.window.views.view("race").controls.sigma.show_value(forms["inverse"].config().sigma)
+            self.window.views.view("attack").controls.epsilon.show_value(forms["attack"].config().attack.epsilon)
         except ConfigError:
             pass  # an entry being typed; the panel marks it
 
@@ -82,7 +82,7 @@ class JIIOControls:
         """The classifier's class probabilities for the drawn digit, shown under the canvas."""
         from engine.model_store import ModelFileError
 
-        label = self.window.attack_view.controls.prediction
+        label = self.window.views.view("attack").controls.prediction
         if pixels.max() == 0:
             label.setText("The classifier's guess appears here.")
             return None

@@ -29,13 +29,8 @@ from app.panels.config_form import ConfigForm
 from app.scale_out import ScaleOut
 from app.session import Session
 from app.status import device_label, memory_text, progress_text
-from app.views.attack_view import AttackView
 from app.views.curves_view import CurvesView
-from app.views.duel_view import DuelView
-from app.views.few_shot_view import FewShotView
-from app.views.grid_view import GridView
-from app.views.medium_views import MediumViews
-from app.views.race_view import RaceView
+from app.views.registry import Views
 from app.window_state import WindowState
 from app.worker import collect_garbage_in_gui_thread, reserve_gui_thread
 from engine.config import ConfigError
@@ -115,19 +110,10 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.placeholder = QLabel("Open a file (File ▸ Open, drag and drop, or File ▸ Samples), or pick a task "
                                   "in the toolbar, to start.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.views = QStackedWidget()
+        self.views = Views()  # each made on first use, by its registered name (app/views/registry.py)
         self.views.addWidget(self.placeholder)
         self.hint = start_hint_label(self.views)
         self.quickstart = None
-        self.media = MediumViews(self.views)
-        self.image_view, self.audio_view, self.video_view = self.media.image, self.media.audio, self.media.video
-        self.race_view, self.attack_view, self.grid_view = RaceView(), AttackView(), GridView()
-        self.duel_view, self.few_shot_view = DuelView(), FewShotView()
-        for view in (self.race_view, self.attack_view, self.grid_view, self.duel_view, self.few_shot_view):
-            self.views.addWidget(view)
-        self.kind_views = {"race": self.race_view, "attack": self.attack_view, "grid": self.grid_view,
-                           "duel": self.duel_view, "few-shot": self.few_shot_view}
-        """The view of each TaskKind.view other than "medium" (a fit's view follows its file's medium)."""
         self.curves = CurvesView()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.views)
@@ -196,13 +182,10 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
     def task_rows(self) -> list[dict]:
         return self.session.rows
 
-    @property
-    def mesh_view(self):
-        return self.media.mesh
-
     def kind_view(self, name: str | None = None):
-        """The view of a task kind that is not a fit (None for fits)."""
-        return self.kind_views.get(TASKS.get(name or self.kind).view)
+        """The view of a task kind that is not a fit (None for fits: their view follows the file's medium)."""
+        view = TASKS.get(name or self.kind).view
+        return None if view == "medium" else self.views.view(view)
 
     # ---- actions -------------------------------------------------------------------------------------------------
     def set_kind(self, kind: str, reopen: bool = True) -> None:
@@ -381,7 +364,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         if view is not None:
             view.show_snapshot(snap.previews, snap.scalars, final=snap.final)
         else:
-            self.media.show_previews(snap.previews)
+            self.views.show_previews(snap.previews)
         self._last_snapshot = snap
         now = time.perf_counter()
         if now - self._status_time < STATUS_INTERVAL_S and not snap.final:
@@ -458,8 +441,8 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         previews, scalars, final = (snap.previews, snap.scalars, snap.final) if snap is not None else ({}, {}, False)
         view = self.kind_view()
         if view is None:
-            self.media.show_targets(opened.task.targets())
-            self.media.show_previews(previews)
+            self.views.show_targets(opened.task.targets())
+            self.views.show_previews(previews)
         else:
             view.clear()
             view.show_snapshot(previews, scalars, final=final)

@@ -12,7 +12,6 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import get_args
 
 from engine.cli_options import add_config_arguments, config_from_arguments, in_range
 from engine.distributed import Ranks
@@ -365,13 +364,13 @@ def preview_differences(verb: argparse.ArgumentParser, kind: TaskKind) -> str:
     import torch
 
     from engine.config import to_dict
-    from engine.media.base import Medium
+    from engine.media import MEDIA
     from engine.presets import preset
 
     flags = {action.dest: action.option_strings[-1] for action in verb._actions if action.option_strings}
     full = _flat(to_dict(kind.config()))
     lines = []
-    media = [medium for medium in get_args(Medium) if kind.takes(medium)] if kind.needs_file else [None]
+    media = [spec.name for spec in MEDIA if kind.takes(spec.name)] if kind.needs_file else [None]
     for medium in media:
         preview = _flat(to_dict(preset(kind.config, "preview", torch.device("cpu"), medium)))
         changed = [f"{flags[path]} {_shown(value)}" for path, value in preview.items()

@@ -204,7 +204,7 @@ def _fit_counts(config: FitConfig, signal) -> tuple[FitConfig, int, int, int, in
     from engine.presets import resolve_fit_config
 
     if isinstance(signal, MeshSignal):
-        resolved = resolve_fit_config(config, "mesh")
+        resolved = resolve_fit_config(config, signal.medium)
         return resolved, resolved.signal.mesh_points, 2 * resolved.eval_points + resolved.mc_resolution ** 3, 3, 1
     resolved = resolve_fit_config(config, signal.medium)
     n_eval = len(signal.coords)

@@ -1,11 +1,13 @@
-"""Every default that depends on the medium or the device, in one place.
+"""Every default that depends on the medium or the device: the rules here, each medium's numbers in its registration
+(`engine/media/spec.py`).
 
 - `resolve_fit_config` fills a fit's empty fields with the medium's defaults from the (Implicit)² protocols (SPEC 2.3)
   when the task is built: input scale, spectral normalization, learning rate, batch size, clipping, evaluation.
 - `preset(kind, name, device, medium)` gives the starting settings of a task kind: `full` is the SPEC's (the config
   classes' defaults); `preview` is what the window starts from, small enough on a CPU to show progress within seconds
-  (a 256-pixel preview of a photograph, 2 s of audio, 16 small video frames, 50,000 mesh points per pass, short
-  MNIST runs). `deq-studio fit FILE --preset preview` runs exactly what the window runs.
+  (each medium's own, in its registration: a 256-pixel preview of a photograph, 2 s of audio, 16 small video
+  frames, 50,000 mesh points per pass; short MNIST runs). `deq-studio fit FILE --preset preview` runs exactly what
+  the window runs.
 """
 from __future__ import annotations
 
@@ -15,74 +17,52 @@ from typing import Any
 import torch
 
 from engine.config import (AdvTrainConfig, AttackTaskConfig, BackwardConfig, DuelConfig, FitConfig, InverseConfig,
-                           MetaTrainConfig, ModelConfig, PriorConfig, SignalConfig, SolverConfig)
+                           MetaTrainConfig, PriorConfig, SolverConfig)
+from engine.media.spec import MEDIA, medium_spec
 from engine.models.inr import IMPLICIT
 
 
 PRESETS: tuple[str, ...] = ("full", "preview")
 
-IMAGE_SIDE = 512
-"""The image side the (Implicit)² input scales (256 to represent, 128 to generalize) were set for: an image's default
-scale follows its longer side in proportion, so that the filters start at the same frequencies per pixel. Measured
-(bench/gain_ablations.py, 256² images, 1000 steps, width 256): at 128, twice the paper's frequency per pixel, the
-implicit models memorize the training pixels (47 dB) and trail their explicit counterparts on the held-out ones by
-0.25–0.51 dB; at 64 they lead by +0.13 to +0.32 dB (iSIREN) and +0.54 dB (Fourier-iMFN) on Kodak, +1.25 and
-+2.23 dB on a downsampled colour photograph, as in the paper."""
 SIREN_LIKE = ("isiren", "siren-inj")
 """Models whose default input scale is halved on media other than images, unlike the (Implicit)² release (which
 leaves the halving commented out): the sine of a sum of injections doubles their frequency content. It was measured
 on 256² Kodak images (generalization, width 128, 300 steps: iSIREN at 128 trailed SIREN-inj by 1.0 dB, at 64 the
-two were within ±0.1 dB), where the image rule (IMAGE_SIDE) now gives 64 to every model."""
-MESH_INPUT_SCALE = 32.0
-MESH_LR = 2e-3
-"""Mesh defaults. The paper's 256 and 5e-4 (SPEC 2.3) barely move the BCE loss in 1,500 steps of 50k points on
-the bunny here (IoU 0.12 uniform after 200 steps, explicit Gabor-MFN alike); 32 and 2e-3 reach IoU 0.97 uniform
-in 400 steps at width 64. Both stay options (--input-scale, --lr)."""
+two were within ±0.1 dB), where the image rule (IMAGE_SIDE, engine/media/image.py) now gives 64 to every model."""
 
 
 def resolve_fit_config(config: FitConfig, medium: str, side: int | None = None) -> FitConfig:
-    """Fill every empty field with the medium's default from the (Implicit)² protocols (SPEC 2.3); an image's input
-    scale follows its longer `side` (IMAGE_SIDE)."""
+    """Fill every empty field with the medium's default (its registration's `FitDefaults`, from the (Implicit)²
+    protocols, SPEC 2.3); an image's input scale follows its longer `side` (IMAGE_SIDE; other media ignore it)."""
+    defaults = medium_spec(medium).defaults
     model = config.model
     if model.input_scale is None:
-        if medium == "image":
-            scale = (128.0 if config.protocol == "generalize" else 256.0) * (side or IMAGE_SIDE) / IMAGE_SIDE
-        else:
-            scale = {"audio": 25000.0, "video": 128.0, "mesh": MESH_INPUT_SCALE}[medium]
-            if model.model in SIREN_LIKE:
-                scale /= 2  # measured on images (SIREN_LIKE); the release keeps the medium's scale
+        scale = defaults.input_scale
+        if config.protocol == "generalize" and defaults.generalize_input_scale is not None:
+            scale = defaults.generalize_input_scale
+        if defaults.scale_side is not None:
+            scale *= (side or defaults.scale_side) / defaults.scale_side
+        if defaults.halve_siren_scale and model.model in SIREN_LIKE:
+            scale /= 2  # measured on images (SIREN_LIKE); the release keeps the medium's scale
         model = dataclasses.replace(model, input_scale=scale)
     if model.spectral_norm is None:
-        model = dataclasses.replace(model, spectral_norm=medium != "audio" and model.model in IMPLICIT)
-    minibatch = medium in ("video", "mesh")
+        model = dataclasses.replace(model, spectral_norm=defaults.spectral_norm and model.model in IMPLICIT)
     return dataclasses.replace(
         config,
         model=model,
-        lr=config.lr if config.lr is not None else (MESH_LR if medium == "mesh" else 1e-3),
-        batch_size=config.batch_size if config.batch_size is not None else
-        {"video": 65536, "mesh": 50000}.get(medium),
-        grad_clip=config.grad_clip if config.grad_clip is not None else (0.1 if medium == "video" else None),
-        eval_every=config.eval_every if config.eval_every is not None else (250 if minibatch else config.log_every),
+        lr=config.lr if config.lr is not None else defaults.lr,
+        batch_size=config.batch_size if config.batch_size is not None else defaults.batch_size,
+        grad_clip=config.grad_clip if config.grad_clip is not None else defaults.grad_clip,
+        eval_every=config.eval_every if config.eval_every is not None else (defaults.eval_every or config.log_every),
     )
 
 
 def fit_preview(medium: str, device: torch.device) -> FitConfig:
     """The window's starting settings of a fit of `medium` on `device`: on CUDA the SPEC's, with a 2,000-step run;
-    on a CPU a narrow Gabor-iMFN on a reduced signal."""
+    on a CPU the medium's quick preview (a narrow Gabor-iMFN on a reduced signal)."""
     if device.type == "cuda":
         return FitConfig(steps=2000, log_every=10, eval_every=None)
-    small = ModelConfig(model="gabor-imfn", width=64)
-    if medium == "image":  # the filters' scale follows the preview's resolution (IMAGE_SIDE)
-        return FitConfig(model=small, signal=SignalConfig(max_size=256), lr=3e-3, steps=500, log_every=5,
-                         eval_every=25)
-    if medium == "audio":
-        return FitConfig(model=small, signal=SignalConfig(audio_duration_s=2.0), lr=3e-3, steps=500, log_every=5,
-                         eval_every=25)
-    if medium == "video":
-        return FitConfig(model=small, signal=SignalConfig(max_size=96, video_stride=2, video_max_frames=16),
-                         lr=3e-3, batch_size=16_384, steps=500, log_every=5, eval_every=50)
-    return FitConfig(model=small, signal=SignalConfig(mesh_points=50_000), batch_size=8192, steps=500, log_every=5,
-                     eval_every=100, eval_points=1 << 16, mc_resolution=64)
+    return medium_spec(medium).preview
 
 
 PREVIEWS: dict[type, Any] = {
@@ -114,15 +94,6 @@ def preset(config_class: type, name: str, device: torch.device, medium: str | No
     return PREVIEWS[config_class]
 
 
-_SIGNAL_FIELDS = {
-    "image": {"max_size"},
-    "audio": {"audio_start_s", "audio_duration_s", "audio_rate"},
-    "video": {"max_size", "video_stride", "video_max_frames"},
-    "mesh": {"mesh_points", "mesh_near_sigma", "mesh_max_triangles"},
-}
-MESH_ONLY = frozenset({"mesh_target", "eval_points", "mc_resolution"})
-
-
 CORRUPTION_FIELDS = {"noise": "sigma", "box": "box_size", "pixels": "pixel_fraction", "mask": "mask"}
 """The one setting each corruption of an inverse problem reads."""
 
@@ -138,11 +109,13 @@ def inapplicable_fields(config: Any, medium: str | None = None) -> frozenset[str
 
 def _task_fields(config: Any, medium: str | None) -> set[str]:
     if isinstance(config, FitConfig):
-        if medium not in _SIGNAL_FIELDS:
+        if medium not in MEDIA:
             return set()
-        others = set().union(*_SIGNAL_FIELDS.values()) - _SIGNAL_FIELDS[medium]
-        fields = {f"signal.{name}" for name in others}
-        fields.update({"protocol"} if medium == "mesh" else MESH_ONLY)
+        own, others = medium_spec(medium), [spec for spec in MEDIA if spec.name != medium]
+        fields = {f"signal.{name}" for spec in others for name in spec.signal_fields - own.signal_fields}
+        fields.update(name for spec in others for name in spec.fit_fields - own.fit_fields)
+        if own.split_axes is None:
+            fields.add("protocol")
         return fields
     if isinstance(config, InverseConfig):
         fields = {name for kind, name in CORRUPTION_FIELDS.items() if kind != config.corruption}

@@ -49,3 +49,7 @@ class Registry(Generic[T]):
     def __iter__(self) -> Iterator[T]:
         """The registered objects in registration order."""
         return iter(list(self._items.values()))
+
+    def unregister(self, name: str) -> T:
+        """Remove and return `name` (a test that registers its own entry puts the registry back as it was)."""
+        return self._items.pop(name)

@@ -14,11 +14,12 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidg
 
 from app.views.paint_canvas import PaintCanvas, canvas_buttons
 from app.views.race_view import METHOD_NAMES, ImagePanel
+from app.views.registry import register_view
+from app.views.value_slider import ValueSlider
 
 PERTURBATION_COLOURS = {"colour_map": "CET-D1", "colour_bar": (-1.0, 1.0, "δ / ε")}
 """Signed perturbations on a diverging map: blue darkens a pixel, red brightens it, white leaves it. The bar spans
 the largest change shown (a snapshot's `perturbation_range`, as a fraction of ε)."""
-from app.views.value_slider import ValueSlider
 
 
 def prediction_text(probabilities: np.ndarray, labels: np.ndarray, count: int = 8) -> str:
@@ -65,6 +66,7 @@ class AttackControls(QGroupBox):
         layout.addLayout(buttons)
 
 
+@register_view("attack")
 class AttackView(QWidget):
     """Clean | JIO | PGD digits, perturbations below, predictions under each; the attack controls beside."""
 

@@ -13,6 +13,9 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from app.views.image_view import pg  # noqa: F811  (shared pyqtgraph configuration)
 
+from app.views.registry import ReconstructionPreviews, register_view
+from engine.tasks.base import Targets
+
 MAX_POINTS = 20_000
 """Waveform points drawn (peak-downsampled beyond this)."""
 
@@ -45,7 +48,8 @@ def output_device_problem() -> str | None:
     return None
 
 
-class AudioView(QWidget):
+@register_view("audio")
+class AudioView(ReconstructionPreviews, QWidget):
     """Waveforms (target grey, reconstruction coloured) above the reconstruction's spectrogram."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -96,6 +100,9 @@ class AudioView(QWidget):
         for button in (*self.play_buttons.values(), self.stop_button):
             button.setEnabled(self.playback_problem is None)
             button.setToolTip(self.playback_problem or "")
+
+    def show_target(self, targets: Targets) -> None:
+        self.set_target(targets.arrays["signal"], targets.rate or 1.0)
 
     def set_target(self, wave: np.ndarray, rate: float) -> None:
         if not self._probed:

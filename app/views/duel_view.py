@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 from app.views.audio_view import spectrogram, stft_magnitude
 from app.views.image_view import ERROR_RANGE, absolute_error
 from app.views.race_view import ImagePanel
+from app.views.registry import register_view
 from engine.tasks.duel import split_row, standing, standing_text
 
 FLOOR_DB = -80.0
@@ -58,6 +59,7 @@ def side_summary(name: str, scalars: dict[str, float]) -> str:
     return " · ".join(parts)
 
 
+@register_view("duel")
 class DuelView(QWidget):
     """Target | first network | second network, reconstructions above their errors, stats under each name."""
 

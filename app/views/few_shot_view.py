@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPush
 
 from app.views.paint_canvas import PaintCanvas
 from app.views.race_view import ImagePanel, show_previews
+from app.views.registry import register_view
 
 
 EXAMPLE_SIDE, QUERY_SIDE = 84, 168
@@ -85,6 +86,7 @@ def guess_text(probabilities: np.ndarray) -> str:
     return " · ".join(f"class {int(k) + 1} ({probabilities[k]:.0%})" for k in order)
 
 
+@register_view("few-shot")
 class FewShotView(QWidget):
     """Examples | queries, the held-out accuracy under them; the controls beside."""
 

@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from app.views.race_view import ImagePanel
+from app.views.registry import register_view
 
 TITLES = {"reconstructions": "Training batch (decoded below)", "held_out": "Held out (decoded below)",
           "samples": "Samples of the prior", "batch": "Training batch", "support": "A task's examples, one per class",
@@ -18,6 +19,7 @@ TITLES = {"reconstructions": "Training batch (decoded below)", "held_out": "Held
 COLUMNS = 3
 
 
+@register_view("grid")
 class GridView(QWidget):
     """Panels of image grids, one per preview key."""
 

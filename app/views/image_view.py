@@ -11,6 +11,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
+from app.views.registry import ReconstructionPreviews, register_view
+from engine.tasks.base import Targets
+
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 ERROR_RANGE = 64.0
@@ -31,7 +34,8 @@ def split_composite(target: np.ndarray, reconstruction: np.ndarray, fraction: fl
     return out
 
 
-class ImageView(QWidget):
+@register_view("image")
+class ImageView(ReconstructionPreviews, QWidget):
     """Three linked panels; `set_target` once per signal, `set_reconstruction` on every snapshot."""
 
     TITLES = ("Target", "Reconstruction", "|Error|")
@@ -75,6 +79,9 @@ class ImageView(QWidget):
         self.canvas.scene().sigMouseClicked.connect(self._fit_on_double_click)
         self.target: np.ndarray | None = None
         self.reconstruction: np.ndarray | None = None
+
+    def show_target(self, targets: Targets) -> None:
+        self.set_target(targets.arrays["signal"])
 
     def set_target(self, image: np.ndarray) -> None:
         self.target = image

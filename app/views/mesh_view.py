@@ -16,6 +16,8 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPolygonF
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QWidget
 
 from app.views.race_view import ImagePanel
+from app.views.registry import register_view
+from engine.tasks.base import Targets
 
 MAX_SOFTWARE_FACES = 10_000
 SHOW = {"both": "Target and reconstruction", "reconstruction": "Reconstruction", "target": "Target"}
@@ -147,6 +149,7 @@ class OpenGLMeshCanvas(QWidget):
         return self.view.grabFramebuffer().scaled(width, height)
 
 
+@register_view("mesh")
 class MeshView(QWidget):
     """3D shape | field slice; `software` forces the fallback renderer."""
 
@@ -175,6 +178,9 @@ class MeshView(QWidget):
         layout.setColumnStretch(1, 2)
         self.target = None
         self.reconstruction = None
+
+    def show_target(self, targets: Targets) -> None:
+        self.set_target(targets.arrays["vertices"], targets.arrays["faces"])
 
     def set_target(self, vertices: np.ndarray, faces: np.ndarray) -> None:
         self.target, self.reconstruction = (vertices, faces), None

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QSizePolicy, QVBox
 from app.views.image_view import pg  # noqa: F401  (shared pyqtgraph configuration)
 from app.views.paint_canvas import PaintCanvas, canvas_buttons
 from app.views.readable_axis import readable_axes
+from app.views.registry import register_view
 from app.views.value_slider import ValueSlider
 
 METHOD_COLORS = {"jiio": "#d62728", "adam": "#1f77b4", "jio": "#d62728", "pgd": "#1f77b4"}
@@ -105,6 +106,7 @@ PLOT_MIN_HEIGHT = 160
 """The loss race's least height, in pixels."""
 
 
+@register_view("race")
 class RaceView(QWidget):
     """Clean | corrupted | JIIO | Adam grids above the loss-against-time race; the corruption controls beside."""
 

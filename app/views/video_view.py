@@ -9,9 +9,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from app.views.image_view import ImageView
+from app.views.registry import ReconstructionPreviews, register_view
+from engine.tasks.base import Targets
 
 
-class VideoView(QWidget):
+@register_view("video")
+class VideoView(ReconstructionPreviews, QWidget):
     """An ImageView on one frame, a slider over frames and a play button."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -40,6 +43,9 @@ class VideoView(QWidget):
         self.target: np.ndarray | None = None
         self.reconstruction: np.ndarray | None = None
         self.count, self.fps = 0, 25.0
+
+    def show_target(self, targets: Targets) -> None:
+        self.set_target(targets.arrays["signal"], targets.rate)
 
     def set_target(self, frames: np.ndarray, fps: float | None) -> None:
         self.target, self.reconstruction = frames, None

@@ -9,9 +9,11 @@ import soundfile as sf
 import torch
 
 from engine.atomic_files import atomic_path
-from engine.config import SignalConfig
-from engine.media.base import MEDIUM_NOUNS, Signal, SignalError, TooLarge, grid_coords, regular_file, unreadable
+from engine.config import FitConfig, SignalConfig
+from engine.media.base import Signal, SignalError, TooLarge, grid_coords, regular_file, unreadable
+from engine.media.spec import PREVIEW_MODEL, FitDefaults, MediumSpec, register_medium
 
+NOUN = "a sound"
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 AUDIO_FORMATS = "WAV or FLAC"
 """What an unreadable sound is best saved again as."""
@@ -40,7 +42,7 @@ def load_audio(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
             blocks = sound.blocks(BLOCK_FRAMES, frames=wanted, dtype="float32", always_2d=True) if wanted else ()
             wave = np.concatenate([np.zeros(0, np.float32), *(block.mean(axis=1) for block in blocks)])
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-        raise unreadable(path, MEDIUM_NOUNS["audio"], AUDIO_FORMATS, exc) from exc
+        raise unreadable(path, NOUN, AUDIO_FORMATS, exc) from exc
     if config.audio_rate and config.audio_rate != rate:
         wave = resample(wave, rate, config.audio_rate)
         rate = config.audio_rate
@@ -81,3 +83,16 @@ def write_audio(path: str | Path, wave: np.ndarray, rate: float) -> None:
     """Write a float waveform in [−1, 1] as 16-bit PCM (WAV/FLAC by suffix), atomically."""
     with atomic_path(path) as temporary:
         sf.write(str(temporary), np.clip(wave, -1.0, 1.0), int(round(rate)), subtype="PCM_16")
+
+
+def describe_audio(signal: Signal) -> str:
+    return f"{signal.shape[0] / (signal.rate or 1):.2f} s audio at {signal.rate:g} Hz ({signal.shape[0]} samples)"
+
+
+AUDIO = register_medium(MediumSpec(
+    "audio", NOUN, AUDIO_EXTENSIONS, load_audio, FitDefaults(input_scale=25000.0, spectral_norm=False),
+    FitConfig(model=PREVIEW_MODEL, signal=SignalConfig(audio_duration_s=2.0), lr=3e-3, steps=500, log_every=5,
+              eval_every=25),
+    signal_fields=frozenset({"audio_start_s", "audio_duration_s", "audio_rate"}),
+    write=lambda path, wave, rate: write_audio(path, wave, rate or 44100), export_name="reconstruction.wav",
+    split_axes=(0,), float_samples=True, describe=describe_audio))

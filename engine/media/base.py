@@ -6,22 +6,13 @@ import errno
 import os
 import stat
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-Medium = Literal["image", "audio", "video", "mesh"]
-MEDIUM_NOUNS = {"image": "an image", "audio": "a sound", "video": "a video", "mesh": "a 3D shape"}
-"""Each medium as a sentence names one file of it."""
-
-
-def one_of(media) -> str:
-    """`media` (in MEDIUM_NOUNS' order) as a sentence offers them: "an image, a sound or a video"."""
-    nouns = [noun for medium, noun in MEDIUM_NOUNS.items() if medium in media]
-    return nouns[0] if len(nouns) == 1 else f"{', '.join(nouns[:-1])} or {nouns[-1]}"
-
+from engine.media.spec import Medium, medium_spec
 
 class SignalError(Exception):
     """A file could not be turned into a signal; the message says why, for the user."""
@@ -112,22 +103,20 @@ class Signal:
         return int(self.values.shape[1])
 
     def to_array(self, values: Tensor | np.ndarray) -> np.ndarray:
-        """Values (N, C) in [−1, 1] back to the medium's layout: uint8 (H, W, C) image, float32 (T,) waveform,
-        uint8 (T, H, W, C) frames."""
+        """Values (N, C) in [−1, 1] back to the medium's layout: uint8 (*shape, C) (an image's (H, W, C), a video's
+        (T, H, W, C)), or floats in the grid's shape for a medium of float samples (a waveform's (T,))."""
         v = values.detach().cpu().numpy() if isinstance(values, Tensor) else np.asarray(values)
         v = np.clip(v.astype(np.float32), -1.0, 1.0)
-        if self.medium == "audio":
-            return v.reshape(self.shape)
+        if medium_spec(self.medium).float_samples:
+            return v.reshape(self.shape if self.channels == 1 else (*self.shape, self.channels))
         return np.round((v + 1.0) * 127.5).astype(np.uint8).reshape(*self.shape, self.channels)
 
     def describe(self) -> str:
         """One line for status bars and logs, e.g. `256×256 gray image`."""
-        dims = "×".join(str(s) for s in self.shape)
-        if self.medium == "image":
-            return f"{dims} {'gray' if self.channels == 1 else 'RGB'} image"
-        if self.medium == "audio":
-            return f"{self.shape[0] / (self.rate or 1):.2f} s audio at {self.rate:g} Hz ({self.shape[0]} samples)"
-        return f"{dims} video at {self.rate:g} fps"
+        spec = medium_spec(self.medium)
+        if spec.describe is not None:
+            return spec.describe(self)
+        return f"{'×'.join(str(s) for s in self.shape)} {self.medium}"
 
 
 def grid_coords(shape: tuple[int, ...]) -> Tensor:
@@ -137,13 +126,11 @@ def grid_coords(shape: tuple[int, ...]) -> Tensor:
 
 
 def generalization_split(signal: Signal) -> tuple[Tensor, Tensor]:
-    """Train and held-out row indices of the generalization protocol (SPEC 2.4).
-
-    Image: train [::2, ::2], test [1::2, 1::2]; audio: even vs odd samples; video: the image rule in every frame.
-    """
+    """Train and held-out row indices of the generalization protocol (SPEC 2.4): along each of the medium's
+    `split_axes`, train on even indices and score on odd ones. Image: train [::2, ::2], test [1::2, 1::2]; audio:
+    even vs odd samples; video: the image rule in every frame."""
+    axes = medium_spec(signal.medium).split_axes or ()
     index = torch.arange(int(np.prod(signal.shape))).reshape(signal.shape)
-    if signal.medium == "audio":
-        return index[::2].reshape(-1), index[1::2].reshape(-1)
-    if signal.medium == "image":
-        return index[::2, ::2].reshape(-1), index[1::2, 1::2].reshape(-1)
-    return index[:, ::2, ::2].reshape(-1), index[:, 1::2, 1::2].reshape(-1)
+    train = tuple(slice(0, None, 2) if axis in axes else slice(None) for axis in range(len(signal.shape)))
+    test = tuple(slice(1, None, 2) if axis in axes else slice(None) for axis in range(len(signal.shape)))
+    return index[train].reshape(-1), index[test].reshape(-1)

@@ -21,9 +21,11 @@ import numpy as np
 from torch import Tensor
 
 from engine.atomic_files import atomic_path
-from engine.config import SignalConfig
-from engine.media.base import MEDIUM_NOUNS, SignalError, TooLarge, regular_file, unreadable
+from engine.config import FitConfig, SignalConfig
+from engine.media.base import SignalError, TooLarge, regular_file, unreadable
+from engine.media.spec import PREVIEW_MODEL, FitDefaults, MediumSpec, register_medium
 
+NOUN = "a 3D shape"
 MESH_EXTENSIONS = (".obj", ".ply", ".stl", ".off", ".gltf", ".glb")
 MESH_FORMATS = "OBJ, PLY or STL"
 """What an unreadable shape is best saved again as."""
@@ -141,11 +143,11 @@ def load_mesh(path: str | Path, config: SignalConfig = SignalConfig()) -> MeshSi
     try:
         mesh = o3d.io.read_triangle_mesh(str(path), enable_post_processing=False, print_progress=False)
     except (RuntimeError, OSError, ValueError) as exc:
-        raise unreadable(path, MEDIUM_NOUNS["mesh"], MESH_FORMATS, exc) from exc
+        raise unreadable(path, NOUN, MESH_FORMATS, exc) from exc
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.triangles, dtype=np.int64)
     if len(faces) == 0 or len(vertices) < 3:
-        raise unreadable(path, MEDIUM_NOUNS["mesh"], MESH_FORMATS, ValueError("no triangle could be read"))
+        raise unreadable(path, NOUN, MESH_FORMATS, ValueError("no triangle could be read"))
     if header is not None and len(faces) < header.faces:  # each face of n corners reads as n − 2 triangles
         raise damaged(path, f"its header declares {header.contents}, but only {_many(len(faces), 'triangle')} could "
                             f"be read")
@@ -375,3 +377,18 @@ def simplify_quickly(vertices: np.ndarray, faces: np.ndarray, target_faces: int)
     # a cell of side h holds about 2 triangles per h² of surface: 2 × target triangles for area / target per cell
     coarse = mesh.simplify_vertex_clustering(voxel_size=float(np.sqrt(area / target_faces)))
     return simplify(np.asarray(coarse.vertices), np.asarray(coarse.triangles, np.int64), target_faces)
+
+
+MESH_INPUT_SCALE = 32.0
+MESH_LR = 2e-3
+"""Mesh defaults. The paper's 256 and 5e-4 (SPEC 2.3) barely move the BCE loss in 1,500 steps of 50k points on
+the bunny here (IoU 0.12 uniform after 200 steps, explicit Gabor-MFN alike); 32 and 2e-3 reach IoU 0.97 uniform
+in 400 steps at width 64. Both stay options (--input-scale, --lr)."""
+
+MESH = register_medium(MediumSpec(
+    "mesh", NOUN, MESH_EXTENSIONS, load_mesh,
+    FitDefaults(input_scale=MESH_INPUT_SCALE, lr=MESH_LR, batch_size=50000, eval_every=250),
+    FitConfig(model=PREVIEW_MODEL, signal=SignalConfig(mesh_points=50_000), batch_size=8192, steps=500, log_every=5,
+              eval_every=100, eval_points=1 << 16, mc_resolution=64),
+    signal_fields=frozenset({"mesh_points", "mesh_near_sigma", "mesh_max_triangles"}),
+    fit_fields=frozenset({"mesh_target", "eval_points", "mc_resolution"}), split_axes=None))

@@ -10,9 +10,11 @@ import torch
 from PIL import Image
 
 from engine.atomic_files import atomic_path
-from engine.config import SignalConfig
-from engine.media.base import MEDIUM_NOUNS, Signal, SignalError, TooLarge, grid_coords, regular_file, unreadable
+from engine.config import FitConfig, SignalConfig
+from engine.media.base import Signal, SignalError, TooLarge, grid_coords, regular_file, unreadable
+from engine.media.spec import PREVIEW_MODEL, FitDefaults, MediumSpec, register_medium
 
+NOUN = "a video"
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".gif", ".webm", ".m4v")
 VIDEO_FORMATS = "MP4 (H.264)"
 """What an unreadable video is best saved again as."""
@@ -58,9 +60,9 @@ def load_video(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
     except SignalError:
         raise
     except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise unreadable(path, MEDIUM_NOUNS["video"], VIDEO_FORMATS, exc) from exc
+        raise unreadable(path, NOUN, VIDEO_FORMATS, exc) from exc
     if not frames:
-        raise unreadable(path, MEDIUM_NOUNS["video"], VIDEO_FORMATS, ValueError("no frame could be decoded"))
+        raise unreadable(path, NOUN, VIDEO_FORMATS, ValueError("no frame could be decoded"))
     video = np.stack(frames).astype(np.float32) / 127.5 - 1.0  # (T, H, W, 3)
     t, h, w, c = video.shape
     values = torch.from_numpy(video.reshape(-1, c))
@@ -93,3 +95,17 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float) -> None:
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+
+
+def describe_video(signal: Signal) -> str:
+    return f"{'×'.join(str(s) for s in signal.shape)} video at {signal.rate:g} fps"
+
+
+VIDEO = register_medium(MediumSpec(
+    "video", NOUN, VIDEO_EXTENSIONS, load_video,
+    FitDefaults(input_scale=128.0, batch_size=65536, grad_clip=0.1, eval_every=250),
+    FitConfig(model=PREVIEW_MODEL, signal=SignalConfig(max_size=96, video_stride=2, video_max_frames=16), lr=3e-3,
+              batch_size=16_384, steps=500, log_every=5, eval_every=50),
+    signal_fields=frozenset({"max_size", "video_stride", "video_max_frames"}),
+    write=lambda path, frames, rate: write_video(path, frames, rate or 25), export_name="reconstruction.mp4",
+    split_axes=(1, 2), frame_scores=True, describe=describe_video))

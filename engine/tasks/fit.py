@@ -14,7 +14,7 @@ from torch import Tensor
 
 from engine.config import FitConfig
 from engine.metrics import psnr, psnr_per_frame
-from engine.media import Signal, generalization_split, write_audio, write_image, write_video
+from engine.media import Signal, generalization_split, medium_spec
 from engine.tasks.base import Snapshot, Targets
 from engine.presets import resolve_fit_config
 from engine.tasks.inr_training import INRTask, INRTraining, solve_summary
@@ -24,8 +24,7 @@ class FitTask(INRTask):
     """Fit a grid signal (image, audio, video)."""
 
     def __init__(self, config: FitConfig, signal: Signal, device: torch.device) -> None:
-        side = max(signal.shape) if signal.medium == "image" else None  # an image's input scale follows its size
-        self.config = resolve_fit_config(config, signal.medium, side)
+        self.config = resolve_fit_config(config, signal.medium, max(signal.shape))  # an image's scale follows it
         self.signal = signal
         self.device = device
         self.coords = signal.coords.to(device)
@@ -62,7 +61,7 @@ class FitTask(INRTask):
         if self.test_index is not None:
             row["psnr_test"] = psnr(pred[self.test_index], self.values[self.test_index])
             scored = self.test_index
-        if self.signal.medium == "video":
+        if medium_spec(self.signal.medium).frame_scores:
             frames = self.signal.shape[0]
             mask = torch.zeros(len(self.coords), dtype=torch.bool, device=self.device)
             mask[scored] = True
@@ -76,19 +75,12 @@ class FitTask(INRTask):
         return Snapshot(self.step_count, self.config.steps, self.train_time, dict(scalars), previews, final)
 
     def export(self, out_dir: Path) -> Path:
-        """Write the latest evaluated reconstruction: PNG, WAV or MP4."""
+        """Write the latest evaluated reconstruction in its medium's format (PNG, WAV, MP4: its registration's writer)."""
         if self.reconstruction is None:
             self.evaluate()
         assert self.reconstruction is not None
         out_dir.mkdir(parents=True, exist_ok=True)
-        medium = self.signal.medium
-        if medium == "image":
-            path = out_dir / "reconstruction.png"
-            write_image(path, self.reconstruction)
-        elif medium == "audio":
-            path = out_dir / "reconstruction.wav"
-            write_audio(path, self.reconstruction, self.signal.rate or 44100)
-        else:
-            path = out_dir / "reconstruction.mp4"
-            write_video(path, self.reconstruction, self.signal.rate or 25)
+        spec = medium_spec(self.signal.medium)
+        path = out_dir / spec.export_name
+        spec.write(path, self.reconstruction, self.signal.rate)
         return path

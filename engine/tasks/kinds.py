@@ -99,12 +99,12 @@ class TaskKind:
 
     def refusal(self, medium: str, name: str) -> str | None:
         """Why it cannot take the file `name` of `medium` (None when it can): one sentence."""
-        from engine.media.base import MEDIUM_NOUNS, one_of
+        from engine.media import medium_spec, one_of
 
         if self.takes(medium):
             return None
-        return (f"{self.name.capitalize()} takes {one_of(self.media)}, and {name} is {MEDIUM_NOUNS[medium]}: fit it "
-                f"with one network at a time (Fit a file).")
+        return (f"{self.name.capitalize()} takes {one_of(self.media)}, and {name} is {medium_spec(medium).noun}: fit "
+                f"it with one network at a time (Fit a file).")
 
     def stored_settings(self, stored: dict[str, Any]) -> Any:
         """The config a run folder's config.json records (fields it predates take `stored_defaults`)."""

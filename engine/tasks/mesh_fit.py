@@ -35,7 +35,7 @@ class MeshFitTask(INRTask):
     """Fit a mesh's occupancy or signed distance."""
 
     def __init__(self, config: FitConfig, mesh: MeshSignal, device: torch.device) -> None:
-        self.config = resolve_fit_config(config, "mesh")
+        self.config = resolve_fit_config(config, mesh.medium)
         self.mesh = mesh
         self.device = device
         self.sdf = self.config.mesh_target == "sdf"

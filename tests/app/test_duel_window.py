@@ -16,7 +16,7 @@ from engine.resources import sample_path  # noqa: E402
 def test_duel_trains_both_networks_side_by_side(window, qtbot, tmp_path) -> None:
     assert window.open_file(sample_path("image.png"))
     window.set_kind("duel")
-    assert window.views.currentWidget() is window.duel_view
+    assert window.views.currentWidget() is window.views.view("duel")
     config = window.form.config()
     assert (config.model.model, config.rival, config.protocol) == ("fourier-imfn", "fourier-mfn", "generalize")
     window.form.set_config(dataclasses.replace(config, model=dataclasses.replace(config.model, width=16), steps=12,
@@ -28,7 +28,7 @@ def test_duel_trains_both_networks_side_by_side(window, qtbot, tmp_path) -> None
     assert len(names) == 2 and names[0].endswith("· fourier-imfn") and names[1].endswith("· fourier-mfn")
     for run in window.curves.runs:
         assert [row["step"] for row in run["rows"]] == [1, 3, 6, 9, 12] and "loss" in run["rows"][-1]
-    view = window.duel_view
+    view = window.views.view("duel")
     assert set(view.sides) == {"fourier-imfn", "fourier-mfn"} and view.target.image is not None
     for side in view.sides.values():
         assert side["picture"].image.shape[:2] == view.target.image.shape[:2]
@@ -92,8 +92,8 @@ def test_the_duel_keeps_to_files_it_can_duel(window) -> None:
     assert window.open_file(sample_path("image.png"))
     window.set_kind("duel")
     assert window.open_file(sample_path("audio.wav"))  # another file a duel takes: still a duel, on that file
-    assert window.kind == "duel" and window.views.currentWidget() is window.duel_view
-    assert window.duel_view.target.image is not None and not window.duel_view.pixels  # the sound's spectrogram
+    assert window.kind == "duel" and window.views.currentWidget() is window.views.view("duel")
+    assert window.views.view("duel").target.image is not None and not window.views.view("duel").pixels  # the sound's spectrogram
     assert window.form.config().signal.audio_duration_s is not None  # the duel's settings for a sound
     assert window.open_file(sample_path("mesh.ply"))  # one it does not: fitted, and the status line says why
     assert window.kind == "fit" and "Duel takes" in window.statusBar().currentMessage()

@@ -37,7 +37,7 @@ def test_a_run_shows_its_task_queries_and_held_out_accuracy(window, trained) -> 
     task, row, _, _ = trained
     window.set_kind("meta-train")
     view = window.kind_view("meta-train")
-    assert view is window.few_shot_view and window.views.currentWidget() is view
+    assert view is window.views.view("few-shot") and window.views.currentWidget() is view
     snapshot = task.snapshot(row)
     view.show_snapshot(snapshot.previews, snapshot.scalars)
     assert view.panels["support"].image is not None and view.panels["query"].image.shape[2] == 3
@@ -48,16 +48,16 @@ def test_a_new_unseen_task_is_adapted_to_and_its_queries_scored(window, trained,
     _, _, path, folder = trained
     use_model(window, monkeypatch, path, folder)
     window.set_kind("meta-train")
-    window.few_shot_view.controls.new_button.click()
+    window.views.view("few-shot").controls.new_button.click()
     assert not window.errors, window.errors
-    panels = window.few_shot_view.panels
+    panels = window.views.view("few-shot").panels
     assert panels["support"].image is not None and "right (green)" in panels["query"].title.text()
 
 
 def test_drawn_examples_and_a_drawn_query_are_classified(window, trained, monkeypatch) -> None:
     _, _, path, folder = trained
     use_model(window, monkeypatch, path, folder)
-    controls = window.few_shot_view.controls
+    controls = window.views.view("few-shot").controls
     controls.classify_button.click()
     assert window.errors[-1].startswith("Draw an example for class 1, 2, 3, 4, 5 first")
     for number, canvas in enumerate(controls.examples):
@@ -73,5 +73,5 @@ def test_drawn_examples_and_a_drawn_query_are_classified(window, trained, monkey
 
 def test_without_a_model_the_user_is_told_what_to_do(window, monkeypatch, tmp_path) -> None:
     monkeypatch.setattr("engine.models.mdeq.stored.model_file", lambda p, kind: tmp_path / "none.safetensors")
-    window.few_shot_view.controls.new_button.click()
+    window.views.view("few-shot").controls.new_button.click()
     assert "press Start to meta-train one first" in window.errors[-1]

@@ -37,7 +37,7 @@ def test_canvas_paints_with_the_mouse(qtbot) -> None:
 
 def test_noise_slider_and_painted_mask_drive_the_race(window, qtbot) -> None:
     window.set_kind("inverse")
-    controls = window.race_view.controls
+    controls = window.views.view("race").controls
     controls.sigma.set_value(0.4)
     assert window.form.config().sigma == pytest.approx(0.4) and window.form.config().corruption == "noise"
     controls.use_mask.click()  # nothing painted: refused with a message
@@ -53,13 +53,13 @@ def test_noise_slider_and_painted_mask_drive_the_race(window, qtbot) -> None:
     with qtbot.waitSignal(window.controller.finished, timeout=120_000) as done:
         window.start()
     assert done.args == [True] and len(window.errors) == 1
-    qtbot.waitUntil(lambda: window.race_view.panels["corrupted"].image is not None, timeout=5_000)
-    corrupted = window.race_view.panels["corrupted"].image
+    qtbot.waitUntil(lambda: window.views.view("race").panels["corrupted"].image is not None, timeout=5_000)
+    corrupted = window.views.view("race").panels["corrupted"].image
     assert corrupted.ndim >= 2 and (corrupted[10:18, 10:18] == corrupted[10, 10]).all()  # the hole is flat
 
 
 def test_epsilon_slider_drawn_digit_and_its_attack(window, qtbot) -> None:
-    controls = window.attack_view.controls
+    controls = window.views.view("attack").controls
     controls.epsilon.set_value(1.5)
     assert window.forms["attack"].config().attack.epsilon == pytest.approx(1.5)
     digit = np.zeros((28, 28), dtype=np.uint8)
@@ -76,6 +76,6 @@ def test_epsilon_slider_drawn_digit_and_its_attack(window, qtbot) -> None:
         controls.attack_button.click()
     assert done.args == [True] and not window.errors and window.kind == "attack"
     assert len(window.task.images) == 1 and int(window.task.labels[0]) == int(probabilities.argmax())
-    qtbot.waitUntil(lambda: window.attack_view.panels["jio"].image is not None, timeout=5_000)
+    qtbot.waitUntil(lambda: window.views.view("attack").panels["jio"].image is not None, timeout=5_000)
     assert window.task.config.attack.epsilon == pytest.approx(1.5)
     assert form.config().image == "" and form.config().label is None  # the next Start attacks the digits again

@@ -61,7 +61,7 @@ def test_a_failed_open_changes_nothing(window, qtbot, tmp_path) -> None:
     assert window.task is task and window.path == sample_path("image.png")
     assert form.config() == settings  # not the audio panel's settings
     assert window.windowTitle() == "DEQ Studio — image.png"
-    assert window.views.currentWidget() is window.image_view
+    assert window.views.currentWidget() is window.views.view("image")
 
     window.set_kind("train-prior")
     assert not window.open_file(broken)
@@ -370,24 +370,24 @@ def test_no_result_of_an_earlier_run_is_left_and_labels_explain_their_own_field(
     from app.views.readable_axis import ReadableAxis
     from engine.config import ModelConfig, field_docs
 
-    race = window.race_view
+    race = window.views.view("race")
     assert isinstance(race.plot.getAxis("left"), ReadableAxis)  # its log labels never overprint either
     race.show_snapshot({"corrupted": np.zeros((28, 28), np.uint8)}, {"psnr_corrupted": 16.7})
     assert "16.70 dB" in race.panels["corrupted"].title.text()
     window.set_kind("inverse")
     assert race.panels["corrupted"].title.text() == "Corrupted" and race.panels["corrupted"].image is None
-    attack = window.attack_view
+    attack = window.views.view("attack")
     attack.show_snapshot({"jio": np.zeros((28, 28), np.uint8)}, {})
     window.set_kind("attack")
     assert attack.panels["jio"].image is None and attack.panels["jio"].title.text() == "JIO"
     window.set_kind("train-prior")
     window.show()
-    window.grid_view.show_snapshot({"samples": np.zeros((28, 28), np.uint8)}, {})
-    samples = window.grid_view.panels["samples"]
+    window.views.view("grid").show_snapshot({"samples": np.zeros((28, 28), np.uint8)}, {})
+    samples = window.views.view("grid").panels["samples"]
     qtbot.wait(10)  # a panel added to a shown view shows at the next event
     assert samples.isVisible()
     window.set_kind("adv-train")  # the prior's panels are gone at once, not at the next deferred deletion
-    assert not samples.isVisible() and not window.grid_view.panels
+    assert not samples.isVisible() and not window.views.view("grid").panels
 
     model = window.forms["fit"].children_forms["model"]
     layout, editor = model.rows["width"]
@@ -404,7 +404,7 @@ def test_only_the_settings_that_do_something_are_shown(window, qtbot) -> None:
     corruption.setCurrentIndex(corruption.findData("box"))
     corruption.activated.emit(corruption.currentIndex())  # as a user's choice
     assert visible("box_size") and not visible("sigma")
-    window.race_view.controls.sigma_changed.emit(0.3)  # the noise slider switches back to noise
+    window.views.view("race").controls.sigma_changed.emit(0.3)  # the noise slider switches back to noise
     assert visible("sigma") and not visible("box_size")
 
     window.set_kind("attack")

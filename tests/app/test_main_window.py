@@ -25,11 +25,11 @@ def window(qtbot, tmp_path):
 
 def test_image_sample_trains_live_and_obeys_run_control(window, qtbot) -> None:
     assert window.open_file(sample_path("image.png"))
-    assert window.image_view.target is not None and window.start_action.isEnabled()
+    assert window.views.view("image").target is not None and window.start_action.isEnabled()
     window.start()
     qtbot.waitUntil(lambda: window.controller.snapshots_received >= 3, timeout=60_000)
-    qtbot.waitUntil(lambda: window.image_view.reconstruction is not None, timeout=10_000)
-    assert window.image_view.reconstruction.shape == window.image_view.target.shape
+    qtbot.waitUntil(lambda: window.views.view("image").reconstruction is not None, timeout=10_000)
+    assert window.views.view("image").reconstruction.shape == window.views.view("image").target.shape
     window.toggle_pause()
     assert window.controller.state == "paused" and window.pause_action.text() == "&Resume"
     window.toggle_pause()
@@ -39,7 +39,7 @@ def test_image_sample_trains_live_and_obeys_run_control(window, qtbot) -> None:
     trained = window.task.step_count
     assert 0 < trained < 400 and window.curves.runs[0]["rows"]
     window.reset()
-    assert window.task.step_count == 0 and window.image_view.reconstruction is None
+    assert window.task.step_count == 0 and window.views.view("image").reconstruction is None
 
 
 def test_unreadable_file_shows_an_error_and_keeps_the_app_usable(window, tmp_path) -> None:
@@ -106,8 +106,8 @@ def test_jiio_race_and_attack_run_from_the_window(window, qtbot, data_dir) -> No
     with qtbot.waitSignal(window.controller.finished, timeout=120_000) as done:
         window.start()
     assert done.args == [True] and not window.errors
-    qtbot.waitUntil(lambda: window.race_view.panels["adam"].image is not None, timeout=5_000)
-    assert set(window.race_view.curves) == {"jiio", "adam"}
+    qtbot.waitUntil(lambda: window.views.view("race").panels["adam"].image is not None, timeout=5_000)
+    assert set(window.views.view("race").curves) == {"jiio", "adam"}
     window.set_kind("attack")
     form = window.forms["attack"]
     attack = dataclasses.replace(form.config().attack, pgd_steps=2,
@@ -116,8 +116,8 @@ def test_jiio_race_and_attack_run_from_the_window(window, qtbot, data_dir) -> No
     with qtbot.waitSignal(window.controller.finished, timeout=120_000) as done:
         window.start()
     assert done.args == [True] and not window.errors
-    qtbot.waitUntil(lambda: "PGD" in window.attack_view.predictions.text(), timeout=5_000)
-    assert window.attack_view.panels["perturbation_jio"].image is not None
+    qtbot.waitUntil(lambda: "PGD" in window.views.view("attack").predictions.text(), timeout=5_000)
+    assert window.views.view("attack").panels["perturbation_jio"].image is not None
     assert window.open_file(sample_path("image.png")) and window.kind == "fit"
 
 
@@ -138,7 +138,7 @@ def test_snapshot_saves_reloads_and_continues_and_exports(window, qtbot, tmp_pat
     window.reset()
     assert window.task.step_count == 0
     assert window.load_snapshot(tmp_path / "snap")
-    assert window.task.step_count == 6 and window.image_view.reconstruction is not None
+    assert window.task.step_count == 6 and window.views.view("image").reconstruction is not None
     assert all((a == b.detach()).all() for a, b in zip(weights, window.task.model.parameters()))
     assert window.curves.runs[-1]["name"].endswith("(reopened)")
     window.forms["fit"].set_config(dataclasses.replace(window.forms["fit"].config(), steps=8))
@@ -149,19 +149,19 @@ def test_snapshot_saves_reloads_and_continues_and_exports(window, qtbot, tmp_pat
     assert not window.load_snapshot(tmp_path / "junk") and "junk" in window.errors[-1]
 
 
-@pytest.mark.parametrize("name, view", [("audio.wav", "audio_view"), ("video.mp4", "video_view")])
+@pytest.mark.parametrize("name, view", [("audio.wav", "audio"), ("video.mp4", "video")])
 def test_audio_and_video_samples_train_live(window, qtbot, name, view) -> None:
     assert window.open_file(sample_path(name))
     window.forms["fit"].set_config(dataclasses.replace(window.forms["fit"].config(), steps=4, log_every=2,
                                                        eval_every=2, batch_size=4096))
-    shown = getattr(window, view)
+    shown = window.views.view(view)
     assert window.views.currentWidget() is shown and shown.target is not None
     with qtbot.waitSignal(window.controller.finished, timeout=120_000) as done:
         window.start()
     assert done.args == [True] and not window.errors
     qtbot.waitUntil(lambda: shown.reconstruction is not None, timeout=5_000)
     assert shown.reconstruction.shape == shown.target.shape
-    if view == "video_view":
+    if view == "video":
         shown.slider.setValue(shown.count - 1)
         assert shown.frames.reconstruction.shape == shown.target.shape[1:]
 
@@ -200,7 +200,7 @@ def test_panels_and_task_kind_persist_across_windows(window, qtbot) -> None:
     qtbot.addWidget(again)
     assert again.kind == "attack" and again.forms["attack"].config().count == 7
     assert again.forms["inverse"].config().sigma == 0.35
-    assert again.race_view.controls.sigma.value == 0.35
+    assert again.views.view("race").controls.sigma.value == 0.35
     window.settings.setValue("forms/inverse", "{not json")
     third = MainWindow(window.settings)
     qtbot.addWidget(third)

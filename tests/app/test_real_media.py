@@ -14,14 +14,14 @@ pytestmark = pytest.mark.slow
 
 from engine.tasks.kinds import TASKS  # noqa: E402
 
-MEDIA = [("images/kodim05.png", "image_view", ".png"), ("audio/gt_bach.wav", "audio_view", ".wav"),
-         ("video/bikes.mp4", "video_view", ".mp4"), ("meshes/bunny.obj", "mesh_view", ".ply")]
+MEDIA = [("images/kodim05.png", "image", ".png"), ("audio/gt_bach.wav", "audio", ".wav"),
+         ("video/bikes.mp4", "video", ".mp4"), ("meshes/bunny.obj", "mesh", ".ply")]
 
 
 @pytest.mark.parametrize("relative, view, suffix", MEDIA, ids=[m[0].split("/")[0] for m in MEDIA])
 def test_each_medium_from_the_shared_data(window, qtbot, tmp_path, data_dir, relative, view, suffix) -> None:
     assert window.open_file(data_dir / relative), window.errors
-    shown = getattr(window, view)
+    shown = window.views.view(view)
     assert window.views.currentWidget() is shown
     form = window.forms["fit"]
     defaults = form.config()
@@ -51,7 +51,7 @@ def test_each_medium_from_the_shared_data(window, qtbot, tmp_path, data_dir, rel
     window.reset()
     assert window.task.step_count == 0
     assert window.load_snapshot(tmp_path / "snapshot"), window.errors
-    assert window.task.step_count == trained and window.views.currentWidget() is getattr(window, view)
+    assert window.task.step_count == trained and window.views.currentWidget() is window.views.view(view)
     form.set_config(dataclasses.replace(form.config(), steps=trained + 2))
     with qtbot.waitSignal(window.controller.finished, timeout=120_000) as done:
         window.start()
@@ -111,7 +111,7 @@ def test_prior_snapshot_reloads_and_continues_and_race_curves_reopen(window, qtb
     window.set_kind("fit")
     assert window.load_snapshot(tmp_path / "prior"), window.errors
     assert window.kind == "train-prior" and window.task.step_count == 2 and len(window.task_rows) == 2
-    assert window.grid_view.panels
+    assert window.views.view("grid").panels
     form.set_config(dataclasses.replace(form.config(), steps=3))
     with qtbot.waitSignal(window.controller.finished, timeout=300_000) as done:
         window.start()

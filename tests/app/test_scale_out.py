@@ -30,7 +30,7 @@ def test_a_two_process_run_started_here_is_watched_to_its_end(window, qtbot, dat
     watcher = window.scale_out.watcher
     assert watcher.record["task"] == "adv-train" and watcher.rows == 11  # step 1, every 5th, the last
     assert window.curves.runs[-1]["name"].endswith("(watched)") and len(window.curves.runs[-1]["rows"]) == 11
-    assert window.views.currentWidget() is window.grid_view and (out / "classifier.safetensors").is_file()
+    assert window.views.currentWidget() is window.views.view("grid") and (out / "classifier.safetensors").is_file()
     assert window.progress.value() == 50 and "Finished" in window.status.text()
 
 
@@ -43,7 +43,7 @@ def test_a_finished_run_folder_attaches_with_its_curves_and_previews(window, qtb
     window.set_kind("meta-train")
     assert window.scale_out.attach(run)
     qtbot.waitUntil(lambda: window.scale_out.watcher.rows == 3, timeout=5_000)
-    assert window.kind == "adv-train" and window.views.currentWidget() is window.grid_view
+    assert window.kind == "adv-train" and window.views.currentWidget() is window.views.view("grid")
     assert window.phase == "Watching" and not window.hint.isVisible()
     assert window.forms["adv-train"].config().channels == (4, 8)  # the run's settings in the panel
     qtbot.waitUntil(lambda: "step 4/4" in window.status.text(), timeout=5_000)

@@ -71,7 +71,7 @@ def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
     window.jiio_controls.drawings_dir = tmp_path / "drawings"
     shots, untrained = {}, {}
     assert window.open_file(data_dir / "images" / "kodim05.png")
-    window.image_view.split.setValue(40)
+    window.views.view("image").split.setValue(40)
     untrained["image"] = window.views.grab()
     train(window, qtbot, steps=60, log_every=5, eval_every=20)
     shots["image"] = shoot(window, qtbot)
@@ -93,7 +93,7 @@ def test_screenshots_of_every_view(qtbot, tmp_path, data_dir) -> None:
     digit[5:8, 8:20] = 255
     for row in range(8, 23):  # a "7": a bar and a slanted stroke
         digit[row, max(8, 19 - (row - 8) * 2 // 3) : 22 - (row - 8) * 2 // 3] = 255
-    window.attack_view.controls.canvas.set_pixels(digit)
+    window.views.view("attack").controls.canvas.set_pixels(digit)
     window.jiio_controls.classify_drawing(digit)
     untrained["attack"] = window.views.grab()
     train(window, qtbot, count=16)

@@ -17,10 +17,10 @@ from engine.resources import sample_path  # noqa: E402
 pytestmark = pytest.mark.slow
 
 MEDIA = {  # file, its view, fields shown, fields hidden, a small run
-    "image.png": ("image_view", {"signal.max_size"}, {"signal.audio_rate", "mc_resolution"}, {}),
-    "audio.wav": ("audio_view", {"signal.audio_duration_s"}, {"signal.max_size", "mesh_target"}, {}),
-    "video.mp4": ("video_view", {"signal.video_stride"}, {"signal.audio_rate"}, {"batch_size": 4096}),
-    "mesh.ply": ("mesh_view", {"mesh_target", "mc_resolution"}, {"protocol", "signal.max_size"},
+    "image.png": ("image", {"signal.max_size"}, {"signal.audio_rate", "mc_resolution"}, {}),
+    "audio.wav": ("audio", {"signal.audio_duration_s"}, {"signal.max_size", "mesh_target"}, {}),
+    "video.mp4": ("video", {"signal.video_stride"}, {"signal.audio_rate"}, {"batch_size": 4096}),
+    "mesh.ply": ("mesh", {"mesh_target", "mc_resolution"}, {"protocol", "signal.max_size"},
                  {"batch_size": 2048, "eval_points": 4096, "mc_resolution": 24,
                   "signal": {"mesh_points": 5000}}),
 }
@@ -66,7 +66,7 @@ def test_a_new_users_walkthrough(qtbot, tmp_path, data_dir, monkeypatch) -> None
         assert window.open_file(sample_path(name)), window.errors
         form = window.forms["fit"]
         assert window.windowTitle() == f"DEQ Studio — {name}" and window.phase == "Ready"
-        assert window.views.currentWidget() is getattr(window, view) and not window.hint.isHidden()
+        assert window.views.currentWidget() is window.views.view(view) and not window.hint.isHidden()
         assert all(shown(form, path) for path in visible), name
         assert not any(shown(form, path) for path in invisible), name
         config = form.config()
@@ -92,7 +92,7 @@ def test_a_new_users_walkthrough(qtbot, tmp_path, data_dir, monkeypatch) -> None
     assert window.load_snapshot(saved), window.errors
     assert window.kind == "fit" and window.windowTitle() == "DEQ Studio — mesh.ply"
     assert window.task.step_count == 2 and " · Ready · Fitting mesh.ply" in window.status.text()
-    assert window.views.currentWidget() is window.mesh_view and window.mesh_view.reconstruction is not None
+    assert window.views.currentWidget() is window.views.view("mesh") and window.views.view("mesh").reconstruction is not None
 
     for kind, shrink in TINY.items():
         window.set_kind(kind)

@@ -66,11 +66,11 @@ def test_mesh_sample_opens_and_trains_in_the_window(qtbot, tmp_path) -> None:
                                                        eval_every=2, batch_size=4096, mc_resolution=32,
                                                        eval_points=4096))
     assert window.open_file(sample_path("mesh.ply"))
-    assert window.views.currentWidget() is window.mesh_view
+    assert window.views.currentWidget() is window.views.view("mesh")
     with qtbot.waitSignal(window.controller.finished, timeout=120_000) as done:
         window.start()
     assert done.args == [True] and not window.errors
-    qtbot.waitUntil(lambda: window.mesh_view.slice_panel.image is not None, timeout=5_000)
+    qtbot.waitUntil(lambda: window.views.view("mesh").slice_panel.image is not None, timeout=5_000)
 
 
 @pytest.mark.gl
