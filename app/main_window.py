@@ -36,7 +36,6 @@ from app.worker import collect_garbage_in_gui_thread, reserve_gui_thread
 from engine.config import ConfigError
 from engine.device import resolve_device
 from engine.errors import failure_sentence
-from engine.presets import inapplicable_fields, preset
 from engine.tasks.kinds import TASKS
 
 SETTINGS_MIN_WIDTH = 280
@@ -228,12 +227,12 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
             config = self.form.config()
         except ConfigError:
             return  # an entry being typed; the panel marks it
-        self.form.set_inapplicable(inapplicable_fields(config, self.session.fit_medium))
+        self.form.set_inapplicable(self.session.kind.inapplicable_fields(config, self.session.fit_medium))
 
     def apply_preset(self, name: str) -> None:
         """Replace the current task's settings by preset `name` (preview or full) for this device and file."""
         kind = self.session.kind
-        self.form.set_config(preset(kind.config, name, self.device, self.session.fit_medium))
+        self.form.set_config(kind.preset(name, self.device, self.session.fit_medium))
         self.show_applicable_fields()
         self.preset_box.setCurrentIndex(self.preset_box.findData(name))
         self.statusBar().showMessage(f"{self.preset_box.currentText()} settings: press Start to use them", 8000)

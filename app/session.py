@@ -23,7 +23,6 @@ import torch
 
 from engine.atomic_files import atomic_write_text
 from engine.errors import UserError
-from engine.presets import preset
 from engine.runs import ReopenedRun, reopen_run, save_run
 from engine.tasks.base import Task
 from engine.tasks.kinds import TaskKind, task_kind
@@ -183,7 +182,7 @@ class Session:
     # ---- settings ------------------------------------------------------------------------------------------------
     def starting_settings(self, kind: TaskKind, medium: str | None = None) -> Any:
         """The settings a kind starts from in the window: its preview preset on this device."""
-        return preset(kind.config, "preview", self.device, medium or self.fit_medium)
+        return kind.preset("preview", self.device, medium or self.fit_medium)
 
     @property
     def busy(self) -> bool:
@@ -242,7 +241,7 @@ class Session:
             self.task, self.built_from, self.rows = task, settings, []
         elif task.step_count > 0:  # a trained task keeps its model; only the schedule and the lr can change
             task.reschedule(settings.steps, settings.log_every, settings.eval_every)
-            task.set_lr(getattr(settings, "lr", None))
+            task.set_lr(getattr(settings, "lr", None))  # a kind without a learning rate ignores it
         assert self.task is not None
         self.run_count += 1
         name = f"{self.path.stem if kind.needs_file and self.path else kind.name} #{self.run_count}"

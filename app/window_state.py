@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.kept_settings import Kept
 from app.panels.persistence import restore_forms, save_forms
+from engine.media import MEDIA
 from engine.tasks.kinds import TASKS
 
 
@@ -63,7 +64,7 @@ class WindowState:
         if kept.window_state is not None:
             self.restoreState(kept.window_state)
         restore_forms(kept.forms, self.forms)
-        if kept.fit_medium in ("image", "audio", "video", "mesh"):
+        if kept.fit_medium in MEDIA:
             self.session.fit_medium = kept.fit_medium
         if kept.kind in TASKS and kept.kind != "fit":
             self.set_kind(kept.kind)

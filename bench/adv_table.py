@@ -19,7 +19,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.data import use_shared_data  # noqa: E402
+from bench.shared_data import use_shared_data  # noqa: E402
 
 use_shared_data()
 
@@ -42,7 +42,7 @@ def model_path(entry: str) -> Path:
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", nargs="+", default=DEFAULT_RUNS, help="adv-train run folders or model files")
-    parser.add_argument("--data", default="", help="MNIST folder (default: $DEQ_STUDIO_DATA/mnist; tests/data.py)")
+    parser.add_argument("--data", default="", help="MNIST folder (default: $DEQ_STUDIO_DATA/mnist; bench/shared_data.py)")
     parser.add_argument("--count", type=int, default=500, help="held-out digits scored")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     args = parser.parse_args(argv)

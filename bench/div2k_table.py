@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from bench.fit_runs import deadline_after, relative, rows_of, run_environment, run_fit  # noqa: E402
 from bench.paper import GAIN_NATURAL, GENERALIZATION_NATURAL  # noqa: E402
 from bench.reference_protocol import COUNTERPART, MODELS, PROTOCOL, STEPS  # noqa: E402
-from tests.data import shared_data_dir  # noqa: E402
+from bench.shared_data import shared_data_dir  # noqa: E402
 
 RUNS = ROOT / "bench" / "runs" / "div2k"
 AUTHORS_RUNS = ROOT / "bench" / "runs" / "div2k-authors"

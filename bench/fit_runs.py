@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_environment(threads: int | None = None) -> dict[str, str]:
     """The environment of a benchmark's runs: the real data where the product looks for it, and `threads` torch
     threads per run where given."""
-    from tests.data import shared_data_dir
+    from bench.shared_data import shared_data_dir
 
     env = dict(os.environ, DEQ_STUDIO_DATA=str(shared_data_dir()))
     if threads:
@@ -47,7 +47,7 @@ def shown(command: list[str]) -> str:
 def relative(text: str) -> str:
     """`text` with this machine's paths as a reader has them: the project root left out, the real data as
     ../shared/data (where DEQ_STUDIO_DATA points by default)."""
-    from tests.data import shared_data_dir
+    from bench.shared_data import shared_data_dir
 
     return text.replace(str(shared_data_dir()), "../shared/data").replace(str(ROOT) + "/", "")
 

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.fit_runs import deadline_after, rows_of, run_environment, run_fit  # noqa: E402
 from bench.report import REFERENCE, interpolation_baseline  # noqa: E402
-from tests.data import shared_data_dir  # noqa: E402
+from bench.shared_data import shared_data_dir  # noqa: E402
 
 FAMILIES = {"siren": ("isiren", "siren-inj"), "fourier": ("fourier-imfn", "fourier-mfn"),
             "gabor": ("gabor-imfn", "gabor-mfn")}

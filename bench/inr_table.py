@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.data import shared_data_dir, use_shared_data  # noqa: E402
+from bench.shared_data import shared_data_dir, use_shared_data  # noqa: E402
 
 use_shared_data()
 

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.data import use_shared_data  # noqa: E402
+from bench.shared_data import use_shared_data  # noqa: E402
 
 use_shared_data()
 
@@ -106,7 +106,7 @@ def bench_task(name: str, task: InverseTask, args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prior", default="", help="prior model file (default: the built-in MNIST prior)")
-    parser.add_argument("--data", default="", help="MNIST folder (default: $DEQ_STUDIO_DATA/mnist; tests/data.py)")
+    parser.add_argument("--data", default="", help="MNIST folder (default: $DEQ_STUDIO_DATA/mnist; bench/shared_data.py)")
     parser.add_argument("--count", type=int, default=64, help="held-out digits per task (one batch)")
     parser.add_argument("--adam-steps", type=int, default=40)
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.data import shared_data_dir, use_shared_data  # noqa: E402
+from bench.shared_data import shared_data_dir, use_shared_data  # noqa: E402
 
 DATA = shared_data_dir()
 CASES = {

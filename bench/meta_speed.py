@@ -27,7 +27,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.data import use_shared_data  # noqa: E402
+from bench.shared_data import use_shared_data  # noqa: E402
 
 use_shared_data()
 

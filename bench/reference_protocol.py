@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.fit_runs import deadline_after, run_environment, run_fit  # noqa: E402
 from bench.paper import GAIN_NATURAL, GENERALIZATION_NATURAL  # noqa: E402
-from tests.data import shared_data_dir  # noqa: E402
+from bench.shared_data import shared_data_dir  # noqa: E402
 
 MODELS = ["siren-inj", "isiren", "fourier-mfn", "fourier-imfn", "gabor-mfn", "gabor-imfn"]
 """In pairs, explicit then implicit, so that each family's gain is known as soon as its pair is done."""

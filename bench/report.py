@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench.fit_runs import relative, run_fit, shown  # noqa: E402
 from bench.report_markdown import render  # noqa: E402
 from bench.text_images import write_text_images  # noqa: E402
-from tests.data import shared_data_dir  # noqa: E402
+from bench.shared_data import shared_data_dir  # noqa: E402
 
 MODELS = ["siren-inj", "isiren", "fourier-mfn", "fourier-imfn", "gabor-mfn", "gabor-imfn"]
 REFERENCE = ["--preset", "full", "--protocol", "generalize", "--layers", "1", "--spectral-norm", "--solver", "picard",

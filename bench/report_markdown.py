@@ -184,7 +184,7 @@ def ablations(section: dict, report: dict) -> str:
                  "whose equilibrium is about ten weight-tied layers deep, memorize the training pixels: their "
                  "held-out PSNR peaks within the first 250–500 steps and falls while their training PSNR climbs past "
                  "40 dB, and they end below the explicit models. The app's image defaults follow the measured rule "
-                 "(`engine/presets.py`, IMAGE_SIDE).")
+                 "(`engine/media/image.py`, IMAGE_SIDE).")
     lines += ["", "Held-out PSNR along training, and how deep the implicit model's equilibrium is "
               "(Picard iterations from zero to 1e-3, observed contraction per iteration, ‖W‖₂ after normalization):",
               "", "| variant | image | family | implicit: held-out PSNR by step | explicit: held-out PSNR by step | "

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report_markdown import roofline as roofline_markdown  # noqa: E402
-from tests.data import shared_data_dir, use_shared_data  # noqa: E402
+from bench.shared_data import shared_data_dir, use_shared_data  # noqa: E402
 
 use_shared_data()
 

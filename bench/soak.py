@@ -25,13 +25,11 @@ def main() -> None:
     import psutil
     import torch
 
-    from engine.config import FitConfig
     from engine.loop import run
     from engine.media import medium_of
-    from engine.presets import preset
     from engine.resources import sample_path
     from engine.run_directory import RunDirectory
-    from engine.tasks.kinds import build_fit_task
+    from engine.tasks.kinds import build_fit_task, task_kind
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30.0)
@@ -40,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
 
     device = torch.device("cpu")
-    config = preset(FitConfig, "preview", device, medium_of(args.file))
+    config = task_kind("fit").preset("preview", device, medium_of(args.file))
     task = build_fit_task(Path(args.file), config, device)
     process = psutil.Process()
     start = time.monotonic()

@@ -18,7 +18,7 @@ from engine.distributed import Ranks
 from engine.config import field_choices
 from engine.config.fields import MAX_STEPS
 from engine.device import device_name, resolve_device
-from engine.presets import PRESETS, preset
+from engine.presets import PRESETS
 from engine.run_lock import run_lock
 from engine.tasks.kinds import TASKS, TaskKind
 from engine.version import version
@@ -39,7 +39,7 @@ def settings(kind: TaskKind, args: argparse.Namespace):
 
     path = Path(args.path) if kind.needs_file else None
     medium = medium_of(path) if path is not None else None
-    base = preset(kind.config, args.preset, resolve_device(getattr(args, "device", "auto")), medium)
+    base = kind.preset(args.preset, resolve_device(getattr(args, "device", "auto")), medium)
     for flag, paths in kind.pairs.items():
         for field, value in zip(paths, getattr(args, f"pair:{flag}", ())):
             setattr(args, field, value)
@@ -365,14 +365,13 @@ def preview_differences(verb: argparse.ArgumentParser, kind: TaskKind) -> str:
 
     from engine.config import to_dict
     from engine.media import MEDIA
-    from engine.presets import preset
 
     flags = {action.dest: action.option_strings[-1] for action in verb._actions if action.option_strings}
     full = _flat(to_dict(kind.config()))
     lines = []
     media = [spec.name for spec in MEDIA if kind.takes(spec.name)] if kind.needs_file else [None]
     for medium in media:
-        preview = _flat(to_dict(preset(kind.config, "preview", torch.device("cpu"), medium)))
+        preview = _flat(to_dict(kind.preset("preview", torch.device("cpu"), medium)))
         changed = [f"{flags[path]} {_shown(value)}" for path, value in preview.items()
                    if value != full.get(path) and path in flags]
         if changed:

@@ -50,7 +50,7 @@ class DivergenceGuard:
         self.before: tuple[int, dict[str, Any]] | None = None
         """The step count and state the next logged step starts from (`before_step`)."""
         self._spare: dict[str, Any] | None = None
-        self.cache_keys: tuple[str, ...] = getattr(task, "cache_keys", ())
+        self.cache_keys: tuple[str, ...] = task.cache_keys
         """State the task can rebuild (a warm-start buffer, as large as the data): not kept, restored empty."""
         self.rows = 0
         self.earlier: tuple[float, int] | None = None

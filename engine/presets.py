@@ -3,11 +3,13 @@
 
 - `resolve_fit_config` fills a fit's empty fields with the medium's defaults from the (Implicit)² protocols (SPEC 2.3)
   when the task is built: input scale, spectral normalization, learning rate, batch size, clipping, evaluation.
-- `preset(kind, name, device, medium)` gives the starting settings of a task kind: `full` is the SPEC's (the config
-  classes' defaults); `preview` is what the window starts from, small enough on a CPU to show progress within seconds
-  (each medium's own, in its registration: a 256-pixel preview of a photograph, 2 s of audio, 16 small video
-  frames, 50,000 mesh points per pass; short MNIST runs). `deq-studio fit FILE --preset preview` runs exactly what
-  the window runs.
+- `fit_preview(medium, device)` and `duel_preview` are what the window starts a fit or a duel from (a task kind's
+  `preset(name, device, medium)`, engine/tasks/kinds.py): `full` is the SPEC's (the config classes' defaults);
+  `preview` small enough on a CPU to show progress within seconds (each medium's own, in its registration: a
+  256-pixel preview of a photograph, 2 s of audio, 16 small video frames, 50,000 mesh points per pass). `deq-studio
+  fit FILE --preset preview` runs exactly what the window runs.
+- `fit_fields`, `inverse_fields`, … name the fields that do nothing as a panel stands (a kind's `inapplicable`);
+  `unchosen_solver_fields` those of the solvers and backward modes not chosen, in every kind.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from typing import Any
 import torch
 
 from engine.config import (AdvTrainConfig, AttackTaskConfig, BackwardConfig, DuelConfig, FitConfig, InverseConfig,
-                           MetaTrainConfig, PriorConfig, SolverConfig)
+                           SolverConfig)
 from engine.media.spec import MEDIA, medium_spec
 from engine.models.inr import IMPLICIT
 
@@ -65,70 +67,50 @@ def fit_preview(medium: str, device: torch.device) -> FitConfig:
     return medium_spec(medium).preview
 
 
-PREVIEWS: dict[type, Any] = {
-    PriorConfig: PriorConfig(steps=200, eval_every=50, log_every=5),
-    InverseConfig: InverseConfig(count=16),
-    AttackTaskConfig: AttackTaskConfig(count=64),
-    AdvTrainConfig: AdvTrainConfig(steps=300, log_every=5, eval_every=100, eval_images=200),
-    MetaTrainConfig: MetaTrainConfig(steps=300, jiio=dataclasses.replace(MetaTrainConfig().jiio, iterations=40),
-                                     eval_episodes=50, log_every=5, eval_every=100),
-}
-"""The preview settings of the dataset tasks (the same on every device): a few minutes of training, 16 restorations,
-64 attacked digits, few-shot tasks with a 40-round inner JIIO solve."""
+def duel_preview(medium: str, device: torch.device) -> DuelConfig:
+    """A duel's starting settings: the fit's preview of `medium`, with the duel's own networks (at the preview's
+    width) and protocol."""
+    fit, duel = fit_preview(medium, device), DuelConfig()
+    shared = {f.name: getattr(fit, f.name) for f in dataclasses.fields(FitConfig)}
+    return DuelConfig(**{**shared, "model": dataclasses.replace(fit.model, model=duel.model.model),
+                         "protocol": duel.protocol})
 
 
-def preset(config_class: type, name: str, device: torch.device, medium: str | None = None) -> Any:
-    """Starting settings of a task whose config is `config_class`: `full` (the SPEC's) or `preview`; fits need the
-    file's `medium` for a preview. ValueError for an unknown preset name."""
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
-    if name == "full":
-        return config_class()
-    if config_class is FitConfig:
-        return fit_preview(medium or "image", device)
-    if config_class is DuelConfig:  # the fit's preview, with the duel's own networks (at its width) and protocol
-        fit, duel = fit_preview(medium or "image", device), DuelConfig()
-        shared = {f.name: getattr(fit, f.name) for f in dataclasses.fields(FitConfig)}
-        return DuelConfig(**{**shared, "model": dataclasses.replace(fit.model, model=duel.model.model),
-                             "protocol": duel.protocol})
-    return PREVIEWS[config_class]
+def fit_fields(config: FitConfig, medium: str | None) -> set[str]:
+    """A fit's fields that do nothing on a file of `medium`: the other media's options (each medium's registration
+    names its own), and the protocol of a medium without a held-out split (shapes)."""
+    if medium not in MEDIA:
+        return set()
+    own, others = medium_spec(medium), [spec for spec in MEDIA if spec.name != medium]
+    fields = {f"signal.{name}" for spec in others for name in spec.signal_fields - own.signal_fields}
+    fields.update(name for spec in others for name in spec.fit_fields - own.fit_fields)
+    if own.split_axes is None:
+        fields.add("protocol")
+    return fields
 
 
 CORRUPTION_FIELDS = {"noise": "sigma", "box": "box_size", "pixels": "pixel_fraction", "mask": "mask"}
 """The one setting each corruption of an inverse problem reads."""
 
 
-def inapplicable_fields(config: Any, medium: str | None = None) -> frozenset[str]:
-    """Dotted fields of `config` that do nothing as it stands: a fit's options for other media than the file's
-    (and the mesh-only settings, or the protocol for meshes); the other corruptions' settings of an inverse problem;
-    the label of an attack without an image, and the settings of a method that is not run; a classifier's attack
-    settings when it trains on clean digits; and, in every task, the settings of the solvers and backward modes
-    that are not chosen."""
-    return frozenset(_task_fields(config, medium) | unchosen_solver_fields(config))
+def inverse_fields(config: InverseConfig, medium: str | None = None) -> set[str]:
+    """The other corruptions' settings, and those of a method that is not run."""
+    fields = {name for kind, name in CORRUPTION_FIELDS.items() if kind != config.corruption}
+    fields.update({"jiio": ("adam_steps", "adam_lr"), "adam": ("jiio",)}.get(config.method, ()))
+    return fields
 
 
-def _task_fields(config: Any, medium: str | None) -> set[str]:
-    if isinstance(config, FitConfig):
-        if medium not in MEDIA:
-            return set()
-        own, others = medium_spec(medium), [spec for spec in MEDIA if spec.name != medium]
-        fields = {f"signal.{name}" for spec in others for name in spec.signal_fields - own.signal_fields}
-        fields.update(name for spec in others for name in spec.fit_fields - own.fit_fields)
-        if own.split_axes is None:
-            fields.add("protocol")
-        return fields
-    if isinstance(config, InverseConfig):
-        fields = {name for kind, name in CORRUPTION_FIELDS.items() if kind != config.corruption}
-        fields.update({"jiio": ("adam_steps", "adam_lr"), "adam": ("jiio",)}.get(config.method, ()))
-        return fields
-    if isinstance(config, AttackTaskConfig):
-        fields = set() if config.image else {"label"}
-        fields.update({"jio": ("attack.pgd_steps", "attack.pgd_lr", "attack.pgd_gradient"),
-                       "pgd": ("attack.jio",)}.get(config.method, ()))
-        return fields
-    if isinstance(config, AdvTrainConfig) and config.attack == "none":
-        return {"attack_settings"}
-    return set()
+def attack_fields(config: AttackTaskConfig, medium: str | None = None) -> set[str]:
+    """The label of an attack without an image, and the settings of a method that is not run."""
+    fields = set() if config.image else {"label"}
+    fields.update({"jio": ("attack.pgd_steps", "attack.pgd_lr", "attack.pgd_gradient"),
+                   "pgd": ("attack.jio",)}.get(config.method, ()))
+    return fields
+
+
+def adv_train_fields(config: AdvTrainConfig, medium: str | None = None) -> set[str]:
+    """A classifier's attack settings when it trains on clean digits."""
+    return {"attack_settings"} if config.attack == "none" else set()
 
 
 SOLVER_ONLY = {"damping": "picard", "anderson_memory": "anderson", "anderson_lam": "anderson",

@@ -83,7 +83,7 @@ def finish(run: RunDirectory, kind: TaskKind, task: Task) -> Path:
     each part's own run folder); returns the export."""
     written = task.export(run.path)
     checkpoint(run, kind, task)
-    if hasattr(task, "parts"):
+    if task.parts():
         source = run.read_config().get("input")
         save_parts(run, task, run.read_metrics(), Path(source) if source else None)
     return written
@@ -92,8 +92,8 @@ def finish(run: RunDirectory, kind: TaskKind, task: Task) -> Path:
 def save_parts(run: RunDirectory, task: Task, rows: list[dict], path: Path | None) -> list[Path]:
     """For a task made of parts (a duel's two fits), each part as an ordinary resumable fit run folder inside the
     run folder (`<run>/<network>/`: its settings, its own metrics rows, its checkpoint and its export)."""
-    parts = getattr(task, "parts", None)
-    if parts is None:
+    parts = task.parts
+    if not parts():
         return []
     from engine.tasks.duel import split_row
 

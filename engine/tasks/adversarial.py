@@ -24,7 +24,7 @@ from engine.implicit.jacobian_penalty import jacobian_penalty
 from engine.jiio.attacks import accuracy, attack
 from engine.models.mdeq import MDEQClassifier
 from engine.models.mdeq.classifier import CLASSIFIER_EQUILIBRIUM
-from engine.tasks.base import Snapshot, Targets, TrainingTask, gradient_step
+from engine.tasks.base import Snapshot, Targets, TrainingTask
 from engine.tasks.previews import image_grid
 
 
@@ -84,15 +84,11 @@ class AdversarialTrainTask(TrainingTask):
         loss, logits, stats, penalty = self.replica(lambda: self.loss(images, labels))
         if penalty is not None:
             row["jacobian_penalty"] = penalty.item()
-        gradient_step(loss, self.optimizer, self.step_count + 1, ranks=self.ranks)
-        elapsed = time.perf_counter() - start
-        self.step_count += 1
-        self.train_time += elapsed
+        self.descend(loss)
+        row.update(self.count_step(start, loss))
         self.last_batch = images[:16].detach()  # tiled only when a snapshot asks
-        row.update({"step": float(self.step_count), "time_s": self.train_time, "loss": loss.item(),
-                    "accuracy_train": float((logits.argmax(1) == labels).float().mean()),
-                    "solver_iters": float(stats.nstep), "solver_residual": stats.max_residual,
-                    "ms_per_step": elapsed * 1e3})
+        row.update({"accuracy_train": float((logits.argmax(1) == labels).float().mean()),
+                    "solver_iters": float(stats.nstep), "solver_residual": stats.max_residual})
         return self.ranks.mean(row, ("loss", "accuracy_train", "jacobian_penalty", "attack_success"))
 
     def loss(self, images: Tensor, labels: Tensor) -> tuple[Tensor, Tensor, Any, Tensor | None]:

@@ -3,6 +3,7 @@ Targets (ground truth to show) and a Snapshot per logged step. No front end read
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -106,13 +107,44 @@ class Task(Protocol):
     def export(self, out_dir: Path) -> Path:
         """Write the reconstruction in its medium; returns the file written."""
 
+    # ---- optional capabilities: `TaskDefaults` gives a task without them the neutral answer --------------------
+    cache_keys: tuple[str, ...]
+    """Parts of `state_dict()` the task can rebuild (a warm-start buffer as large as the data): a divergence guard
+    does not copy them, and restores them empty."""
 
-class TrainingTask:
+    def parts(self) -> dict[str, Task]:
+        """The tasks it is made of, each also saved as its own run folder (a duel's two fits); empty for most."""
+
+    def set_lr(self, lr: float | None) -> None:
+        """Continue with the learning rate `lr` (None: keep it); a task without one ignores it."""
+
+    def distribute(self, ranks: Ranks) -> None:
+        """Take part in a job of several processes (asked only of kinds registered `distributed`)."""
+
+
+class TaskDefaults:
+    """The neutral answers of the optional capabilities (no rebuildable state, no parts, no learning rate, one
+    process)."""
+
+    cache_keys: tuple[str, ...] = ()
+
+    def parts(self) -> dict[str, Task]:
+        return {}
+
+    def set_lr(self, lr: float | None) -> None:
+        """No learning rate to change."""
+
+    def distribute(self, ranks: Ranks) -> None:
+        raise NotImplementedError(f"{type(self).__name__} runs in one process")
+
+
+class TrainingTask(TaskDefaults):
     """`schedule`, `reschedule` and `report` of a training task whose config holds steps, log_every and
     eval_every; `distribute` of one that can run in several processes (its steps go through `self.replica`)."""
 
     config: Any
     step_count: int
+    train_time: float
     optimizer: torch.optim.Optimizer
     ranks: Ranks = Ranks()
     replica: Replica
@@ -120,6 +152,19 @@ class TrainingTask:
     def distribute(self, ranks: Ranks) -> None:
         """Take part in a job of several processes: this rank's share of every batch, gradients averaged."""
         self.ranks, self.replica = ranks, ranks.replicate(self.replica.model, self.replica.idle_parameters)
+
+    def descend(self, loss: torch.Tensor, hint: str = "lower the lr") -> None:
+        """The gradient step on `loss` (`gradient_step`: a non-finite loss raises DivergenceError, saying `hint`)."""
+        gradient_step(loss, self.optimizer, self.step_count + 1, hint=hint, ranks=self.ranks)
+
+    def count_step(self, started: float, loss: torch.Tensor) -> dict[str, float]:
+        """The end of a step begun at `started` (perf_counter): counted and timed; the row entries every training
+        task logs (step, time_s, loss, ms_per_step)."""
+        elapsed = time.perf_counter() - started
+        self.step_count += 1
+        self.train_time += elapsed
+        return {"step": float(self.step_count), "time_s": self.train_time, "loss": loss.item(),
+                "ms_per_step": elapsed * 1e3}
 
     def report(self, scalars: dict[str, float]) -> str:
         shown = {k: round(v, 4) for k, v in scalars.items() if k != "step"}
@@ -143,7 +188,7 @@ class TrainingTask:
             group["lr"] = lr
 
 
-class MethodRace:
+class MethodRace(TaskDefaults):
     """`schedule` and `reschedule` of a task whose steps are its methods (each solves the whole problem once), and
     no ground truth beyond its previews."""
 

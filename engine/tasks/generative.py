@@ -22,7 +22,7 @@ from engine.implicit import AdjointMemory
 from engine.jiio import ReconstructionProblem, jiio
 from engine.metrics import psnr
 from engine.models.mdeq import MDEQDecoder
-from engine.tasks.base import Snapshot, Targets, TrainingTask, gradient_step
+from engine.tasks.base import Snapshot, Targets, TrainingTask
 from engine.tasks.previews import PREVIEW_COLUMNS, image_grid
 
 HELD_OUT_BATCH = 256
@@ -109,17 +109,12 @@ class GenerativeTrainTask(TrainingTask):
             return F.mse_loss(recon, images), recon, stats
 
         loss, recon, stats = self.replica(loss_of)
-        gradient_step(loss, self.optimizer, self.step_count + 1, hint="lower lr or the JIIO step sizes",
-                      ranks=self.ranks)
+        self.descend(loss, hint="lower lr or the JIIO step sizes")
         self.latents[index] = self.ranks.gather(found.x)  # the whole table on every rank
         self.seen[index] = True
-        elapsed = time.perf_counter() - start
-        self.step_count += 1
-        self.train_time += elapsed
-        row = {"step": float(self.step_count), "time_s": self.train_time, "loss": loss.item(),
-               "psnr_train": psnr(recon.detach(), images), "jiio_loss": found.loss_trace[-1],
-               "jiio_ms": jiio_s * 1e3, "solver_iters": float(stats.nstep), "solver_residual": stats.max_residual,
-               "ms_per_step": elapsed * 1e3}
+        row = {**self.count_step(start, loss), "psnr_train": psnr(recon.detach(), images),
+               "jiio_loss": found.loss_trace[-1], "jiio_ms": jiio_s * 1e3, "solver_iters": float(stats.nstep),
+               "solver_residual": stats.max_residual}
         if memory.stats is not None:
             row["adjoint_iters"] = float(memory.stats.nstep)
         self.last_batch = torch.cat([images[:8], recon.detach()[:8]])  # tiled only when a snapshot asks

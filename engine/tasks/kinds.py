@@ -16,6 +16,8 @@ import torch
 from engine.config import (AdvTrainConfig, AttackTaskConfig, DuelConfig, FitConfig, InverseConfig, MetaTrainConfig,
                            PriorConfig, from_dict)
 from engine.distributed import require_even_split
+from engine.presets import (PRESETS, adv_train_fields, attack_fields, duel_preview, fit_fields, fit_preview, inverse_fields,
+                            resolve_fit_config, unchosen_solver_fields)
 from engine.registry import Registry
 from engine.tasks.base import Task
 
@@ -75,6 +77,27 @@ class TaskKind:
     global_batch: Callable[[Any, Path | None], int | None] | None = None
     """(config, opened file or None) → the batch each step of a job of several processes shares out, None when
     every example is used at every step (such a run stays in one process)."""
+    preview: Callable[[str | None, torch.device], Any] | None = None
+    """(the opened file's medium or None, device) → the window's starting settings (the `preview` preset), small
+    enough on a CPU to show progress within seconds; None: the config's defaults."""
+    inapplicable: Callable[[Any, str | None], set[str]] | None = None
+    """(settings, the opened file's medium or None) → dotted fields that do nothing as they stand (other media's
+    options, other corruptions' settings, …); the solvers and backward modes not chosen are added to them."""
+
+    def preset(self, name: str, device: torch.device, medium: str | None = None) -> Any:
+        """Its starting settings: `full` (the SPEC's: the config's defaults) or `preview`, for the opened file's
+        `medium` where it takes one; ValueError for an unknown preset name."""
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        if name == "full" or self.preview is None:
+            return self.config()
+        return self.preview(medium, device)
+
+    def inapplicable_fields(self, config: Any, medium: str | None = None) -> frozenset[str]:
+        """Dotted fields of `config` that do nothing as it stands: the kind's own (`inapplicable`) and, in every
+        kind, the settings of the solvers and backward modes that are not chosen."""
+        own = self.inapplicable(config, medium) if self.inapplicable is not None else set()
+        return frozenset(set(own) | unchosen_solver_fields(config))
 
     def require_processes(self, processes: int, config: Any = None, path: Path | None = None) -> None:
         """ValueError when a job of `processes` processes is asked of a kind that runs in one, or (given the
@@ -155,7 +178,6 @@ def build_fit_task(path: str | Path | None, config: FitConfig, device: torch.dev
 def fit_global_batch(config: FitConfig, path: str | Path | None) -> int | None:
     """The points each step of a fit learns from (the medium's default when empty; None: all of them)."""
     from engine.media import medium_of
-    from engine.presets import resolve_fit_config
 
     if config.batch_size is not None or path is None:
         return config.batch_size
@@ -284,7 +306,8 @@ register(TaskKind(
     lambda config, path, device: build_fit_task(path, config, device),
     lambda config, path: f"{Path(path or 'fit').stem}-{config.model.model}-{config.protocol}",
     needs_file=True, resumable=True, flatten=frozenset({"model", "signal"}), rename={"backward.mode": "backward"},
-    checkpoint_every=500, advanced=FIT_ADVANCED, distributed=True, global_batch=fit_global_batch))
+    checkpoint_every=500, advanced=FIT_ADVANCED, distributed=True, global_batch=fit_global_batch,
+    preview=lambda medium, device: fit_preview(medium or "image", device), inapplicable=fit_fields))
 register(TaskKind(
     "duel", "Duel: two networks side by side",
     "fit one file with two networks step for step (default: Fourier-iMFN against Fourier-MFN, each scored on the "
@@ -294,26 +317,29 @@ register(TaskKind(
     needs_file=True, media=frozenset({"image", "audio", "video"}), resumable=True, view="duel",
     flatten=frozenset({"model", "signal"}),
     rename={"backward.mode": "backward"}, pairs={"models": ("model.model", "rival")}, checkpoint_every=500,
-    advanced=FIT_ADVANCED))
+    advanced=FIT_ADVANCED, preview=lambda medium, device: duel_preview(medium or "image", device),
+    inapplicable=fit_fields))
 register(TaskKind(
     "train-prior", "Train a generative prior (MNIST)", "train a generative DEQ decoder whose latents JIIO finds",
     PriorConfig, _without_file("train-prior", build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",
     resumable=True, trains_on_dataset=True, view="grid", distributed=True,
     global_batch=lambda config, path: config.batch_size,
     advanced=frozenset({"latent", "channels", "lr", "jiio", "solver", "gmm_components", "log_every", "eval_every",
-                        "seed"})))
+                        "seed"}),
+    preview=lambda medium, device: PriorConfig(steps=200, eval_every=50, log_every=5)))  # a few minutes
 register(TaskKind(
     "inverse", "Inverse problem: JIIO vs Adam", "denoise or inpaint with a trained prior: JIIO against Adam",
     InverseConfig, _without_file("inverse", build_inverse_task),
     lambda config, path: f"inverse-{Path(config.image).stem if config.image else 'mnist'}-{config.corruption}",
-    race=True, view="race",
-    advanced=frozenset({"prior", "data", "jiio", "adam_steps", "adam_lr", "seed"})))
+    race=True, view="race", advanced=frozenset({"prior", "data", "jiio", "adam_steps", "adam_lr", "seed"}),
+    preview=lambda medium, device: InverseConfig(count=16), inapplicable=inverse_fields))
 register(TaskKind(
     "attack", "Attack: JIO vs PGD", "attack a trained DEQ classifier inside an L2 ball: JIO against PGD",
     AttackTaskConfig, _without_file("attack", build_attack_task), lambda config, path: "attack-mnist",
     race=True, view="attack", scored_in="percent", fixed=frozenset({"attack.method"}), flatten=frozenset({"attack"}),
     advanced=frozenset({"classifier", "data", "attack.jio", "attack.pgd_steps", "attack.pgd_lr",
-                        "attack.pgd_gradient", "seed"})))
+                        "attack.pgd_gradient", "seed"}),
+    preview=lambda medium, device: AttackTaskConfig(count=64), inapplicable=attack_fields))
 register(TaskKind(
     "adv-train", "Train a classifier (clean or adversarial)",
     "train a DEQ classifier on clean, PGD or JIO adversarial digits", AdvTrainConfig, _without_file("adv-train", build_adv_task),
@@ -321,7 +347,9 @@ register(TaskKind(
     distributed=True, global_batch=lambda config, path: config.batch_size, scored_in="percent",
     fixed=frozenset({"attack_settings.method"}),
     advanced=frozenset({"data", "init", "channels", "contractive", "head", "attack_settings", "lr", "jacobian_reg",
-                        "solver", "eval_images", "log_every", "eval_every", "seed"})))
+                        "solver", "eval_images", "log_every", "eval_every", "seed"}),
+    preview=lambda medium, device: AdvTrainConfig(steps=300, log_every=5, eval_every=100, eval_images=200),
+    inapplicable=adv_train_fields))
 register(TaskKind(
     "meta-train", "Few-shot learning (Omniglot)",
     "meta-train a few-shot classifier whose task context JIIO finds (or an inner loop of gradient steps)",
@@ -332,4 +360,8 @@ register(TaskKind(
     scored_in="percent",
     advanced=frozenset({"data", "queries", "tasks_per_step", "rotations", "jiio", "inner_steps", "inner_lr",
                         "proximal", "context", "readout", "channels", "lr", "jacobian_reg", "solver", "eval_episodes",
-                        "log_every", "eval_every", "seed"})))
+                        "log_every", "eval_every", "seed"}),
+    # few-shot tasks with a 40-round inner JIIO solve
+    preview=lambda medium, device: MetaTrainConfig(steps=300, jiio=dataclasses.replace(MetaTrainConfig().jiio,
+                                                                                       iterations=40),
+                                                   eval_episodes=50, log_every=5, eval_every=100)))

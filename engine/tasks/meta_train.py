@@ -29,7 +29,7 @@ from engine.jiio import jiio
 from engine.jiio.meta import MetaLearningProblem, inner_loop
 from engine.models.mdeq.classifier import CLASSIFIER_EQUILIBRIUM
 from engine.models.mdeq.film import FewShotClassifier
-from engine.tasks.base import Snapshot, Targets, TrainingTask, gradient_step
+from engine.tasks.base import Snapshot, Targets, TrainingTask
 from engine.tasks.previews import image_grid
 
 
@@ -135,16 +135,12 @@ class MetaTrainTask(TrainingTask):
         row: dict[str, float] = {}
         if penalty is not None:
             row["jacobian_penalty"] = penalty.item()
-        gradient_step(loss, self.optimizer, self.step_count + 1, ranks=self.ranks)
-        elapsed = time.perf_counter() - start
-        self.step_count += 1
-        self.train_time += elapsed
+        self.descend(loss)
+        row.update(self.count_step(start, loss))
         correct = (logits.argmax(1) == query_labels.flatten()).float().cpu().numpy()
         self.last = (episodes[0], correct[:query_labels.shape[1]])
-        row.update({"step": float(self.step_count), "time_s": self.train_time, "loss": loss.item(),
-                    "accuracy_query": float(correct.mean()), "inner_loss": inner_loss,
-                    "inner_ms_per_task": inner_seconds * 1e3 / len(episodes),
-                    "solver_iters": float(stats.nstep), "ms_per_step": elapsed * 1e3})
+        row.update({"accuracy_query": float(correct.mean()), "inner_loss": inner_loss,
+                    "inner_ms_per_task": inner_seconds * 1e3 / len(episodes), "solver_iters": float(stats.nstep)})
         return self.ranks.mean(row, ("loss", "accuracy_query", "inner_loss", "jacobian_penalty"))
 
     def query_loss(self, context: Tensor, query: Tensor, labels: Tensor) -> tuple[Tensor, Tensor, Any, Tensor | None]:

@@ -10,6 +10,7 @@ from engine.errors import failure_sentence  # noqa: E402
 from engine.config import FitConfig, ModelConfig  # noqa: E402
 from engine.resources import sample_path  # noqa: E402
 from engine.tasks import build_fit_task  # noqa: E402
+from engine.tasks.base import TaskDefaults  # noqa: E402
 
 
 def small_fit():
@@ -20,7 +21,7 @@ def small_fit():
     return build_fit_task(sample_path("image.png"), config, torch.device("cpu"))
 
 
-class FailingTask:
+class FailingTask(TaskDefaults):
     step_count, train_time = 0, 0.0
 
     def step(self):
@@ -72,7 +73,7 @@ def test_errors_become_one_line_messages_and_the_controller_recovers(qtbot) -> N
     assert unexpected.startswith("Something went wrong inside DEQ Studio (KeyError: 'x').")
 
 
-class SlowEvaluationTask:
+class SlowEvaluationTask(TaskDefaults):
     """One step, then an evaluation that takes a while (a generative prior's first evaluation, say)."""
 
     def __init__(self) -> None:

@@ -60,23 +60,22 @@ def test_solver_bench_prints_one_json_object() -> None:
 def test_the_cli_starts_from_the_windows_preset_and_full_is_one_flag_away() -> None:
     import torch
 
-    from engine.config import FitConfig, PriorConfig
-    from engine.presets import preset
+    from engine.config import FitConfig
     from engine.tasks.kinds import task_kind
 
     fit, prior = task_kind("fit"), task_kind("train-prior")
     parse = cli.build_parser().parse_args
     cpu = torch.device("cpu")
     assert cli.settings(fit, parse(["fit", "clip.wav", "--device", "cpu"]))[0] == \
-        dataclasses.replace(preset(FitConfig, "preview", cpu, "audio"), device="cpu")
+        dataclasses.replace(fit.preset("preview", cpu, "audio"), device="cpu")
     assert cli.settings(fit, parse(["fit", "clip.wav", "--preset", "full"]))[0] == FitConfig()
-    assert cli.settings(prior, parse(["train-prior"]))[0] == preset(PriorConfig, "preview", cpu)
+    assert cli.settings(prior, parse(["train-prior"]))[0] == prior.preset("preview", cpu)
 
 
 def test_help_lists_the_previews_differences_and_they_are_exactly_the_preview() -> None:
     import torch
 
-    from engine.presets import preset
+    from engine.media import MEDIA, medium_spec
     from engine.tasks.kinds import TASKS
 
     parser = cli.build_parser()
@@ -87,9 +86,8 @@ def test_help_lists_the_previews_differences_and_they_are_exactly_the_preview() 
         lines = help_text.split(cli.PREVIEW_HEAD)[1].strip().splitlines()
         for line in lines:
             medium, _, flags = line.strip().rpartition(": ") if kind.needs_file else ("", "", line.strip())
-            argv = [kind.name, *([f"x.{ {'image': 'png', 'audio': 'wav', 'video': 'mp4', 'mesh': 'obj'}[medium]}"]
-                                 if kind.needs_file else []), "--preset", "full", "--device", "cpu", *flags.split()]
+            argv = [kind.name, *([f"x{medium_spec(medium).extensions[0]}"] if kind.needs_file else []), "--preset", "full", "--device", "cpu", *flags.split()]
             config = cli.settings(kind, parser.parse_args(argv))[0]
-            assert config == dataclasses.replace(preset(kind.config, "preview", cpu, medium or None), device="cpu"), \
+            assert config == dataclasses.replace(kind.preset("preview", cpu, medium or None), device="cpu"), \
                 (kind.name, medium)
-        assert len(lines) == (len(kind.media or "image audio video mesh".split()) if kind.needs_file else 1)
+        assert len(lines) == (len(kind.media or MEDIA.names()) if kind.needs_file else 1)

@@ -12,10 +12,10 @@ import pytest
 from engine import cli
 from engine.divergence import GROWTH, STUCK_ROWS, WARMUP_ROWS, DivergenceGuard
 from engine.loop import run
-from engine.tasks.base import DivergenceError
+from engine.tasks.base import DivergenceError, TaskDefaults
 
 
-class ScriptedTask:
+class ScriptedTask(TaskDefaults):
     """A task whose losses are given; its state is its step count."""
 
     def __init__(self, losses: list[float], residual: float = 0.0, iterations: int = 1) -> None:
@@ -150,13 +150,11 @@ def test_a_real_fit_goes_back_to_its_best_weights_and_moments_with_an_empty_buff
     import torch
     from PIL import Image
 
-    from engine.config import FitConfig
-    from engine.presets import preset
-    from engine.tasks.kinds import build_fit_task
+    from engine.tasks.kinds import build_fit_task, task_kind
 
     image = tmp_path / "x.png"
     Image.fromarray((np.random.default_rng(0).random((16, 16, 3)) * 255).astype(np.uint8)).save(image)
-    config = preset(FitConfig, "preview", torch.device("cpu"), "image")
+    config = task_kind("fit").preset("preview", torch.device("cpu"), "image")
     task = build_fit_task(image, config, torch.device("cpu"))
     assert task.training.buffer.z is not None  # a full-batch implicit fit keeps a warm-start buffer
     guard = DivergenceGuard(task)

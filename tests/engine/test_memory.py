@@ -12,7 +12,7 @@ from engine import cli
 from engine.config import FitConfig, ModelConfig
 from engine.media import load_signal
 from engine.memory import MemoryGuardError, check_memory, estimate_fit_memory, fit_memory
-from engine.presets import preset
+from engine.tasks.kinds import task_kind
 
 
 def test_the_estimate_grows_with_what_costs_memory() -> None:
@@ -34,7 +34,7 @@ def test_a_fit_that_does_not_fit_is_refused_before_anything_is_written(data_dir,
     err = capsys.readouterr().err
     assert "Fitting kodim01.png with these settings would need about" in err and "2.0 GB free" in err
     assert "--preset preview" in err and err.count("\n") == 1 and not out.exists()
-    quick = preset(FitConfig, "preview", torch.device("cpu"), "image")
+    quick = task_kind("fit").preset("preview", torch.device("cpu"), "image")
     estimate = fit_memory(quick, load_signal(photo, quick.signal))
     check_memory(estimate, torch.device("cpu"), "the preview")  # the advice given fits
     with pytest.raises(MemoryGuardError, match="would need about"):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.data import shared_data_dir
+from bench.shared_data import shared_data_dir
 from tests.engine import media_files
 
 SOURCES = {"image": "images/kodim05.png", "audio": "audio/gt_bach.wav", "video": "video/bikes.mp4",

@@ -21,7 +21,7 @@ import torch
 from engine import cli
 from engine.config import SignalConfig
 from engine.media import MeshSignal, Signal, SignalError, load_signal
-from tests.data import shared_data_dir
+from bench.shared_data import shared_data_dir
 from tests.hostile.cases import CHECKPOINTS, LOADER_CASES, MODEL_FILES, RUN_RECORDS, pickled_exploit
 
 pytestmark = [pytest.mark.hostile, pytest.mark.timeout(120)]

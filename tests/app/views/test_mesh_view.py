@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from app.views.mesh_view import MeshView, SoftwareMeshCanvas  # noqa: E402
-from tests.data import PROJECT_ROOT  # noqa: E402
+from bench.shared_data import PROJECT_ROOT  # noqa: E402
 
 
 

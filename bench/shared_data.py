@@ -1,4 +1,5 @@
-"""Where the real data is, for tests and benchmarks alike: `$DEQ_STUDIO_DATA`, else ../shared/data beside the project.
+"""Where the real data is, for benchmarks and tests alike: `$DEQ_STUDIO_DATA`, else ../shared/data beside the
+project.
 
 Product code never names that folder: it reads `$DEQ_STUDIO_DATA` (or the digits a bundle ships), which
 `use_shared_data` sets for the test session and for each benchmark.
