@@ -11,9 +11,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.atomic_files import atomic_path
-from engine.config import config_paths, with_paths
 from engine.errors import failure_sentence
-from engine.media import SignalError, TooLarge, medium_of, supported_extensions
+from engine.media import SignalError, medium_of, supported_extensions
 from engine.tasks.kinds import TASKS
 
 
@@ -34,9 +33,8 @@ class FileActions:
     def smaller_settings(self, exc: Exception, settings):
         """`settings` with the changes a file too large to read at once offers (`TooLarge.smaller`), when they apply
         and the user accepts them; else None."""
-        if not (isinstance(exc, TooLarge) and exc.smaller and set(exc.smaller) <= config_paths(type(settings))):
-            return None
-        return with_paths(settings, exc.smaller) if self.accepts_smaller(str(exc)) else None
+        smaller = self.session.smaller_settings(exc, settings)
+        return smaller if smaller is not None and self.accepts_smaller(str(exc)) else None
 
     def accepts_smaller(self, message: str) -> bool:
         """Ask whether to open a file too large to read at once with the smaller settings `message` names."""
@@ -188,3 +186,50 @@ class FileActions:
                 self.set_kind(before.name, reopen=False)
                 self.kind_view().show_snapshot({"target": task.targets().arrays["signal"]}, {})
         return True
+
+    def load_snapshot(self, folder: str | Path) -> bool:
+        """Reopen a run folder (from this window or the CLI) where it stopped; its curves join the overlay (a race's
+        or an attack's curves alone)."""
+        if self.controller.busy:
+            return False
+        name = Path(folder).name
+        try:
+            opened = self.session.load(folder)
+        except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, nothing else changes
+            self.report_error(f"Could not load the snapshot {name}: {failure_sentence(exc, 'loading a snapshot')}")
+            return False
+        self._overlay(self.session.history.runs[-1].name, opened.rows)
+        if opened.task is None:
+            self.statusBar().showMessage(f"{name}: the curves of this {opened.kind.name} run were added", 8000)
+            return True
+        self._show_kind(opened.kind.name)
+        self.panel.set_settings(opened.settings, opened.kind, self.session.fit_medium)
+        snap = opened.snapshot
+        previews, scalars, final = (snap.previews, snap.scalars, snap.final) if snap is not None else ({}, {}, False)
+        view = self.kind_view()
+        if view is None:
+            self.views.show_targets(opened.task.targets())
+            self.views.show_previews(previews)
+        else:
+            view.clear()
+            view.show_snapshot(previews, scalars, final=final)
+            self.views.setCurrentWidget(view)
+        self._show_ready()
+        self._update_actions("idle")
+        return True
+
+    def _overlay(self, name: str, rows: list[dict]) -> None:
+        """A finished run's rows as a new overlaid run in the curves."""
+        self.curves.add_run(name)
+        for row in rows:
+            self.curves.add_row(row)
+
+    # ---- drag and drop ---------------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        urls = event.mimeData().urls()
+        if urls:
+            self.open_file(Path(urls[0].toLocalFile()))

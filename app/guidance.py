@@ -1,5 +1,5 @@
-"""What guides a new user: the hint over the view while a task waits for its first run, Help ▸ Quickstart, warnings
-that do not stop a run, and the About box.
+"""What guides a new user: the hint over the view while a task waits for its first run, Help ▸ Quickstart, errors
+and warnings (a dialog that blocks nothing), the question before a restart, and the About box.
 
 A mixin of `MainWindow`: it uses the window's session, views, hint label and settings.
 """
@@ -66,6 +66,28 @@ class Guidance:
         box = QMessageBox(QMessageBox.Icon.Information, "DEQ Studio", message, parent=self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
+
+    def report_error(self, message: str) -> None:
+        """Show `message` in a dialog that does not block the engine; the app stays usable."""
+        self.errors.append(message)
+        sentence, _, details = message.partition(" (Details: ")
+        box = QMessageBox(QMessageBox.Icon.Warning, "DEQ Studio", sentence, parent=self)
+        if details:  # a library's own words, behind "Show Details…"
+            box.setDetailedText(details.removesuffix(")"))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def ask_restart(self) -> str:
+        """restart, continue or cancel: what to do with settings a trained model cannot take."""
+        box = QMessageBox(QMessageBox.Icon.Question, "DEQ Studio",
+                          "These settings need a new model. Restart from step 0 with them, or continue training the "
+                          "current model with its old settings (only the number of steps and the logging change)?",
+                          parent=self)
+        restart = box.addButton("Restart with the new settings", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Continue with the old settings", QMessageBox.ButtonRole.RejectRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return "restart" if box.clickedButton() is restart else "continue" if box.clickedButton() is keep else "cancel"
 
     def about(self) -> None:
         QMessageBox.about(self, "About DEQ Studio", about_text(self.device_label, self.settings.fileName()))

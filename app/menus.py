@@ -133,3 +133,19 @@ def about_text(device: str, settings_file: str) -> str:
             "Bai, Manchester, Kolter, NeurIPS 2021).</p>"
             f"<p>Running on {device} · PyTorch {torch.__version__} · Qt for Python {pyside_version}</p>"
             f"<p>Settings are kept in {settings_file}</p>")
+
+
+def update_actions(window, state: str) -> None:
+    """Enable the actions that make sense in the runner's `state` (idle, running, paused) for the session's kind and
+    task."""
+    kind, task, idle = window.session.kind, window.session.task, state == "idle"
+    window.start_action.setEnabled(idle and (window.session.path is not None or not kind.needs_file))
+    window.task_box.setEnabled(idle)
+    window.pause_action.setEnabled(state in ("running", "paused"))
+    window.pause_action.setText("&Resume" if state == "paused" else "&Pause")
+    window.stop_action.setEnabled(state in ("running", "paused"))
+    window.reset_action.setEnabled(idle and task is not None)
+    window.save_action.setEnabled(idle and kind.resumable and task is not None)
+    window.export_action.setEnabled(idle and task is not None and task.step_count > 0)
+    window.load_action.setEnabled(idle)
+    window.open_action.setEnabled(idle)

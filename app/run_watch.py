@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.session import drawable_row
+from app.run_history import drawable_row
 from engine.run_directory import CONFIG, METRICS, PREVIEWS, RunDirectory
 
 POLL_MS = 500

@@ -4,24 +4,19 @@ open / start / pause / resume / stop / reset / save / load / export. `MainWindow
 The session never runs a step itself: it hands the task and its schedule to a `Runner` (the Qt `RunController`,
 which trains in a worker thread; `InlineRunner` trains in the caller's thread, for tests and scripts), and the runner
 feeds every logged row back through `record`. Rows read from run folders keep only what the curves can draw
-(`drawable_row`).
+(`app/run_history.py`).
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
-import errno
-import io
-import json
-import math
 import weakref
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
 import torch
 
-from engine.atomic_files import atomic_write_text
+from app.run_history import RunHistory, drawable_rows
+from app.run_phase import RunPhase
 from engine.errors import UserError
 from engine.runs import ReopenedRun, reopen_run, save_run
 from engine.tasks.base import Task
@@ -53,97 +48,6 @@ class Runner(Protocol):
     def stop(self) -> None: ...
 
 
-def number(value: Any) -> float | None:
-    """`value` as a float when it is a number (not a boolean) a float can hold; None otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        return float(value)
-    except OverflowError:  # an integer too large for a float
-        return None
-
-
-def drawable_row(row: Any) -> dict[str, float] | None:
-    """A metrics row as the curves draw it: its numbers (other values left out), or None when it is not an object
-    or its step is not a whole number of at least 0; a time_s that is not a finite number of at least 0 is left out
-    too. Rows read from run folders (written by hand, by another program or an older version, with non-finite
-    numbers written as null) pass through this, so that one bad line never breaks the curves of any run."""
-    if not isinstance(row, dict):
-        return None
-    values = {key: value for key, value in ((key, number(value)) for key, value in row.items())
-              if value is not None and isinstance(key, str)}
-    step = values.get("step")
-    if step is None or not step.is_integer() or step < 0:
-        return None
-    seconds = values.get("time_s")
-    if seconds is not None and not (math.isfinite(seconds) and seconds >= 0):
-        del values["time_s"]
-    return values
-
-
-def drawable_rows(rows: Iterable[Any]) -> list[dict[str, float]]:
-    """The rows `drawable_row` keeps, each with its numbers only."""
-    return [row for row in map(drawable_row, rows) if row is not None]
-
-
-@dataclasses.dataclass
-class Run:
-    """One run's name and its metrics rows, in the order they came."""
-
-    name: str
-    rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-
-
-class RunHistory:
-    """Every run since the session began (and every reopened one), exported as CSV or JSON lines."""
-
-    def __init__(self) -> None:
-        self.runs: list[Run] = []
-
-    def add_run(self, name: str, rows: Iterable[dict] = ()) -> Run:
-        run = Run(name, list(rows))
-        self.runs.append(run)
-        return run
-
-    def keep_last(self) -> None:
-        """Forget every run but the latest."""
-        self.runs = self.runs[-1:]
-
-    def add_row(self, row: dict) -> None:
-        if not self.runs:
-            self.add_run("run")
-        self.runs[-1].rows.append(row)
-
-    def export_jsonl(self, path: str | Path) -> Path:
-        """Every row as a JSON object with a "run" key (written atomically, into an existing folder)."""
-        path = existing_folder_of(path)
-        atomic_write_text(path, "".join(json.dumps({"run": run.name, **row}) + "\n"
-                                        for run in self.runs for row in run.rows))
-        return path
-
-    def export_csv(self, path: str | Path) -> Path:
-        """Every row, with a run column first and one column per metric any run has (written atomically, into an
-        existing folder)."""
-        path = existing_folder_of(path)
-        keys = sorted({k for run in self.runs for row in run.rows for k in row})
-        text = io.StringIO(newline="")
-        writer = csv.DictWriter(text, fieldnames=["run", *keys])
-        writer.writeheader()
-        for run in self.runs:
-            for row in run.rows:
-                writer.writerow({"run": run.name, **row})
-        atomic_write_text(path, text.getvalue())
-        return path
-
-
-def existing_folder_of(path: str | Path) -> Path:
-    """`path`, when its folder exists (FileNotFoundError naming it otherwise: an export never makes folders)."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(errno.ENOENT, "No such folder", str(path))
-    return path
-
-
 @dataclasses.dataclass(frozen=True)
 class Started:
     """What `Session.start` began: the run's name, the steps planned, and whether the task was built for it (a race,
@@ -156,6 +60,17 @@ class Started:
     """Steps the task had done when it started."""
     from_seconds: float
     """Its training seconds then (evaluations excluded)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Ready:
+    """The window between runs: what its title names (the file, or the kind), the steps done of the steps planned,
+    and the status line."""
+
+    shown: str | None
+    done: int
+    total: int
+    line: str
 
 
 class Session:
@@ -175,6 +90,8 @@ class Session:
         self.history = RunHistory()
         self.run_count = 0
         self.fit_medium = "image"
+        self.run_phase = RunPhase()
+        """What the run is doing (Ready, Training, Paused, …) and its speed: what the status bar says."""
         self.saved: dict[Path, tuple[weakref.ref, Path]] = {}
         """Folder chosen (or loaded) → (the task saved there, the run folder it is in): saving the same task there
         again rewrites that run folder; any other task gets a folder of its own."""
@@ -247,9 +164,20 @@ class Session:
         name = f"{self.path.stem if kind.needs_file and self.path else kind.name} #{self.run_count}"
         self.history.add_run(name)
         schedule, from_step, from_seconds = self.task.schedule(), self.task.step_count, self.task.train_time
+        self.run_phase.started(from_seconds, from_step)
         self.runner.start(self.task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every,
                           history=list(self.rows))
         return Started(name, schedule.steps, fresh, from_step, from_seconds)
+
+    def ready(self) -> Ready:
+        """What the window says between runs (the phase becomes Ready)."""
+        self.run_phase.phase = "Ready"
+        task, kind = self.task, self.kind
+        shown = (self.path.name if self.path is not None else None) if kind.needs_file else kind.title
+        done = task.step_count if task is not None else 0
+        total = task.schedule().steps if task is not None else 1
+        what = task.describe() if task is not None else kind.title
+        return Ready(shown, done, total, f"Ready · {what}" + (f" · step {done}/{total}" if done else ""))
 
     def record(self, row: dict) -> None:
         """A logged row of the running task (the runner calls this for every row)."""
@@ -258,12 +186,25 @@ class Session:
 
     def pause(self) -> None:
         self.runner.pause()
+        self.run_phase.paused(True)
 
     def resume(self) -> None:
         self.runner.resume()
+        self.run_phase.paused(False)
 
     def stop(self) -> None:
         self.runner.stop()
+        self.run_phase.phase = "Stopping"
+
+    def smaller_settings(self, exc: Exception, settings: Any) -> Any:
+        """`settings` with the changes a file too large to read at once offers (`TooLarge.smaller`), when they
+        apply to these settings; else None (the window asks before it uses them)."""
+        from engine.config import config_paths, with_paths
+        from engine.media import TooLarge
+
+        if not (isinstance(exc, TooLarge) and exc.smaller and set(exc.smaller) <= config_paths(type(settings))):
+            return None
+        return with_paths(settings, exc.smaller)
 
     def reset(self, settings: Any = None) -> Task | None:
         """Discard the trained state: a fit is rebuilt from `settings` (its file reopened); other kinds start
@@ -355,5 +296,4 @@ class InlineRunner:
     resume = stop = pause
 
 
-__all__ = ["InlineRunner", "Run", "RunHistory", "Runner", "Session", "SessionError", "Started", "drawable_row",
-           "drawable_rows"]
+__all__ = ["InlineRunner", "Runner", "Session", "SessionError", "Started"]

@@ -24,7 +24,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
-from app.session import drawable_row
+from app.run_history import drawable_row
 from app.views.readable_axis import readable_axes
 from engine.atomic_files import atomic_path
 from engine.tasks.duel import split_row

@@ -318,10 +318,13 @@ def test_race_columns_share_the_width_and_video_frames_are_numbered(qtbot) -> No
 def test_the_eta_counts_measured_training_time_not_evaluations(window) -> None:
     from engine.tasks.base import Snapshot
 
-    window.phase, window._rate = "Training", (2.0, 10)  # the run started at step 10, 2 s of training
+    window.session.run_phase.started(2.0, 10)  # the run started at step 10, 2 s of training
     # 20 more steps in 4 s of training, however long the evaluations in between took on the wall clock
-    window._show_progress(Snapshot(30, 120, 6.0, {"psnr_train": 20.0}, {}))
+    window.show_snapshot(Snapshot(30, 120, 6.0, {"psnr_train": 20.0}, {}, final=True))
     assert "· 5.0 steps/s · ETA 18 s ·" in window.status.text() and "PSNR 20.00 dB" in window.status.text()
+    window.session.run_phase.paused(True)
+    window._show_progress()
+    assert "Paused · step 30/120 ·" in window.status.text() and "steps/s" not in window.status.text()
 
 
 def test_errors_and_perturbations_have_colour_bars(qtbot) -> None:

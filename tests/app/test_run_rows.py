@@ -81,7 +81,7 @@ def test_an_attached_run_with_bad_metrics_rows_shows_its_good_rows_and_later_run
 
 
 def test_rows_keep_their_numbers_and_need_a_whole_step() -> None:
-    from app.session import drawable_row
+    from app.run_history import drawable_row
 
     assert drawable_row({"step": 3.0, "loss": float("nan"), "psnr_train": 12, "note": "x", "time_s": 1.5}) == \
         {"step": 3.0, "loss": pytest.approx(float("nan"), nan_ok=True), "psnr_train": 12.0, "time_s": 1.5}
