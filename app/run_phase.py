@@ -51,6 +51,7 @@ class RunPhase:
         if self.last is None:
             seconds, scalars = first_seconds, {}
         else:
-            step, total, scalars, seconds = self.last.step, self.last.total_steps, self.last.scalars, self.last.elapsed_s
+            last = self.last
+            step, total, scalars, seconds = last.step, last.total_steps, last.scalars, last.elapsed_s
         rate = (step - first_step) / (seconds - first_seconds) if seconds > first_seconds else 0.0
         return progress_text(device, self.phase, step, total, rate, memory, scalars)

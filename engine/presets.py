@@ -9,17 +9,15 @@
   256-pixel preview of a photograph, 2 s of audio, 16 small video frames, 50,000 mesh points per pass). `deq-studio
   fit FILE --preset preview` runs exactly what the window runs.
 - `fit_fields`, `inverse_fields`, … name the fields that do nothing as a panel stands (a kind's `inapplicable`);
-  `unchosen_solver_fields` those of the solvers and backward modes not chosen, in every kind.
+  the solvers and backward modes not chosen add theirs in every kind (`OptionOf` marks, engine/config/fields.py).
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import torch
 
-from engine.config import (AdvTrainConfig, AttackTaskConfig, BackwardConfig, DuelConfig, FitConfig, InverseConfig,
-                           SolverConfig)
+from engine.config import (AdvTrainConfig, AttackTaskConfig, DuelConfig, FitConfig, InverseConfig)
 from engine.media.spec import MEDIA, medium_spec
 from engine.models.inr import IMPLICIT
 
@@ -111,24 +109,3 @@ def attack_fields(config: AttackTaskConfig, medium: str | None = None) -> set[st
 def adv_train_fields(config: AdvTrainConfig, medium: str | None = None) -> set[str]:
     """A classifier's attack settings when it trains on clean digits."""
     return {"attack_settings"} if config.attack == "none" else set()
-
-
-SOLVER_ONLY = {"damping": "picard", "anderson_memory": "anderson", "anderson_lam": "anderson",
-               "anderson_beta": "anderson", "broyden_memory": "broyden"}
-"""The SolverConfig fields only one solver reads."""
-
-
-def unchosen_solver_fields(config: Any, prefix: str = "") -> set[str]:
-    """Dotted fields, anywhere in `config`, of the solvers and backward modes not chosen (Broyden's memory under
-    Anderson, the Neumann order in exact mode, the adjoint solver unless exact)."""
-    fields: set[str] = set()
-    if isinstance(config, SolverConfig):
-        fields |= {prefix + name for name, solver in SOLVER_ONLY.items() if solver != config.solver}
-    if isinstance(config, BackwardConfig):
-        fields |= {prefix + "neumann_order"} if config.mode != "neumann" else set()
-        fields |= {prefix + "adjoint", prefix + "warm_start_adjoint"} if config.mode != "exact" else set()
-    for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        if dataclasses.is_dataclass(value):
-            fields |= unchosen_solver_fields(value, f"{prefix}{field.name}.")
-    return fields

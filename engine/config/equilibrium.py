@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Literal
 
-from engine.config.fields import Range, check_fields, require
+from engine.config.fields import OptionOf, Range, check_fields, chosen_options, require
 
 SolverName = Literal["picard", "anderson", "broyden"]
 
@@ -26,18 +26,18 @@ class SolverConfig:
     stop_mode: Literal["rel", "abs"] = "rel"
     """How closeness is measured. rel: the change relative to the answer's size, ‖f(z)−z‖/‖f(z)‖; abs: the change
     itself, ‖f(z)−z‖ (per sample)."""
-    damping: float = 1.0
+    damping: Annotated[float, OptionOf("solver", "picard", "damping")] = 1.0
     """Picard only: how far each try moves toward the layer's output; 1 moves all the way, smaller is steadier and
     slower. It is τ in z ← (1−τ)z + τf(z)."""
-    anderson_memory: Annotated[int, Range(1, 100)] = 5
+    anderson_memory: Annotated[int, Range(1, 100), OptionOf("solver", "anderson", "memory")] = 5
     """Anderson only: how many past tries are combined; more often converges in fewer tries and uses more memory."""
-    anderson_lam: float = 1e-4
+    anderson_lam: Annotated[float, OptionOf("solver", "anderson", "lam")] = 1e-4
     """Anderson only: a small safety margin that keeps the combination stable; raise it if the solver jumps around. It
     is the Tikhonov regularization of the small least-squares solve, relative to its scale."""
-    anderson_beta: float = 1.0
+    anderson_beta: Annotated[float, OptionOf("solver", "anderson", "beta")] = 1.0
     """Anderson only: 1 combines the layer's outputs, smaller values blend in the tries themselves. It is the mixing
     β."""
-    broyden_memory: Annotated[int, Range(1, 1000)] = 30
+    broyden_memory: Annotated[int, Range(1, 1000), OptionOf("solver", "broyden", "memory")] = 30
     """Broyden only: how many corrections it remembers; more is more accurate and uses more memory (rank-one updates
     kept)."""
 
@@ -49,12 +49,8 @@ class SolverConfig:
         require(0 < self.anderson_beta <= 1, "anderson_beta must be in (0, 1]")
 
     def options(self) -> dict[str, Any]:
-        """Keyword options of the chosen solver function."""
-        if self.solver == "picard":
-            return {"damping": self.damping}
-        if self.solver == "anderson":
-            return {"memory": self.anderson_memory, "lam": self.anderson_lam, "beta": self.anderson_beta}
-        return {"memory": self.broyden_memory}
+        """Keyword options of the chosen solver function (its fields marked `OptionOf` it)."""
+        return chosen_options(self, "solver")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,12 +61,13 @@ class BackwardConfig:
     """How training learns through the network's answer. neumann: a cheap approximation (the (Implicit)² default);
     exact: the true gradient (slowest); jfb: skip the loop entirely (fastest, roughest). In symbols: exact solves u =
     Jᵀu + g; neumann takes u ≈ Σ_{i≤T}(Jᵀ)ⁱg; jfb takes u = g."""
-    neumann_order: Annotated[int, Range(0, 100)] = 1
+    neumann_order: Annotated[int, Range(0, 100), OptionOf("mode", "neumann")] = 1
     """Neumann only: how many correction terms; more is closer to exact and slower. It is T, the number of terms past
     the identity (1 is the (Implicit)² "one step" default)."""
-    adjoint: SolverConfig = SolverConfig(solver="anderson", max_iter=50, tol=1e-6)
+    adjoint: Annotated[SolverConfig, OptionOf("mode", "exact")] = SolverConfig(solver="anderson", max_iter=50,
+                                                                            tol=1e-6)
     """Exact mode only: how the gradient's own equation is solved. The equation is u = Jᵀu + g."""
-    warm_start_adjoint: bool = True
+    warm_start_adjoint: Annotated[bool, OptionOf("mode", "exact")] = True
     """Exact mode only: start each gradient solve from the previous step's answer, which is faster."""
 
     def __post_init__(self) -> None:

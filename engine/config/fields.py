@@ -41,6 +41,46 @@ def _number(value: float) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
+@dataclasses.dataclass(frozen=True)
+class OptionOf:
+    """Marks a field as read only under one choice of another field of its config: `Annotated[int,
+    OptionOf("solver", "anderson", "memory")]` is the Anderson solver's `memory` option. The field does nothing
+    under another choice (`unchosen_options`), and `chosen_options` gives the chosen one's options by `name`."""
+
+    field: str
+    value: Any
+    name: str = ""
+
+
+def field_options(cls: type) -> dict[str, OptionOf]:
+    """Each field's `OptionOf`, by field name; fields without one are left out."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    found = {}
+    for f in dataclasses.fields(cls):
+        if typing.get_origin(hints[f.name]) is Annotated:
+            found.update({f.name: meta for meta in hints[f.name].__metadata__ if isinstance(meta, OptionOf)})
+    return found
+
+
+def chosen_options(config: Any, field: str) -> dict[str, Any]:
+    """The options (by their `OptionOf.name`) of the choice `config.<field>` holds."""
+    chosen = getattr(config, field)
+    return {option.name or name: getattr(config, name) for name, option in field_options(type(config)).items()
+            if option.field == field and option.value == chosen}
+
+
+def unchosen_options(config: Any, prefix: str = "") -> set[str]:
+    """Dotted fields, anywhere in `config`, marked `OptionOf` a choice that is not the one made (Broyden's memory
+    under Anderson, the Neumann order in exact mode, the adjoint solver unless exact)."""
+    fields = {prefix + name for name, option in field_options(type(config)).items()
+              if getattr(config, option.field) != option.value}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            fields |= unchosen_options(value, f"{prefix}{f.name}.")
+    return fields
+
+
 SEED = Annotated[int, Range(0, 2 ** 63 - 1)]
 """A random seed: what every random generator the engine seeds accepts."""
 MAX_STEPS = 10_000_000

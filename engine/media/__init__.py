@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 
 from engine.config import SignalConfig
-from engine.media.base import Signal, SignalError, TooLarge, generalization_split, grid_coords, missing_file, regular_file
-from engine.media.spec import (MEDIA, PREVIEW_MODEL, FitDefaults, Medium, MediumSpec, medium_spec, one_of, register_medium,
-                               supported_extensions)
+from engine.media.base import (Signal, SignalError, TooLarge, generalization_split, grid_coords, missing_file,
+                               regular_file)
+from engine.media.spec import (MEDIA, PREVIEW_MODEL, FitDefaults, Medium, MediumSpec, medium_spec, one_of,
+                               register_medium, supported_extensions)
 from engine.media.image import load_image, write_image  # noqa: I001 (the registration order: menus and messages)
 from engine.media.audio import load_audio, write_audio
 from engine.media.video import load_video, write_video
@@ -39,8 +40,8 @@ def load_signal(path: str | Path, config: SignalConfig = SignalConfig()) -> Sign
 
 
 __all__ = [
-    "MEDIA", "PREVIEW_MODEL", "FitDefaults", "Medium", "MediumSpec", "MeshSignal", "Signal", "SignalError", "TooLarge", "generalization_split",
-    "grid_coords", "load_audio", "load_image", "load_mesh", "load_signal", "load_video", "marching_cubes",
-    "medium_of", "medium_spec", "missing_file", "one_of", "register_medium", "supported_extensions", "write_audio",
-    "write_image", "write_mesh", "write_video",
+    "MEDIA", "PREVIEW_MODEL", "FitDefaults", "Medium", "MediumSpec", "MeshSignal", "Signal", "SignalError", "TooLarge",
+    "generalization_split", "grid_coords", "load_audio", "load_image", "load_mesh", "load_signal", "load_video",
+    "marching_cubes", "medium_of", "medium_spec", "missing_file", "one_of", "register_medium", "supported_extensions",
+    "write_audio", "write_image", "write_mesh", "write_video",
 ]

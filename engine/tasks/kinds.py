@@ -15,9 +15,10 @@ import torch
 
 from engine.config import (AdvTrainConfig, AttackTaskConfig, DuelConfig, FitConfig, InverseConfig, MetaTrainConfig,
                            PriorConfig, from_dict)
+from engine.config.fields import unchosen_options
 from engine.distributed import require_even_split
-from engine.presets import (PRESETS, adv_train_fields, attack_fields, duel_preview, fit_fields, fit_preview, inverse_fields,
-                            resolve_fit_config, unchosen_solver_fields)
+from engine.presets import (PRESETS, adv_train_fields, attack_fields, duel_preview, fit_fields, fit_preview,
+                            inverse_fields, resolve_fit_config)
 from engine.registry import Registry
 from engine.tasks.base import Task
 
@@ -97,7 +98,7 @@ class TaskKind:
         """Dotted fields of `config` that do nothing as it stands: the kind's own (`inapplicable`) and, in every
         kind, the settings of the solvers and backward modes that are not chosen."""
         own = self.inapplicable(config, medium) if self.inapplicable is not None else set()
-        return frozenset(set(own) | unchosen_solver_fields(config))
+        return frozenset(set(own) | unchosen_options(config))
 
     def require_processes(self, processes: int, config: Any = None, path: Path | None = None) -> None:
         """ValueError when a job of `processes` processes is asked of a kind that runs in one, or (given the

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from engine.config import EquilibriumConfig
 from engine.models.inr.base import INR
 from engine.models.inr.filters import make_filter
+from engine.models.inr.registry import Network
 
 FIRST_ALPHA = 2.0
 """The first (input) Gabor filter's Gamma shape is this many times the others' (α₀ = 6 for α = 3): larger γ, so
@@ -49,3 +50,13 @@ class MFN(INR):
         for g, w, b in zip(filters[1:], ws, bs):
             h = g * torch.addmm(b, h, w.T)
         return h
+
+
+def mfn_network(filter_kind: str, implicit: bool, counterpart: str | None = None) -> Network:
+    """A Fourier or Gabor MFN as registered: its filters, its Gabor shape α, and whether it is implicit."""
+    def build(config, d_in, d_out, input_scale, spectral_norm, equilibrium) -> MFN:
+        return MFN(d_in, d_out, config.width, config.layers, filter_kind=filter_kind, implicit=implicit,
+                   input_scale=input_scale, spectral_norm=spectral_norm, gabor_alpha=config.gabor_alpha,
+                   equilibrium=equilibrium)
+
+    return Network(build, implicit, counterpart)

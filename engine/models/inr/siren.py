@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from engine.config import EquilibriumConfig
 from engine.models.inr.base import INR, INROutput
 from engine.models.inr.filters import FourierFilter, LinearInjection
+from engine.models.inr.registry import Network
 
 
 class _SineKeepingCosine(torch.autograd.Function):
@@ -89,3 +90,17 @@ class ClassicSiren(INR):
         for lin in self.linears:
             h = torch.sin(self.omega0 * lin(h))
         return INROutput(self.readout(h), h, None)
+
+
+def injected_siren_network(implicit: bool, counterpart: str | None = None) -> Network:
+    """iSIREN or SIREN with input injection as registered."""
+    def build(config, d_in, d_out, input_scale, spectral_norm, equilibrium) -> InjectedSiren:
+        return InjectedSiren(d_in, d_out, config.width, config.layers, implicit=implicit, input_scale=input_scale,
+                             spectral_norm=spectral_norm, equilibrium=equilibrium)
+
+    return Network(build, implicit, counterpart)
+
+
+CLASSIC_SIREN = Network(lambda config, d_in, d_out, input_scale, spectral_norm, equilibrium:
+                        ClassicSiren(d_in, d_out, config.width, config.layers, equilibrium=equilibrium))
+"""Classic SIREN as registered: its ω₀ = 30 replaces the input scale, and it has no spectral normalization."""

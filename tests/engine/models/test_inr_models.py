@@ -23,6 +23,11 @@ def test_registry_has_the_seven_models_and_their_pairs() -> None:
     assert INR_MODELS.names() == ["isiren", "fourier-imfn", "gabor-imfn", "siren-inj", "fourier-mfn", "gabor-mfn",
                                   "siren"]
     assert set(COUNTERPART) == set(IMPLICIT)
+    from typing import get_args
+
+    from engine.config.fit import INRName
+
+    assert list(get_args(INRName)) == INR_MODELS.names()  # what the settings offer is what is registered
 
 
 @pytest.mark.parametrize("name", ["isiren", "fourier-imfn", "gabor-imfn"])
