@@ -8,30 +8,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
-from app.worker import EngineWorker
+from app.worker import PASSED_ON, EngineWorker, RunSignals
 
 PREVIEW_HZ = 10
 
 
-class RunController(QObject):
-    """Start / pause / resume / stop of one task at a time, with throttled snapshots."""
+class RunController(RunSignals):
+    """Start / pause / resume / stop of one task at a time, with throttled snapshots: the latest `snapshot` at most
+    PREVIEW_HZ times a second; the worker's other signals as they come."""
 
-    snapshot = Signal(object)
-    """The latest engine Snapshot, at most PREVIEW_HZ times a second."""
-    row = Signal(dict)
-    """Every logged metrics row."""
-    failed = Signal(str)
-    """A one-line error from the engine; the task is left as it was before the failing step."""
-    diverged = Signal(str)
-    """Training diverged: the task is back at its best logged state (continue it with a lower lr, or reset)."""
-    warned = Signal(str)
-    """A problem that does not stop the run (the solver keeps missing its tolerance), once per run."""
-    finished = Signal(bool)
-    """The run ended (True: all planned steps done)."""
     state_changed = Signal(str)
     """idle, running, paused or stopping."""
-    phase = Signal(str)
-    """What the worker does within a run: Training or Evaluating."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -58,11 +45,8 @@ class RunController(QObject):
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.work)
         self.worker.snapshot.connect(self._keep)
-        self.worker.row.connect(self.row)
-        self.worker.failed.connect(self.failed)
-        self.worker.diverged.connect(self.diverged)
-        self.worker.warned.connect(self.warned)
-        self.worker.phase.connect(self.phase)
+        for name in PASSED_ON:
+            getattr(self.worker, name).connect(getattr(self, name))
         self.worker.finished.connect(self._done)
         self._timer.start()
         self._set_state("running")

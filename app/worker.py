@@ -53,15 +53,16 @@ def collect_garbage_in_gui_thread() -> None:
 _gui_thread_garbage_collector = None
 
 
-class EngineWorker(QObject):
-    """Runs `task` until `steps` (or a stop), emitting a snapshot every `snapshot_every` steps and at logged ones."""
+class RunSignals(QObject):
+    """What a run tells the window: the worker emits these in its thread, the controller passes them on in the GUI
+    thread (snapshots throttled)."""
 
     snapshot = Signal(object)
     """An engine Snapshot (plain data)."""
     row = Signal(dict)
     """A logged metrics row (what the CLI writes to metrics.jsonl)."""
     failed = Signal(str)
-    """The run stopped on an error; the message is one line."""
+    """The run stopped on an error; the message is one line (the task is as it was before the failing step)."""
     diverged = Signal(str)
     """Training diverged; the task is back at its best logged state, to continue (with a lower lr) or reset."""
     warned = Signal(str)
@@ -70,6 +71,14 @@ class EngineWorker(QObject):
     """The run ended: True when every planned step was done, False after a stop or an error."""
     phase = Signal(str)
     """Training or Evaluating (a re-solved evaluation is running)."""
+
+
+PASSED_ON = ("row", "failed", "diverged", "warned", "phase")
+"""The signals the controller passes on as they come (snapshots are throttled, the end is its own)."""
+
+
+class EngineWorker(RunSignals):
+    """Runs `task` until `steps` (or a stop), emitting a snapshot every `snapshot_every` steps and at logged ones."""
 
     def __init__(self, task, steps: int, *, log_every: int, eval_every: int, snapshot_every: int = 1,
                  min_interval: float = 0.0, history: list[dict] = ()) -> None:

@@ -273,52 +273,38 @@ def run_meta_test(args: argparse.Namespace) -> int:
     import dataclasses
     import json
 
-    from engine.config import JIIOConfig, MetaTrainConfig, from_dict
+    from engine.config import JIIOConfig, MetaTestConfig, MetaTrainConfig, from_dict
     from engine.datasets.omniglot import (EpisodeSampler, default_omniglot_folder, load_omniglot, split_alphabets,
                                           split_characters)
     from engine.models.mdeq.stored import load_few_shot
     from engine.tasks.meta_train import meta_test
 
-    device = resolve_device(args.device)
-    model, arch = load_few_shot(args.model, device)
-    model = model.with_ways(args.ways or arch["ways"])
-    config = MetaTrainConfig(ways=args.ways or arch["ways"], shots=args.shots, queries=args.queries, split=args.split,
-                             inner=args.inner or arch.get("inner", "jiio"), context=arch["context"],
+    test = config_from_arguments(MetaTestConfig, args)
+    device = resolve_device(test.device)
+    model, arch = load_few_shot(test.model, device)
+    model = model.with_ways(test.ways or arch["ways"])
+    config = MetaTrainConfig(ways=test.ways or arch["ways"], shots=test.shots, queries=test.queries, split=test.split,
+                             inner=test.inner or arch.get("inner", "jiio"), context=arch["context"],
                              jiio=from_dict(JIIOConfig, arch["jiio"]) if "jiio" in arch else JIIOConfig())
-    if args.jiio_iterations:
-        config = dataclasses.replace(config, jiio=dataclasses.replace(config.jiio, iterations=args.jiio_iterations))
-    data = load_omniglot(default_omniglot_folder(args.data))
-    held_out = (split_characters if args.split == "characters" else split_alphabets)(data, seed=args.split_seed)[1]
+    if test.jiio_iterations:
+        config = dataclasses.replace(config, jiio=dataclasses.replace(config.jiio, iterations=test.jiio_iterations))
+    data = load_omniglot(default_omniglot_folder(test.data))
+    held_out = (split_characters if test.split == "characters" else split_alphabets)(data, seed=test.split_seed)[1]
     sampler = EpisodeSampler(data, held_out, config.ways, config.shots, config.queries)
-    mean, ci95 = meta_test(model, config, sampler, args.episodes, args.seed)
-    print(f"{config.ways}-way {config.shots}-shot on {len(held_out)} held-out characters ({args.split}), "
-          f"{args.episodes} tasks, inner solve {config.inner}: {100 * mean:.1f} % ± {100 * ci95:.1f} % (95 %)")
-    print(json.dumps({"ways": config.ways, "shots": config.shots, "split": args.split, "episodes": args.episodes,
+    mean, ci95 = meta_test(model, config, sampler, test.episodes, test.seed)
+    print(f"{config.ways}-way {config.shots}-shot on {len(held_out)} held-out characters ({test.split}), "
+          f"{test.episodes} tasks, inner solve {config.inner}: {100 * mean:.1f} % ± {100 * ci95:.1f} % (95 %)")
+    print(json.dumps({"ways": config.ways, "shots": config.shots, "split": test.split, "episodes": test.episodes,
                       "inner": config.inner, "accuracy": round(mean, 4), "ci95": round(ci95, 4)}))
     return 0
 
 
 def add_meta_test_verb(verbs) -> None:
+    """`meta-test`, its flags generated from MetaTestConfig."""
+    from engine.config import MetaTestConfig
+
     meta = verbs.add_parser("meta-test", help="score a meta-trained few-shot classifier on unseen Omniglot tasks")
-    meta.add_argument("--model", default="", help="a few-shot classifier file (default: the built-in one)")
-    meta.add_argument("--data", default="", help="the Omniglot folder (default: $DEQ_STUDIO_DATA/omniglot)")
-    meta.add_argument("--ways", type=in_range(2, 1000),
-                      help="classes each task tells apart (N-way; default: as trained; a model with a task readout "
-                           "takes any N)")
-    meta.add_argument("--shots", type=in_range(1, 1000), default=1,
-                      help="examples of each class a task shows (K-shot)")
-    meta.add_argument("--queries", type=in_range(1, 1000), default=5,
-                      help="further drawings of each class a task is scored on")
-    meta.add_argument("--episodes", type=in_range(1, 1_000_000), default=600, help="how many unseen tasks are scored")
-    meta.add_argument("--split", choices=["characters", "alphabets"], default="characters",
-                      help="held-out characters of every alphabet, or whole held-out alphabets")
-    meta.add_argument("--split-seed", type=in_range(0, 2 ** 63 - 1), default=0,
-                      help="the split's seed (the one the model trained with)")
-    meta.add_argument("--inner", choices=["jiio", "gd"], help="the inner solve (default: the one it trained with)")
-    meta.add_argument("--jiio-iterations", type=in_range(1, 100_000),
-                      help="rounds of the inner JIIO solve (default: as trained)")
-    meta.add_argument("--seed", type=in_range(0, 2 ** 63 - 1), default=1, help="which tasks are drawn")
-    meta.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where to run")
+    add_config_arguments(meta, MetaTestConfig)
     meta.set_defaults(run=run_meta_test)
 
 

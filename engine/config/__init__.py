@@ -12,11 +12,11 @@ from engine.config.fields import (SEED, ConfigError, Range, check_fields, config
                                   field_ranges, field_types, from_dict, require, to_dict, with_paths)
 from engine.config.fit import DuelConfig, FitConfig, INRName, ModelConfig, SignalConfig
 from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, InverseConfig, JIIOConfig, PriorConfig
-from engine.config.meta import MetaTrainConfig
+from engine.config.meta import MetaTestConfig, MetaTrainConfig
 
 __all__ = [
     "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "DuelConfig",
-    "EquilibriumConfig", "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "MetaTrainConfig", "ModelConfig",
+    "EquilibriumConfig", "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "MetaTestConfig", "MetaTrainConfig", "ModelConfig",
     "PriorConfig", "Range", "SEED",
     "SignalConfig", "SolverConfig", "SolverName", "check_fields", "config_paths", "field_choices", "field_docs",
     "field_ranges", "field_types", "from_dict", "require", "to_dict", "with_paths",

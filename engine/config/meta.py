@@ -73,3 +73,37 @@ class MetaTrainConfig:
         require(self.lr > 0 and self.inner_lr > 0, "lr and inner_lr must be > 0")
         require(self.proximal >= 0 and self.jacobian_reg >= 0, "proximal and jacobian_reg must be ≥ 0")
         require(1 <= len(self.channels) <= 4, "channels: 1 to 4 branches")
+
+
+@dataclasses.dataclass(frozen=True)
+class MetaTestConfig:
+    """Scoring a meta-trained few-shot classifier on unseen Omniglot tasks (`deq-studio meta-test`): its accuracy
+    and the 95 % interval of that accuracy."""
+
+    model: str = ""
+    """A few-shot classifier file; empty = the built-in one."""
+    data: str = ""
+    """The Omniglot folder; empty = $DEQ_STUDIO_DATA/omniglot."""
+    ways: Annotated[int, Range(2, 1000)] | None = None
+    """Classes each task tells apart (N-way); empty = as trained (a model with a task readout takes any N)."""
+    shots: Annotated[int, Range(1, 1000)] = 1
+    """Examples of each class a task shows (K-shot)."""
+    queries: Annotated[int, Range(1, 1000)] = 5
+    """Further drawings of each class a task is scored on."""
+    episodes: Annotated[int, Range(1, 1_000_000)] = 600
+    """How many unseen tasks are scored."""
+    split: Literal["characters", "alphabets"] = "characters"
+    """Held-out characters of every alphabet, or whole held-out alphabets."""
+    split_seed: SEED = 0
+    """The split's seed (the one the model trained with)."""
+    inner: Literal["jiio", "gd"] | None = None
+    """The inner solve; empty = the one it trained with."""
+    jiio_iterations: Annotated[int, Range(1, 100_000)] | None = None
+    """Rounds of the inner JIIO solve; empty = as trained."""
+    seed: SEED = 1
+    """Which tasks are drawn."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """Where it runs."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)

@@ -17,6 +17,7 @@ from engine.config import JIIOConfig
 from engine.jiio.augmented import AugmentedMap, JIIOProblem, StatePacking
 from engine.solvers import SolverStats
 from engine.solvers.anderson import anderson
+from engine.solvers.base import EVERY_ITERATION
 
 
 @dataclasses.dataclass
@@ -40,7 +41,7 @@ def jiio(problem: JIIOProblem, z0: Tensor, x0: Tensor, config: JIIOConfig, mu0: 
     with torch.no_grad():
         v0 = packing.pack(z0.detach(), torch.zeros_like(z0) if mu0 is None else mu0.detach(),
                           problem.project(x0.detach()))
-        v, stats = anderson(augmented, v0, max_iter=config.iterations, tol=0.0, stop_mode="rel",
+        v, stats = anderson(augmented, v0, max_iter=config.iterations, tol=EVERY_ITERATION, stop_mode="rel",
                             memory=config.anderson_memory, lam=config.anderson_lam, kind=config.anderson_kind,
                             project=augmented.projector(),
                             cost=(lambda: augmented.last_loss) if config.select == "loss" else None)

@@ -23,6 +23,9 @@ from torch import Tensor
 from engine.registry import Registry
 
 StopMode = Literal["rel", "abs"]
+EVERY_ITERATION = 0.0
+"""A tolerance no residual goes below: the solve runs all its `max_iter` iterations (JIIO runs a set number of
+rounds), still keeping each sample's best iterate."""
 FixedPointMap = Callable[[Tensor], Tensor]
 _EPS = 1e-12
 
