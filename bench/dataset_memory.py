@@ -7,8 +7,8 @@ estimate, printed as JSON.
 Each case runs in a fresh process: build the task (data loaded, model made), note the resident memory, take the
 kind's steps (a race: every method) and its final evaluation, and report the peak resident memory above the noted one
 (sampled every 20 ms). The memory of these tasks grows with the examples solved at once times the numbers of one
-example's equilibrium state (`engine.memory.DATASET_BYTES_PER_STATE`); two sizes per kind give the coefficient and
-the rest test it: the estimate should not fall below the measurement.
+example's equilibrium state (the kind's registered `memory`, `engine.memory.DatasetMemory`); two sizes per kind give
+the coefficient and the rest test it: the estimate should not fall below the measurement.
 """
 from __future__ import annotations
 
@@ -44,8 +44,7 @@ MEASURE = r"""
 import json, sys, threading, time
 import psutil, torch
 from engine.config import from_dict, to_dict
-from engine.memory import dataset_memory
-from engine.tasks.kinds import DATASET_EXAMPLES, task_kind
+from engine.tasks.kinds import task_kind
 kind, settings, steps = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(2)
 config = from_dict(task_kind(kind).config, {**to_dict(task_kind(kind).config()), **settings, "device": "cpu"})
@@ -62,7 +61,7 @@ for _ in range(steps):
     task.step()
 task.evaluate(final=True)
 time.sleep(0.1)
-estimate = dataset_memory(kind, *DATASET_EXAMPLES[kind](config, task))
+estimate = task_kind(kind).memory.of(config, task)
 print(json.dumps({"measured": peak[0] - held, "examples": estimate.examples, "state": estimate.state,
                   "estimated": estimate.total}))
 """

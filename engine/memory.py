@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import torch
 
@@ -117,12 +117,6 @@ def check_memory(estimate: MemoryEstimate, device: torch.device, what: str,
                            f"{free / 1e9:.1f} GB free. {offer} {advice}", smaller)
 
 
-DATASET_BYTES_PER_STATE = {"train-prior": 390.0, "inverse": 340.0, "attack": 420.0, "adv-train": 420.0,
-                           "meta-train": 145.0}
-"""Bytes per (example solved at once × number of one example's equilibrium state) of each dataset task: its solver's
-iterates and history, autograd's saved tensors, the attack's or JIIO's augmented state. Measured by
-`bench/dataset_memory.py` as the slope between two sizes of each kind (379, 333, 408, 412 and 140 on a CPU), rounded
-up: every case there, wider networks included, is estimated at or above its measured peak."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,14 +133,30 @@ class DatasetEstimate:
         return FIXED_BYTES + self.examples * self.state * self.bytes_per_state
 
 
-def dataset_memory(kind: str, examples: int, state: int) -> DatasetEstimate:
-    """The estimate of a dataset task of `kind` (its name) solving `examples` examples of `state` numbers at once."""
-    return DatasetEstimate(examples, state, DATASET_BYTES_PER_STATE[kind])
+@dataclasses.dataclass(frozen=True)
+class DatasetMemory:
+    """A dataset task kind's memory model (its registration's `memory`): what it solves at once, and the bytes per
+    (example solved at once × number of one example's equilibrium state) — its solver's iterates and history,
+    autograd's saved tensors, the attack's or JIIO's augmented state — measured by `bench/dataset_memory.py` as the
+    slope between two sizes of the kind, rounded up so that every case measured there, wider networks included, is
+    estimated at or above its peak."""
+
+    examples: Callable[[Any, Any], tuple[int, int]]
+    """(config, built task) → (examples one step or evaluation solves at once, numbers in one example's state)."""
+    bytes_per_state: float
+
+    def estimate(self, examples: int, state: int) -> DatasetEstimate:
+        """The estimate of solving `examples` examples of `state` numbers at once."""
+        return DatasetEstimate(examples, state, self.bytes_per_state)
+
+    def of(self, config: Any, task: Any) -> DatasetEstimate:
+        """The estimate of a built task with `config`."""
+        return self.estimate(*self.examples(config, task))
 
 
-def check_dataset_memory(kind: str, examples: int, state: int, device: torch.device) -> None:
-    """MemoryGuardError when a dataset task of `kind` solving `examples` examples at once would not fit."""
-    estimate = dataset_memory(kind, examples, state)
+def check_dataset_memory(kind: str, estimate: DatasetEstimate, device: torch.device) -> None:
+    """MemoryGuardError when a dataset task of `kind` (its name) would not fit (`estimate`)."""
+    examples = estimate.examples
     as_fit = MemoryEstimate(training=estimate.total - FIXED_BYTES, buffer=0.0, evaluation=0.0, data=0.0)
     check_memory(as_fit, device, f"This {kind} run ({examples:,} examples solved at once)",
                  advice="fewer examples at once (Count, Batch size, Eval images or Tasks per step), fewer or "

@@ -17,6 +17,7 @@ from engine.config import (AdvTrainConfig, AttackTaskConfig, DuelConfig, FitConf
                            PriorConfig, from_dict)
 from engine.config.fields import unchosen_options
 from engine.distributed import require_even_split
+from engine.memory import DatasetMemory, check_dataset_memory
 from engine.presets import (PRESETS, adv_train_fields, attack_fields, duel_preview, fit_fields, fit_preview,
                             inverse_fields, resolve_fit_config)
 from engine.registry import Registry
@@ -78,6 +79,9 @@ class TaskKind:
     global_batch: Callable[[Any, Path | None], int | None] | None = None
     """(config, opened file or None) → the batch each step of a job of several processes shares out, None when
     every example is used at every step (such a run stays in one process)."""
+    memory: DatasetMemory | None = None
+    """A dataset task's memory model (examples solved at once, measured bytes per state number), checked when it is
+    built; fits check theirs from the file and the settings (`engine.memory.check_fit_memory`)."""
     preview: Callable[[str | None, torch.device], Any] | None = None
     """(the opened file's medium or None, device) → the window's starting settings (the `preview` preset), small
     enough on a CPU to show progress within seconds; None: the config's defaults."""
@@ -270,27 +274,15 @@ def build_meta_task(config: MetaTrainConfig, device: torch.device):
     return MetaTrainTask(config, load_omniglot(default_omniglot_folder(config.data)), device)
 
 
-DATASET_EXAMPLES: dict[str, Callable[[Any, Any], tuple[int, int]]] = {
-    "train-prior": lambda config, task: (max(config.batch_size, len(task.held_out)), task.decoder.cell.state_size),
-    "inverse": lambda config, task: (len(task.clean), task.decoder.cell.state_size),
-    "attack": lambda config, task: (len(task.images), task.classifier.cell.state_size),
-    "adv-train": lambda config, task: (max(config.batch_size, len(task.test_images)), task.classifier.cell.state_size),
-    "meta-train": lambda config, task: (config.tasks_per_step * config.ways * (config.shots + config.queries),
-                                        task.model.cell.state_size),
-}
-"""(config, built task) → (examples one step or evaluation solves at once, numbers in one example's equilibrium
-state) of each dataset task: what its memory grows with (`engine.memory.dataset_memory`)."""
-
-
 def _without_file(name: str, build: Callable[[Any, torch.device], Any]
                   ) -> Callable[[Any, Path | None, torch.device], Any]:
-    """A builder of a dataset task (no opened file) in TaskKind.build's signature, whose memory is checked once it
-    is built, before its first step (MemoryGuardError)."""
-    from engine.memory import check_dataset_memory
-
+    """A builder of a dataset task (no opened file) in TaskKind.build's signature, whose memory (its registration's
+    `memory`) is checked once it is built, before its first step (MemoryGuardError)."""
     def built(config: Any, path: Path | None, device: torch.device) -> Any:
         task = build(config, device)
-        check_dataset_memory(name, *DATASET_EXAMPLES[name](config, task), device)
+        memory = TASKS.get(name).memory
+        if memory is not None:
+            check_dataset_memory(name, memory.of(config, task), device)
         return task
 
     return built
@@ -327,20 +319,24 @@ register(TaskKind(
     global_batch=lambda config, path: config.batch_size,
     advanced=frozenset({"latent", "channels", "lr", "jiio", "solver", "gmm_components", "log_every", "eval_every",
                         "seed"}),
-    preview=lambda medium, device: PriorConfig(steps=200, eval_every=50, log_every=5)))  # a few minutes
+    preview=lambda medium, device: PriorConfig(steps=200, eval_every=50, log_every=5),  # a few minutes
+    memory=DatasetMemory(lambda config, task: (max(config.batch_size, len(task.held_out)),
+                                               task.decoder.cell.state_size), 390.0)))  # measured 379 on a CPU
 register(TaskKind(
     "inverse", "Inverse problem: JIIO vs Adam", "denoise or inpaint with a trained prior: JIIO against Adam",
     InverseConfig, _without_file("inverse", build_inverse_task),
     lambda config, path: f"inverse-{Path(config.image).stem if config.image else 'mnist'}-{config.corruption}",
     race=True, view="race", advanced=frozenset({"prior", "data", "jiio", "adam_steps", "adam_lr", "seed"}),
-    preview=lambda medium, device: InverseConfig(count=16), inapplicable=inverse_fields))
+    preview=lambda medium, device: InverseConfig(count=16), inapplicable=inverse_fields,
+    memory=DatasetMemory(lambda config, task: (len(task.clean), task.decoder.cell.state_size), 340.0)))  # 333
 register(TaskKind(
     "attack", "Attack: JIO vs PGD", "attack a trained DEQ classifier inside an L2 ball: JIO against PGD",
     AttackTaskConfig, _without_file("attack", build_attack_task), lambda config, path: "attack-mnist",
     race=True, view="attack", scored_in="percent", fixed=frozenset({"attack.method"}), flatten=frozenset({"attack"}),
     advanced=frozenset({"classifier", "data", "attack.jio", "attack.pgd_steps", "attack.pgd_lr",
                         "attack.pgd_gradient", "seed"}),
-    preview=lambda medium, device: AttackTaskConfig(count=64), inapplicable=attack_fields))
+    preview=lambda medium, device: AttackTaskConfig(count=64), inapplicable=attack_fields,
+    memory=DatasetMemory(lambda config, task: (len(task.images), task.classifier.cell.state_size), 420.0)))  # 408
 register(TaskKind(
     "adv-train", "Train a classifier (clean or adversarial)",
     "train a DEQ classifier on clean, PGD or JIO adversarial digits", AdvTrainConfig, _without_file("adv-train", build_adv_task),
@@ -350,7 +346,9 @@ register(TaskKind(
     advanced=frozenset({"data", "init", "channels", "contractive", "head", "attack_settings", "lr", "jacobian_reg",
                         "solver", "eval_images", "log_every", "eval_every", "seed"}),
     preview=lambda medium, device: AdvTrainConfig(steps=300, log_every=5, eval_every=100, eval_images=200),
-    inapplicable=adv_train_fields))
+    inapplicable=adv_train_fields,
+    memory=DatasetMemory(lambda config, task: (max(config.batch_size, len(task.test_images)),
+                                               task.classifier.cell.state_size), 420.0)))  # measured 412
 register(TaskKind(
     "meta-train", "Few-shot learning (Omniglot)",
     "meta-train a few-shot classifier whose task context JIIO finds (or an inner loop of gradient steps)",
@@ -365,4 +363,6 @@ register(TaskKind(
     # few-shot tasks with a 40-round inner JIIO solve
     preview=lambda medium, device: MetaTrainConfig(steps=300, jiio=dataclasses.replace(MetaTrainConfig().jiio,
                                                                                        iterations=40),
-                                                   eval_episodes=50, log_every=5, eval_every=100)))
+                                                   eval_episodes=50, log_every=5, eval_every=100),
+    memory=DatasetMemory(lambda config, task: (config.tasks_per_step * config.ways * (config.shots + config.queries),
+                                               task.model.cell.state_size), 145.0)))  # measured 140

@@ -69,10 +69,12 @@ def test_a_full_batch_too_large_is_offered_the_largest_batch_that_fits(data_dir,
 @pytest.mark.hostile
 def test_a_dataset_task_that_would_not_fit_is_refused_before_its_first_step(data_dir, tmp_path, monkeypatch,
                                                                           capsys) -> None:  # MNIST: the real data
-    from engine.memory import DATASET_BYTES_PER_STATE, dataset_memory
+    from engine.tasks.kinds import TASKS, task_kind
 
-    assert all(coefficient > 0 for coefficient in DATASET_BYTES_PER_STATE.values())  # measured, not left at 0
-    small, large = dataset_memory("attack", 64, 4704), dataset_memory("attack", 6400, 4704)
+    dataset_kinds = [kind for kind in TASKS if not kind.needs_file]
+    assert all(kind.memory.bytes_per_state > 0 for kind in dataset_kinds)  # measured, not left at 0
+    attack = task_kind("attack").memory
+    small, large = attack.estimate(64, 4704), attack.estimate(6400, 4704)
     assert large.total - small.total == pytest.approx(99 * (small.total - engine.memory.FIXED_BYTES))
     monkeypatch.setattr(engine.memory, "free_memory", lambda device: small.total)
     out = tmp_path / "run"
