@@ -255,13 +255,16 @@ def run_demo(args: argparse.Namespace) -> int:
 
     from engine.memory import check_demo_memory
 
-    device = resolve_device(args.device)
-    check_demo_memory(args.coords, args.width, device)
-    layer = isiren_probe(coords=args.coords, width=args.width, device=device)
-    print(f"Equilibrium of an iSIREN-like layer: {layer.inject0.shape[0]} coordinates × width {args.width}, "
-          f"‖W‖₂ = 0.97, relative tolerance {args.tol:g}, on {device_name(device)}.")
+    from engine.config import DemoConfig
+
+    demo = config_from_arguments(DemoConfig, args)
+    device = resolve_device(demo.device)
+    check_demo_memory(demo.coords, demo.width, device)
+    layer = isiren_probe(coords=demo.coords, width=demo.width, device=device)
+    print(f"Equilibrium of an iSIREN-like layer: {layer.inject0.shape[0]} coordinates × width {demo.width}, "
+          f"‖W‖₂ = 0.97, relative tolerance {demo.tol:g}, on {device_name(device)}.")
     print(f"{'solver':<10}{'cold iters':>12}{'cold ms':>10}{'warm iters':>12}{'warm ms':>10}")
-    for row in compare_solvers(layer, tol=args.tol):
+    for row in compare_solvers(layer, tol=demo.tol):
         print(f"{row['solver']:<10}{row['cold_iters']:>12}{row['cold_ms']:>10.0f}"
               f"{row['warm_iters']:>12}{row['warm_ms']:>10.0f}" + ("" if row["converged"] else "  (not converged)"))
     print("warm = after a 0.1% weight change, solved from the previous equilibrium (the amortization of (Implicit)²).")
@@ -417,12 +420,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_meta_test_verb(verbs)
 
+    from engine.config import DemoConfig
+
     demo = verbs.add_parser("demo", help="compare the fixed-point solvers on an iSIREN-like equilibrium")
-    demo.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where to run")
-    demo.add_argument("--coords", type=in_range(16, 1 << 26), default=16384,
-                      help="number of coordinates (a square grid)")
-    demo.add_argument("--width", type=in_range(1, 8192), default=256, help="hidden width D")
-    demo.add_argument("--tol", type=in_range(1e-12, 1.0, float), default=1e-4, help="relative residual tolerance")
+    add_config_arguments(demo, DemoConfig)
     demo.set_defaults(run=run_demo)
     return parser
 

@@ -7,7 +7,7 @@
     jiio.py         JIIO: the augmented solver, generative priors, inverse problems, attacks, adversarial training
     meta.py         few-shot meta-learning with a task context found by JIIO or an inner loop
 """
-from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig, SolverName
+from engine.config.equilibrium import BackwardConfig, DemoConfig, EquilibriumConfig, SolverConfig, SolverName
 from engine.config.fields import (SEED, ConfigError, Range, check_fields, config_paths, field_choices, field_docs,
                                   field_ranges, field_types, from_dict, require, to_dict, with_paths)
 from engine.config.fit import DuelConfig, FitConfig, INRName, ModelConfig, SignalConfig
@@ -15,9 +15,9 @@ from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, I
 from engine.config.meta import MetaTestConfig, MetaTrainConfig
 
 __all__ = [
-    "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "DuelConfig",
-    "EquilibriumConfig", "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "MetaTestConfig", "MetaTrainConfig", "ModelConfig",
-    "PriorConfig", "Range", "SEED",
+    "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "DemoConfig", "DuelConfig",
+    "EquilibriumConfig", "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "MetaTestConfig", "MetaTrainConfig",
+    "ModelConfig", "PriorConfig", "Range", "SEED",
     "SignalConfig", "SolverConfig", "SolverName", "check_fields", "config_paths", "field_choices", "field_docs",
     "field_ranges", "field_types", "from_dict", "require", "to_dict", "with_paths",
 ]

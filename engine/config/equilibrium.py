@@ -82,3 +82,20 @@ class EquilibriumConfig:
     """How the answer is found (the forward fixed-point solver)."""
     backward: BackwardConfig = BackwardConfig()
     """How gradients pass through the answer (the backward mode, and the exact mode's adjoint solver)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoConfig:
+    """The solver comparison (`deq-studio demo`): every solver on an iSIREN-like equilibrium, cold and warm-started."""
+
+    coords: Annotated[int, Range(16, 1 << 26)] = 16384
+    """How many coordinates (a square grid)."""
+    width: Annotated[int, Range(1, 8192)] = 256
+    """The hidden width D."""
+    tol: Annotated[float, Range(1e-12, 1.0)] = 1e-4
+    """The relative residual tolerance every solver stops at."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """Where it runs."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
