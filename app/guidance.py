@@ -5,10 +5,13 @@ A mixin of `MainWindow`: it uses the window's session, views, hint label and set
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from app.menus import about_text
+
+NOTICE_MS = 60_000
+"""How long the status bar says that an unreadable settings file was set aside."""
 
 
 def start_hint_label(parent: QWidget) -> QLabel:
@@ -58,6 +61,17 @@ class Guidance:
         QMainWindow.resizeEvent(self, event)
         if self.hint.isVisible():
             self._show_hint()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        QMainWindow.showEvent(self, event)
+        if self._notice:  # once the status bar's own text is shown too, so that the notice hides it
+            QTimer.singleShot(0, lambda notice=self._notice: self._show_notice(notice))
+            self._notice = None
+
+    def _show_notice(self, notice: str) -> None:
+        bar = self.statusBar()
+        bar.clearMessage()  # the same message again would change nothing: Qt keeps it as it is
+        bar.showMessage(notice, NOTICE_MS)
 
     def report_warning(self, message: str) -> None:
         """A problem that does not stop the run, in the status bar and a dialog that blocks nothing."""

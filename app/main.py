@@ -24,8 +24,9 @@ def demo_arguments() -> list[str]:
     return ["fit", str(sample_path("image.png")), "--preset", "preview", "--steps", DEMO_STEPS]
 
 
-def run_gui(path: str | None = None) -> int:
-    """The desktop application, with `path` (or the built-in image sample) opened."""
+def run_gui(path: str | None = None, settings=None) -> int:
+    """The desktop application, with `path` (or the built-in image sample) opened; `settings`: a QSettings to keep
+    the window's settings in (default: the user's)."""
     from app.application import application, splash_screen
 
     app = application()
@@ -33,7 +34,8 @@ def run_gui(path: str | None = None) -> int:
     from app.main_window import MainWindow
     from engine.resources import sample_path
 
-    window = MainWindow()
+    window = MainWindow(settings)
+    window.gone.connect(app.quit)  # after quitting during a run: the hidden window's close does not end the loop
     window.show()
     splash.close()
     app.processEvents()  # the window appears first; building the task then imports more of PyTorch (~1 s)

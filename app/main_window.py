@@ -6,19 +6,19 @@ the views draw the task's targets and snapshots. Opening a file builds the fit t
 reported before anything runs), with the preview settings of the file's medium, and shows its target; Start trains
 it, Reset discards the trained state and rebuilds from the panel's settings. The other task kinds need no file:
 Start builds them from their panel. Every kind, its panel and its view come from the engine's task registry.
-File dialogs and writes live in file_actions.py, the start hint, Quickstart and About in guidance.py, closing and
-the kept settings in window_state.py (mixins of this class).
+File dialogs, writes and reopening run folders live in file_actions.py; the start hint, Quickstart, notices, error
+dialogs and About in guidance.py; closing and the kept settings in window_state.py (mixins of this class).
 """
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QProgressBar, QSplitter
 
 from app.controller import RunController
 from app.file_actions import FileActions
-from app.guidance import Guidance, start_hint_label
+from app.guidance import NOTICE_MS, Guidance, start_hint_label
 from app.few_shot_controls import FewShotWiring
 from app.jiio_controls import JIIOControls
 from app.kept_settings import open_kept
@@ -38,12 +38,13 @@ from engine.tasks.kinds import TASKS
 
 STATUS_INTERVAL_S = 0.5
 """The status bar and progress bar are refreshed at most this often during a run."""
-NOTICE_MS = 60_000
-"""How long the status bar says that an unreadable settings file was set aside."""
 
 
 class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
     """DEQ Studio's main window."""
+
+    gone = Signal()
+    """The window closed after quitting during a run (the application ends then: app/main.py)."""
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -119,17 +120,6 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         controller.phase.connect(lambda name: (phase.worker(name, controller.state == "running"),
                                                self._show_progress()))
         self._update_actions("idle")
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        super().showEvent(event)
-        if self._notice:  # once the status bar's own text is shown too, so that the notice hides it
-            QTimer.singleShot(0, lambda notice=self._notice: self._show_notice(notice))
-            self._notice = None
-
-    def _show_notice(self, notice: str) -> None:
-        bar = self.statusBar()
-        bar.clearMessage()  # the same message again would change nothing: Qt keeps it as it is
-        bar.showMessage(notice, NOTICE_MS)
 
     # ---- the session's state, for menus and tests ----------------------------------------------------------------
     kind = property(lambda self: self.session.kind.name)

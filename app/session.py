@@ -233,6 +233,14 @@ class Session:
         self._remember(task, folder, run.path)
         return run.path
 
+    def saved_folder(self) -> Path | None:
+        """The run folder the current task was saved into or loaded from (saving it again continues that run);
+        None when it has none."""
+        for task, run in self.saved.values():
+            if task() is self.task and self.task is not None and (run / "config.json").is_file():
+                return run
+        return None
+
     def load(self, folder: str | Path) -> ReopenedRun:
         """Reopen a run folder (from this window or the CLI) where it stopped; its curves join the history (rows
         without a usable step left out, and values that are not numbers). A race's folder brings its curves alone.

@@ -19,7 +19,8 @@ class WindowState:
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         """Quit: during a run, after a confirmation, the window goes at once and the process follows when the
-        current step ends (the engine is never cut mid-step)."""
+        current step ends (the engine is never cut mid-step), once a task saved into a run folder before is saved
+        there again (`gone` then tells the application to end: a hidden window's close does not)."""
         if self.controller.busy:
             if not self._quitting:
                 if not self.confirm_quit():
@@ -27,7 +28,7 @@ class WindowState:
                     return
                 self._quitting = True
                 self._keep_window_state()
-                self.controller.finished.connect(self.close)
+                self.controller.finished.connect(self._checkpoint_and_close)
                 self.stop()
                 self.hide()
             event.ignore()
@@ -36,11 +37,27 @@ class WindowState:
         if not self._quitting:
             self._keep_window_state()
         super().closeEvent(event)
+        if self._quitting:
+            self.gone.emit()
+
+    def _checkpoint_and_close(self) -> None:
+        folder = self.session.saved_folder()
+        if folder is not None:
+            try:
+                self.session.save(folder)
+            except Exception as exc:  # noqa: BLE001 — the window is gone: the log keeps why
+                from engine.errors import log_failure
+
+                log_failure(exc, "saving the run on quitting")
+        self.close()
 
     def confirm_quit(self) -> bool:
-        """Whether to stop the run in progress and quit."""
-        answer = QMessageBox.question(self, "DEQ Studio", "A run is in progress. Stop it and quit? (Save a snapshot "
-                                      "first to continue it later.)",
+        """Whether to stop the run in progress and quit (saying what becomes of the run)."""
+        folder = self.session.saved_folder()
+        fate = (f"Its progress is saved into {folder.name} first, so that File ▸ Load Snapshot continues it."
+                if folder is not None else
+                "Its progress is lost: to keep it, press No, then Stop and File ▸ Save Snapshot.")
+        answer = QMessageBox.question(self, "DEQ Studio", f"A run is in progress. Stop it and quit? {fate}",
                                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                                       QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
