@@ -233,6 +233,13 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
     def toggle_pause(self) -> None:
         self.session.resume() if self.controller.state == "paused" else self.session.pause()
         self._show_progress()
+        try:
+            steps = getattr(self.form.config(), "steps", None)
+        except ConfigError:
+            return  # an entry being typed; the panel marks it
+        if self.controller.state == "running" and steps not in (None, self.task.schedule().steps):
+            self.statusBar().showMessage(f"The run goes on to step {self.task.schedule().steps}: Steps {steps} "
+                                         f"applies from the next Start (Stop, then Start).", 12000)
 
     def stop(self) -> None:
         """Stop after the current step."""

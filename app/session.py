@@ -157,6 +157,10 @@ class Session:
             task = kind.build(self._on_device(settings), self.path if kind.needs_file else None, self.device)
             self.task, self.built_from, self.rows = task, settings, []
         elif task.step_count > 0:  # a trained task keeps its model; only the schedule and the lr can change
+            if settings.steps <= task.step_count:
+                raise SessionError(f"This model has already trained {task.step_count} steps, and Steps counts every "
+                                   f"step from the first: set Steps above {task.step_count} to train on, or Reset to "
+                                   f"start again with {settings.steps}.")
             task.reschedule(settings.steps, settings.log_every, settings.eval_every)
             task.set_lr(getattr(settings, "lr", None))  # a kind without a learning rate ignores it
         assert self.task is not None

@@ -30,3 +30,4 @@ def window(qtbot, tmp_path):
     yield win
     win.controller.stop()
     win.controller.wait()
+    qtbot.waitUntil(lambda: not win.controller.busy, timeout=10_000)  # its end handled: closing asks nothing
