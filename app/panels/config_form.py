@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QLineEdit, QToolButton, QVBoxLayout,
                                QWidget)
 
+from app.panels.plain_names import choice_name, field_name, group_name
 from engine.config import ConfigError, field_docs, field_types
 
 INVALID_STYLE = "border: 1px solid #d9534f;"
@@ -30,7 +31,7 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
 
 
 def label_for(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    return field_name(name)
 
 
 class ConfigForm(QGroupBox):
@@ -66,7 +67,8 @@ class ConfigForm(QGroupBox):
             layout = _drawer if in_drawer else self.simple
             label = f"{title}: {label_for(f.name).lower()}" if in_drawer and _path else label_for(f.name)
             if dataclasses.is_dataclass(tp):
-                child = ConfigForm(label if in_drawer else label_for(f.name), value, hidden, self,
+                group = f"{title}: {group_name(f.name).lower()}" if in_drawer and _path else group_name(f.name)
+                child = ConfigForm(group, value, hidden, self,
                                    _path=f"{path}.", advanced=advanced, _drawer=_drawer)
                 child.setToolTip(docs.get(f.name, ""))
                 child.edited.connect(self.edited)
@@ -74,7 +76,7 @@ class ConfigForm(QGroupBox):
                 layout.addRow(child)
                 self.rows[f.name] = (layout, child)
                 continue
-            editor = self._editor(tp, optional, value)
+            editor = self._editor(tp, optional, value, f.name)
             _on_edit(editor, lambda *_, editor=editor: editor.setStyleSheet(""))  # a corrected entry loses its mark
             _on_choice(editor, self.edited.emit)
             editor.setToolTip(docs.get(f.name, ""))
@@ -129,7 +131,7 @@ class ConfigForm(QGroupBox):
         return any(shows(name, layout) for name, (layout, _) in self.rows.items())
 
     @staticmethod
-    def _editor(tp: Any, optional: bool, value: Any) -> QWidget:
+    def _editor(tp: Any, optional: bool, value: Any, name: str = "") -> QWidget:
         if tp is bool and optional:  # three states: the default (auto), on, off
             combo = QComboBox()
             for text, choice in (("auto", None), ("on", True), ("off", False)):
@@ -143,7 +145,7 @@ class ConfigForm(QGroupBox):
         if typing.get_origin(tp) is Literal:
             combo = QComboBox()
             for choice in typing.get_args(tp):
-                combo.addItem(str(choice), choice)
+                combo.addItem(choice_name(name, choice), choice)
             combo.setCurrentIndex(max(0, combo.findData(value)))
             return combo
         edit = QLineEdit("" if value is None else format_value(value))
