@@ -146,6 +146,9 @@ class ConfigForm(QGroupBox):
             combo = QComboBox()
             for choice in typing.get_args(tp):
                 combo.addItem(choice_name(name, choice), choice)
+            # long plain names never widen the panel: the list shows them whole
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
             combo.setCurrentIndex(max(0, combo.findData(value)))
             return combo
         edit = QLineEdit("" if value is None else format_value(value))

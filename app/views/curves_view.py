@@ -92,9 +92,11 @@ class CurvesView(QWidget):
         self.ema_box.setToolTip("Exponential moving average of every curve (0 = raw values)")
         self.ema_box.valueChanged.connect(lambda value: self.set_smoothing(value))
         self.solver_box = QComboBox()
+        self.solver_box.addItem("Solver chart: off", None)
         for key, (title, _, _) in SOLVER_CHOICES.items():
             self.solver_box.addItem(title, key)
-        self.solver_box.setToolTip("What the right-hand plot shows")
+        self.solver_box.setToolTip("A chart of how the solver works (for the curious): its residual, iterations, "
+                                   "time or memory per step")
         self.solver_box.currentIndexChanged.connect(lambda _: self.set_solver_metric(self.solver_box.currentData()))
         self.legend_box = QCheckBox("legends")
         self.legend_box.setToolTip("Legends inside the plots (the run list names the colours)")
@@ -102,6 +104,13 @@ class CurvesView(QWidget):
         self.clear_button = QPushButton("Clear old runs")
         self.clear_button.setToolTip("Keep the latest run only (in the plots and in the exported metrics)")
         self.clear_button.clicked.connect(self.clear_old_runs)
+        self.dashed = QLabel("Solid: what training sees. Dashed: held-out pixels, points near a shape, an inner "
+                             "loss.")
+        self.dashed.setWordWrap(True)
+        self.dashed.setMaximumWidth(170)
+        self.dashed.setToolTip("Solid lines are what training sees; dashed ones the pixels or samples it never "
+                               "saw (PSNR), points near a shape's surface (IoU), a few-shot task's inner loss, or "
+                               "the solver's residual when an evaluation solves from zero")
         for widget in (self.x_box, self.log_box, QLabel("smoothing"), self.ema_box, self.solver_box,
                        self.legend_box, self.clear_button):
             controls.addWidget(widget)
@@ -113,7 +122,10 @@ class CurvesView(QWidget):
         self.run_list.setMaximumWidth(170)
         self.run_list.setToolTip("Runs: untick one to hide its curves")
         self.run_list.itemChanged.connect(self._run_visibility_changed)
-        body.addWidget(self.run_list)
+        runs = QVBoxLayout()
+        runs.addWidget(self.run_list, 1)
+        runs.addWidget(self.dashed)
+        body.addLayout(runs)
         self.plot_area = QWidget()
         """The plots alone (what the exports draw)."""
         layout = QHBoxLayout(self.plot_area)
@@ -135,6 +147,7 @@ class CurvesView(QWidget):
             self.widgets[key] = widget
             self.plots[key] = widget.getPlotItem()
         self.panels = dict(PANELS)
+        self.widgets["solver"].setVisible(False)  # until a solver chart is chosen
         self.expected = "psnr"
         """The optional plot shown while no run has a quality metric (the task kind's `scored_in`)."""
         self._runs_made = self._groups = 0
@@ -305,8 +318,11 @@ class CurvesView(QWidget):
             box.setYRange(min(vy0, y0 - 0.5 * span) if y0 < vy0 else vy0,
                           max(vy1, y1 + 0.5 * span) if y1 > vy1 else vy1, padding=0)
 
-    def set_solver_metric(self, key: str) -> None:
-        """The right-hand plot: 'residual', 'iterations' or 'ms'."""
+    def set_solver_metric(self, key: str | None) -> None:
+        """The right-hand plot: 'residual', 'iterations', 'ms', 'memory' or 'inner'; None hides it."""
+        self.widgets["solver"].setVisible(key is not None)
+        if key is None:
+            return
         title, metrics, log_y = SOLVER_CHOICES[key]
         self.panels["solver"] = (title, metrics, log_y)
         plot = self.plots["solver"]
