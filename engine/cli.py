@@ -294,7 +294,10 @@ def run_meta_test(args: argparse.Namespace) -> int:
     data = load_omniglot(default_omniglot_folder(test.data))
     held_out = (split_characters if test.split == "characters" else split_alphabets)(data, seed=test.split_seed)[1]
     sampler = EpisodeSampler(data, held_out, config.ways, config.shots, config.queries)
-    mean, ci95 = meta_test(model, config, sampler, test.episodes, test.seed)
+    from tqdm import tqdm
+
+    with tqdm(total=test.episodes, unit="task", disable=not sys.stderr.isatty(), dynamic_ncols=True) as bar:
+        mean, ci95 = meta_test(model, config, sampler, test.episodes, test.seed, progress=bar.update)
     print(f"{config.ways}-way {config.shots}-shot on {len(held_out)} held-out characters ({test.split}), "
           f"{test.episodes} tasks, inner solve {config.inner}: {100 * mean:.1f} % ± {100 * ci95:.1f} % (95 %)")
     print(json.dumps({"ways": config.ways, "shots": config.shots, "split": test.split, "episodes": test.episodes,

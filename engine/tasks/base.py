@@ -167,8 +167,9 @@ class TrainingTask(TaskDefaults):
                 "ms_per_step": elapsed * 1e3}
 
     def report(self, scalars: dict[str, float]) -> str:
-        shown = {k: round(v, 4) for k, v in scalars.items() if k != "step"}
-        return f"Done: step {self.step_count}, {shown}"
+        """'Done: 60 steps in 25.8 s of training (430 ms a step). PSNR 18.06 dB, loss 0.0636.' (every metric of
+        every row stays in metrics.jsonl)."""
+        return report_line(self.step_count, scalars)
 
     def schedule(self) -> Schedule:
         config = self.config
@@ -186,6 +187,24 @@ class TrainingTask(TaskDefaults):
         self.config = dataclasses.replace(self.config, lr=lr)  # checked (finite, positive) before it is used
         for group in self.optimizer.param_groups:
             group["lr"] = lr
+
+
+REPORTED = (("psnr_test", "held-out PSNR {:.2f} dB"), ("eval_psnr_train", "PSNR {:.2f} dB"),
+            ("psnr_held_out", "held-out PSNR {:.2f} dB"), ("psnr_train", "training PSNR {:.2f} dB"),
+            ("iou_uniform", "IoU {:.3f}"), ("iou_near", "IoU near the surface {:.3f}"),
+            ("accuracy_test", "held-out accuracy {:.1%}"), ("accuracy_query", "query accuracy {:.1%}"),
+            ("accuracy_train", "training accuracy {:.1%}"), ("loss", "loss {:.4g}"))
+"""What a finished run's summary says, in this order, of the metrics it has."""
+
+
+def report_line(steps: int, scalars: dict[str, float]) -> str:
+    """A training run's summary in a sentence or two (`TrainingTask.report`)."""
+    seconds = scalars.get("time_s")
+    head = f"Done: {steps} steps"
+    if seconds:
+        head += f" in {seconds:.1f} s of training ({1000 * seconds / max(steps, 1):.0f} ms a step)"
+    said = ", ".join(text.format(scalars[key]) for key, text in REPORTED if key in scalars)
+    return f"{head}. {said[:1].upper()}{said[1:]}." if said else f"{head}."
 
 
 class MethodRace(TaskDefaults):

@@ -21,7 +21,7 @@ from engine.atomic_files import atomic_write_text
 from engine.config import DuelConfig
 from engine.media import Signal, write_image
 from engine.memory import step_memory
-from engine.tasks.base import Schedule, Snapshot, Targets, TrainingTask
+from engine.tasks.base import Schedule, Snapshot, Targets, TrainingTask, report_line
 from engine.tasks.fit import FitTask
 
 SHARED_KEYS = ("step",)
@@ -118,10 +118,9 @@ class DuelTask(TrainingTask):
         return f"Duel on {self.signal.source} ({self.signal.describe()}): {names}"
 
     def report(self, scalars: dict[str, float]) -> str:
-        lines = [f"Done: step {self.step_count}"]
+        lines = [f"Done: {self.step_count} steps of each network."]
         for name, row in split_row(scalars).items():
-            shown = {k: round(v, 4) for k, v in row.items() if k != "step"}
-            lines.append(f"  {name}: {shown}")
+            lines.append(f"  {name}: {report_line(self.step_count, row).split('. ', 1)[-1]}")
         verdict = standing_text(standing(self.last_scores), finished=self.step_count >= self.config.steps)
         if verdict:
             lines.append(verdict)

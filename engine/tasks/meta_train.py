@@ -80,8 +80,9 @@ def episode_previews(episode: Episode, correct: np.ndarray, queries: int) -> dic
 
 
 def meta_test(model: FewShotClassifier, config: MetaTrainConfig, sampler: EpisodeSampler, episodes: int,
-              seed: int) -> tuple[float, float]:
-    """Mean query accuracy over `episodes` tasks of `sampler` (adapted as `config` says), and its 95 % interval."""
+              seed: int, progress=None) -> tuple[float, float]:
+    """Mean query accuracy over `episodes` tasks of `sampler` (adapted as `config` says), and its 95 % interval;
+    `progress(tasks)` after each batch of tasks scored."""
     rng, scores = np.random.default_rng(seed), []
     device = next(model.parameters()).device
     for begin in range(0, episodes, config.tasks_per_step):
@@ -89,6 +90,8 @@ def meta_test(model: FewShotClassifier, config: MetaTrainConfig, sampler: Episod
         support, support_labels, query, query_labels = stacked(batch, device)
         context = adapt(model, config, support, support_labels)[0]
         scores.append(query_accuracy(model, context, query, query_labels).cpu().numpy())
+        if progress is not None:
+            progress(len(batch))
     accuracy = np.concatenate(scores)
     ci95 = 1.96 * accuracy.std(ddof=1) / np.sqrt(len(accuracy)) if len(accuracy) > 1 else 0.0
     return float(accuracy.mean()), float(ci95)
