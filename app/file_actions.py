@@ -24,11 +24,23 @@ def file_filter() -> str:
 class FileActions:
     """Open / save / export actions of the File menu (and the snapshot loader's dialog)."""
 
+    def start_folder(self) -> Path:
+        """Where the file dialogs open: the folder last used, else the home folder (never the program's own)."""
+        last = Path(str(self.settings.value("last_dir", "") or Path.home()))
+        return last if last.is_dir() else Path.home()
+
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a signal", str(self.settings.value("last_dir", "")),
-                                              file_filter())
+        path, _ = QFileDialog.getOpenFileName(self, "Open a signal", str(self.start_folder()), file_filter())
         if path:
             self.open_file(Path(path))
+
+    def choose_new_folder(self, title: str, name: str) -> Path | None:
+        """A folder to write into, typed as a name (a new one is made) or picked; None when cancelled."""
+        path, _ = QFileDialog.getSaveFileName(self, title, str(self.start_folder() / name), "Folders (*)")
+        if not path:
+            return None
+        self.settings.setValue("last_dir", str(Path(path).parent))
+        return Path(path)
 
     def smaller_settings(self, exc: Exception, settings):
         """`settings` with the changes a file too large to read at once offers (`TooLarge.smaller`), when they apply
@@ -45,8 +57,10 @@ class FileActions:
         return box.clickedButton() is smaller
 
     def choose_snapshot_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save the snapshot into a folder")
-        if folder:
+        kind = self.session.kind
+        name = kind.run_name(self.task.config, self.path) if self.task is not None else kind.name
+        folder = self.choose_new_folder("Save the snapshot as a folder (a new name makes it)", name)
+        if folder is not None:
             self.save_snapshot(folder)
 
     def save_snapshot(self, folder: str | Path) -> Path | None:
@@ -62,13 +76,14 @@ class FileActions:
         return self.saved_to(saved)
 
     def choose_snapshot_to_load(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Load a snapshot (a run folder)")
+        folder = QFileDialog.getExistingDirectory(self, "Load a snapshot (a run folder)", str(self.start_folder()))
         if folder:
             self.load_snapshot(folder)
 
     def choose_export_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the reconstruction into a folder")
-        if folder:
+        name = f"{self.path.stem if self.path is not None else self.session.kind.name}-result"
+        folder = self.choose_new_folder("Export the result into a folder (a new name makes it)", name)
+        if folder is not None:
             self.export_reconstruction(folder)
 
     def export_reconstruction(self, folder: str | Path) -> Path | None:
@@ -86,7 +101,7 @@ class FileActions:
         return Path(path)
 
     def choose_metrics_file(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv",
+        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", str(self.start_folder() / "metrics.csv"),
                                               "CSV, every run (*.csv);;JSON lines, every run (*.jsonl)")
         if path:
             self.export_metrics(path)
@@ -102,7 +117,7 @@ class FileActions:
             return None
 
     def choose_curves_file(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the curves", "curves.png",
+        path, _ = QFileDialog.getSaveFileName(self, "Export the curves", str(self.start_folder() / "curves.png"),
                                               "PNG, twice the screen's resolution (*.png);;SVG (*.svg)")
         if path:
             self.export_curves(path)
@@ -119,7 +134,8 @@ class FileActions:
             return None
 
     def choose_screenshot_file(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export a screenshot of the window", "deq-studio.png",
+        path, _ = QFileDialog.getSaveFileName(self, "Export a screenshot of the window",
+                                              str(self.start_folder() / "deq-studio.png"),
                                               "PNG (*.png);;JPEG (*.jpg)")
         if path:
             self.save_screenshot(path)

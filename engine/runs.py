@@ -110,7 +110,8 @@ def save_parts(run: RunDirectory, task: Task, rows: list[dict], path: Path | Non
 
 def save_run(folder: str | Path, kind: TaskKind, task: Task, rows: list[dict], path: Path | None,
              rewrite: bool = False) -> RunDirectory:
-    """A resumable run folder of `task` with its metrics `rows`: `folder` when it is new or empty, or when
+    """A resumable run folder of `task` with its metrics `rows` (and, once it has trained, its export): `folder`
+    when it is new or empty, or when
     `rewrite` (the run folder this task was saved into or loaded from); beside it (`folder-2`) when it is another
     run's folder; else a fresh subfolder of it named after the run. OSError / RunFolderError on failure."""
     if not kind.resumable:
@@ -129,6 +130,8 @@ def save_run(folder: str | Path, kind: TaskKind, task: Task, rows: list[dict], p
         run.remove_orphan_temporaries()
         run.start(run_record(kind, config, path), rows)
         checkpoint(run, kind, task)
+        if task.step_count:  # what it has learnt, in its medium, beside the checkpoint (as a finished CLI run)
+            task.export(run.path)
         save_parts(run, task, rows, path)
     return run
 
