@@ -1,7 +1,8 @@
 """A small grayscale canvas painted with the mouse: the JIIO inpainting mask and the digit drawn for the classifier.
 
 The picture is a uint8 (size, size) array shown magnified; the left button paints `ink`, the right button paints
-`paper`, with a soft round brush (radius in canvas pixels). `changed` fires after every stroke.
+`paper`, with a soft round brush (radius in canvas pixels) drawn along the path between mouse events, so that a fast
+stroke is a line, not dots. `changed` fires after every stroke.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class PaintCanvas(QWidget):
         self.size_px, self.ink, self.paper, self.radius = size, ink, paper, radius
         self.pixels = np.full((size, size), paper, dtype=np.uint8)
         self._value: int | None = None
+        self._last: QPointF | None = None
         self.setMinimumSize(QSize(4 * size, 4 * size))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
@@ -36,10 +38,15 @@ class PaintCanvas(QWidget):
         self.update()
         self.changed.emit()
 
-    def paint_at(self, x: float, y: float, value: int) -> None:
-        """Brush `value` around canvas coordinates (x, y) (pixel centres at k + 0.5)."""
+    def paint_at(self, x: float, y: float, value: int, start: tuple[float, float] | None = None) -> None:
+        """Brush `value` around canvas coordinates (x, y) (pixel centres at k + 0.5), along the straight path from
+        `start` when given."""
         ys, xs = np.mgrid[0 : self.size_px, 0 : self.size_px]
-        distance = np.hypot(xs + 0.5 - x, ys + 0.5 - y)
+        x0, y0 = start if start is not None else (x, y)
+        dx, dy = x - x0, y - y0
+        length2 = dx * dx + dy * dy
+        t = np.clip(((xs + 0.5 - x0) * dx + (ys + 0.5 - y0) * dy) / length2, 0.0, 1.0) if length2 else 0.0
+        distance = np.hypot(xs + 0.5 - (x0 + t * dx), ys + 0.5 - (y0 + t * dy))  # to the nearest point of the path
         weight = np.clip(self.radius + 0.5 - distance, 0.0, 1.0)  # 1 inside the radius, soft edge of one pixel
         blended = self.pixels * (1 - weight) + value * weight
         self.pixels = np.round(blended).astype(np.uint8)
@@ -52,17 +59,18 @@ class PaintCanvas(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
         self._value = self.ink if event.button() == Qt.MouseButton.LeftButton else self.paper
-        point = self._canvas_point(event)
+        point = self._last = self._canvas_point(event)
         self.paint_at(point.x(), point.y(), self._value)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
         if self._value is not None:
-            point = self._canvas_point(event)
-            self.paint_at(point.x(), point.y(), self._value)
+            point, last = self._canvas_point(event), self._last
+            self.paint_at(point.x(), point.y(), self._value, (last.x(), last.y()) if last is not None else None)
+            self._last = point
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
         if self._value is not None:
-            self._value = None
+            self._value, self._last = None, None
             self.changed.emit()
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)

@@ -35,6 +35,17 @@ def test_canvas_paints_with_the_mouse(qtbot) -> None:
     assert canvas.pixels[14, 14] == 0
 
 
+def test_a_fast_stroke_is_a_line_not_dots(qtbot) -> None:
+    canvas = PaintCanvas(28, ink=255, paper=0, radius=1.0)
+    qtbot.addWidget(canvas)
+    canvas.resize(280, 280)
+    canvas.show()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(35, 145))
+    qtbot.mouseMove(canvas, pos=QPoint(245, 145))  # one move event across most of the canvas
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(245, 145))
+    assert (canvas.pixels[14, 4:24] == 255).all() and canvas.pixels[5, 14] == 0
+
+
 def test_noise_slider_and_painted_mask_drive_the_race(window, qtbot) -> None:
     window.set_kind("inverse")
     controls = window.views.view("race").controls
