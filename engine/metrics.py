@@ -14,6 +14,14 @@ def psnr(pred: Tensor, target: Tensor) -> float:
     return 10.0 * math.log10(1.0 / max(mse, 1e-20))
 
 
+def snr(pred: Tensor, target: Tensor) -> float:
+    """Signal-to-noise ratio in dB: the target's own power over the error's, 10 log10(Σ y² / Σ (ŷ − y)²). Unlike PSNR
+    (against the full range) it follows what a listener hears: a quiet recording rendered as hiss scores low."""
+    error = torch.sum((pred.clamp(-1, 1) - target) ** 2).item()
+    power = torch.sum(target ** 2).item()
+    return 10.0 * math.log10(max(power, 1e-20) / max(error, 1e-20))
+
+
 def psnr_per_frame(pred: Tensor, target: Tensor, frames: int) -> np.ndarray:
     """PSNR of each of `frames` equal, consecutive blocks of rows (video frames), as an array."""
     diff = ((pred.clamp(-1, 1) - target) / 2.0) ** 2

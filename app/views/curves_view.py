@@ -33,7 +33,7 @@ REDRAW_MS = 250
 """Every this often one plot with new rows is redrawn (in turn): a plot's repaint costs ~10–20 ms of the GUI
 thread (mostly axis text), so redrawing all three at once would stall the event loop for ~50 ms."""
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-PSNR = ["psnr_train", "psnr_test", "psnr_held_out"]
+PSNR = ["psnr_train", "psnr_test", "psnr_held_out", "snr_train", "snr_test"]
 PERCENT_METRICS = ["iou_uniform", "iou_near", "accuracy_clean", "accuracy_test", "accuracy_query"]
 SOLVER_CHOICES = {"residual": ("Solver residual", ["solver_residual", "eval_residual"], True),
                   "iterations": ("Solver iterations", ["solver_iters", "eval_iters", "adjoint_iters"], False),

@@ -189,7 +189,8 @@ class TrainingTask(TaskDefaults):
             group["lr"] = lr
 
 
-REPORTED = (("psnr_test", "held-out PSNR {:.2f} dB"), ("eval_psnr_train", "PSNR {:.2f} dB"),
+REPORTED = (("snr_test", "held-out SNR {:.1f} dB"), ("snr_train", "SNR {:.1f} dB"),
+            ("psnr_test", "held-out PSNR {:.2f} dB"), ("eval_psnr_train", "PSNR {:.2f} dB"),
             ("psnr_held_out", "held-out PSNR {:.2f} dB"), ("psnr_train", "training PSNR {:.2f} dB"),
             ("iou_uniform", "IoU {:.3f}"), ("iou_near", "IoU near the surface {:.3f}"),
             ("accuracy_test", "held-out accuracy {:.1%}"), ("accuracy_query", "query accuracy {:.1%}"),

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from engine.config import FitConfig
-from engine.metrics import psnr, psnr_per_frame
+from engine.metrics import psnr, psnr_per_frame, snr
 from engine.media import Signal, generalization_split, medium_spec
 from engine.tasks.base import Snapshot, Targets
 from engine.presets import resolve_fit_config
@@ -57,9 +57,14 @@ class FitTask(INRTask):
         self.model.eval()
         pred, stats = self.model.predict(self.coords)
         row = {"eval_psnr_train": psnr(pred[self.train_index], self.train_y), **solve_summary(stats)}
+        heard = medium_spec(self.signal.medium).float_samples  # a sound: also the SNR, which follows hearing
+        if heard:
+            row["snr_train"] = snr(pred[self.train_index], self.train_y)
         scored = self.train_index
         if self.test_index is not None:
             row["psnr_test"] = psnr(pred[self.test_index], self.values[self.test_index])
+            if heard:
+                row["snr_test"] = snr(pred[self.test_index], self.values[self.test_index])
             scored = self.test_index
         if medium_spec(self.signal.medium).frame_scores:
             frames = self.signal.shape[0]
