@@ -40,6 +40,7 @@ class FewShotControls(QGroupBox):
         self.examples_row = QHBoxLayout()
         layout.addLayout(self.examples_row)
         self.examples: list[PaintCanvas] = []
+        self._cells: list[QWidget] = []
         self.set_ways(ways)
         layout.addWidget(QLabel("…and a drawing to classify:"))
         self.query = PaintCanvas(28, ink=255, paper=0, radius=1.3)
@@ -62,14 +63,21 @@ class FewShotControls(QGroupBox):
         """One example canvas per class."""
         if len(self.examples) == ways:
             return
-        for canvas in self.examples:
-            self.examples_row.removeWidget(canvas)
-            canvas.deleteLater()
+        for cell in self._cells:
+            self.examples_row.removeWidget(cell)
+            cell.deleteLater()
         self.examples = [PaintCanvas(28, ink=255, paper=0, radius=1.3) for _ in range(ways)]
-        for number, canvas in enumerate(self.examples, 1):
+        self._cells = []
+        for number, canvas in enumerate(self.examples, 1):  # numbered as the guess names them
             canvas.setToolTip(f"class {number}")
             canvas.setMaximumSize(EXAMPLE_SIDE, EXAMPLE_SIDE)
-            self.examples_row.addWidget(canvas)
+            cell = QWidget()
+            column = QVBoxLayout(cell)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.addWidget(QLabel(f"class {number}"), 0, Qt.AlignmentFlag.AlignHCenter)
+            column.addWidget(canvas)
+            self._cells.append(cell)
+            self.examples_row.addWidget(cell)
 
     def clear_drawings(self) -> None:
         for canvas in [*self.examples, self.query]:
