@@ -26,8 +26,9 @@ class ModelConfig:
     input_scale: float | None = None
     """How fine the detail the network starts with can be: higher suits sharp, fast-changing signals; empty picks the
     medium's default. The defaults: image 256, or 128 to generalize, for a 512-pixel image and in proportion to its
-    longer side; audio 25000; video 128; mesh 32; halved for isiren and siren-inj on media other than images (the
-    frequency scale of the filter initialization)."""
+    longer side; audio 25000 for the papers' 7 s clip at 44.1 kHz and in proportion to a clip's samples; video 128
+    for 640-pixel frames and in proportion to their longer side; mesh 32; halved for isiren and siren-inj on media other than images (the frequency scale of the filter
+    initialization)."""
     spectral_norm: bool | None = None
     """Keep every layer gentle enough that the loop is sure to have an answer; auto = on for implicit networks except on
     audio. It caps ‖W‖₂ at 0.97."""

@@ -187,7 +187,8 @@ def describe_image(signal: Signal) -> str:
 
 IMAGE = register_medium(MediumSpec(
     "image", NOUN, IMAGE_EXTENSIONS, load_image,
-    FitDefaults(input_scale=256.0, generalize_input_scale=128.0, scale_side=IMAGE_SIDE, halve_siren_scale=False),
+    FitDefaults(input_scale=256.0, generalize_input_scale=128.0, scale_side=IMAGE_SIDE, scale_axes=(0, 1),
+                halve_siren_scale=False),
     # a 256-pixel preview: the filters' scale follows its resolution (IMAGE_SIDE)
     FitConfig(model=PREVIEW_MODEL, signal=SignalConfig(max_size=256), lr=3e-3, steps=500, log_every=5, eval_every=25),
     signal_fields=frozenset({"max_size"}), write=lambda path, array, rate: write_image(path, array),

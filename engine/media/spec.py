@@ -35,7 +35,10 @@ class FitDefaults:
     generalize_input_scale: float | None = None
     """The input scale under the generalize protocol, when it differs."""
     scale_side: int | None = None
-    """The signal's longer side the scale was set for: a signal of another size gets it in proportion (images)."""
+    """The signal's longer side the scale was set for: a signal of another size gets it in proportion (an image's
+    side, a sound's samples, a video frame's side)."""
+    scale_axes: tuple[int, ...] = (0,)
+    """The grid axes whose longest is that side (a video's height and width, not its frames)."""
     halve_siren_scale: bool = True
     """Halve the scale of the SIREN-like networks (`engine.presets.SIREN_LIKE`)."""
     spectral_norm: bool = True

@@ -24,7 +24,8 @@ class FitTask(INRTask):
     """Fit a grid signal (image, audio, video)."""
 
     def __init__(self, config: FitConfig, signal: Signal, device: torch.device) -> None:
-        self.config = resolve_fit_config(config, signal.medium, max(signal.shape))  # an image's scale follows it
+        axes = medium_spec(signal.medium).defaults.scale_axes  # an image's scale follows its side, and so on
+        self.config = resolve_fit_config(config, signal.medium, max(signal.shape[axis] for axis in axes))
         self.signal = signal
         self.device = device
         self.coords = signal.coords.to(device)
