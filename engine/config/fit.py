@@ -54,7 +54,8 @@ class SignalConfig:
     audio_duration_s: float | None = None
     """Audio: how many seconds to learn; empty = to the end."""
     audio_rate: Annotated[int, Range(100, 1_000_000)] | None = None
-    """Audio: resample to this many samples per second (Hz), fewer is faster; empty = keep the file's rate."""
+    """Audio: keep at most this many samples per second (Hz), resampling a file recorded at a higher rate; fewer is
+    faster and drops the frequencies above half of it; empty = keep the file's rate."""
     video_stride: Annotated[int, Range(1, 10_000)] = 1
     """Video: keep every n-th frame (2 = every other frame)."""
     video_max_frames: Annotated[int, Range(1, 1_000_000)] | None = None

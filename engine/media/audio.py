@@ -43,7 +43,7 @@ def load_audio(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
             wave = np.concatenate([np.zeros(0, np.float32), *(block.mean(axis=1) for block in blocks)])
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
         raise unreadable(path, NOUN, AUDIO_FORMATS, exc) from exc
-    if config.audio_rate and config.audio_rate != rate:
+    if config.audio_rate and config.audio_rate < rate:  # a cap: a file recorded at a lower rate is kept as it is
         wave = resample(wave, rate, config.audio_rate)
         rate = config.audio_rate
     if wave.size < 16:

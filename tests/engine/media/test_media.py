@@ -41,6 +41,8 @@ def test_audio_is_mono_and_peak_normalized(media) -> None:
     assert crop.shape == (160,)
     resampled = load_signal(media["audio"], SignalConfig(audio_rate=4000))
     assert resampled.shape == (200,) and resampled.rate == 4000
+    kept = load_signal(media["audio"], SignalConfig(audio_rate=16000))  # a cap: never resampled up
+    assert kept.shape == (400,) and kept.rate == 8000
 
 
 def test_video_round_trips_through_mp4(media) -> None:
