@@ -85,6 +85,8 @@ class PriorConfig:
     """Add a point to the curves every this many steps."""
     eval_every: Annotated[int, Range(1, MAX_STEPS)] = 100
     """Check how well unseen digits are reproduced every this many steps."""
+    eval_images: Annotated[int, Range(1, 256)] | None = None
+    """How many held-out digits each evaluation restores (the first ones, always the same); empty = all 256."""
     seed: SEED = 0
     """A number that fixes the random start: the same seed gives the same run."""
     device: Literal["auto", "cpu", "cuda"] = "auto"

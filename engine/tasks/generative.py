@@ -57,7 +57,7 @@ class GenerativeTrainTask(TrainingTask):
         self.config, self.device = config, device
         torch.manual_seed(config.seed)
         self.train_images = to_signed(train, device)
-        self.held_out = to_signed(held_out[:HELD_OUT_BATCH], device)
+        self.held_out = to_signed(held_out[:config.eval_images or HELD_OUT_BATCH], device)
         equilibrium = EquilibriumConfig(config.solver, BackwardConfig(mode="exact", adjoint=config.solver,
                                                                       warm_start_adjoint=True))
         self.decoder = MDEQDecoder(config.latent, config.channels, train.shape[-1], equilibrium=equilibrium).to(device)

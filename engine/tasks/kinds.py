@@ -318,8 +318,9 @@ register(TaskKind(
     resumable=True, trains_on_dataset=True, view="grid", distributed=True,
     global_batch=lambda config, path: config.batch_size,
     advanced=frozenset({"latent", "channels", "lr", "jiio", "solver", "gmm_components", "log_every", "eval_every",
-                        "seed"}),
-    preview=lambda medium, device: PriorConfig(steps=200, eval_every=50, log_every=5),  # a few minutes
+                        "eval_images", "seed"}),
+    # two minutes on two CPU cores (bench/preview_times.py): smaller batches, 64 digits scored
+    preview=lambda medium, device: PriorConfig(steps=100, batch_size=32, eval_every=25, eval_images=32, log_every=5),
     memory=DatasetMemory(lambda config, task: (max(config.batch_size, len(task.held_out)),
                                                task.decoder.cell.state_size), 390.0)))  # measured 379 on a CPU
 register(TaskKind(
@@ -345,7 +346,7 @@ register(TaskKind(
     fixed=frozenset({"attack_settings.method"}),
     advanced=frozenset({"data", "init", "channels", "contractive", "head", "attack_settings", "lr", "jacobian_reg",
                         "solver", "eval_images", "log_every", "eval_every", "seed"}),
-    preview=lambda medium, device: AdvTrainConfig(steps=300, log_every=5, eval_every=100, eval_images=200),
+    preview=lambda medium, device: AdvTrainConfig(steps=300, log_every=5, eval_every=100, eval_images=50),
     inapplicable=adv_train_fields,
     memory=DatasetMemory(lambda config, task: (max(config.batch_size, len(task.test_images)),
                                                task.classifier.cell.state_size), 420.0)))  # measured 412
@@ -360,9 +361,9 @@ register(TaskKind(
     advanced=frozenset({"data", "queries", "tasks_per_step", "rotations", "jiio", "inner_steps", "inner_lr",
                         "proximal", "context", "readout", "channels", "lr", "jacobian_reg", "solver", "eval_episodes",
                         "log_every", "eval_every", "seed"}),
-    # few-shot tasks with a 40-round inner JIIO solve
-    preview=lambda medium, device: MetaTrainConfig(steps=300, jiio=dataclasses.replace(MetaTrainConfig().jiio,
+    # few-shot tasks with a 40-round inner JIIO solve, two minutes on two CPU cores (bench/preview_times.py)
+    preview=lambda medium, device: MetaTrainConfig(steps=150, jiio=dataclasses.replace(MetaTrainConfig().jiio,
                                                                                        iterations=40),
-                                                   eval_episodes=50, log_every=5, eval_every=100),
+                                                   eval_episodes=10, log_every=5, eval_every=50),
     memory=DatasetMemory(lambda config, task: (config.tasks_per_step * config.ways * (config.shots + config.queries),
                                                task.model.cell.state_size), 145.0)))  # measured 140

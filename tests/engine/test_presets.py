@@ -22,7 +22,7 @@ def test_full_is_the_spec_and_preview_is_small_on_a_cpu() -> None:
     assert task_kind("fit").preset("preview", CPU, "audio").signal.audio_duration_s == 2.0
     on_cuda = task_kind("fit").preset("preview", CUDA, "image")
     assert on_cuda.model.width == FitConfig().model.width  # the SPEC's on CUDA
-    assert task_kind("train-prior").preset("preview", CPU).steps == 200
+    assert task_kind("train-prior").preset("preview", CPU).steps == 100
     with pytest.raises(ValueError, match="unknown preset"):
         task_kind("fit").preset("fastest", CPU)
 
