@@ -6,9 +6,20 @@ Watching is a run another process writes (app/scale_out.py).
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from app.status import progress_text
+
+
+def evaluations_between(after: int, upto: int, every: int, total: int) -> int:
+    """How many evaluations the loop runs at steps in (after, upto]: the first step, every `every`-th, the last."""
+    if upto <= after:
+        return 0
+    count = upto // every - after // every
+    count += after < 1 <= upto and 1 % every != 0
+    count += after < total <= upto and total % every != 0
+    return int(count)
 
 
 class RunPhase:
@@ -23,9 +34,27 @@ class RunPhase:
         """(training seconds, step) when the run started."""
         self.last: Any = None
         """The latest snapshot of the run."""
+        self.wall = time.perf_counter()
+        """When the run started (the clock that also counts its evaluations)."""
+        self.eval_every: int | None = None
 
-    def started(self, seconds: float, step: int) -> None:
+    def started(self, seconds: float, step: int, eval_every: int | None = None) -> None:
         self.phase, self.outcome, self.origin, self.last = "Training", None, (seconds, step), None
+        self.wall, self.eval_every = time.perf_counter(), eval_every
+
+    def eta(self, step: int, total: int, seconds: float, now: float | None = None) -> float | None:
+        """Seconds to the end: the steps left at the training speed so far, and the evaluations left at the time
+        each took so far (the wall clock's time beyond training, over the evaluations done); None before a speed."""
+        first_seconds, first_step = self.origin
+        if seconds <= first_seconds or step <= first_step:
+            return None
+        left = (total - step) * (seconds - first_seconds) / (step - first_step)
+        if self.eval_every:
+            done = evaluations_between(first_step, step, self.eval_every, total)
+            beyond = max(0.0, ((now if now is not None else time.perf_counter()) - self.wall)
+                         - (seconds - first_seconds))
+            left += evaluations_between(step, total, self.eval_every, total) * (beyond / done if done else 0.0)
+        return left
 
     def paused(self, paused: bool) -> None:
         self.phase = "Paused" if paused else "Training"
@@ -54,4 +83,4 @@ class RunPhase:
             last = self.last
             step, total, scalars, seconds = last.step, last.total_steps, last.scalars, last.elapsed_s
         rate = (step - first_step) / (seconds - first_seconds) if seconds > first_seconds else 0.0
-        return progress_text(device, self.phase, step, total, rate, memory, scalars)
+        return progress_text(device, self.phase, step, total, rate, memory, scalars, self.eta(step, total, seconds))

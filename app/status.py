@@ -44,12 +44,13 @@ QUALITY_TEXT = (("psnr_train", "PSNR {:.2f} dB"), ("accuracy_clean", "accuracy {
 
 
 def progress_text(device: str, phase: str, step: int, total: int, rate: float, memory: str,
-                  scalars: dict[str, float]) -> str:
+                  scalars: dict[str, float], eta: float | None = None) -> str:
     """'CPU (2 threads) · Training · step 40/500 · 21.3 steps/s · ETA 22 s · RAM 0.6 GB · PSNR 24.10 dB' (rate in
     steps per second; no rate or ETA once the run is not training)."""
     quality = next((" · " + text.format(scalars[key]) for key, text in QUALITY_TEXT if key in scalars), "")
     if phase not in ("Training", "Evaluating"):
         return f"{device} · {phase} · step {step}/{total} · {memory}{quality}"
-    eta = (total - step) / rate if rate > 0 else float("nan")
+    if eta is None:
+        eta = (total - step) / rate if rate > 0 else float("nan")
     eta_text = f"ETA {eta:.0f} s" if eta == eta else "ETA …"
     return f"{device} · {phase} · step {step}/{total} · {rate:.1f} steps/s · {eta_text} · {memory}{quality}"

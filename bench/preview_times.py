@@ -9,8 +9,8 @@ and runs it through `engine.loop.run` as the window's worker does (a snapshot at
 the build's end. First visible: the first snapshot with a preview picture. Recognisable: the first evaluation that
 reaches the row's bar (image ≥ 24 dB PSNR, sound ≥ 10 dB SNR, video ≥ 22 dB, shape IoU ≥ 0.8; races and attacks:
 every method's previews shown; training on a dataset: its first evaluation). ETA error: at a quarter of the steps,
-|predicted remaining − actual remaining| / actual remaining, the prediction being the window's (steps left ÷ the
-training steps per second so far). A row cut off at `--cap` seconds reports null for what it did not reach.
+|predicted remaining − actual remaining| / actual remaining, the prediction being the window's (app/run_phase.py:
+the steps left at the training speed so far, and the evaluations left at the time each took so far). A row cut off at `--cap` seconds reports null for what it did not reach.
 Goal on a quiet 2-core machine: first ≤ 3 s, recognisable ≤ 30 s, total ≤ 120 s, ETA error ≤ 0.3 for every row.
 
 Prints `{"rows": [{"task", "medium", "first_s", "recognisable_s", "total_s", "eta_error", "steps"}], ...}`.
@@ -59,6 +59,9 @@ if kind == "duel":  # the first network's score
     metric = f"{config.model.model}/{metric}"
 EVALUATED = ("psnr_held_out", "accuracy_clean", "accuracy_test")
 schedule = task.schedule()
+from app.run_phase import RunPhase  # the window's ETA (no Qt)
+phase = RunPhase()
+phase.started(task.train_time, task.step_count, schedule.eval_every)
 start = time.perf_counter()
 first = recognisable = eta = quarter_time = best = None
 for snap in run(task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every,
@@ -77,8 +80,7 @@ for snap in run(task, schedule.steps, log_every=schedule.log_every, eval_every=s
     if recognisable is None and reached:
         recognisable = now
     if eta is None and snap.step >= schedule.steps / 4 and snap.elapsed_s > 0 and not task_kind(kind).race:
-        rate = snap.step / snap.elapsed_s
-        eta, quarter_time = (schedule.steps - snap.step) / rate, now
+        eta, quarter_time = phase.eta(snap.step, schedule.steps, snap.elapsed_s), now
 end = time.perf_counter() - start
 done = task.step_count >= schedule.steps
 print(json.dumps({"first_s": first, "recognisable_s": recognisable, "total_s": end if done else None,

@@ -463,3 +463,15 @@ def test_the_start_hint_covers_no_control(window, qtbot, kind, sample) -> None:
     covered = [widget for widget in controls
                if hint.intersects(QRect(widget.mapTo(window, QPoint(0, 0)), widget.size()))]
     assert covered == [], [widget.text() if hasattr(widget, "text") else type(widget).__name__ for widget in covered]
+
+
+def test_the_eta_counts_the_evaluations_left_at_the_time_each_took() -> None:
+    from app.run_phase import RunPhase, evaluations_between
+
+    assert evaluations_between(0, 100, 25, 100) == 5  # step 1, 25, 50, 75, 100
+    assert evaluations_between(30, 110, 25, 110) == 4  # 50, 75, 100 and the last, 110
+    phase = RunPhase()
+    phase.started(0.0, 0, eval_every=25)
+    wall = phase.wall + 30.0  # 30 s since Start: 20 s of training to step 50, so 10 s in its 3 evaluations
+    eta = phase.eta(50, 100, 20.0, now=wall)
+    assert eta == pytest.approx(20.0 + 2 * 10.0 / 3)  # 50 steps at 2.5 steps/s, and 2 evaluations left
