@@ -25,7 +25,7 @@ HOW = {
             "and memory per step, and one curve each below; the line under the pictures says who leads and, after "
             "the last step, who won. On the built-in sample image the implicit one wins by about 1 dB; on smooth "
             "photographs at the paper's settings by more (2.8 dB on one of the paper's own images); on detailed, "
-            "full-resolution crops it does not. Set Protocol to represent to score how well each reproduces the "
+            "full-resolution crops it does not. Set Goal to Reproduce the file to score how well each reproduces the "
             "whole file: there the ordinary networks are as good or slightly better.",
     "train-prior": "Press Start to teach a network to draw handwritten digits. Its samples appear as it learns; "
                    "save the snapshot to keep it.",

@@ -176,6 +176,11 @@ class ConfigForm(QGroupBox):
         for name, editor in self.editors.items():
             tp, optional = _unwrap_optional(field_types(self.cls)[name])
             editor.setStyleSheet("")
+            shown = getattr(self.base, name)
+            untouched = "" if shown is None else format_value(shown)
+            if isinstance(editor, QLineEdit) and editor.text().strip() == untouched:
+                values[name] = shown  # the exact value, not its rounded text (an input scale of 2595.658…)
+                continue
             try:
                 values[name] = read_editor(editor, tp, optional)
             except (ValueError, TypeError) as exc:

@@ -44,3 +44,14 @@ def test_edits_become_a_validated_config(qtbot) -> None:
         form.config()
     form.set_config(FitConfig(solver=SolverConfig(solver="picard")))
     assert form.config().solver.solver == "picard" and form.config().steps == FitConfig().steps
+
+
+def test_an_untouched_value_comes_back_exactly_and_an_edited_one_as_typed(qtbot) -> None:
+    exact = FitConfig(model=ModelConfig(input_scale=2595.6581128916605))  # a resolved default, shown as 2595.66
+    form = ConfigForm("Fit", exact)
+    qtbot.addWidget(form)
+    assert form.config() == exact  # a run reopened from its folder is not "changed" by its rounded display
+    scale = form.children_forms["model"].editors["input_scale"]
+    assert scale.text() == "2595.66"
+    scale.setText("2600")
+    assert form.config().model.input_scale == 2600.0
