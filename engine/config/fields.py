@@ -52,8 +52,10 @@ class OptionOf:
     name: str = ""
 
 
+@functools.cache
 def field_options(cls: type) -> dict[str, OptionOf]:
-    """Each field's `OptionOf`, by field name; fields without one are left out."""
+    """Each field's `OptionOf`, by field name; fields without one are left out (read once per class: a solver's
+    options are asked for at every solve)."""
     hints = typing.get_type_hints(cls, include_extras=True)
     found = {}
     for f in dataclasses.fields(cls):

@@ -131,6 +131,7 @@ def generalization_split(signal: Signal) -> tuple[Tensor, Tensor]:
     even vs odd samples; video: the image rule in every frame."""
     axes = medium_spec(signal.medium).split_axes or ()
     index = torch.arange(int(np.prod(signal.shape))).reshape(signal.shape)
-    train = tuple(slice(0, None, 2) if axis in axes else slice(None) for axis in range(len(signal.shape)))
-    test = tuple(slice(1, None, 2) if axis in axes else slice(None) for axis in range(len(signal.shape)))
-    return index[train].reshape(-1), index[test].reshape(-1)
+    def every_other(start: int) -> tuple[slice, ...]:
+        return tuple(slice(start, None, 2) if axis in axes else slice(None) for axis in range(index.ndim))
+
+    return index[every_other(0)].reshape(-1), index[every_other(1)].reshape(-1)

@@ -198,14 +198,19 @@ REPORTED = (("snr_test", "held-out SNR {:.1f} dB"), ("snr_train", "SNR {:.1f} dB
 """What a finished run's summary says, in this order, of the metrics it has."""
 
 
+def quality_sentence(scalars: dict[str, float]) -> str:
+    """'PSNR 18.06 dB, loss 0.0636.': the REPORTED metrics `scalars` has ("" when none)."""
+    said = ", ".join(text.format(scalars[key]) for key, text in REPORTED if key in scalars)
+    return f"{said[:1].upper()}{said[1:]}." if said else ""
+
+
 def report_line(steps: int, scalars: dict[str, float]) -> str:
     """A training run's summary in a sentence or two (`TrainingTask.report`)."""
     seconds = scalars.get("time_s")
     head = f"Done: {steps} steps"
     if seconds:
         head += f" in {seconds:.1f} s of training ({1000 * seconds / max(steps, 1):.0f} ms a step)"
-    said = ", ".join(text.format(scalars[key]) for key, text in REPORTED if key in scalars)
-    return f"{head}. {said[:1].upper()}{said[1:]}." if said else f"{head}."
+    return f"{head}. {quality_sentence(scalars)}".rstrip()
 
 
 class MethodRace(TaskDefaults):

@@ -21,7 +21,7 @@ from engine.atomic_files import atomic_write_text
 from engine.config import DuelConfig
 from engine.media import Signal, write_image
 from engine.memory import step_memory
-from engine.tasks.base import Schedule, Snapshot, Targets, TrainingTask, report_line
+from engine.tasks.base import Schedule, Snapshot, Targets, TrainingTask, quality_sentence
 from engine.tasks.fit import FitTask
 
 SHARED_KEYS = ("step",)
@@ -120,7 +120,7 @@ class DuelTask(TrainingTask):
     def report(self, scalars: dict[str, float]) -> str:
         lines = [f"Done: {self.step_count} steps of each network."]
         for name, row in split_row(scalars).items():
-            lines.append(f"  {name}: {report_line(self.step_count, row).split('. ', 1)[-1]}")
+            lines.append(f"  {name}: {quality_sentence(row)}")
         verdict = standing_text(standing(self.last_scores), finished=self.step_count >= self.config.steps)
         if verdict:
             lines.append(verdict)
