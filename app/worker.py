@@ -122,7 +122,7 @@ class EngineWorker(RunSignals):
             guard = DivergenceGuard(self.task, self.history)
             for snap in run(self.task, self.steps, log_every=self.log_every, eval_every=self.eval_every,
                             logger=self.row.emit, snapshot_every=self.snapshot_every, on_phase=self._phase,
-                            guard=guard):
+                            guard=guard, stop_requested=self._stop.is_set):
                 if guard.warning is not None and not self._warned:
                     self.warned.emit(guard.warning)
                     self._warned = True

@@ -128,7 +128,7 @@ def drive(kind: TaskKind, task, run, checkpoint_every: int, ranks: Ranks | None 
             for snap in loop(task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every,
                              logger=run.append_metrics if ranks.main else None,
                              stop_requested=lambda: ranks.on_any(stop.requested()), guard=guard,
-                             evaluate=ranks.main):
+                             evaluate=ranks.main, interrupt_steps=not ranks.distributed):
                 bar.update(snap.step - bar.n)
                 last.update(snap.scalars)
                 bar.set_postfix({k: f"{v:.4g}" for k, v in snap.scalars.items() if k in SHOWN})

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 from engine.allocator import release_when_grown
 from engine.divergence import DivergenceGuard
+from engine.interrupt import Interrupted, interruptible
 from engine.tasks.base import DivergenceError, Snapshot, Task
 
 Logger = Callable[[dict[str, float]], None]
@@ -29,6 +30,7 @@ def run(
     stop_requested: Callable[[], bool] | None = None,
     guard: DivergenceGuard | None = None,
     evaluate: bool = True,
+    interrupt_steps: bool = True,
 ) -> Iterator[Snapshot]:
     """Train `task` until it has done `steps` steps (or `stop_requested()` says so, asked between steps), yielding
     snapshots.
@@ -37,8 +39,22 @@ def run(
     multiples of `eval_every` and the last one add a re-solved evaluation (the last one `final`). With a `guard`,
     a diverging run goes back to its best logged state (the weights a logged loss was measured on, kept before that
     step) and raises DivergenceError. `evaluate` False skips the
-    evaluations (the ranks other than 0 of a job of several processes: rank 0 alone evaluates).
+    evaluations (the ranks other than 0 of a job of several processes: rank 0 alone evaluates). With
+    `interrupt_steps`, a long step or evaluation asks `stop_requested` inside too (`engine.interrupt`) and, when told
+    to stop, is abandoned and the run ends as stopped (a job of several processes asks only between steps: its
+    question is collective).
     """
+    with interruptible(stop_requested if interrupt_steps else None):
+        try:
+            yield from _run(task, steps, log_every, eval_every, logger, snapshot_every, on_phase, stop_requested,
+                            guard, evaluate)
+        except Interrupted:
+            return
+
+
+def _run(task: Task, steps: int, log_every: int, eval_every: int, logger: Logger | None, snapshot_every: int | None,
+         on_phase: PhaseListener | None, stop_requested: Callable[[], bool] | None, guard: DivergenceGuard | None,
+         evaluate: bool) -> Iterator[Snapshot]:
     while task.step_count < steps and not (stop_requested is not None and stop_requested()):
         if guard is not None and _logged(task.step_count + 1, steps, log_every):
             guard.before_step()  # the weights the row's loss will be measured on

@@ -13,6 +13,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from engine.interrupt import check as check_interrupt
+
 Equilibrium = Callable[[Tensor], Tensor]
 """x ↦ z*(x), differentiable in x by the implicit function theorem."""
 
@@ -38,6 +40,7 @@ def gradient_steps(equilibrium: Equilibrium, problem, x0: Tensor, *, steps: int,
     optimizer = torch.optim.Adam([x], lr=lr) if optimizer == "adam" else torch.optim.SGD([x], lr=lr)
     losses, times, start = [], [], time.perf_counter()
     for _ in range(steps):
+        check_interrupt()
         per_sample = problem.loss(equilibrium(x), x)
         optimizer.zero_grad(set_to_none=True)
         per_sample.sum().backward()
@@ -53,6 +56,7 @@ def projected_gradient_descent(equilibrium: Equilibrium, problem, x0: Tensor, *,
     x = problem.project(x0.detach().clone())
     losses, times, start = [], [], time.perf_counter()
     for _ in range(steps):
+        check_interrupt()
         x.requires_grad_()
         per_sample = problem.loss(equilibrium(x), x)
         (grad,) = torch.autograd.grad(per_sample.sum(), x)

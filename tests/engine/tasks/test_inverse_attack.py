@@ -65,6 +65,26 @@ def tiny_classifier() -> MDEQClassifier:
     return classifier
 
 
+def test_a_stop_inside_the_adam_baseline_abandons_that_step_only() -> None:
+    from engine.loop import run
+
+    config = InverseConfig(count=2, corruption="noise", jiio=JIIOConfig(iterations=4), adam_steps=50, adam_lr=0.1)
+    task = InverseTask(config, tiny_decoder(), signed(digits(2)[0]), torch.device("cpu"))
+    asked = []
+
+    def stop_requested() -> bool:  # asked before each step and at each Adam iteration: stop in Adam's third
+        asked.append(True)
+        return len(asked) >= 5
+
+    snaps = list(run(task, 2, log_every=1, eval_every=1, stop_requested=stop_requested))
+    assert [s.step for s in snaps] == [1] and len(asked) == 5  # Adam left after 3 of its 50 iterations
+    assert task.step_count == 1 and set(task.restored) == {"jiio"}  # the task as it was before Adam's step
+    snaps = list(run(task, 2, log_every=1, eval_every=1, stop_requested=lambda: False))
+    assert snaps[-1].final and len(task.traces["adam"]) == 50  # started again from its beginning
+    snaps = list(run(task, 2, log_every=1, eval_every=1))  # outside a run nothing is asked
+    assert snaps == []
+
+
 def test_corruptions_observe_what_they_say() -> None:
     images = torch.zeros(6, 1, 28, 28)
     g = torch.Generator().manual_seed(0)
