@@ -67,6 +67,7 @@ class FewShotWiring:
             return
         correct = probabilities.argmax(1) == episode.query_labels
         self.window.views.view("few-shot").show_task(episode_previews(episode, correct, 5), float(correct.mean()))
+        self.window.show_hint()  # results are shown: the hint goes
 
     def classify(self, examples: np.ndarray, query: np.ndarray) -> None:
         """Adapt to the drawn examples (one per class), then classify the drawn query."""

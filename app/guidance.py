@@ -38,11 +38,12 @@ class Guidance:
         self.quickstart.raise_()
         self.settings.setValue("quickstart_shown", True)
 
-    def _show_hint(self) -> None:
+    def show_hint(self) -> None:
         """Over the view, while a task waits for its first run: what Start will do and where results appear."""
         task, kind = self.task, self.session.kind
         waiting = not self.controller.busy and (task is None or task.step_count == 0)
-        if not waiting or (kind.needs_file and self.path is None):
+        shown = getattr(self.views.currentWidget(), "results_shown", False)  # results made without a run
+        if not waiting or shown or (kind.needs_file and self.path is None):
             self.hint.hide()
             return
         where = "the reconstruction appears beside the original" if kind.needs_file else "results appear here"
@@ -60,7 +61,7 @@ class Guidance:
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         QMainWindow.resizeEvent(self, event)
         if self.hint.isVisible():
-            self._show_hint()
+            self.show_hint()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
         QMainWindow.showEvent(self, event)

@@ -24,6 +24,8 @@ class JIIOControls:
         self.window = window
         self.drawings_dir = Path(platformdirs.user_data_dir("deq-studio")) / "drawings"
         """Where painted masks and drawn digits are saved (the settings name the files)."""
+        self.shown_mask: str | None = None
+        """The mask file the race's painter shows."""
         self.digit_reader = DigitReader()
         race, attack = window.views.view("race").controls, window.views.view("attack").controls
         race.sigma_changed.connect(lambda sigma: self.update("inverse", sigma=sigma, corruption="noise"))
@@ -33,13 +35,31 @@ class JIIOControls:
         attack.attack_digit.connect(self.attack_drawing)
 
     def sync(self) -> None:
-        """The sliders show the settings' σ and ε (which may have been typed in the panel)."""
+        """The sliders show the settings' σ and ε (which may have been typed in the panel), and the painter the mask
+        the settings use (a mask painted in an earlier session is shown again, not a blank canvas)."""
         forms = self.window.forms
         try:
-            self.window.views.view("race").controls.sigma.show_value(forms["inverse"].config().sigma)
+            inverse = forms["inverse"].config()
+            self.window.views.view("race").controls.sigma.show_value(inverse.sigma)
             self.window.views.view("attack").controls.epsilon.show_value(forms["attack"].config().attack.epsilon)
         except ConfigError:
-            pass  # an entry being typed; the panel marks it
+            return  # an entry being typed; the panel marks it
+        if inverse.corruption == "mask" and inverse.mask and inverse.mask != self.shown_mask:
+            self.show_mask(Path(inverse.mask))
+
+    def show_mask(self, path: Path) -> None:
+        """Put the mask file at `path` on the painter (a 28×28 grey PNG; one that cannot be read leaves it as it is:
+        the run itself says what is wrong with it)."""
+        from PIL import Image, UnidentifiedImageError
+
+        painter = self.window.views.view("race").controls.painter
+        try:
+            with Image.open(path) as image:
+                pixels = np.asarray(image.convert("L").resize(painter.pixels.shape[::-1]))
+        except (OSError, UnidentifiedImageError, ValueError):
+            return
+        painter.set_pixels(pixels)
+        self.shown_mask = str(path)
 
     def edit(self, kind: str, change: Callable[[Any], Any]) -> None:
         """Apply `change` to a panel's settings (they take effect with its next run)."""
@@ -74,6 +94,7 @@ class JIIOControls:
             return
         path = self._save(pixels, "mask.png")
         if path is not None:
+            self.shown_mask = str(path)
             self.update("inverse", corruption="mask", mask=str(path))
             self.window.statusBar().showMessage(f"Inpainting with the painted mask ({missing} pixels missing); "
                                                 "press Start", 8000)

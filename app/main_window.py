@@ -184,7 +184,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.progress.setRange(0, max(ready.total, 1))
         self.progress.setValue(min(ready.done, ready.total))
         self.status.setText(f"{self.device_label} · {ready.line}")
-        self._show_hint()
+        self.show_hint()
 
     def _update_actions(self, state: str) -> None:
         update_actions(self, state)

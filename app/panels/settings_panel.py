@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from app.panels.config_form import ConfigForm
@@ -14,6 +14,19 @@ from engine.tasks.kinds import TASKS, TaskKind
 SETTINGS_MIN_WIDTH = 280
 """The settings panel keeps its labels and editors readable at 1024×700."""
 PRESETS = {"preview": "Quick preview", "full": "Full quality (the papers' settings)"}
+
+
+class CurrentPageStack(QStackedWidget):
+    """A stack as wide as its current page (a plain QStackedWidget is as wide as its widest page, so one kind's long
+    form would make every other kind's panel scroll sideways)."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        page = self.currentWidget()
+        return page.sizeHint() if page is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        page = self.currentWidget()
+        return page.minimumSizeHint() if page is not None else super().minimumSizeHint()
 
 
 class SettingsPanel(QWidget):
@@ -27,7 +40,7 @@ class SettingsPanel(QWidget):
         super().__init__(parent)
         self.forms = {kind.name: ConfigForm(kind.title, starting(kind), hidden=kind.fixed | {"device"},
                                             advanced=kind.advanced) for kind in TASKS}
-        self.stack = QStackedWidget()
+        self.stack = CurrentPageStack()
         for form in self.forms.values():
             form.edited.connect(lambda form=form: form is self.form and self.edited.emit())
             self.stack.addWidget(form)
@@ -55,6 +68,7 @@ class SettingsPanel(QWidget):
         """The form of `kind`, scrolled to its top, showing only the fields that apply."""
         self.form = self.forms[kind.name]
         self.stack.setCurrentWidget(self.form)
+        self.stack.updateGeometry()
         self.show_applicable(kind, medium)
         self.scroll.verticalScrollBar().setValue(0)
 

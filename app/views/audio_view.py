@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.views.image_view import pg  # noqa: F811  (shared pyqtgraph configuration)
 
@@ -86,30 +86,46 @@ class AudioView(ReconstructionPreviews, QWidget):
         self.stop_button.clicked.connect(self.stop)
         controls.addWidget(self.stop_button)
         controls.addStretch(1)
+        self.rate = 1.0
+        self.target: np.ndarray | None = None
+        self.reconstruction: np.ndarray | None = None
+        self.notice = QLabel()
+        """What a listener should know: which part of the file is learnt, and why Play is off."""
+        self.notice.setWordWrap(True)
+        self.notice.setObjectName("hint")
+        self.portion = ""
         self.playback_problem: str | None = "no clip yet"
         self._probed = False  # PortAudio is started when the first clip arrives, not with the window
         self._enable_playback()
         layout.addLayout(controls)
+        layout.addWidget(self.notice)
         layout.addWidget(self.wave_plot, 1)
         layout.addWidget(self.spec_canvas, 1)
-        self.rate = 1.0
-        self.target: np.ndarray | None = None
-        self.reconstruction: np.ndarray | None = None
 
     def _enable_playback(self) -> None:
         for button in (*self.play_buttons.values(), self.stop_button):
             button.setEnabled(self.playback_problem is None)
             button.setToolTip(self.playback_problem or "")
+        self._say()
+
+    def _say(self) -> None:
+        lines = []
+        if self.portion:
+            lines.append(f"Learning {self.portion} s (raise Audio duration s in Settings to learn more; slower).")
+        if self.playback_problem is not None and self.target is not None:
+            lines.append(f"Play is off: {self.playback_problem}.")
+        self.notice.setText("\n".join(lines))
+        self.notice.setVisible(bool(lines))
 
     def show_target(self, targets: Targets) -> None:
-        self.set_target(targets.arrays["signal"], targets.rate or 1.0)
+        self.set_target(targets.arrays["signal"], targets.rate or 1.0, targets.portion)
 
-    def set_target(self, wave: np.ndarray, rate: float) -> None:
+    def set_target(self, wave: np.ndarray, rate: float, portion: str = "") -> None:
+        self.target, self.rate, self.reconstruction, self.portion = wave, rate, None, portion
         if not self._probed:
             self._probed = True
             self.playback_problem = output_device_problem()
-            self._enable_playback()
-        self.target, self.rate, self.reconstruction = wave, rate, None
+        self._enable_playback()
         self.target_line.setData(np.arange(wave.size) / rate, wave)
         self.recon_line.setData([], [])
         self._show_spectrogram(wave, "target")
@@ -137,6 +153,7 @@ class AudioView(ReconstructionPreviews, QWidget):
             sounddevice.play(np.clip(wave, -1, 1).astype(np.float32), int(self.rate))
         except (sounddevice.PortAudioError, ValueError) as exc:
             self.playback_problem = f"playback failed ({exc})"
+            self._enable_playback()
             return False
         return True
 

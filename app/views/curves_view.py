@@ -44,6 +44,16 @@ PERCENT = set(PERCENT_METRICS)
 """Quality metrics in [0, 1] drawn as percentages."""
 PANELS = {"loss": ("Loss", ["loss", "inner_loss"], True), "psnr": ("PSNR (dB)", PSNR, False),
           "percent": ("IoU · accuracy (%)", PERCENT_METRICS, False), "solver": SOLVER_CHOICES["residual"]}
+LINE_NAMES = {"psnr_train": "PSNR, trained pixels", "psnr_test": "PSNR, held-out pixels",
+              "psnr_held_out": "PSNR, held-out pixels", "snr_train": "SNR, trained samples",
+              "snr_test": "SNR, held-out samples", "inner_loss": "loss of the inner solve",
+              "iou_uniform": "IoU, points anywhere", "iou_near": "IoU, points near the surface",
+              "accuracy_clean": "accuracy", "accuracy_test": "accuracy, unseen", "accuracy_query": "accuracy, queries",
+              "solver_residual": "solver residual", "eval_residual": "residual at evaluation",
+              "solver_iters": "solver iterations", "eval_iters": "iterations at evaluation",
+              "adjoint_iters": "backward iterations", "ms_per_step": "ms per step", "memory_mb": "MB per step",
+              "inner_ms_per_task": "inner solve, ms per task"}
+"""What a line is called in a legend (after its run's name)."""
 UNITS = {"loss": "loss", "psnr": "dB", "percent": "%"}
 """The left axis label of each plot (the solver plot's is its metric's)."""
 OPTIONAL = ("psnr", "percent")
@@ -355,7 +365,8 @@ class CurvesView(QWidget):
                                                             pg.QtCore.Qt.PenStyle.DashLine,
                                                             pg.QtCore.Qt.PenStyle.DotLine][j % 3])
                     unit = " (%)" if metric in PERCENT else ""
-                    line = self.plots[panel].plot(name=f"{run['name']} {metric}{unit}", pen=style)
+                    label = LINE_NAMES.get(metric, metric.replace("_", " "))
+                    line = self.plots[panel].plot(name=f"{run['name']}: {label}{unit}", pen=style)
                     line.setClipToView(True)
                     line.setDownsampling(auto=True, method="peak")
                     line.setVisible(run["visible"])
@@ -373,6 +384,14 @@ class CurvesView(QWidget):
         path = Path(path)
         if not path.parent.is_dir():
             raise OSError(f"{path.parent} is not a folder")
+        shown = self.legend_box.isChecked()
+        self.show_legends(True)  # a picture on its own names its lines
+        try:
+            return self._render_to(path, scale)
+        finally:
+            self.show_legends(shown)
+
+    def _render_to(self, path: Path, scale: float) -> Path:
         area = self.plot_area
         if path.suffix.lower() == ".svg":
             from PySide6.QtCore import QRect

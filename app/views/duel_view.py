@@ -75,6 +75,8 @@ class DuelView(QWidget):
         """Who leads on the score that decides the duel (held-out PSNR under the generalize protocol), and by how much."""
         self.verdict.setWordWrap(True)
         self.grid.addWidget(self.verdict, 3, 0, 1, 3)
+        self.hint_anchor = self.target
+        """Where the window's start hint goes: over the target, never over the caption or the verdict."""
         self.sides: dict[str, dict] = {}
         self.scalars: dict[str, dict[str, float]] = {}
         self.pixels = True

@@ -116,10 +116,13 @@ class FewShotView(QWidget):
         layout.setRowStretch(1, 3)
         self.hint_anchor = self.panels["query"]
         """Where the window's start hint goes (results appear there; the controls stay free)."""
+        self.results_shown = False
+        """Whether a task sampled on request is shown (the start hint then stays away from it)."""
 
     def clear(self) -> None:
         for panel in self.panels.values():
             panel.reset()
+        self.results_shown = False
 
     def show_snapshot(self, previews: dict, scalars: dict, final: bool = False) -> None:
         show_previews(self.panels, previews)
@@ -132,6 +135,7 @@ class FewShotView(QWidget):
     def show_task(self, previews: dict, accuracy: float) -> None:
         """A task adapted on request: its examples and queries, and how many queries were right."""
         self.show_snapshot(previews, {})
+        self.results_shown = True
         self.panels["query"].title.setText(f"Its queries by class: {accuracy:.0%} right (green), wrong in red")
 
     def show_guess(self, probabilities: np.ndarray) -> None:

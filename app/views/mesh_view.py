@@ -33,6 +33,15 @@ def side_by_side(left: tuple[np.ndarray, np.ndarray], right: tuple[np.ndarray, n
     vertices = np.concatenate([lv - [shift, 0, 0], rv + [shift, 0, 0]]) / ((shift + 1.0) / 1.1)
     faces = np.concatenate([np.asarray(lf, np.int64), np.asarray(rf, np.int64) + len(lv)])
     return vertices.astype(np.float32), faces
+
+
+def upright(vertices: np.ndarray) -> np.ndarray:
+    """Vertices with y up (as meshes are stored) in a z-up world (pyqtgraph's OpenGL view): (x, y, z) ↦ (x, −z, y),
+    a rotation, so the mesh's front (+z) faces a camera on the −y side."""
+    vertices = np.asarray(vertices, np.float32)
+    return np.stack([vertices[:, 0], -vertices[:, 2], vertices[:, 1]], axis=1)
+
+
 LIGHT = np.array([0.3, 0.5, 0.8]) / np.linalg.norm([0.3, 0.5, 0.8])
 
 
@@ -132,7 +141,9 @@ class OpenGLMeshCanvas(QWidget):
 
         self.gl = gl
         self.view = gl.GLViewWidget()
-        self.view.setCameraPosition(distance=3.0)
+        # pyqtgraph's z is up: meshes (y up) are turned to stand (`upright`) and seen from the front, their +x to
+        # the right (so the target, moved to −x, is on the left as the title says)
+        self.view.setCameraPosition(distance=3.4, elevation=15, azimuth=-90)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -141,7 +152,7 @@ class OpenGLMeshCanvas(QWidget):
     def set_mesh(self, vertices: np.ndarray, faces: np.ndarray) -> None:
         if self.item is not None:
             self.view.removeItem(self.item)
-        data = self.gl.MeshData(vertexes=np.asarray(vertices, np.float32), faces=np.asarray(faces, np.int32))
+        data = self.gl.MeshData(vertexes=upright(vertices), faces=np.asarray(faces, np.int32))
         self.item = self.gl.GLMeshItem(meshdata=data, smooth=False, shader="shaded", color=(0.9, 0.75, 0.5, 1.0))
         self.view.addItem(self.item)
 
@@ -164,7 +175,8 @@ class MeshView(QWidget):
             self.show_box.addItem(text, key)
         self.show_box.setToolTip("What the 3D panel shows (the reconstruction appears at the first evaluation)")
         self.show_box.currentIndexChanged.connect(lambda _: self._render())
-        self.slice_panel = ImagePanel("Field on the slice z = 0 (true surface in orange)")
+        self.slice_panel = ImagePanel("Field on the slice z = 0 (true surface in orange)", colour_map="CET-L1",
+                                      colour_bar=(0.0, 1.0, "inside (white) · outside (black)"))
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
         header.addWidget(QLabel("Show"))

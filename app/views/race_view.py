@@ -93,7 +93,9 @@ class CorruptionControls(QGroupBox):
                                  "digits (pixel scale −1…1); moving it picks the noise corruption")
         self.sigma.value_changed.connect(self.sigma_changed)
         layout.addWidget(self.sigma)
-        layout.addWidget(QLabel("Mask: paint the missing pixels (left), erase (right)"))
+        explained = QLabel("Mask: paint the missing pixels (left), erase (right)")
+        explained.setWordWrap(True)
+        layout.addWidget(explained)
         self.painter = PaintCanvas(28, ink=0, paper=255, radius=1.5)
         self.painter.setToolTip("Dark pixels are hidden from both methods; they must fill them in from the prior")
         layout.addWidget(self.painter, 1)
@@ -102,6 +104,9 @@ class CorruptionControls(QGroupBox):
         layout.addLayout(buttons)
 
 
+CONTROLS_MAX_WIDTH = 240
+"""The corruption controls' widest: the digits get the rest (at 1024×700 each of the four panels stays over 100 px
+wide)."""
 PLOT_MIN_HEIGHT = 160
 """The loss race's least height, in pixels."""
 
@@ -117,10 +122,13 @@ class RaceView(QWidget):
         super().__init__(parent)
         layout = QGridLayout(self)
         self.controls = CorruptionControls()
+        self.controls.setMaximumWidth(CONTROLS_MAX_WIDTH)
         layout.addWidget(self.controls, 0, len(self.PANELS), 2, 1)
         self.panels = {key: ImagePanel(self.TITLES[key]) for key in self.PANELS}
         for i, key in enumerate(self.PANELS):
             layout.addWidget(self.panels[key], 0, i)
+            title = self.panels[key].title  # room for a result's title wrapped on two lines in a narrow column
+            title.setMinimumHeight(2 * title.fontMetrics().lineSpacing() + 2)
         self.plot = pg.PlotWidget(title="Loss against wall-clock time", axisItems=readable_axes())
         self.plot.setLogMode(y=True)
         self.plot.setLabel("left", "loss")

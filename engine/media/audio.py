@@ -41,6 +41,8 @@ def load_audio(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
                 sound.seek(start)
             blocks = sound.blocks(BLOCK_FRAMES, frames=wanted, dtype="float32", always_2d=True) if wanted else ()
             wave = np.concatenate([np.zeros(0, np.float32), *(block.mean(axis=1) for block in blocks)])
+            portion = "" if wanted == sound.frames else \
+                f"seconds {start / rate:.2f}–{(start + wanted) / rate:.2f} of the file's {sound.frames / rate:.2f}"
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
         raise unreadable(path, NOUN, AUDIO_FORMATS, exc) from exc
     if config.audio_rate and config.audio_rate < rate:  # a cap: a file recorded at a lower rate is kept as it is
@@ -57,7 +59,7 @@ def load_audio(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
         raise SignalError(f"{path.name} is silent from the chosen start for the chosen duration: there is nothing "
                           f"to learn. Choose another Audio start s, or open another file.")
     values = torch.from_numpy((wave / peak).astype(np.float32)).unsqueeze(1)
-    return Signal("audio", grid_coords((wave.size,)), values, (wave.size,), float(rate), path.name)
+    return Signal("audio", grid_coords((wave.size,)), values, (wave.size,), float(rate), path.name, portion)
 
 
 def too_long(path: Path, samples: int, rate: float) -> TooLarge:
@@ -86,7 +88,9 @@ def write_audio(path: str | Path, wave: np.ndarray, rate: float) -> None:
 
 
 def describe_audio(signal: Signal) -> str:
-    return f"{signal.shape[0] / (signal.rate or 1):.2f} s audio at {signal.rate:g} Hz ({signal.shape[0]} samples)"
+    part = f", {signal.portion}" if signal.portion else ""
+    seconds = signal.shape[0] / (signal.rate or 1)
+    return f"{seconds:.2f} s of audio at {signal.rate:g} Hz, {signal.shape[0]} samples{part}"
 
 
 REFERENCE_SAMPLES = 308_207

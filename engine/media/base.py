@@ -89,6 +89,8 @@ class Signal:
         shape: grid shape — (H, W) image, (T,) audio, (T, H, W) video.
         rate: sample rate (audio, Hz) or frame rate (video, fps); None for images.
         source: where the signal came from (a file name, for display).
+        portion: which part of the file it holds when not all of it, in words ("seconds 0.00–2.00 of the file's
+            24.31"), else "".
     """
 
     medium: Medium
@@ -97,6 +99,7 @@ class Signal:
     shape: tuple[int, ...]
     rate: float | None = None
     source: str = ""
+    portion: str = ""
 
     @property
     def channels(self) -> int:

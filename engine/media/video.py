@@ -47,7 +47,7 @@ def load_video(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
                                   f"or open a sound file as audio.")
             stream = container.streams.video[0]
             fps = float(stream.average_rate or stream.guessed_rate or 25)
-            pixels = 0
+            pixels, portion = 0, ""
             for i, frame in enumerate(container.decode(stream)):
                 if i % config.video_stride:
                     continue
@@ -56,6 +56,8 @@ def load_video(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
                 if pixels > MAX_VIDEO_PIXELS:
                     raise too_long(path, frames[-1].shape, len(frames))
                 if config.video_max_frames and len(frames) >= config.video_max_frames:
+                    if stream.frames > i + 1:  # a count the container states (0 where it does not)
+                        portion = f"frames 1–{i + 1} of the file's {stream.frames}"
                     break
     except SignalError:
         raise
@@ -66,7 +68,8 @@ def load_video(path: str | Path, config: SignalConfig = SignalConfig()) -> Signa
     video = np.stack(frames).astype(np.float32) / 127.5 - 1.0  # (T, H, W, 3)
     t, h, w, c = video.shape
     values = torch.from_numpy(video.reshape(-1, c))
-    return Signal("video", grid_coords((t, h, w)), values, (t, h, w), fps / config.video_stride, path.name)
+    return Signal("video", grid_coords((t, h, w)), values, (t, h, w), fps / config.video_stride, path.name,
+                  portion)
 
 
 def _resized(rgb: np.ndarray, max_size: int | None) -> np.ndarray:
@@ -98,7 +101,8 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float) -> None:
 
 
 def describe_video(signal: Signal) -> str:
-    return f"{'×'.join(str(s) for s in signal.shape)} video at {signal.rate:g} fps"
+    part = f", {signal.portion}" if signal.portion else ""
+    return f"{'×'.join(str(s) for s in signal.shape)} video at {signal.rate:g} fps{part}"
 
 
 REFERENCE_SIDE = 640

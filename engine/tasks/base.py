@@ -59,11 +59,13 @@ class Targets:
         arrays: image / audio / video: {"signal": uint8 image, float32 waveform or uint8 frames}; mesh:
             {"vertices": (V, 3) float32, "faces": (F, 3) int}.
         rate: samples per second (audio) or frames per second (video), else None.
+        portion: which part of the file is learnt when not all of it, in words (`Signal.portion`), else "".
     """
 
     medium: str = ""
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     rate: float | None = None
+    portion: str = ""
 
 
 class Task(Protocol):

@@ -45,7 +45,7 @@ class FitTask(INRTask):
 
     def targets(self) -> Targets:
         signal = self.signal
-        return Targets(signal.medium, {"signal": signal.to_array(signal.values)}, signal.rate)
+        return Targets(signal.medium, {"signal": signal.to_array(signal.values)}, signal.rate, signal.portion)
 
     def loss(self, pred: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(pred, target)

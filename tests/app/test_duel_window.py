@@ -98,3 +98,17 @@ def test_the_duel_keeps_to_files_it_can_duel(window) -> None:
     assert window.open_file(sample_path("mesh.ply"))  # one it does not: fitted, and the status line says why
     assert window.kind == "fit" and "Duel takes" in window.statusBar().currentMessage()
     assert not window.errors
+
+
+def test_the_start_hint_stays_off_the_duels_caption(window, qtbot) -> None:
+    window.resize(1024, 700)
+    window.show()
+    assert window.open_file(sample_path("image.png"))
+    window.set_kind("duel")
+    qtbot.wait(50)
+    view = window.views.view("duel")
+    assert not window.hint.isHidden()
+    hint = window.hint.geometry()
+    for caption in (view.legend, view.verdict):
+        corner = caption.mapTo(window.views, caption.rect().topLeft())
+        assert not hint.intersects(caption.rect().translated(corner)), caption.text()

@@ -47,11 +47,14 @@ def test_a_run_shows_its_task_queries_and_held_out_accuracy(window, trained) -> 
 def test_a_new_unseen_task_is_adapted_to_and_its_queries_scored(window, trained, monkeypatch) -> None:
     _, _, path, folder = trained
     use_model(window, monkeypatch, path, folder)
+    window.show()
     window.set_kind("meta-train")
+    assert not window.hint.isHidden()  # waiting for a first run: what Start does
     window.views.view("few-shot").controls.new_button.click()
     assert not window.errors, window.errors
     panels = window.views.view("few-shot").panels
     assert panels["support"].image is not None and "right (green)" in panels["query"].title.text()
+    assert window.hint.isHidden()  # never over the task just shown
 
 
 def test_drawn_examples_and_a_drawn_query_are_classified(window, trained, monkeypatch) -> None:

@@ -90,3 +90,38 @@ def test_epsilon_slider_drawn_digit_and_its_attack(window, qtbot) -> None:
     qtbot.waitUntil(lambda: window.views.view("attack").panels["jio"].image is not None, timeout=5_000)
     assert window.task.config.attack.epsilon == pytest.approx(1.5)
     assert form.config().image == "" and form.config().label is None  # the next Start attacks the digits again
+
+
+def test_stop_during_the_adam_baseline_ends_the_race_at_once(window, qtbot) -> None:
+    window.set_kind("inverse")
+    config = window.form.config()
+    window.form.set_config(dataclasses.replace(config, count=2, adam_steps=100_000,  # hours of Adam if not stopped
+                                               jiio=dataclasses.replace(config.jiio, iterations=3)))
+    window.start()
+    qtbot.waitUntil(lambda: window.task is not None and window.task.step_count == 1, timeout=120_000)  # JIIO done
+    qtbot.wait(500)  # inside Adam's iterations
+    with qtbot.waitSignal(window.controller.finished, timeout=30_000) as done:
+        window.stop()
+    assert done.args == [False] and window.task.step_count == 1 and "adam" not in window.task.restored
+    assert window.session.run_phase.phase == "Stopped" and not window.errors
+
+
+def test_the_painted_mask_is_shown_again_after_a_restart(window, qtbot, tmp_path) -> None:
+    from PySide6.QtCore import QSettings
+
+    from app.main_window import MainWindow
+
+    window.set_kind("inverse")
+    painter = window.views.view("race").controls.painter
+    for x in range(4, 12):
+        painter.paint_at(x + 0.5, 14.5, 0)
+    window.views.view("race").controls.use_mask.click()
+    painted = painter.pixels.copy()
+    assert (painted < 128).sum() > 8 and window.form.config().corruption == "mask"
+    window.close()  # saves the settings, which name the mask file
+    again = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(again)
+    again.jiio_controls.drawings_dir = tmp_path / "drawings"
+    again.set_kind("inverse")
+    assert again.form.config().corruption == "mask"
+    assert np.array_equal(again.views.view("race").controls.painter.pixels, painted)  # not a blank canvas

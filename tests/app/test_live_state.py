@@ -454,7 +454,7 @@ def test_the_start_hint_covers_no_control(window, qtbot, kind, sample) -> None:
     if sample:
         assert window.open_file(sample_path(sample))
     qtbot.waitUntil(lambda: window.hint.isVisible(), timeout=5_000)
-    window._show_hint()  # placed for the shown size
+    window.show_hint()  # placed for the shown size
     hint = QRect(window.hint.mapTo(window, QPoint(0, 0)), window.hint.size())
     view = window.views.currentWidget()
     controls = [widget for kind_ in (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox)

@@ -230,6 +230,10 @@ def test_audio_playback_is_probed_with_the_first_clip(qtbot) -> None:
     problem = output_device_problem()
     assert view.playback_problem == problem
     assert view.play_buttons["target"].isEnabled() == (problem is None)
+    assert (f"Play is off: {problem}." in view.notice.text()) == (problem is not None)  # the reason, not a mystery
+    view.set_target(np.zeros(800, np.float32), 8000.0, "seconds 0.00–0.10 of the file's 24.31")
+    assert view.notice.text().startswith("Learning seconds 0.00–0.10 of the file's 24.31 s (raise Audio duration s")
+    assert not view.notice.isHidden()
 
 
 def test_without_a_display_a_given_file_is_fitted_headless(tmp_path, monkeypatch, capsys) -> None:

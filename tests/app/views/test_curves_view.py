@@ -34,6 +34,8 @@ def test_runs_overlay_and_export(qtbot, tmp_path) -> None:
     assert picture.width() == 2 * view.plot_area.width() and picture.height() == 2 * view.plot_area.height()
     svg = view.export_image(tmp_path / "curves.svg").read_text()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "Loss" in svg
+    assert "b: loss" in svg and "a: PSNR, trained pixels" in svg  # a picture on its own has its legends
+    assert not any(legend.isVisible() for legend in view.legends.values())  # the window's as they were
 
 
 def test_ema_is_the_identity_without_smoothing() -> None:

@@ -39,6 +39,8 @@ def test_audio_is_mono_and_peak_normalized(media) -> None:
     assert abs(float(sig.values.abs().max()) - 1.0) < 1e-6  # float32 division by the peak: measured exactly 1
     crop = load_signal(media["audio"], SignalConfig(audio_start_s=0.01, audio_duration_s=0.02))
     assert crop.shape == (160,)
+    assert sig.portion == "" and crop.portion == "seconds 0.01–0.03 of the file's 0.05"  # said where it shows
+    assert crop.describe() == "0.02 s of audio at 8000 Hz, 160 samples, seconds 0.01–0.03 of the file's 0.05"
     resampled = load_signal(media["audio"], SignalConfig(audio_rate=4000))
     assert resampled.shape == (200,) and resampled.rate == 4000
     kept = load_signal(media["audio"], SignalConfig(audio_rate=16000))  # a cap: never resampled up
@@ -50,6 +52,8 @@ def test_video_round_trips_through_mp4(media) -> None:
     assert sig.medium == "video" and sig.shape == (4, 12, 16) and sig.rate == 4
     strided = load_signal(media["video"], SignalConfig(video_stride=2, max_size=8))
     assert strided.shape[0] == 2 and max(strided.shape[1:]) == 8 and strided.rate == 2
+    first = load_signal(media["video"], SignalConfig(video_max_frames=3))
+    assert first.shape[0] == 3 and sig.portion == "" and first.portion == "frames 1–3 of the file's 4"
 
 
 def test_mesh_is_normalized_and_labelled(media) -> None:
