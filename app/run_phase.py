@@ -37,14 +37,23 @@ class RunPhase:
         self.wall = time.perf_counter()
         """When the run started (the clock that also counts its evaluations)."""
         self.eval_every: int | None = None
+        self.final_weight = 1.0
+        """How many ordinary evaluations the final one costs (`Task.final_evaluation_weight`)."""
+        self.evaluating_since: float | None = None
+        self.last_evaluation_s: float | None = None
+        """How long the latest evaluation took (the worker says when each begins and ends): an evaluation of a
+        model that has trained a while is what the ones left will cost, not the average of the first ones (an
+        untrained equilibrium takes its solver's every iteration)."""
 
-    def started(self, seconds: float, step: int, eval_every: int | None = None) -> None:
+    def started(self, seconds: float, step: int, eval_every: int | None = None, final_weight: float = 1.0) -> None:
         self.phase, self.outcome, self.origin, self.last = "Training", None, (seconds, step), None
-        self.wall, self.eval_every = time.perf_counter(), eval_every
+        self.wall, self.eval_every, self.final_weight = time.perf_counter(), eval_every, final_weight
+        self.evaluating_since = self.last_evaluation_s = None
 
     def eta(self, step: int, total: int, seconds: float, now: float | None = None) -> float | None:
-        """Seconds to the end: the steps left at the training speed so far, and the evaluations left at the time
-        each took so far (the wall clock's time beyond training, over the evaluations done); None before a speed."""
+        """Seconds to the end: the steps left at the training speed so far, and the evaluations left at the time one
+        took (the latest one, else the wall clock's time beyond training over the evaluations done), the final one
+        at `final_weight` times that; None before a speed."""
         first_seconds, first_step = self.origin
         if seconds <= first_seconds or step <= first_step:
             return None
@@ -53,14 +62,23 @@ class RunPhase:
             done = evaluations_between(first_step, step, self.eval_every, total)
             beyond = max(0.0, ((now if now is not None else time.perf_counter()) - self.wall)
                          - (seconds - first_seconds))
-            left += evaluations_between(step, total, self.eval_every, total) * (beyond / done if done else 0.0)
+            evaluations = evaluations_between(step, total, self.eval_every, total)
+            evaluations += (self.final_weight - 1.0) if evaluations else 0.0  # the last one left is the final one
+            each = self.last_evaluation_s if self.last_evaluation_s is not None else beyond / done if done else 0.0
+            left += evaluations * each
         return left
 
     def paused(self, paused: bool) -> None:
         self.phase = "Paused" if paused else "Training"
 
-    def worker(self, phase: str, running: bool) -> None:
-        """Evaluating or Training, as the worker says, while the run is neither paused nor stopping."""
+    def worker(self, phase: str, running: bool, now: float | None = None) -> None:
+        """Evaluating or Training, as the worker says, while the run is neither paused nor stopping (each
+        evaluation timed from the one to the other)."""
+        now = time.perf_counter() if now is None else now
+        if phase == "Evaluating":
+            self.evaluating_since = now
+        elif self.evaluating_since is not None:
+            self.last_evaluation_s, self.evaluating_since = now - self.evaluating_since, None
         if running:
             self.phase = phase
 

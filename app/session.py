@@ -168,7 +168,7 @@ class Session:
         name = f"{self.path.stem if kind.needs_file and self.path else kind.name} #{self.run_count}"
         self.history.add_run(name)
         schedule, from_step, from_seconds = self.task.schedule(), self.task.step_count, self.task.train_time
-        self.run_phase.started(from_seconds, from_step, schedule.eval_every)
+        self.run_phase.started(from_seconds, from_step, schedule.eval_every, self.task.final_evaluation_weight())
         self.runner.start(self.task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every,
                           history=list(self.rows))
         return Started(name, schedule.steps, fresh, from_step, from_seconds)

@@ -61,11 +61,12 @@ EVALUATED = ("psnr_held_out", "accuracy_clean", "accuracy_test")
 schedule = task.schedule()
 from app.run_phase import RunPhase  # the window's ETA (no Qt)
 phase = RunPhase()
-phase.started(task.train_time, task.step_count, schedule.eval_every)
+phase.started(task.train_time, task.step_count, schedule.eval_every, task.final_evaluation_weight())
 start = time.perf_counter()
 first = recognisable = eta = quarter_time = best = None
 for snap in run(task, schedule.steps, log_every=schedule.log_every, eval_every=schedule.eval_every,
-                snapshot_every=schedule.log_every, stop_requested=lambda: time.perf_counter() - start > cap):
+                snapshot_every=schedule.log_every, stop_requested=lambda: time.perf_counter() - start > cap,
+                on_phase=lambda name: phase.worker(name, True)):  # as the window's worker tells it
     now = time.perf_counter() - start
     if first is None and snap.previews:
         first = now

@@ -15,7 +15,7 @@ from tests.conftest import PROJECT_ROOT
 LAYERS = [
     ["engine.version", "engine.registry", "engine.config", "engine.device", "engine.distributed", "engine.timing",
      "engine.allocator", "engine.resources", "engine.atomic_files", "engine.checkpoint", "engine.metrics",
-     "engine.model_store"],
+     "engine.model_store", "engine.interrupt"],
     ["engine.solvers"],
     ["engine.implicit"],
     ["engine.models", "engine.media", "engine.datasets"],

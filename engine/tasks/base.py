@@ -123,6 +123,10 @@ class Task(Protocol):
     def distribute(self, ranks: Ranks) -> None:
         """Take part in a job of several processes (asked only of kinds registered `distributed`)."""
 
+    def final_evaluation_weight(self) -> float:
+        """How many ordinary evaluations the final one costs (a shape's surface, a classifier's attacks): an ETA
+        counts the final evaluation at this many times the time the others took."""
+
 
 class TaskDefaults:
     """The neutral answers of the optional capabilities (no rebuildable state, no parts, no learning rate, one
@@ -138,6 +142,9 @@ class TaskDefaults:
 
     def distribute(self, ranks: Ranks) -> None:
         raise NotImplementedError(f"{type(self).__name__} runs in one process")
+
+    def final_evaluation_weight(self) -> float:
+        return 1.0
 
 
 class TrainingTask(TaskDefaults):

@@ -100,6 +100,13 @@ class MeshFitTask(INRTask):
                 self.surface = None
         return row
 
+    def final_evaluation_weight(self) -> float:
+        """The points the final evaluation predicts (all evaluation points, the slice, the surface at mc_resolution)
+        over those of an ordinary one (the first LOGGED_EVAL_POINTS, the slice, the live surface)."""
+        n = len(self.eval_uniform)
+        ordinary = 2 * min(LOGGED_EVAL_POINTS, n) + SLICE_RESOLUTION ** 2 + LIVE_RESOLUTION ** 3
+        return (2 * n + SLICE_RESOLUTION ** 2 + self.config.mc_resolution ** 3) / ordinary
+
     @staticmethod
     def _slice_points(resolution: int) -> Tensor:
         grid = grid_coords((resolution, resolution))

@@ -475,3 +475,18 @@ def test_the_eta_counts_the_evaluations_left_at_the_time_each_took() -> None:
     wall = phase.wall + 30.0  # 30 s since Start: 20 s of training to step 50, so 10 s in its 3 evaluations
     eta = phase.eta(50, 100, 20.0, now=wall)
     assert eta == pytest.approx(20.0 + 2 * 10.0 / 3)  # 50 steps at 2.5 steps/s, and 2 evaluations left
+
+
+def test_the_eta_counts_the_latest_evaluation_and_a_heavier_final_one() -> None:
+    from app.run_phase import RunPhase
+
+    phase = RunPhase()
+    phase.started(0.0, 0, eval_every=50, final_weight=10.0)
+    phase.wall = 100.0
+    phase.worker("Evaluating", True, now=100.0)  # step 1: an untrained model's slow evaluation
+    phase.worker("Training", True, now=104.0)
+    phase.worker("Evaluating", True, now=110.0)  # step 50: a trained one's
+    phase.worker("Training", True, now=110.5)
+    assert phase.last_evaluation_s == 0.5
+    # at step 100 after 10 s of training: 100 steps left (10 s), evaluations at 150 and 200, the last the final one
+    assert phase.eta(100, 200, 10.0, now=120.0) == pytest.approx(10.0 + (1 + 10.0) * 0.5)
