@@ -13,9 +13,9 @@ import os
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPolygonF
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
-from app.views.race_view import ImagePanel
+from app.views.race_view import ImagePanel, room_for_two_lines
 from app.views.registry import register_view
 from engine.tasks.base import Targets
 
@@ -181,6 +181,10 @@ class MeshView(QWidget):
         header.addWidget(self.title, 1)
         header.addWidget(QLabel("Show"))
         header.addWidget(self.show_box)
+        self.title.setWordWrap(True)  # a long title wraps; it never widens the window
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        room_for_two_lines(self.title)
+        room_for_two_lines(self.slice_panel.title)
         layout = QGridLayout(self)
         layout.addLayout(header, 0, 0)
         layout.addWidget(self.canvas, 1, 0)

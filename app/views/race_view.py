@@ -22,6 +22,11 @@ METHOD_COLORS = {"jiio": "#d62728", "adam": "#1f77b4", "jio": "#d62728", "pgd": 
 METHOD_NAMES = {"jiio": "JIIO", "adam": "Adam", "jio": "JIO", "pgd": "PGD"}
 
 
+def room_for_two_lines(label: QLabel) -> None:
+    """A wrapping title keeps the height of two lines (a result's title in a narrow column is never cut)."""
+    label.setMinimumHeight(2 * label.fontMetrics().lineSpacing() + 2)
+
+
 class ImagePanel(QWidget):
     """A titled uint8 image (grid of digits) with fixed levels; with `colour_bar` (low, high, label) a colour map
     and its bar, the image's 0–255 spanning low–high."""
@@ -127,8 +132,7 @@ class RaceView(QWidget):
         self.panels = {key: ImagePanel(self.TITLES[key]) for key in self.PANELS}
         for i, key in enumerate(self.PANELS):
             layout.addWidget(self.panels[key], 0, i)
-            title = self.panels[key].title  # room for a result's title wrapped on two lines in a narrow column
-            title.setMinimumHeight(2 * title.fontMetrics().lineSpacing() + 2)
+            room_for_two_lines(self.panels[key].title)
         self.plot = pg.PlotWidget(title="Loss against wall-clock time", axisItems=readable_axes())
         self.plot.setLogMode(y=True)
         self.plot.setLabel("left", "loss")
