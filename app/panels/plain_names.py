@@ -49,6 +49,11 @@ CHOICE_NAMES: dict[str, dict[Any, str]] = {
 """Choices by field name: what each value reads as in its list."""
 
 
+def network_name(name: str) -> str:
+    """A network in a sentence: "Fourier network — implicit" for fourier-imfn (its list name without the paper's)."""
+    return NETWORKS.get(name, name).split(" (")[0]
+
+
 def group_name(name: str) -> str:
     """The title of the group of settings in field `name`."""
     return GROUP_NAMES.get(name) or name.replace("_", " ").capitalize()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
+from app.panels.plain_names import network_name
 from app.views.audio_view import spectrogram, stft_magnitude
 from app.views.image_view import ERROR_RANGE, absolute_error
 from app.views.race_view import ImagePanel
@@ -47,7 +48,7 @@ def error_picture(target: np.ndarray, reconstruction: np.ndarray, reference: flo
 
 def side_summary(name: str, scalars: dict[str, float]) -> str:
     """`name` and the latest step time, step memory and PSNR of that side."""
-    parts = [f"<b>{name}</b>"]
+    parts = [f"<b>{network_name(name)}</b> ({name})"]
     if "ms_per_step" in scalars:
         parts.append(f"{scalars['ms_per_step']:.0f} ms/step")
     if "memory_mb" in scalars:
@@ -56,7 +57,7 @@ def side_summary(name: str, scalars: dict[str, float]) -> str:
         parts.append(f"PSNR {scalars['psnr_train']:.2f} dB")
     if "psnr_test" in scalars:
         parts.append(f"held-out {scalars['psnr_test']:.2f} dB")
-    return " · ".join(parts)
+    return " · ".join(part.replace(" dB", "&nbsp;dB").replace("PSNR ", "PSNR&nbsp;") for part in parts)
 
 
 @register_view("duel")
@@ -97,8 +98,9 @@ class DuelView(QWidget):
         if name not in self.sides:
             column = len(self.sides) + 1
             bar = (0.0, ERROR_RANGE / 255, "|error| (0–1 scale)") if self.pixels else (FLOOR_DB, 0.0, "dB")
-            side = {"label": QLabel(f"<b>{name}</b>"), "picture": ImagePanel(f"{name}: reconstruction"),
-                    "error": ImagePanel(f"{name}: |error|" if self.pixels else f"{name}: residual spectrogram",
+            plain = network_name(name)
+            side = {"label": QLabel(f"<b>{plain}</b> ({name})"), "picture": ImagePanel(f"{plain}: reconstruction"),
+                    "error": ImagePanel(f"{plain}: |error|" if self.pixels else f"{plain}: residual spectrogram",
                                         colour_map="inferno", colour_bar=bar)}
             side["label"].setWordWrap(True)
             self.grid.addWidget(side["label"], 0, column)
@@ -116,7 +118,7 @@ class DuelView(QWidget):
         for name, row in split_row(scalars).items():
             self.scalars.setdefault(name, {}).update(row)
             self._side(name)["label"].setText(side_summary(name, self.scalars[name]))
-        text = standing_text(standing(self.scalars), finished=final)
+        text = standing_text(standing(self.scalars), finished=final, named=network_name)
         if text:
             self.verdict.setText(f"<b>{text}</b>")
         if target is None:

@@ -9,6 +9,8 @@ folder holds one ordinary fit run folder per network (`engine.runs`).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import json
 import math
 from pathlib import Path
@@ -47,12 +49,13 @@ def standing(scores: dict[str, dict[str, float]]) -> dict[str, Any] | None:
     return None
 
 
-def standing_text(result: dict[str, Any] | None, finished: bool) -> str:
+def standing_text(result: dict[str, Any] | None, finished: bool, named: Callable[[str], str] = str) -> str:
     """One sentence: "fourier-imfn wins by 1.38 dB of held-out PSNR (28.52 against 27.14 dB)." ("leads" while
-    training goes on; a tie when closer than the score's resolution)."""
+    training goes on; a tie when closer than the score's resolution); each network called `named(name)`."""
     if result is None:
         return ""
     (a, score_a), (b, score_b) = sorted(result["scores"].items(), key=lambda item: -item[1])
+    a, b = named(a), named(b)
     digits, unit = (2, result["unit"]) if result["unit"] else (3, "")
     if result["leader"] is None:
         return f"A tie on {result['name']}: {a} {score_a:.{digits}f}, {b} {score_b:.{digits}f}{unit}."

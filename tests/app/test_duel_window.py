@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+from app.panels.plain_names import network_name  # noqa: E402
 from engine.resources import sample_path  # noqa: E402
 
 
@@ -36,7 +37,7 @@ def test_duel_trains_both_networks_side_by_side(window, qtbot, tmp_path) -> None
         assert "ms/step" in side["label"].text() and "MB/step" in side["label"].text()
     psnr = {name: view.scalars[name]["psnr_test"] for name in view.sides}  # held out: the default protocol
     verdict = view.verdict.text()  # after the last step: who won, not who leads
-    assert ("wins by" in verdict and max(psnr, key=psnr.get) in verdict or "A tie" in verdict), verdict
+    assert ("wins by" in verdict and network_name(max(psnr, key=psnr.get)) in verdict or "A tie" in verdict), verdict
     assert window.export_action.isEnabled()
     saved = window.session.save(tmp_path / "saved")
     for name in ("fourier-imfn", "fourier-mfn"):
@@ -58,10 +59,11 @@ def test_the_duel_view_says_leads_while_training_and_wins_after_the_last_step(qt
     qtbot.addWidget(view)
     scalars = {"step": 250.0, "fourier-imfn/psnr_test": 28.52, "fourier-mfn/psnr_test": 27.14}
     view.show_snapshot({}, scalars)
-    assert view.verdict.text() == "<b>fourier-imfn leads by 1.38 dB of held-out PSNR (28.52 against 27.14 dB for " \
-                                  "fourier-mfn).</b>"
+    assert view.verdict.text() == "<b>Fourier network — implicit leads by 1.38 dB of held-out PSNR (28.52 against " \
+                                  "27.14 dB for Fourier network — explicit).</b>"  # in plain words
     view.show_snapshot({}, {"step": 2000.0, "fourier-imfn/psnr_test": 30.12}, final=True)
-    assert "fourier-imfn wins by 2.98 dB" in view.verdict.text()  # the other side's last score is kept
+    assert "Fourier network — implicit wins by 2.98 dB" in view.verdict.text()  # the other side's last score is kept
+    assert view.sides["fourier-imfn"]["label"].text().startswith("<b>Fourier network — implicit</b> (fourier-imfn)")
 
 
 def test_duel_view_shows_a_sound_as_spectrograms_and_a_video_by_its_middle_frame(qtbot) -> None:

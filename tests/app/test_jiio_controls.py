@@ -48,6 +48,7 @@ def test_a_fast_stroke_is_a_line_not_dots(qtbot) -> None:
 
 def test_noise_slider_and_painted_mask_drive_the_race(window, qtbot) -> None:
     window.set_kind("inverse")
+    assert window.curves.isHidden()  # the race draws its own losses against time; the step curves would be empty
     controls = window.views.view("race").controls
     controls.sigma.set_value(0.4)
     assert window.form.config().sigma == pytest.approx(0.4) and window.form.config().corruption == "noise"
@@ -70,6 +71,10 @@ def test_noise_slider_and_painted_mask_drive_the_race(window, qtbot) -> None:
 
 
 def test_epsilon_slider_drawn_digit_and_its_attack(window, qtbot) -> None:
+    window.set_kind("fit")
+    assert not window.curves.isHidden()
+    window.set_kind("attack")
+    assert window.curves.isHidden()  # its two steps are its two methods: the view compares them
     controls = window.views.view("attack").controls
     controls.epsilon.set_value(1.5)
     assert window.forms["attack"].config().attack.epsilon == pytest.approx(1.5)
