@@ -165,7 +165,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.task_box.setCurrentIndex(self.task_box.findData(kind))
         self.panel.show_kind(TASKS.get(kind), self.session.fit_medium)
         self.curves.expect(TASKS.get(kind).scored_in)
-        self.curves.setVisible(not TASKS.get(kind).race)  # a race draws its own losses against time, per method
+        self.curves.setVisible(self.curves_action.isChecked() and not TASKS.get(kind).race)  # a race draws its own
 
     def show_applicable_fields(self) -> None:
         """Only the settings that do something as the panel stands (for the file's medium, the chosen corruption,

@@ -101,7 +101,7 @@ def build_menus(window) -> None:
     view_menu.addAction(window.settings_dock.toggleViewAction())
     view_menu.addAction(toolbar.toggleViewAction())
     window.curves_action = QAction("Curves", window, checkable=True, checked=True)
-    window.curves_action.toggled.connect(window.curves.setVisible)
+    window.curves_action.toggled.connect(lambda on: window.curves.setVisible(on and not window.session.kind.race))
     view_menu.addAction(window.curves_action)
     view_menu.addAction(action("Full screen", lambda: window.showNormal() if window.isFullScreen()
                                else window.showFullScreen(), "F11"))

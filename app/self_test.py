@@ -123,8 +123,9 @@ def restore_problem(window) -> str | None:
             else None)
 
 
-def train(window, app, timeout_s: float) -> str | None:
-    """Train the opened sample through the worker thread; what went wrong (None when nothing did)."""
+def run_to_the_end(window, app, timeout_s: float) -> list[bool]:
+    """Press Start and let the event loop run until the run ends or `timeout_s` passes: what `finished` said
+    ([True] when every step was done, [] on the timeout)."""
     done: list[bool] = []
     window.controller.finished.connect(done.append)
     window.start()
@@ -132,6 +133,13 @@ def train(window, app, timeout_s: float) -> str | None:
     while not done and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.01)
+    window.controller.finished.disconnect(done.append)
+    return done
+
+
+def train(window, app, timeout_s: float) -> str | None:
+    """Train the opened sample through the worker thread; what went wrong (None when nothing did)."""
+    done = run_to_the_end(window, app, timeout_s)
     for _ in range(5):
         app.processEvents()
     if not done:

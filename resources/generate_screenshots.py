@@ -64,8 +64,6 @@ class Shot:
     """The built-in sample opened first (File ▸ Samples), or None: the digit tasks need no file."""
     changes: dict
     """Settings changed from the Quick preview's; a nested dict changes a nested config."""
-    curves: bool = True
-    """Whether the curves stay on show (View ▸ Curves): the race draws its own, against time."""
 
 
 def shots(steps: int = STEPS) -> dict[str, Shot]:
@@ -74,7 +72,7 @@ def shots(steps: int = STEPS) -> dict[str, Shot]:
     fit = {"steps": steps, "log_every": log_every, "eval_every": max(log_every, steps // 8)}
     race = {"count": 16, "sigma": 0.4, "adam_steps": min(40, steps), "jiio": {"iterations": min(40, steps)}}
     return {"fit-an-image": Shot("fit", "image.png", fit),
-            "restore-digits": Shot("inverse", None, race, curves=False),
+            "restore-digits": Shot("inverse", None, race),
             "duel": Shot("duel", "image.png", fit)}
 
 
@@ -118,14 +116,9 @@ def run(window, app, changes: dict, timeout_s: float = 600) -> None:
     """Start the window's task with `changes` to its settings and wait until it finishes."""
     form = window.forms[window.kind]
     form.set_config(replaced(form.config(), changes))
-    done: list[bool] = []
-    window.controller.finished.connect(done.append)
-    window.start()
-    deadline = time.monotonic() + timeout_s
-    while not done and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.01)
-    window.controller.finished.disconnect(done.append)
+    from app.self_test import run_to_the_end
+
+    done = run_to_the_end(window, app, timeout_s)
     wait(app, 0.5)  # the last throttled preview
     if done != [True] or window.errors:
         raise RuntimeError(f"the {window.kind} run did not finish: {window.errors[-1:] or 'timed out'}")
@@ -166,7 +159,6 @@ def shoot(app, name: str, shot: Shot, folder: Path):
             raise RuntimeError(window.errors[-1])
         window.set_kind(shot.kind)
         window.apply_preset("preview")
-        window.curves_action.setChecked(shot.curves)
         run(window, app, shot.changes)
         if shot.kind == "fit":
             window.views.view("image").split.setValue(SPLIT)

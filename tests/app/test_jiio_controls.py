@@ -75,6 +75,12 @@ def test_epsilon_slider_drawn_digit_and_its_attack(window, qtbot) -> None:
     assert not window.curves.isHidden()
     window.set_kind("attack")
     assert window.curves.isHidden()  # its two steps are its two methods: the view compares them
+    window.curves_action.setChecked(False)  # View ▸ Curves off: a fit does not show them either
+    window.set_kind("fit")
+    assert window.curves.isHidden()
+    window.curves_action.setChecked(True)
+    assert not window.curves.isHidden()
+    window.set_kind("attack")
     controls = window.views.view("attack").controls
     controls.epsilon.set_value(1.5)
     assert window.forms["attack"].config().attack.epsilon == pytest.approx(1.5)
