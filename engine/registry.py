@@ -7,6 +7,10 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
+REGISTRIES: dict[str, Registry] = {}
+"""Every registry by the kind of thing it holds: a config field marked `Registered(kind)` offers its names."""
+
+
 class Registry(Generic[T]):
     """Maps names to objects (solvers, models, tasks) registered with a decorator.
 
@@ -18,8 +22,11 @@ class Registry(Generic[T]):
     """
 
     def __init__(self, kind: str) -> None:
+        if kind in REGISTRIES:
+            raise ValueError(f"a registry of {kind}s already exists")
         self.kind = kind
         self._items: dict[str, T] = {}
+        REGISTRIES[kind] = self
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator that registers its target under `name` (names are unique)."""

@@ -1,6 +1,7 @@
 """ARCHITECTURE.md's recipes, followed from inside a test with nothing else changed: a new medium (a series of
 numbers in a CSV file, with its own view) and a new task kind (learn the mean of some numbers, with its own view)
-run through the CLI verb and the window's panel."""
+run through the CLI verb and the window's panel; a new network, by its registration alone, is offered by the
+settings and fits through the CLI."""
 from __future__ import annotations
 
 import dataclasses
@@ -226,3 +227,27 @@ def test_the_window_offers_both_with_their_panels_and_views(registered, qtbot, t
     mean_view = window.views.currentWidget()
     assert mean_view is window.views.view("mean-plot") and mean_view.text().endswith("(final)")
     assert abs(mean_view.estimate - float(window.task.numbers.mean())) < 1e-3 and window.curves.runs
+
+
+def test_a_new_network_is_offered_by_its_registration_alone(tmp_path) -> None:
+    from engine.config import field_choices
+    from engine.models.inr import INR_MODELS, Network, register_network
+    from engine.models.inr.siren import CLASSIC_SIREN
+
+    register_network("wide-siren", Network(lambda config, *rest: CLASSIC_SIREN.build(
+        dataclasses.replace(config, width=2 * config.width), *rest)))
+    try:
+        assert field_choices(ModelConfig, "model")[-1] == "wide-siren"  # the panel's list and the CLI's choices
+        with pytest.raises(Exception, match="choose one of"):
+            ModelConfig(model="narrow-siren")
+        from PIL import Image
+
+        picture = tmp_path / "tiny.png"
+        Image.fromarray((np.random.default_rng(0).random((8, 8, 3)) * 255).astype(np.uint8)).save(picture)
+        assert cli.main(["fit", str(picture), "--model", "wide-siren", "--width", "8", "--steps", "3",
+                         "--out", str(tmp_path / "run")]) == 0
+        settings = json.loads((tmp_path / "run" / "config.json").read_text())["config"]
+        assert settings["model"]["model"] == "wide-siren"
+    finally:
+        INR_MODELS.unregister("wide-siren")
+    assert "wide-siren" not in field_choices(ModelConfig, "model")

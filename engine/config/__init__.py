@@ -1,5 +1,6 @@
 """Frozen dataclass configs: every field carries an attribute docstring (a GUI tooltip and CLI `--help`), a
-`Literal[...]` type gives the choices, and configs round-trip through plain JSON dicts (`to_dict` / `from_dict`).
+`Literal[...]` type gives the choices (or `Registered(kind)`: the names a registry holds, such as the networks),
+and configs round-trip through plain JSON dicts (`to_dict` / `from_dict`).
 
     fields.py       the machinery: docstrings, types, choices, validation, dict round trip
     equilibrium.py  forward solver, backward mode, EquilibriumConfig (both, handed to a model when it is built)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Literal
 
-from engine.config.fields import OptionOf, Range, check_fields, chosen_options, require
+from engine.config.fields import OptionOf, Range, Registered, check_fields, chosen_options, require
 
-SolverName = Literal["picard", "anderson", "broyden"]
+SolverName = Annotated[str, Registered("solver")]
+"""A fixed-point solver's name: one of those `engine.solvers` registers."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,6 +18,8 @@ import types
 import typing
 from typing import Annotated, Any, Literal, TypeVar
 
+from engine.registry import REGISTRIES
+
 C = TypeVar("C")
 
 
@@ -126,11 +128,43 @@ def _attribute_docs_of_module(module: str) -> dict[str, dict[str, str]]:
     return found
 
 
-@functools.cache
+@dataclasses.dataclass(frozen=True)
+class Registered:
+    """Marks a text field (`Annotated[str, Registered(kind)]`) whose value is a name in the registry of `kind`
+    (`engine.registry.REGISTRIES`): its choices are what is registered when asked, so adding a network takes its
+    registration alone, not a second list of names here. The names are checked once the registry holds any (every
+    front end imports the registering modules before it reads settings; a default built at import time is not)."""
+
+    kind: str
+
+
 def field_types(cls: type) -> dict[str, Any]:
-    """Resolved type annotations of a dataclass's fields."""
+    """Resolved type annotations of a dataclass's fields; a `Registered` field as the `Literal` of the names its
+    registry holds (plain `str` while nothing is registered yet: a config built as a default at import time)."""
+    resolved = _field_types(cls)
+    registered = _registered_fields(cls)
+    if not registered:
+        return resolved
+    return {**resolved, **{name: _registered_type(kind) for name, kind in registered.items()}}
+
+
+def _registered_type(kind: str) -> Any:
+    names = tuple(REGISTRIES[kind].names()) if kind in REGISTRIES else ()
+    return Literal[names] if names else str
+
+
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+@functools.cache
+def _registered_fields(cls: type) -> dict[str, str]:
+    """The fields marked `Registered`, with their registries' kinds."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    return {f.name: meta.kind for f in dataclasses.fields(cls) if typing.get_origin(hints[f.name]) is Annotated
+            for meta in hints[f.name].__metadata__ if isinstance(meta, Registered)}
 
 
 def config_paths(cls: type, _path: str = "") -> frozenset[str]:

@@ -5,9 +5,10 @@ import dataclasses
 from typing import Annotated, Literal
 
 from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig
-from engine.config.fields import MAX_STEPS, SEED, Range, check_fields, require
+from engine.config.fields import MAX_STEPS, SEED, Range, Registered, check_fields, require
 
-INRName = Literal["isiren", "fourier-imfn", "gabor-imfn", "siren-inj", "fourier-mfn", "gabor-mfn", "siren"]
+INRName = Annotated[str, Registered("network")]
+"""A network's name: one of those `engine.models.inr` registers (`register_network`)."""
 
 
 @dataclasses.dataclass(frozen=True)

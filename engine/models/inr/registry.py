@@ -1,8 +1,8 @@
 """The registry of implicit neural representations: each network registered once, with how its settings build it.
 
-A family's module registers its networks at its end (`engine/models/inr/mfn.py`, `siren.py`), each with its own
-build arguments; `engine/models/inr/__init__.py` imports the modules (their registration) and builds by name.
-"""
+A family's module says how each of its networks is built (`mfn_network` in `engine/models/inr/mfn.py`,
+`injected_siren_network` in `siren.py`); `engine/models/inr/__init__.py` registers every network, in the order menus
+list them, and builds by name. The settings' choices of a network are read from this registry (`Registered`)."""
 from __future__ import annotations
 
 import dataclasses
@@ -28,7 +28,7 @@ class Network:
     """An implicit network's explicit twin of the same structure (the (Implicit)² comparison)."""
 
 
-INR_MODELS: Registry[Network] = Registry("model")
+INR_MODELS: Registry[Network] = Registry("network")
 """Every network, in the order menus list them."""
 
 

@@ -44,7 +44,10 @@ def test_every_field_explains_itself_in_plain_words_first(cls) -> None:
 
 
 def test_literal_fields_give_choices_and_are_validated() -> None:
+    import engine.solvers  # noqa: F401  (registers the solvers: the choices of a Registered field)
+
     assert field_choices(SolverConfig, "solver") == ("picard", "anderson", "broyden")
+    assert field_choices(SolverConfig, "stop_mode") == ("rel", "abs")  # a Literal field
     assert field_choices(SolverConfig, "max_iter") is None
     with pytest.raises(ConfigError, match="choose one of"):
         SolverConfig(solver="newton")  # type: ignore[arg-type]

@@ -23,11 +23,10 @@ def test_registry_has_the_seven_models_and_their_pairs() -> None:
     assert INR_MODELS.names() == ["isiren", "fourier-imfn", "gabor-imfn", "siren-inj", "fourier-mfn", "gabor-mfn",
                                   "siren"]
     assert set(COUNTERPART) == set(IMPLICIT)
-    from typing import get_args
+    from engine.config import DuelConfig, ModelConfig, field_choices
 
-    from engine.config.fit import INRName
-
-    assert list(get_args(INRName)) == INR_MODELS.names()  # what the settings offer is what is registered
+    assert field_choices(ModelConfig, "model") == tuple(INR_MODELS.names())  # what the settings offer is registered
+    assert field_choices(DuelConfig, "rival") == tuple(INR_MODELS.names())
 
 
 @pytest.mark.parametrize("name", ["isiren", "fourier-imfn", "gabor-imfn"])
