@@ -15,7 +15,7 @@ from pathlib import Path
 
 from engine.cli_options import add_config_arguments, config_from_arguments, in_range
 from engine.distributed import Ranks
-from engine.config import field_choices
+from engine.config import ResumeConfig, field_choices
 from engine.config.fields import MAX_STEPS
 from engine.device import device_name, resolve_device
 from engine.presets import PRESETS
@@ -83,12 +83,14 @@ def run_resume(args: argparse.Namespace) -> int:
     from engine.run_directory import RunDirectory
     from engine.runs import resume_run
 
+    settings = config_from_arguments(ResumeConfig, args)
     folder = RunDirectory.open(args.dir)
-    saved = folder.read_config()["config"].get("device", "auto") if args.device is None else None
-    ranks = join_job(args.device or saved)  # the backend of the device the run continues on
+    saved = folder.read_config()["config"].get("device", "auto") if settings.device is None else None
+    ranks = join_job(settings.device or saved)  # the backend of the device the run continues on
     try:
-        with run_lock(folder.path) if ranks.main else contextlib.nullcontext():  # one writer: refused while another
-            kind, task, run = resume_run(args.dir, args.steps, args.device, args.lr, ranks)  # process writes it
+        # one writer: refused while another process writes it
+        with run_lock(folder.path) if ranks.main else contextlib.nullcontext():
+            kind, task, run = resume_run(args.dir, settings.steps, settings.device, settings.lr, ranks)
             if ranks.main and run.torn_line:
                 print(f"deq-studio: dropped the torn last line of {run.path / 'metrics.jsonl'} (the run was cut off "
                       f"while writing it)", file=sys.stderr)
@@ -96,7 +98,7 @@ def run_resume(args: argparse.Namespace) -> int:
                 job = f" in {ranks.world} processes" if ranks.distributed else ""
                 print(f"Resuming {run.path} at step {task.step_count} of {task.schedule().steps}{job}", flush=True)
             history = [row for row in run.read_metrics() if row["step"] <= task.step_count]  # alike on every rank
-            return drive(kind, task, run if ranks.main else None, args.checkpoint_every, ranks, history)
+            return drive(kind, task, run if ranks.main else None, settings.checkpoint_every, ranks, history)
     finally:
         task = run = None  # the task's replica goes before its process group
         ranks.leave()
@@ -413,12 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume = verbs.add_parser("resume", help="continue a run from its folder's checkpoint")
     resumable = ", ".join(kind.name for kind in TASKS if kind.resumable)
     resume.add_argument("dir", help=f"a run folder (of {resumable})")
-    resume.add_argument("--steps", type=in_range(0, MAX_STEPS),
-                        help="new total number of steps (default: the run's own)")
-    resume.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override the run's device")
-    resume.add_argument("--lr", type=float, help="continue with this learning rate (after a divergence: a lower one)")
-    resume.add_argument("--checkpoint-every", type=in_range(0, MAX_STEPS), default=500,
-                        help="also checkpoint every N steps")
+    add_config_arguments(resume, ResumeConfig)
     resume.set_defaults(run=run_resume)
 
     add_meta_test_verb(verbs)

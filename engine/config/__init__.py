@@ -7,6 +7,7 @@ and configs round-trip through plain JSON dicts (`to_dict` / `from_dict`).
     fit.py          fitting a signal with an INR
     jiio.py         JIIO: the augmented solver, generative priors, inverse problems, attacks, adversarial training
     meta.py         few-shot meta-learning with a task context found by JIIO or an inner loop
+    resume.py       what a run continued from its checkpoint may change
 """
 from engine.config.equilibrium import BackwardConfig, DemoConfig, EquilibriumConfig, SolverConfig, SolverName
 from engine.config.fields import (SEED, ConfigError, Range, check_fields, config_paths, field_choices, field_docs,
@@ -14,11 +15,12 @@ from engine.config.fields import (SEED, ConfigError, Range, check_fields, config
 from engine.config.fit import DuelConfig, FitConfig, INRName, ModelConfig, SignalConfig
 from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, InverseConfig, JIIOConfig, PriorConfig
 from engine.config.meta import MetaTestConfig, MetaTrainConfig
+from engine.config.resume import ResumeConfig
 
 __all__ = [
     "AdvTrainConfig", "AttackConfig", "AttackTaskConfig", "BackwardConfig", "ConfigError", "DemoConfig", "DuelConfig",
     "EquilibriumConfig", "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "MetaTestConfig", "MetaTrainConfig",
-    "ModelConfig", "PriorConfig", "Range", "SEED",
+    "ModelConfig", "PriorConfig", "Range", "ResumeConfig", "SEED",
     "SignalConfig", "SolverConfig", "SolverName", "check_fields", "config_paths", "field_choices", "field_docs",
     "field_ranges", "field_types", "from_dict", "require", "to_dict", "with_paths",
 ]
