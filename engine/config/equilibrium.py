@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Literal
 
-from engine.config.fields import OptionOf, Range, Registered, check_fields, chosen_options, require
+from engine.config.fields import DEVICE, OptionOf, Range, Registered, check_fields, chosen_options, require
 
 SolverName = Annotated[str, Registered("solver")]
 """A fixed-point solver's name: one of those `engine.solvers` registers."""
@@ -95,7 +95,7 @@ class DemoConfig:
     """The hidden width D."""
     tol: Annotated[float, Range(1e-12, 1.0)] = 1e-4
     """The relative residual tolerance every solver stops at."""
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: DEVICE = "auto"
     """Where it runs."""
 
     def __post_init__(self) -> None:

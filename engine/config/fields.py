@@ -89,6 +89,12 @@ SEED = Annotated[int, Range(0, 2 ** 63 - 1)]
 """A random seed: what every random generator the engine seeds accepts."""
 MAX_STEPS = 10_000_000
 """The most training steps (and the longest interval between logged rows) a run may ask for."""
+STEPS = Annotated[int, Range(0, MAX_STEPS)]
+"""A number of training steps, counted from a run's first."""
+EVERY = Annotated[int, Range(1, MAX_STEPS)]
+"""An interval in steps (between logged rows, evaluations, ...)."""
+DEVICE = Literal["auto", "cpu", "cuda"]
+"""Where a run computes: auto picks CUDA where a GPU answers."""
 
 
 @functools.cache

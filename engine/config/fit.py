@@ -5,7 +5,7 @@ import dataclasses
 from typing import Annotated, Literal
 
 from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig
-from engine.config.fields import MAX_STEPS, SEED, Range, Registered, check_fields, require
+from engine.config.fields import DEVICE, EVERY, SEED, STEPS, Range, Registered, check_fields, require
 
 INRName = Annotated[str, Registered("network")]
 """A network's name: one of those `engine.models.inr` registers (`register_network`)."""
@@ -96,7 +96,7 @@ class FitConfig:
     and score on the rest (how well the network fills in what it never saw)."""
     mesh_target: Literal["occupancy", "sdf"] = "occupancy"
     """Shapes: learn inside or outside (occupancy, a BCE loss) or the distance to the surface (sdf, an L1 loss)."""
-    steps: Annotated[int, Range(0, MAX_STEPS)] = 1000
+    steps: STEPS = 1000
     """How many training steps: more is sharper and takes longer."""
     lr: float | None = None
     """How big each learning step is: too large and the curves jump, too small and learning crawls; empty = 1e-3 (2e-3
@@ -113,9 +113,9 @@ class FitConfig:
     minibatch_warm_start: bool = False
     """When each step learns from a subset of points: start each solve from those points' previous answer instead of
     from zero."""
-    log_every: Annotated[int, Range(1, MAX_STEPS)] = 25
+    log_every: EVERY = 25
     """Add a point to the curves every this many steps."""
-    eval_every: Annotated[int, Range(1, MAX_STEPS)] | None = None
+    eval_every: EVERY | None = None
     """Check the quality from scratch every this many steps (the answer is found again from zero); empty = every curve
     point for images and audio, every 250 steps for video and shapes."""
     eval_points: Annotated[int, Range(1024, 1 << 30)] = 1 << 20
@@ -125,7 +125,7 @@ class FitConfig:
     """Shapes: how detailed the exported surface is (the marching-cubes grid per side); higher is finer and slower."""
     seed: SEED = 0
     """A number that fixes the random start: the same seed gives the same run."""
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: DEVICE = "auto"
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Annotated, ClassVar, Literal
 
 from engine.config.equilibrium import SolverConfig
-from engine.config.fields import MAX_STEPS, SEED, Range, check_fields, require
+from engine.config.fields import DEVICE, EVERY, SEED, STEPS, Range, check_fields, require
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +69,7 @@ class PriorConfig:
     """How many numbers describe each image (the latent size k): more keeps more detail."""
     channels: tuple[Annotated[int, Range(1, 1024)], ...] = (24, 48)
     """How many channels each resolution of the network has (1 to 4 numbers): more is richer and slower."""
-    steps: Annotated[int, Range(0, MAX_STEPS)] = 1000
+    steps: STEPS = 1000
     """How many training steps (weight updates): more draws better digits."""
     batch_size: Annotated[int, Range(1, 65_536)] = 64
     """How many images each step learns from."""
@@ -81,15 +81,15 @@ class PriorConfig:
     """How the network's answer is found, forward and for the gradient."""
     gmm_components: Annotated[int, Range(1, 1000)] = 10
     """How many groups the learned codes are sorted into to draw new digits (a Gaussian mixture)."""
-    log_every: Annotated[int, Range(1, MAX_STEPS)] = 25
+    log_every: EVERY = 25
     """Add a point to the curves every this many steps."""
-    eval_every: Annotated[int, Range(1, MAX_STEPS)] = 100
+    eval_every: EVERY = 100
     """Check how well unseen digits are reproduced every this many steps."""
     eval_images: Annotated[int, Range(1, 256)] | None = None
     """How many held-out digits each evaluation restores (the first ones, always the same); empty = all 256."""
     seed: SEED = 0
     """A number that fixes the random start: the same seed gives the same run."""
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: DEVICE = "auto"
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
@@ -163,7 +163,7 @@ class InverseConfig:
     bench/jiio_vs_adam.py)."""
     seed: SEED = 0
     """A number that fixes which digits, noise and masks are drawn: the same seed gives the same problem."""
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: DEVICE = "auto"
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
@@ -196,7 +196,7 @@ class AttackTaskConfig:
     """How much the attacks may change a digit, and how each searches."""
     seed: SEED = 0
     """A number that fixes which digits are drawn."""
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: DEVICE = "auto"
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
@@ -226,7 +226,7 @@ class AdvTrainConfig:
     attack_settings: AttackConfig = AttackConfig()
     """The attack used while training. Its budgets may be smaller than at test time: the final scores always use PGD-20
     and JIO-80, with this ε and box."""
-    steps: Annotated[int, Range(0, MAX_STEPS)] = 1000
+    steps: STEPS = 1000
     """How many training steps (weight updates)."""
     batch_size: Annotated[int, Range(1, 65_536)] = 64
     """How many digits each step learns from."""
@@ -239,13 +239,13 @@ class AdvTrainConfig:
     """How the classifier's answer is found (also when attacks are scored)."""
     eval_images: Annotated[int, Range(1, 100_000)] = 500
     """How many unseen digits are scored at each check (clean; and under attack at the end)."""
-    log_every: Annotated[int, Range(1, MAX_STEPS)] = 25
+    log_every: EVERY = 25
     """Add a point to the curves every this many steps."""
-    eval_every: Annotated[int, Range(1, MAX_STEPS)] = 250
+    eval_every: EVERY = 250
     """Score the accuracy on unseen digits every this many steps."""
     seed: SEED = 0
     """A number that fixes the random start: the same seed gives the same run."""
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: DEVICE = "auto"
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:

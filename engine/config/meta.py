@@ -5,7 +5,7 @@ import dataclasses
 from typing import Annotated, Literal
 
 from engine.config.equilibrium import SolverConfig
-from engine.config.fields import MAX_STEPS, SEED, Range, check_fields, require
+from engine.config.fields import DEVICE, EVERY, SEED, STEPS, Range, check_fields, require
 from engine.config.jiio import JIIOConfig
 
 
@@ -48,7 +48,7 @@ class MetaTrainConfig:
     found with the FiLM codes; off: one readout for every task, learned by meta-training, and only FiLM codes."""
     channels: tuple[Annotated[int, Range(1, 1024)], ...] = (16, 32)
     """How many channels each resolution of the network has (1 to 4 numbers): more is richer and slower."""
-    steps: Annotated[int, Range(0, MAX_STEPS)] = 2000
+    steps: STEPS = 2000
     """How many training steps (weight updates)."""
     lr: float = 1e-3
     """How big each learning step is (Adam's learning rate)."""
@@ -59,13 +59,13 @@ class MetaTrainConfig:
     """How the network's answer for the query images is found."""
     eval_episodes: Annotated[int, Range(1, 1_000_000)] = 200
     """How many unseen tasks (from held-out characters) are scored at each check; the final check scores 3× as many."""
-    log_every: Annotated[int, Range(1, MAX_STEPS)] = 10
+    log_every: EVERY = 10
     """Add a point to the curves every this many steps."""
-    eval_every: Annotated[int, Range(1, MAX_STEPS)] = 250
+    eval_every: EVERY = 250
     """Score the accuracy on unseen tasks every this many steps."""
     seed: SEED = 0
     """A number that fixes the random start and the tasks drawn: the same seed gives the same run."""
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: DEVICE = "auto"
     """Where it runs: auto uses the graphics card (CUDA) when there is one."""
 
     def __post_init__(self) -> None:
@@ -102,7 +102,7 @@ class MetaTestConfig:
     """Rounds of the inner JIIO solve; empty = as trained."""
     seed: SEED = 1
     """Which tasks are drawn."""
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: DEVICE = "auto"
     """Where it runs."""
 
     def __post_init__(self) -> None:

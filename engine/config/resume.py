@@ -3,22 +3,21 @@ still change."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Literal
 
-from engine.config.fields import MAX_STEPS, Range, check_fields
+from engine.config.fields import DEVICE, STEPS, check_fields
 
 
 @dataclasses.dataclass(frozen=True)
 class ResumeConfig:
     """What a resumed run changes; every other setting is the run's own (its config.json)."""
 
-    steps: Annotated[int, Range(0, MAX_STEPS)] | None = None
+    steps: STEPS | None = None
     """New total number of steps, counted from the run's first step; empty keeps the run's own."""
-    device: Literal["auto", "cpu", "cuda"] | None = None
+    device: DEVICE | None = None
     """Where the run continues; empty keeps the device it was started with."""
     lr: float | None = None
     """Continue with this learning rate (after a divergence: a lower one); empty keeps the run's own."""
-    checkpoint_every: Annotated[int, Range(0, MAX_STEPS)] = 500
+    checkpoint_every: STEPS = 500
     """Also checkpoint every N steps (0: only at the end and when stopped)."""
 
     def __post_init__(self) -> None:
