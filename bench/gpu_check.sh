@@ -74,6 +74,8 @@ reference 3.5 kodim01 kodim02
 say "reference, two images: $(grep -l '"state": "done"' "$OUT"/ref-*.log 2>/dev/null | wc -l) of 12 runs report done"
 if [ "$DEVICE" = cuda ]; then
   wait "$tests"; say "cuda tests: exit $? ($(tail -n 1 "$OUT/cuda-tests.log"))"
+  timeout 150 $PY bench/plain_inr.py --device cuda > "$OUT/plain-inr.json" 2> "$OUT/plain-inr.log"
+  say "plain-script yardstick: exit $? ($(grep -c model "$OUT/plain-inr.log") rows; ours ÷ plain in plain-inr.json)"
   minutes=$(awk "BEGIN {print ($(left) - 150) / 60}")
   timeout $(( $(left) - 120 )) $PY bench/report.py --full --device cuda --budget-min "$minutes" --results "$OUT" \
     --reference-runs "$OUT/reference" --only roofline jio_vs_pgd jiio_vs_adam scaling > "$OUT/report.log" 2>&1
