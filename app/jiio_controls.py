@@ -50,13 +50,15 @@ class JIIOControls:
     def show_mask(self, path: Path) -> None:
         """Put the mask file at `path` on the painter (a 28×28 grey PNG; one that cannot be read leaves it as it is:
         the run itself says what is wrong with it)."""
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
+
+        from engine.media import SignalError
+        from engine.media.image import read_gray_image
 
         painter = self.window.views.view("race").controls.painter
         try:
-            with Image.open(path) as image:
-                pixels = np.asarray(image.convert("L").resize(painter.pixels.shape[::-1]))
-        except (OSError, UnidentifiedImageError, ValueError):
+            pixels = read_gray_image(path, painter.pixels.shape, Image.NEAREST)  # as the run reads it (read_mask)
+        except SignalError:
             return
         painter.set_pixels(pixels)
         self.shown_mask = str(path)

@@ -63,14 +63,14 @@ class Shot:
     sample: str | None
     """The built-in sample opened first (File ▸ Samples), or None: the digit tasks need no file."""
     changes: dict
-    """Settings changed from the Quick preview's; a nested dict changes a nested config."""
+    """Settings changed from the Quick preview's, by dotted field path (`jiio.iterations`)."""
 
 
 def shots(steps: int = STEPS) -> dict[str, Shot]:
     """Each picture's name and what it runs: `steps` training steps, or at most that many solver iterations."""
     log_every = max(1, steps // 40)
     fit = {"steps": steps, "log_every": log_every, "eval_every": max(log_every, steps // 8)}
-    race = {"count": 16, "sigma": 0.4, "adam_steps": min(40, steps), "jiio": {"iterations": min(40, steps)}}
+    race = {"count": 16, "sigma": 0.4, "adam_steps": min(40, steps), "jiio.iterations": min(40, steps)}
     return {"fit-an-image": Shot("fit", "image.png", fit),
             "restore-digits": Shot("inverse", None, race),
             "duel": Shot("duel", "image.png", fit)}
@@ -106,17 +106,13 @@ def wait(app, seconds: float) -> None:
         time.sleep(0.01)
 
 
-def replaced(config, changes: dict):
-    """`config` with `changes`, a nested dataclass changed by a nested dict."""
-    return dataclasses.replace(config, **{name: replaced(getattr(config, name), value) if isinstance(value, dict)
-                                          else value for name, value in changes.items()})
-
-
 def run(window, app, changes: dict, timeout_s: float = 600) -> None:
     """Start the window's task with `changes` to its settings and wait until it finishes."""
     form = window.forms[window.kind]
-    form.set_config(replaced(form.config(), changes))
     from app.self_test import run_to_the_end
+    from engine.config import with_paths
+
+    form.set_config(with_paths(form.config(), changes))
 
     done = run_to_the_end(window, app, timeout_s)
     wait(app, 0.5)  # the last throttled preview

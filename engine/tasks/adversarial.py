@@ -112,19 +112,22 @@ class AdversarialTrainTask(TrainingTask):
     def evaluate(self, final: bool = False) -> dict[str, float]:
         row = {"accuracy_clean": accuracy(self.classifier, self.test_images, self.test_labels)}
         if final:
-            trained = self.config.attack_settings
-            test_time = AttackConfig(epsilon=trained.epsilon,
-                                     jio=dataclasses.replace(AttackConfig().jio, box=trained.jio.box))
+            test_time = self.test_time_attack()
             for method in ("pgd", "jio"):
                 settings = dataclasses.replace(test_time, method=method)
                 found = attack(self.classifier, self.test_images, self.test_labels, settings)
                 row[f"accuracy_{method}"] = 1.0 - found.success_rate(self.test_labels)
         return row
 
+    def test_time_attack(self) -> AttackConfig:
+        """The attacks the final scores use: the full budgets (PGD-20, JIO's 80 rounds) at the trained ε and box."""
+        trained = self.config.attack_settings
+        return AttackConfig(epsilon=trained.epsilon, jio=dataclasses.replace(AttackConfig().jio, box=trained.jio.box))
+
     def final_evaluation_weight(self) -> float:
         """The final evaluation also attacks the test images with PGD and JIO: each of their iterations a solve
         and its reverse pass, about ATTACK_ITERATION_COST clean evaluations (a forward solve)."""
-        test_time = AttackConfig()
+        test_time = self.test_time_attack()
         return 1.0 + ATTACK_ITERATION_COST * (test_time.pgd_steps + test_time.jio.iterations)
 
     def snapshot(self, scalars: dict[str, float], final: bool = False) -> Snapshot:

@@ -9,10 +9,9 @@ folder holds one ordinary fit run folder per network (`engine.runs`).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
