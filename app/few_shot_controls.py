@@ -45,7 +45,7 @@ class FewShotWiring:
     def data_folder(self) -> Path:
         from engine.datasets.omniglot import default_omniglot_folder
 
-        return default_omniglot_folder(self.window.forms["meta-train"].config().data)
+        return default_omniglot_folder(self.window.panel.settings_of("meta-train").data)
 
     def _failed(self, what: str, exc: Exception) -> None:
         self.window.report_error(f"Could not {what}: {exc}")

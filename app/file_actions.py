@@ -166,12 +166,12 @@ class FileActions:
         except SignalError as exc:
             self.report_error(str(exc))  # the loaders' messages are whole sentences naming the file
             return False
-        form, new_medium = self.forms["fit"], medium != self.session.fit_medium
         before = self.session.kind  # a kind on a file (a duel) stays when it takes this file
         try:
             if settings is None:
-                settings = (form.config() if not new_medium
-                            else self.session.starting_settings(TASKS.get("fit"), medium))
+                if medium == self.session.fit_medium:
+                    self.panel.settings_of("fit")  # what is typed in the fit's panel
+                settings = self.session.opening_settings(medium)
             self.status.setText(f"{self.device_label} · Loading {path.name} …")
             self.status.repaint()
             task = self.session.open(path, settings)
@@ -183,11 +183,9 @@ class FileActions:
             text = failure_sentence(exc, f"opening {path.name}")
             self.report_error(text if isinstance(exc, SignalError) else f"Could not open {path.name}: {text}")
             return False
-        form.set_config(settings)
-        if new_medium:  # the other tasks on a file (a duel) start from this medium's settings too
-            for kind in TASKS:
-                if kind.needs_file and kind.name != "fit":
-                    self.forms[kind.name].set_config(self.session.starting_settings(kind, medium))
+        for kind in TASKS:  # the fit's settings, and a new medium's for every kind on a file (a duel)
+            if kind.needs_file:
+                self.forms[kind.name].set_config(self.session.settings_of(kind.name))
         self._show_kind("fit")
         self.settings.setValue("last_dir", str(path.parent))
         self.recent.remember(path)
@@ -219,7 +217,7 @@ class FileActions:
             self.statusBar().showMessage(f"{name}: the curves of this {opened.kind.name} run were added", 8000)
             return True
         self._show_kind(opened.kind.name)
-        self.panel.set_settings(opened.settings, opened.kind, self.session.fit_medium)
+        self.panel.put_settings(opened.kind.name, opened.settings)
         snap = opened.snapshot
         previews, scalars, final = (snap.previews, snap.scalars, snap.final) if snap is not None else ({}, {}, False)
         view = self.kind_view()

@@ -37,11 +37,11 @@ class JIIOControls:
     def sync(self) -> None:
         """The sliders show the settings' σ and ε (which may have been typed in the panel), and the painter the mask
         the settings use (a mask painted in an earlier session is shown again, not a blank canvas)."""
-        forms = self.window.forms
+        panel = self.window.panel
         try:
-            inverse = forms["inverse"].config()
+            inverse = panel.settings_of("inverse")
             self.window.views.view("race").controls.sigma.show_value(inverse.sigma)
-            self.window.views.view("attack").controls.epsilon.show_value(forms["attack"].config().attack.epsilon)
+            self.window.views.view("attack").controls.epsilon.show_value(panel.settings_of("attack").attack.epsilon)
         except ConfigError:
             return  # an entry being typed; the panel marks it
         if inverse.corruption == "mask" and inverse.mask and inverse.mask != self.shown_mask:
@@ -65,14 +65,10 @@ class JIIOControls:
 
     def edit(self, kind: str, change: Callable[[Any], Any]) -> None:
         """Apply `change` to a panel's settings (they take effect with its next run)."""
-        form = self.window.forms[kind]
         try:
-            form.set_config(change(form.config()))
+            self.window.panel.edit_settings(kind, change)
         except ConfigError as exc:
             self.window.report_error(f"Settings: {exc}")
-            return
-        if form is self.window.form:
-            self.window.show_applicable_fields()
 
     def update(self, kind: str, **changes) -> None:
         self.edit(kind, lambda config: dataclasses.replace(config, **changes))
@@ -110,7 +106,7 @@ class JIIOControls:
             label.setText("The classifier's guess appears here.")
             return None
         try:
-            probabilities = self.digit_reader.probabilities(pixels, self.window.forms["attack"].config().classifier)
+            probabilities = self.digit_reader.probabilities(pixels, self.window.panel.settings_of("attack").classifier)
         except (ConfigError, ModelFileError, OSError, ValueError) as exc:
             self.window.report_error(f"Could not classify the drawing: {exc}")
             return None
@@ -127,7 +123,11 @@ class JIIOControls:
             return
         if self.window.kind != "attack":
             self.window.set_kind("attack")
-        before = self.window.forms["attack"].config()
+        try:
+            before = self.window.panel.settings_of("attack")
+        except ConfigError as exc:
+            self.window.report_error(f"Settings: {exc}")
+            return
         self.update("attack", image=str(path), label=None)
         self.window.start()
         self.update("attack", image=before.image, label=before.label)  # the next Start attacks the digits again

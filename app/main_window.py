@@ -78,8 +78,8 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
 
     def _build_panel(self) -> None:
         """The Settings dock: every kind's form and the preset choice."""
-        self.panel = SettingsPanel(self.session.starting_settings)
-        self.panel.edited.connect(self.show_applicable_fields)
+        self.panel = SettingsPanel(self.session)
+        self.panel.edited.connect(self.panel.show_applicable)
         self.panel.preset_chosen.connect(self.apply_preset)
         self.forms, self.preset_box, self.settings_scroll = self.panel.forms, self.panel.preset_box, self.panel.scroll
         self.settings_dock = QDockWidget("Settings", self)
@@ -163,19 +163,14 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
     def _show_kind(self, kind: str) -> None:
         """The selector, panel and curves of task kind `kind` (its panel showing only the fields that apply)."""
         self.task_box.setCurrentIndex(self.task_box.findData(kind))
-        self.panel.show_kind(TASKS.get(kind), self.session.fit_medium)
+        self.panel.show_kind(TASKS.get(kind))
         self.curves.expect(TASKS.get(kind).scored_in)
         self.curves.setVisible(self.curves_action.isChecked() and not TASKS.get(kind).race)  # a race draws its own
 
-    def show_applicable_fields(self) -> None:
-        """Only the settings that do something as the panel stands (for the file's medium, the chosen corruption,
-        attack method, ...)."""
-        self.panel.show_applicable(self.session.kind, self.session.fit_medium)
-
     def apply_preset(self, name: str) -> None:
         """Replace the current task's settings by preset `name` (preview or full) for this device and file."""
-        kind, medium = self.session.kind, self.session.fit_medium
-        self.panel.set_settings(kind.preset(name, self.device, medium), kind, medium)
+        kind = self.session.kind
+        self.panel.put_settings(kind.name, kind.preset(name, self.device, self.session.fit_medium))
         self.statusBar().showMessage(f"{self.panel.show_preset(name)} settings: press Start to use them", 8000)
 
     def _show_ready(self) -> None:
@@ -197,7 +192,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
             return
         self.scale_out.detach()  # the views show this run now
         try:
-            settings = self.form.config()
+            settings = self.panel.settings_of()
         except ConfigError as exc:
             self.report_error(f"Settings: {exc}")
             return
@@ -209,13 +204,13 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
             restart = choice == "restart"
             if not restart:  # continue the trained model: the panel shows what runs
                 settings = self.session.continued_settings(settings)
-                self.form.set_config(settings)
+                self.panel.put_settings(self.kind, settings)
         try:
             started = self.session.start(settings, restart=restart)
         except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, nothing else changes
             smaller = self.smaller_settings(exc, settings)
             if smaller is not None:
-                self.form.set_config(smaller)
+                self.panel.put_settings(self.kind, smaller)
                 return self.start()
             self.report_error(f"Could not start: {failure_sentence(exc, 'starting a run')}")
             return
@@ -235,7 +230,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.session.resume() if self.controller.state == "paused" else self.session.pause()
         self._show_progress()
         try:
-            steps = getattr(self.form.config(), "steps", None)
+            steps = getattr(self.panel.settings_of(), "steps", None)
         except ConfigError:
             return  # an entry being typed; the panel marks it
         if self.controller.state == "running" and steps not in (None, self.task.schedule().steps):

@@ -113,7 +113,7 @@ class ScaleOut(QObject):
         if kind.name != window.kind:
             window.set_kind(kind.name, reopen=False)
         try:
-            window.form.set_config(kind.stored_settings(record["config"]))
+            window.panel.put_settings(kind.name, kind.stored_settings(record["config"]))
         except (ConfigError, KeyError, TypeError, ValueError):
             pass  # settings from another version: the curves and previews still show
         view = window.kind_view()
@@ -163,7 +163,7 @@ class ScaleOut(QObject):
                                 "cluster command… and run the command where DEQ Studio is installed from source.")
             return None
         try:
-            settings = dataclasses.replace(window.form.config(), device=window.device.type)
+            settings = dataclasses.replace(window.panel.settings_of(), device=window.device.type)
             path = window.path if kind.needs_file else None
             kind.require_processes(processes, settings, path)
             out = RunDirectory.create(parent / folder_name(kind, settings, path), fresh=True).path
@@ -230,7 +230,7 @@ class ScaleOut(QObject):
     def cluster_text(self, nodes: int, per_node: int) -> str:
         """The commands for the panel's settings on `nodes` nodes with `per_node` GPUs each."""
         kind = self.window.session.kind
-        settings = self.window.form.config()
+        settings = self.window.panel.settings_of()
         path = self.window.path if kind.needs_file else None
         lines = cluster_commands(kind, settings, f"runs/{folder_name(kind, settings, path)}", nodes, per_node, path)
         return (f"# On every node (HEAD_NODE: the first node's address):\n{lines['torchrun']}\n\n"

@@ -1,5 +1,6 @@
-"""The window's session, without Qt: the task kind, the opened file, the task and its rows, every run's curves, and
-open / start / pause / resume / stop / reset / save / load / export. `MainWindow` wires views and forms to it.
+"""The window's session, without Qt: the task kind, the opened file, every kind's settings, the task and its rows,
+every run's curves, and open / start / pause / resume / stop / reset / save / load / export. `MainWindow` wires views
+and forms to it: a form edits one kind's settings here, and so do the views' controls (a slider, a painted mask).
 
 The session never runs a step itself: it hands the task and its schedule to a `Runner` (the Qt `RunController`,
 which trains in a worker thread; `InlineRunner` trains in the caller's thread, for tests and scripts), and the runner
@@ -11,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import weakref
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import torch
@@ -20,7 +22,7 @@ from app.run_phase import RunPhase
 from engine.errors import UserError
 from engine.runs import ReopenedRun, reopen_run, save_run
 from engine.tasks.base import Task
-from engine.tasks.kinds import TaskKind, task_kind
+from engine.tasks.kinds import TASKS, TaskKind, task_kind
 
 
 CONTINUED_FIELDS = ("steps", "log_every", "eval_every", "lr")
@@ -95,11 +97,45 @@ class Session:
         self.saved: dict[Path, tuple[weakref.ref, Path]] = {}
         """Folder chosen (or loaded) → (the task saved there, the run folder it is in): saving the same task there
         again rewrites that run folder; any other task gets a folder of its own."""
+        self.settings: dict[str, Any] = {}
+        """Every kind's settings by its name, as last set (a kind not set yet starts from `starting_settings`)."""
 
     # ---- settings ------------------------------------------------------------------------------------------------
     def starting_settings(self, kind: TaskKind, medium: str | None = None) -> Any:
         """The settings a kind starts from in the window: its preview preset on this device."""
         return kind.preset("preview", self.device, medium or self.fit_medium)
+
+    def settings_of(self, name: str | None = None) -> Any:
+        """The settings of kind `name` (the current kind when None)."""
+        name = name or self.kind.name
+        if name not in self.settings:
+            self.settings[name] = self.starting_settings(task_kind(name))
+        return self.settings[name]
+
+    def set_settings(self, name: str, settings: Any) -> None:
+        """Kind `name` runs with `settings` from its next Start (a running task is not changed)."""
+        expected = type(self.settings_of(name))
+        if type(settings) is not expected:
+            raise TypeError(f"the {name} kind's settings are a {expected.__name__}, not a {type(settings).__name__}")
+        self.settings[name] = settings
+
+    def edit_settings(self, name: str, change: Callable[[Any], Any]) -> Any:
+        """Kind `name`'s settings changed by `change` (old settings → new; a ConfigError from it changes nothing);
+        returns the new settings."""
+        settings = change(self.settings_of(name))
+        self.set_settings(name, settings)
+        return settings
+
+    def opening_settings(self, medium: str) -> Any:
+        """The settings a file of `medium` opens with: the fit's, or the medium's preview preset when the last file
+        was of another medium."""
+        return self.settings_of("fit") if medium == self.fit_medium else self.starting_settings(task_kind("fit"), medium)
+
+    def _medium_settings(self, medium: str) -> None:
+        """A file of another medium: the fit and every other kind on a file (a duel) start from its settings."""
+        for kind in TASKS:
+            if kind.needs_file:
+                self.settings[kind.name] = self.starting_settings(kind, medium)
 
     @property
     def busy(self) -> bool:
@@ -114,9 +150,10 @@ class Session:
         self.task, self.built_from, self.rows = None, None, []
         return self.kind
 
-    def open(self, path: str | Path, settings: Any) -> Task:
-        """Build the fit task of `path` from `settings`; on bad input the engine's error is raised and nothing
-        changes."""
+    def open(self, path: str | Path, settings: Any = None) -> Task:
+        """Build the fit task of `path` from `settings` (None: the fit's settings, or the preview preset of the
+        file's medium when it differs from the last file's); they become the fit's settings. On bad input the
+        engine's error is raised and nothing changes."""
         from engine.media import medium_of
 
         if self.busy:
@@ -124,9 +161,13 @@ class Session:
         path = Path(path)
         medium = medium_of(path)
         kind = task_kind("fit")
+        settings = self.opening_settings(medium) if settings is None else settings
         task = kind.build(self._on_device(settings), path, self.device)
+        if medium != self.fit_medium:
+            self._medium_settings(medium)
         self.kind, self.path, self.fit_medium = kind, path, medium
         self.task, self.built_from, self.rows = task, settings, []
+        self.set_settings("fit", settings)
         return task
 
     def needs_rebuild(self, settings: Any) -> bool:
@@ -143,11 +184,14 @@ class Session:
         names = {field.name for field in dataclasses.fields(self.built_from)}.intersection(CONTINUED_FIELDS)
         return dataclasses.replace(self.built_from, **{name: getattr(settings, name) for name in names})
 
-    def start(self, settings: Any, restart: bool = False) -> Started:
-        """Start the current kind with `settings`: a new task (a race, a first run, changed settings of an untrained
-        task, or `restart`), or the trained task continued with the settings' schedule. Raises on bad input."""
+    def start(self, settings: Any = None, restart: bool = False) -> Started:
+        """Start the current kind with `settings` (None: its settings here): a new task (a race, a first run,
+        changed settings of an untrained task, or `restart`), or the trained task continued with the settings'
+        schedule; they become the kind's settings. Raises on bad input."""
         if self.busy:
             raise SessionError("A run is in progress.")
+        settings = self.settings_of() if settings is None else settings
+        self.set_settings(self.kind.name, settings)
         kind, task = self.kind, self.task
         fresh = (restart or kind.race or task is None
                  or (settings != self.built_from and task.step_count == 0))
@@ -264,6 +308,7 @@ class Session:
             from engine.media import medium_of
 
             self.path, self.fit_medium = opened.path, medium_of(opened.path)
+        self.set_settings(opened.kind.name, opened.settings)
         self.history.add_run(f"{name} (reopened)", opened.rows)
         return opened
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QMessageBox
 
 from app.kept_settings import Kept
-from app.panels.persistence import restore_forms, save_forms
+from app.panels.persistence import save_kind_settings, stored_kind_settings
 from engine.media import MEDIA
 from engine.tasks.kinds import TASKS
 
@@ -69,7 +69,8 @@ class WindowState:
 
     def save_settings(self) -> None:
         """Every panel's settings, the fit panel's medium and the task kind, for the next start."""
-        save_forms(self.settings, self.forms)
+        self.panel.take_all()
+        save_kind_settings(self.settings, self.session.settings)
         self.settings.setValue("fit_medium", self.session.fit_medium)
         self.settings.setValue("kind", self.kind)
 
@@ -80,7 +81,9 @@ class WindowState:
             self.restoreGeometry(kept.geometry)
         if kept.window_state is not None:
             self.restoreState(kept.window_state)
-        restore_forms(kept.forms, self.forms)
+        classes = {name: form.cls for name, form in self.forms.items()}
+        for name, settings in stored_kind_settings(kept.forms, classes).items():
+            self.panel.put_settings(name, settings)
         if kept.fit_medium in MEDIA:
             self.session.fit_medium = kept.fit_medium
         if kept.kind in TASKS and kept.kind != "fit":

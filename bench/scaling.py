@@ -45,7 +45,7 @@ SWEEPS = {"quick": {"coords": [2 ** k for k in range(12, 19, 2)], "widths": [64,
 
 def variants(family: str) -> dict[str, tuple[str, int]]:
     implicit, explicit = FAMILIES[family]
-    return {f"implicit 1L (amortized)": (implicit, 1), "explicit 1L": (explicit, 1), "explicit 4L": (explicit, 4)}
+    return {"implicit 1L (amortized)": (implicit, 1), "explicit 1L": (explicit, 1), "explicit 4L": (explicit, 4)}
 
 
 def training(model: str, layers: int, width: int, coords: int, device: torch.device):

@@ -1,35 +1,34 @@
-"""Panel settings kept between sessions: each config form's dataclass as JSON under `forms/<key>` in QSettings.
+"""Settings kept between sessions: each task kind's settings dataclass as JSON under `forms/<kind>` in QSettings.
 
-An entry that no longer reads (edited by hand, or a field that changed meaning) is skipped: that panel keeps its
-defaults, and the others still come back.
+An entry that no longer reads (edited by hand, or a field that changed meaning) is skipped: that kind keeps its
+starting settings, and the others still come back.
 """
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from PySide6.QtCore import QSettings
 
-from app.panels.config_form import ConfigForm
 from engine.config import ConfigError, from_dict, to_dict
 
 
-def save_forms(settings: QSettings, forms: dict[str, ConfigForm]) -> None:
-    """Store every form whose entries are valid (an invalid one keeps its last stored settings)."""
-    for key, form in forms.items():
-        try:
-            settings.setValue(f"forms/{key}", json.dumps(to_dict(form.config())))
-        except ConfigError:
-            continue
+def save_kind_settings(settings: QSettings, kinds: dict[str, Any]) -> None:
+    """Store every kind's settings (`Session.settings`: by kind name)."""
+    for name, config in kinds.items():
+        settings.setValue(f"forms/{name}", json.dumps(to_dict(config)))
 
 
-def restore_forms(stored: dict[str, str], forms: dict[str, ConfigForm]) -> None:
-    """Show the stored settings (JSON text by form key, as app/kept_settings.py read them) in every form that has
-    readable ones."""
-    for key, form in forms.items():
-        text = stored.get(key)
+def stored_kind_settings(stored: dict[str, str], classes: dict[str, type]) -> dict[str, Any]:
+    """The readable settings among `stored` (JSON text by kind name, as app/kept_settings.py read them), as the
+    dataclasses `classes` names for each kind."""
+    readable = {}
+    for name, cls in classes.items():
+        text = stored.get(name)
         if not text:
             continue
         try:
-            form.set_config(from_dict(form.cls, json.loads(text)))
+            readable[name] = from_dict(cls, json.loads(text))
         except (ConfigError, ValueError, TypeError, KeyError, RecursionError):
             continue
+    return readable

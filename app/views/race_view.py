@@ -8,11 +8,10 @@ what the user chose (`sigma_changed`, `mask_painted`); the window puts it into t
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from app.views.image_view import pg  # noqa: F401  (shared pyqtgraph configuration)
+from app.views.image_view import pg  # pyqtgraph, with the shared configuration
 from app.views.paint_canvas import PaintCanvas, canvas_buttons
 from app.views.readable_axis import readable_axes
 from app.views.registry import register_view

@@ -75,7 +75,7 @@ def test_a_stored_picture_keeps_the_windows_colours(qapp, tmp_path) -> None:
 
 
 def test_its_command_line() -> None:
-    from resources.generate_screenshots import OUT, SHOTS, STEPS, arguments
+    from resources.generate_screenshots import OUT, STEPS, arguments
 
     args = arguments([])
     assert (args.names, args.out, args.steps) == ([], OUT, STEPS)

@@ -52,6 +52,7 @@ def test_noise_slider_and_painted_mask_drive_the_race(window, qtbot) -> None:
     controls = window.views.view("race").controls
     controls.sigma.set_value(0.4)
     assert window.form.config().sigma == pytest.approx(0.4) and window.form.config().corruption == "noise"
+    assert window.session.settings_of("inverse") == window.form.config()  # the slider edits the session's settings
     controls.use_mask.click()  # nothing painted: refused with a message
     assert "empty" in window.errors[-1]
     for x in range(8, 20):

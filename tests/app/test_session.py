@@ -13,6 +13,7 @@ from app.session import InlineRunner, Session, SessionError
 from engine.media import SignalError
 from engine.resources import sample_path
 from engine.run_directory import RunDirectory
+from engine.tasks.kinds import task_kind
 
 
 @pytest.fixture
@@ -136,3 +137,29 @@ def test_a_continued_run_is_held_against_its_earlier_rows_and_says_when_it_still
     with pytest.raises(DivergenceError, match="The resumed run is still diverging"):
         session.start(dataclasses.replace(settings, steps=10))
     assert task.step_count == 7  # the weights its first row (step 8) was measured on: nothing better is known
+
+
+def test_the_session_keeps_every_kinds_settings(session) -> None:
+    """Each kind's settings live in the session (the window's forms and controls edit them): a kind starts from its
+    preview preset, an edit or a Start keeps what it was given, and a file of another medium resets the kinds on a
+    file to that medium's settings."""
+    from engine.config import ConfigError
+
+    inverse = session.settings_of("inverse")
+    assert inverse == session.starting_settings(task_kind("inverse"))
+    edited = session.edit_settings("inverse", lambda s: dataclasses.replace(s, sigma=0.3))
+    assert edited.sigma == 0.3 and session.settings_of("inverse") is edited
+    with pytest.raises(ConfigError):
+        session.edit_settings("inverse", lambda s: dataclasses.replace(s, sigma=-1.0))
+    assert session.settings_of("inverse") is edited  # a refused edit changes nothing
+    with pytest.raises(TypeError, match="InverseConfig"):
+        session.set_settings("inverse", session.settings_of("fit"))
+    short_image = short(session)
+    session.open(sample_path("image.png"), short_image)
+    assert session.settings_of("fit") == short_image
+    session.start()  # with the fit's settings here
+    assert session.task.step_count == short_image.steps
+    session.open(sample_path("audio.wav"))  # another medium: its preview settings, for the duel too
+    assert session.settings_of("fit") == session.starting_settings(session.kind, "audio")
+    assert session.settings_of("duel").signal == session.settings_of("fit").signal
+    assert session.settings_of("inverse") is edited  # kinds without a file keep theirs
