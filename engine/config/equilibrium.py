@@ -27,6 +27,10 @@ class SolverConfig:
     stop_mode: Literal["rel", "abs"] = "rel"
     """How closeness is measured. rel: the change relative to the answer's size, ‖f(z)−z‖/‖f(z)‖; abs: the change
     itself, ‖f(z)−z‖ (per sample)."""
+    check_every: Annotated[int, Range(1, 1000)] = 1
+    """How often the solver asks whether it has converged: every this many tries. On a GPU each question waits for
+    the device to finish its queue of work; asking less often lets it run ahead, at the cost of up to this many − 1
+    extra tries (the best try is kept either way)."""
     damping: Annotated[float, OptionOf("solver", "picard", "damping")] = 1.0
     """Picard only: how far each try moves toward the layer's output; 1 moves all the way, smaller is steadier and
     slower. It is τ in z ← (1−τ)z + τf(z)."""
@@ -50,8 +54,9 @@ class SolverConfig:
         require(0 < self.anderson_beta <= 1, "anderson_beta must be in (0, 1]")
 
     def options(self) -> dict[str, Any]:
-        """Keyword options of the chosen solver function (its fields marked `OptionOf` it)."""
-        return chosen_options(self, "solver")
+        """Keyword options of the chosen solver function (its fields marked `OptionOf` it, and how often it checks
+        for convergence)."""
+        return {**chosen_options(self, "solver"), "check_every": self.check_every}
 
 
 @dataclasses.dataclass(frozen=True)

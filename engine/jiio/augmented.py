@@ -12,7 +12,6 @@ NeurIPS 2021, section 3.
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -20,6 +19,7 @@ import torch
 from torch import Tensor
 
 from engine.config import JIIOConfig
+from engine.timing import IterationTrace
 
 
 class JIIOProblem(Protocol):
@@ -56,15 +56,15 @@ class StatePacking:
 
 
 class AugmentedMap:
-    """F(v) for iteration k = 0, 1, ...; records the mean loss and the time of every evaluation."""
+    """F(v) for iteration k = 0, 1, ...; records the mean loss and the time of every evaluation (`trace`, on the
+    device: read once the solve is over)."""
 
-    def __init__(self, problem: JIIOProblem, config: JIIOConfig, packing: StatePacking) -> None:
+    def __init__(self, problem: JIIOProblem, config: JIIOConfig, packing: StatePacking,
+                 device: torch.device) -> None:
         self.problem, self.config, self.packing = problem, config, packing
         self.k = 0
         self.last_loss: Tensor | None = None
-        self.loss_trace: list[float] = []
-        self.time_trace: list[float] = []
-        self.start = time.perf_counter()
+        self.trace = IterationTrace(device)
 
     def __call__(self, v: Tensor) -> Tensor:
         config = self.config
@@ -86,8 +86,7 @@ class AugmentedMap:
         torch.lerp(mu, grad_z, config.eta_mu, out=mu_new)
         x_new.copy_(self.problem.project(x - config.step_size(self.k) * direction))
         self.last_loss = per_sample.detach()
-        self.loss_trace.append(float(self.last_loss.mean()))
-        self.time_trace.append(time.perf_counter() - self.start)
+        self.trace.add(self.last_loss.mean())
         self.k += 1
         return out
 

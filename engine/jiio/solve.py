@@ -37,7 +37,7 @@ class JIIOResult:
 def jiio(problem: JIIOProblem, z0: Tensor, x0: Tensor, config: JIIOConfig, mu0: Tensor | None = None) -> JIIOResult:
     """Solve min_x ℓ(z*(x), x) jointly with z* = f(z*, x) and its adjoint, starting from (z0, μ0 or 0, Π(x0))."""
     packing = StatePacking(z0.shape, x0.shape)
-    augmented = AugmentedMap(problem, config, packing)
+    augmented = AugmentedMap(problem, config, packing, z0.device)
     with torch.no_grad():
         v0 = packing.pack(z0.detach(), torch.zeros_like(z0) if mu0 is None else mu0.detach(),
                           problem.project(x0.detach()))
@@ -48,4 +48,5 @@ def jiio(problem: JIIOProblem, z0: Tensor, x0: Tensor, config: JIIOConfig, mu0: 
         z, mu, x = packing.unpack(v)
         x = problem.project(x)
     stats.solver = "jiio-anderson"
-    return JIIOResult(z, mu, x.to(x0.dtype), stats, augmented.loss_trace, augmented.time_trace)
+    loss_trace, time_trace = augmented.trace.read()
+    return JIIOResult(z, mu, x.to(x0.dtype), stats, loss_trace, time_trace)

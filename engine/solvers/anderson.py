@@ -28,34 +28,42 @@ _MAX_REG_RAISES = 8
 AndersonKind = Literal["II", "I"]
 
 
-def mixing_weights(gram: Tensor, lam: float) -> Tensor:
+def mixing_weights(gram: Tensor, lam: float, all_at_once: bool | None = None) -> Tensor:
     """Weights α (B, k) ∝ (H + λ̃I)⁻¹1 with Σα = 1, for each sample's matrix `gram` H (B, k, k): the minimizer of
     αᵀ(GGᵀ + λ̃I)α when H = GGᵀ (type II), the bordered type-I system when H_ij = ⟨z_i, g_j⟩.
 
     λ̃ = λ · mean|diag H|; where a sample's system is singular or its weights are not finite, λ̃ is raised ×10
-    (up to 8 times), and a sample that still fails takes the newest iterate alone (a plain Picard step).
+    (up to 8 times), and a sample that still fails takes the newest iterate alone (a plain Picard step). On a CPU
+    the raises are tried one at a time while a sample still fails; elsewhere all at once, in one batch of small
+    systems, the first that works taken per sample: there, nothing waits for the device to answer (`all_at_once`
+    chooses either way; the weights are the same).
     """
     b, k, _ = gram.shape
     gram = gram.to(torch.float64)
     eye = torch.eye(k, dtype=gram.dtype, device=gram.device)
-    scale = gram.diagonal(dim1=1, dim2=2).abs().mean(dim=1).clamp_min(1e-300)  # (B,)
-    reg = torch.full((b,), lam, dtype=gram.dtype, device=gram.device).clamp_min(1e-14)
-    ones = torch.ones(b, k, 1, dtype=gram.dtype, device=gram.device)
-    alpha = torch.empty(b, k, dtype=gram.dtype, device=gram.device)
+    # a sample at its fixed point has H = 0: a floor on the scale keeps 1/λ̃ and Σ y far from overflowing
+    scale = gram.diagonal(dim1=1, dim2=2).abs().mean(dim=1).clamp_min(1e-150)  # (B,)
+    ones = torch.ones(1, b, k, 1, dtype=gram.dtype, device=gram.device)
+    alpha = torch.zeros(b, k, dtype=gram.dtype, device=gram.device)
+    alpha[:, -1] = 1.0  # the fallback
     todo = torch.ones(b, dtype=torch.bool, device=gram.device)
-    for _ in range(_MAX_REG_RAISES + 1):
-        system = gram + (reg * scale).view(b, 1, 1) * eye
-        y, _info = torch.linalg.solve_ex(system, ones)
-        a = y.squeeze(-1) / y.sum(dim=(1, 2)).unsqueeze(-1)
-        ok = torch.isfinite(a).all(dim=1) & (_info == 0)
-        alpha = torch.where((todo & ok).unsqueeze(-1), a, alpha)
-        todo = todo & ~ok
-        if not bool(todo.any()):
-            return alpha
-        reg = torch.where(todo, reg * 10, reg)
-    fallback = torch.zeros_like(alpha)
-    fallback[:, -1] = 1.0
-    return torch.where(todo.unsqueeze(-1), fallback, alpha)
+    tries = _MAX_REG_RAISES + 1
+    all_at_once = gram.device.type != "cpu" if all_at_once is None else all_at_once
+    chunk = tries if all_at_once else 1
+    for first_raise in range(0, tries, chunk):
+        raises = 10.0 ** torch.arange(first_raise, first_raise + chunk, dtype=gram.dtype, device=gram.device)
+        reg = max(lam, 1e-14) * raises.view(-1, 1) * scale  # (R, B)
+        y, info = torch.linalg.solve_ex(gram + reg.view(-1, b, 1, 1) * eye, ones)  # R systems per sample
+        total = y.sum(dim=(2, 3))  # (R, B)
+        a = y.squeeze(-1) / total.unsqueeze(-1)  # (R, B, k)
+        ok = torch.isfinite(a).all(dim=2) & torch.isfinite(total) & (total != 0) & (info == 0)  # (R, B)
+        works = ok.to(torch.uint8).argmax(dim=0)  # the first raise that works (0 where none does)
+        solved = todo & ok.any(dim=0)
+        alpha = torch.where(solved.unsqueeze(-1), a.gather(0, works.view(1, b, 1).expand(1, b, k)).squeeze(0), alpha)
+        todo = todo & ~solved
+        if chunk == 1 and not bool(todo.any()):  # free on a CPU
+            break
+    return alpha
 
 
 @SOLVERS.register("anderson")
@@ -66,6 +74,7 @@ def anderson(
     max_iter: int,
     tol: float,
     stop_mode: StopMode = "rel",
+    check_every: int = 1,
     memory: int = 5,
     lam: float = 1e-4,
     beta: float = 1.0,
@@ -82,7 +91,7 @@ def anderson(
     """
     if kind not in ("II", "I"):
         raise ValueError(f"Anderson kind must be 'II' or 'I', not {kind!r}")
-    best = BestIterate(z0, tol, "anderson", stop_mode)
+    best = BestIterate(z0, tol, "anderson", stop_mode, check_every=check_every)
     shape, b = z0.shape, z0.shape[0]
     n = z0[0].numel()
     m = max(1, memory)

@@ -35,11 +35,12 @@ def broyden(
     max_iter: int,
     tol: float,
     stop_mode: StopMode = "rel",
+    check_every: int = 1,
     memory: int = 30,
     restart_ratio: float = 10.0,
 ) -> tuple[Tensor, SolverStats]:
     """Broyden's method from z0; returns each sample's lowest-residual iterate."""
-    best = BestIterate(z0, tol, "broyden", stop_mode)
+    best = BestIterate(z0, tol, "broyden", stop_mode, check_every=check_every)
     shape, b = z0.shape, z0.shape[0]
     n = z0[0].numel()
     m = max(1, memory)
@@ -77,12 +78,13 @@ def broyden(
                 torch.mul(cand, 1.0 - num * inv_den, out=step)
             else:  # the oldest correction was dropped: take the step with the truncated H
                 torch.sub(g, combine(us, dots(vts, g), out=step), out=step)
-        restart = ~(res <= restart_ratio * best.residual.to(res.dtype))  # diverging or non-finite (B,)
-        if bool(restart.any()):  # back to their best iterate with H = −I (a Picard step next)
-            rows = restart.nonzero().squeeze(1)
-            z.index_copy_(0, rows, best.z.reshape(b, n).index_select(0, rows))
-            for buffer in (step, us, vts):
-                buffer.index_fill_(0, rows, 0.0)
+        # diverging or non-finite samples go back to their best iterate with H = −I (a Picard step next); masked,
+        # so that no answer from the device is waited for
+        restart = ~(res <= restart_ratio * best.residual.to(res.dtype))  # (B,)
+        torch.where(restart.view(b, 1), best.z.reshape(b, n), z, out=z)
+        step.masked_fill_(restart.view(b, 1), 0.0)
+        for buffer in (us, vts):
+            buffer.masked_fill_(restart.view(b, 1, 1), 0.0)
         g_old.copy_(g)
         z = z + step
     return best.finish()

@@ -19,10 +19,11 @@ def picard(
     max_iter: int,
     tol: float,
     stop_mode: StopMode = "rel",
+    check_every: int = 1,
     damping: float = 1.0,
 ) -> tuple[Tensor, SolverStats]:
     """Iterate z ← (1−τ)z + τf(z) from z0, returning each sample's lowest-residual iterate."""
-    best = BestIterate(z0, tol, "picard", stop_mode)
+    best = BestIterate(z0, tol, "picard", stop_mode, check_every=check_every)
     z = z0.detach().clone()
     work = torch.empty_like(z)
     for _ in range(max_iter):

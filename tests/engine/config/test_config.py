@@ -73,6 +73,7 @@ def test_from_dict_rejects_unknown_keys_and_wrong_types() -> None:
 
 
 def test_solver_options_follow_the_chosen_solver() -> None:
-    assert SolverConfig(solver="picard", damping=0.5).options() == {"damping": 0.5}
-    assert SolverConfig(solver="anderson").options() == {"memory": 5, "lam": 1e-4, "beta": 1.0}
-    assert SolverConfig(solver="broyden").options() == {"memory": 30}
+    assert SolverConfig(solver="picard", damping=0.5).options() == {"damping": 0.5, "check_every": 1}
+    assert SolverConfig(solver="anderson", check_every=4).options() == {"memory": 5, "lam": 1e-4, "beta": 1.0,
+                                                                   "check_every": 4}
+    assert SolverConfig(solver="broyden").options() == {"memory": 30, "check_every": 1}

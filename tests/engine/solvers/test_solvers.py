@@ -207,3 +207,50 @@ def test_solvers_on_cuda_match_the_direct_solve(name, linear_problem) -> None:
     assert z.is_cuda and stats.converged.all()
     # the CPU test's bound: at most 10 × the 1e-8 residual (float64 on either device)
     assert ((z - z_exact).norm(dim=1) / z_exact.norm(dim=1)).max() < 1e-6
+
+
+@pytest.mark.parametrize("name", SOLVER_NAMES)
+@pytest.mark.parametrize("every", [3, 7])
+def test_checking_convergence_every_k_iterations_finds_the_same_fixed_point(name, every, linear_problem,
+                                                                           linear_results) -> None:
+    """Asked every k-th iteration whether to stop (the host waits for the device only then), a solve runs at most
+    k − 1 iterations more than when asked every iteration, on exactly the same iterates, and returns a fixed point
+    at least as converged."""
+    a, b, z_exact = linear_problem
+    z_each, each = linear_results[name]
+    z, stats = solve(name, affine_map(a, b), torch.zeros_like(b), max_iter=1000, tol=1e-8, stop_mode="rel",
+                     check_every=every)
+    assert each.nstep <= stats.nstep <= each.nstep + every - 1 and stats.nstep % every == 0
+    assert stats.residual_max_trace[:each.nstep] == each.residual_max_trace  # the same iterations, to the bit
+    assert stats.converged.all() and (stats.residual <= each.residual).all()
+    assert torch.allclose(z, z_each, rtol=0, atol=1e-6) and torch.allclose(z, z_exact, rtol=0, atol=1e-6)
+
+
+def test_a_fixed_number_of_iterations_is_never_cut_short() -> None:
+    """With tol `EVERY_ITERATION` (JIIO's fixed K rounds) the solve never asks whether to stop."""
+    from engine.solvers.base import EVERY_ITERATION
+
+    a = symmetric_contraction(4, 8, 0.5, seed=3)
+    b = torch.randn(4, 8, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    for name in SOLVER_NAMES:
+        _, stats = solve(name, affine_map(a, b), torch.zeros_like(b), max_iter=60, tol=EVERY_ITERATION)
+        assert stats.nstep == len(stats.residual_max_trace) == 60 and not stats.converged.any()
+
+
+def test_anderson_weights_are_the_same_solved_one_raise_at_a_time_or_all_at_once() -> None:
+    """Where a sample's system is singular the regularization is raised ×10 until it solves (a GPU tries every raise
+    in one batch, so as not to wait for the answer; a CPU one at a time); a sample that never solves takes the newest
+    iterate alone. Both ways give the same weights, summing to 1."""
+    from engine.solvers.anderson import mixing_weights
+
+    g = torch.randn(5, 4, 30, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    gram = g @ g.transpose(1, 2)
+    gram[1] = 0.0  # a sample at its fixed point: equal weights (it once got none, its next iterate 0)
+    gram[2, :, 0] = gram[2, 0, :] = 0.0  # singular: regular once λ̃ is raised enough
+    gram[3] = float("nan")  # never solves
+    gram[4] = torch.tensor([[1e300, -1e300, 0, 0], [-1e300, 1e300, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1.0]])
+    one, batch = mixing_weights(gram, 1e-20, all_at_once=False), mixing_weights(gram, 1e-20, all_at_once=True)
+    assert torch.equal(one, batch)
+    assert torch.allclose(one.sum(dim=1), torch.ones(5, dtype=torch.float64))
+    assert torch.allclose(one[1], torch.full((4,), 0.25, dtype=torch.float64))
+    assert torch.equal(one[3], torch.tensor([0.0, 0, 0, 1], dtype=torch.float64))  # the newest iterate alone
