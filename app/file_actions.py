@@ -1,5 +1,6 @@
 """The window's file dialogs and writes: the Open dialog (every extension the engine reads) and opening a file,
-snapshots (run folders), the result in its medium, metrics, the curves and a screenshot. Each write says "Saved to
+snapshots (run folders), the result in its medium (and rendered at another size or rate), metrics, the curves and a
+screenshot. Each write says "Saved to
 ..." in the status bar; a failure becomes a sentence in a dialog.
 
 A mixin of `MainWindow`: it uses the window's session, curves, status bar and `report_error`.
@@ -93,6 +94,36 @@ class FileActions:
             return self.saved_to(self.session.export(folder))
         except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, nothing else changes
             self.report_error(f"Could not export: {failure_sentence(exc, 'exporting a result')}")
+            return None
+
+    def choose_render(self) -> None:
+        """File ▸ Render at another size…: the grid (a scale, a sample or frame rate), then where to save it."""
+        from app.render_dialog import ask_grid, ask_render_path
+        from engine.fitted_network import render_name
+
+        if not self.session.renderable():
+            return
+        network = self.session.task.fitted()
+        grid = ask_grid(self, network.medium, network.rate)
+        if grid is None:
+            return
+        try:
+            shape, rate = network.target_shape(**grid)
+        except Exception as exc:  # noqa: BLE001 — a grid too large: a sentence
+            self.report_error(f"Could not render: {failure_sentence(exc, 'rendering')}")
+            return
+        path = ask_render_path(self, render_name(self.start_folder() / Path(network.source or "render").stem,
+                                                 network.medium, shape, rate))
+        if path is not None:
+            self.settings.setValue("last_dir", str(path.parent))
+            self.render_to(path, **grid)
+
+    def render_to(self, path: str | Path, **grid: float) -> Path | None:
+        """The fit rendered on another grid (`Session.render`: scale, size or rate) into `path`."""
+        try:
+            return self.saved_to(self.session.render(path, **grid))
+        except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, nothing else changes
+            self.report_error(f"Could not render: {failure_sentence(exc, 'rendering')}")
             return None
 
     def saved_to(self, path: Path) -> Path:

@@ -67,6 +67,9 @@ def build_menus(window) -> None:
                               "Reopen a run folder saved here or by the command line")
     window.export_action = action("&Export result…", window.choose_export_folder, "Ctrl+E",
                                 "The reconstruction in its medium (PNG, WAV, MP4, PLY) or the task's result")
+    window.render_action = action("Render at another si&ze…", window.choose_render, "Ctrl+Shift+R",
+                                "The fitted picture at any size, the sound at any sample rate, the video at any "
+                                "frame rate: the network is a continuous function")
     window.export_metrics_action = action("Export &metrics (CSV or JSONL)…", window.choose_metrics_file)
     window.export_plot_action = action("Export curves (PNG or SVG)…", window.choose_curves_file)
     window.screenshot_action = action("Export screens&hot…", window.choose_screenshot_file, "Ctrl+Shift+S")
@@ -78,8 +81,8 @@ def build_menus(window) -> None:
     for name in sample_names():
         samples.addAction(action(name, lambda _=False, n=name: window.open_file(sample_path(n))))
     file_menu.addSeparator()
-    for act in (window.save_action, window.load_action, window.export_action, window.export_metrics_action,
-                window.export_plot_action, window.screenshot_action):
+    for act in (window.save_action, window.load_action, window.export_action, window.render_action,
+                window.export_metrics_action, window.export_plot_action, window.screenshot_action):
         file_menu.addAction(act)
     file_menu.addSeparator()
     file_menu.addAction(action("&Quit", window.close, "Ctrl+Q"))
@@ -147,5 +150,6 @@ def update_actions(window, state: str) -> None:
     window.reset_action.setEnabled(idle and task is not None)
     window.save_action.setEnabled(idle and kind.resumable and task is not None)
     window.export_action.setEnabled(idle and task is not None and task.step_count > 0)
+    window.render_action.setEnabled(idle and window.session.renderable())
     window.load_action.setEnabled(idle)
     window.open_action.setEnabled(idle)

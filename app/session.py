@@ -318,6 +318,23 @@ class Session:
             raise SessionError("There is nothing to export now.")
         return self.task.export(Path(folder))
 
+    def renderable(self) -> bool:
+        """Whether the current task is a trained fit of a picture, a sound or a video (what `render` renders)."""
+        from engine.tasks.fit import FitTask
+
+        return isinstance(self.task, FitTask) and self.task.step_count > 0 and not self.busy
+
+    def render(self, path: str | Path, scale: float | None = None, size: int | None = None,
+               rate: float | None = None) -> Path:
+        """The fitted network's signal on another grid (a picture at `scale` or `size`, a sound or a video at
+        `rate`: `FittedNetwork.target_shape`), written to `path` in the medium's format. Raises on bad input."""
+        if not self.renderable():
+            raise SessionError("Fit a picture, a sound or a video first: a trained fit renders at another size or "
+                               "rate.")
+        network = self.task.fitted()
+        shape, rate = network.target_shape(scale, size, rate)
+        return network.write(Path(path), network.render(shape, rate), rate)
+
     def _remember(self, task: Task, chosen: Path, run: Path) -> None:
         for key in (chosen, run.resolve()):
             self.saved[key] = (weakref.ref(task), run.resolve())

@@ -166,7 +166,9 @@ def drive(kind: TaskKind, task, run, checkpoint_every: int, ranks: Ranks | None 
                 last = task.evaluate(final=True)
             written = finish(run, kind, task)
             print(task.report(last))
-            print(f"Wrote {written}, {run.path / 'metrics.jsonl'}, {run.path / 'checkpoint.pt'}")
+            files = sorted(path.name for path in written.parent.iterdir()
+                           if path.is_file() and path != written and not path.name.startswith("."))
+            print(f"Wrote {written}, and in {written.parent}: {', '.join(files)}")
             if stop.signal is not None:  # it arrived while the results were written: they were finished first
                 print(f"deq-studio: {stop.signal}: the run had finished; its results and checkpoint are complete in "
                       f"{run.path}", file=sys.stderr)
@@ -270,6 +272,25 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"{row['solver']:<10}{row['cold_iters']:>12}{row['cold_ms']:>10.0f}"
               f"{row['warm_iters']:>12}{row['warm_ms']:>10.0f}" + ("" if row["converged"] else "  (not converged)"))
     print("warm = after a 0.1% weight change, solved from the previous equilibrium (the amortization of (Implicit)²).")
+    return 0
+
+
+def run_render(args: argparse.Namespace) -> int:
+    """Render a fitted network's file (or a fit's run folder) at another size or rate and write it."""
+    from engine.config import ConfigError, RenderConfig
+    from engine.fitted_network import load_network, render_name
+
+    render = config_from_arguments(RenderConfig, args)
+    source = Path(args.network)
+    if source.is_dir():
+        source = source / "network.safetensors"
+    network = load_network(source, resolve_device(render.device))
+    shape, rate = network.target_shape(render.scale, render.size, render.rate)
+    out = Path(render.out) if render.out else render_name(source, network.medium, shape, rate)
+    if render.out and out.exists():
+        raise ConfigError(f"{out.name} already exists: choose another --out (nothing was written)")
+    network.write(out, network.render(shape, rate), rate)
+    print(f"Rendered {network.source or source.name} as {network.describe(shape, rate)}: {out}")
     return 0
 
 
@@ -419,6 +440,14 @@ def build_parser() -> argparse.ArgumentParser:
     resume.set_defaults(run=run_resume)
 
     add_meta_test_verb(verbs)
+
+    from engine.config import RenderConfig
+
+    render = verbs.add_parser("render", help="render a fitted network at another size or rate",
+                              description=RenderConfig.__doc__)
+    render.add_argument("network", help="a fit's network.safetensors, or its run folder")
+    add_config_arguments(render, RenderConfig)
+    render.set_defaults(run=run_render)
 
     from engine.config import DemoConfig
 

@@ -14,6 +14,12 @@ def psnr(pred: Tensor, target: Tensor) -> float:
     return 10.0 * math.log10(1.0 / max(mse, 1e-20))
 
 
+def picture_psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR in dB of two uint8 pictures (or videos) of one shape, every pixel and channel, peak 255."""
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * float(np.log10(255.0 ** 2 / mse))
+
+
 def snr(pred: Tensor, target: Tensor) -> float:
     """Signal-to-noise ratio in dB: the target's own power over the error's, 10 log10(Σ y² / Σ (ŷ − y)²). Unlike PSNR
     (against the full range) it follows what a listener hears: a quiet recording rendered as hiss scores low."""

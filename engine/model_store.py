@@ -21,12 +21,21 @@ class ModelFileError(Exception):
     """A model file could not be read; the message says why."""
 
 
-def save_model(path: Path, module: nn.Module, kind: str, arch: dict, extra: dict[str, Tensor] | None = None) -> Path:
-    """Write `module`'s weights, its kind and architecture (and extra tensors) to a .safetensors file."""
-    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+def model_bytes(module: nn.Module, kind: str, arch: dict, extra: dict[str, Tensor] | None = None,
+                dtype: torch.dtype | None = None) -> bytes:
+    """The .safetensors file of `module`'s weights, its kind and architecture (and extra tensors); `dtype`: the
+    floating-point weights stored in that type (half precision: half the file)."""
+    tensors = {f"model.{k}": (v.to(dtype) if dtype is not None and v.is_floating_point() else v).detach().cpu()
+               .contiguous() for k, v in module.state_dict().items()}
     tensors.update({f"extra.{k}": v.detach().cpu().contiguous() for k, v in (extra or {}).items()})
     metadata = {"format": FORMAT, "kind": kind, "arch": json.dumps(arch)}
-    data = save_bytes(tensors, metadata=metadata)
+    return save_bytes(tensors, metadata=metadata)
+
+
+def save_model(path: Path, module: nn.Module, kind: str, arch: dict, extra: dict[str, Tensor] | None = None,
+               dtype: torch.dtype | None = None) -> Path:
+    """Write `model_bytes` to `path` (atomically)."""
+    data = model_bytes(module, kind, arch, extra, dtype)
     atomic_write_bytes(Path(path), lambda handle: handle.write(data))
     return Path(path)
 
@@ -35,9 +44,13 @@ MAX_MODEL_BYTES = 4 << 30
 """The largest model file read (DEQ Studio's are a few megabytes; the widest network it trains, tens)."""
 
 
-def load_model(path: Path) -> tuple[str, dict, dict[str, Tensor], dict[str, Tensor]]:
+BUILT_IN_ADVICE = "Choose another model file, or leave the field empty for the built-in one."
+
+
+def load_model(path: Path, advice: str = BUILT_IN_ADVICE) -> tuple[str, dict, dict[str, Tensor], dict[str, Tensor]]:
     """(kind, arch, state_dict, extra tensors) from a file written by `save_model`. Its size is checked against
-    what its header declares before the tensors are read."""
+    what its header declares before the tensors are read. A file that is not one raises ModelFileError, its message
+    ending with `advice` (what to do instead)."""
     path = Path(path)
     try:
         data = _read_checked(path)
@@ -45,26 +58,22 @@ def load_model(path: Path) -> tuple[str, dict, dict[str, Tensor], dict[str, Tens
         header_len = int.from_bytes(data[:8], "little")
         metadata = json.loads(data[8 : 8 + header_len]).get("__metadata__") or {}
     except FileNotFoundError:
-        raise ModelFileError(f"{path.name} does not exist (was it moved or renamed?). Choose another model file, "
-                             f"or leave the field empty for the built-in one.") from None
+        raise ModelFileError(f"{path.name} does not exist (was it moved or renamed?). {advice}") from None
     except IsADirectoryError:
         raise ModelFileError(f"{path.name} is a folder: choose a model file (.safetensors) in it.") from None
     except (SafetensorError, ValueError, OSError, RecursionError, AttributeError, KeyError, TypeError,
             IndexError) as exc:
-        raise ModelFileError(f"Could not read {path.name} as a model: the file is damaged or incomplete. Choose "
-                             f"another model file, or leave the field empty for the built-in one. (Details: "
-                             f"{str(exc)[:160] or type(exc).__name__})") from None
+        raise ModelFileError(f"Could not read {path.name} as a model: the file is damaged or incomplete. {advice} "
+                             f"(Details: {str(exc)[:160] or type(exc).__name__})") from None
     if metadata.get("format") != FORMAT:
-        raise ModelFileError(f"{path.name} is not a DEQ Studio model: choose a .safetensors file that DEQ Studio saved "
-                             f"(a trained prior or classifier).")
+        raise ModelFileError(f"{path.name} is not a DEQ Studio model. {advice}")
     try:
         kind, arch = metadata["kind"], json.loads(metadata["arch"])
     except (KeyError, TypeError, ValueError, RecursionError):
         kind, arch = None, None
     if not isinstance(kind, str) or not isinstance(arch, dict):
         raise ModelFileError(f"{path.name} is damaged: it does not say which network it holds (its kind and "
-                             f"architecture). Choose another model file, or leave the field empty for the built-in "
-                             f"one.")
+                             f"architecture). {advice}")
     state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     extra = {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
     return kind, arch, state, extra

@@ -19,7 +19,7 @@ LAYERS = [
     ["engine.solvers"],
     ["engine.implicit"],
     ["engine.models", "engine.media", "engine.datasets"],
-    ["engine.jiio", "engine.presets", "engine.solver_probe", "engine.memory"],
+    ["engine.jiio", "engine.presets", "engine.solver_probe", "engine.memory", "engine.fitted_network"],
     ["engine.tasks"],
     ["engine.loop", "engine.run_directory", "engine.run_lock", "engine.errors", "engine.divergence"],
     ["engine.runs"],

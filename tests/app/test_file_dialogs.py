@@ -39,3 +39,26 @@ def test_a_snapshot_goes_into_a_new_folder_typed_by_name_with_its_result(window,
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(exported), ""))
     window.choose_export_folder()
     assert (exported / "reconstruction.png").is_file() and not window.errors
+
+
+def test_a_fitted_picture_renders_at_another_size_from_the_file_menu(window, qtbot, monkeypatch, tmp_path) -> None:
+    """File ▸ Render at another size… is offered once a fit has trained: a scale, then where to save (suggested
+    from the grid, in the folder last used); the picture is written at that size."""
+    from PIL import Image
+    from PySide6.QtWidgets import QInputDialog
+
+    assert window.open_file(sample_path("image.png"))
+    assert not window.render_action.isEnabled()  # nothing fitted yet
+    window.form.set_config(dataclasses.replace(window.form.config(), steps=3, log_every=1, eval_every=3))
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
+        window.start()
+    assert window.render_action.isEnabled()
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *args: (2.5, True))
+    suggested = []
+    target = tmp_path / "twice.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (suggested.append(args[2]), (str(target), ""))[1])
+    window.choose_render()
+    assert Path(suggested[-1]).name == "image-320x320.png" and Image.open(target).size == (320, 320)
+    assert not window.errors and "Saved to" in window.statusBar().currentMessage()
+    assert window.render_to(tmp_path / "huge.png", scale=60.0) is None  # 7680² is over the limit: one sentence
+    assert "smaller size" in window.errors[-1] and not (tmp_path / "huge.png").exists()

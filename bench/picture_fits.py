@@ -1,0 +1,47 @@
+"""Fitting a picture in this process, for the render and compression tables: a numpy picture written as a PNG and
+fitted by DEQ Studio's own `FitTask` (the `represent` protocol, every pixel), with its scores."""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.config import FitConfig, ModelConfig  # noqa: E402
+from engine.media import load_signal, write_image  # noqa: E402
+from engine.metrics import picture_psnr  # noqa: E402, F401 (the tables' score)
+from engine.tasks.fit import FitTask  # noqa: E402
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """A picture file as uint8 (H, W, 3)."""
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def resized(picture: np.ndarray, width: int, height: int, method=Image.BICUBIC) -> np.ndarray:
+    """Pillow's resize (antialiased when shrinking) of a uint8 picture."""
+    return np.asarray(Image.fromarray(picture).resize((width, height), method))
+
+
+def fit_picture(picture: np.ndarray, model: str, width: int, steps: int, lr: float = 1e-3, seed: int = 0,
+                device: str = "cpu") -> tuple[FitTask, float]:
+    """`picture` fitted by `model` at `width` for `steps` full-batch steps; the task (evaluated) and its seconds."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "picture.png"
+        write_image(path, picture)
+        config = FitConfig(model=ModelConfig(model=model, width=width), protocol="represent", steps=steps,
+                           log_every=steps, lr=lr, seed=seed, device=device)
+        task = FitTask(config, load_signal(path, config.signal), torch.device(device))
+    start = time.perf_counter()
+    for _ in range(steps):
+        task.step()
+    seconds = time.perf_counter() - start
+    task.evaluate(final=True)
+    return task, seconds
