@@ -13,8 +13,6 @@ PREFIX.json. Images: the real data's Kodak 256² set (`images/`, the first 8 by 
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -24,8 +22,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.picture_fits import fit_picture, picture_psnr, read_rgb  # noqa: E402
-from bench.shared_data import shared_data_dir  # noqa: E402
+from bench.picture_fits import (fit_picture, finish_table, kodak_pictures, picture_psnr,  # noqa: E402
+                                table_arguments, table_row)
 from engine.fitted_network import jpeg_at, load_network, save_network  # noqa: E402
 
 
@@ -49,31 +47,19 @@ def compress_row(name: str, picture: np.ndarray, model: str, width: int, steps: 
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--images", nargs="+", default=None, help="names in the real data's images/ (default: 8)")
-    parser.add_argument("--models", nargs="+", default=["gabor-imfn"])
+    parser = table_arguments(__doc__, ["gabor-imfn"], 1000)
     parser.add_argument("--widths", nargs="+", type=int, default=[32, 64, 128])
-    parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--write", default="", help="also write PREFIX.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    folder = shared_data_dir() / "images"
-    names = args.images or sorted(path.stem for path in folder.glob("*.png"))[:8]
-    rows = []
-    for name in names:
-        picture = read_rgb(folder / f"{name}.png")
+    rows: list[dict] = []
+    for name, picture in kodak_pictures(args.images):
         for model in args.models:
             for width in args.widths:
-                rows.append(compress_row(name, picture, model, width, args.steps))
-                print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    table = {"device": "cpu", "threads": args.threads, "steps": args.steps,
-             "protocol": "Kodak 256², fitted (represent, full batch), saved in half precision; JPEG and WebP at the "
-                         "highest quality no larger than the network's file", "rows": rows}
-    print(json.dumps(table, indent=1))
-    if args.write:
-        Path(f"{args.write}.json").write_text(json.dumps(table, indent=1) + "\n")
-    return table
+                table_row(rows, compress_row(name, picture, model, width, args.steps))
+    return finish_table({"device": "cpu", "threads": args.threads, "steps": args.steps,
+                         "protocol": "Kodak 256², fitted (represent, full batch), saved in half precision; JPEG and "
+                                     "WebP at the highest quality no larger than the network's file", "rows": rows},
+                        args.write)
 
 
 if __name__ == "__main__":

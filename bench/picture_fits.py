@@ -2,9 +2,12 @@
 fitted by DEQ Studio's own `FitTask` (the `represent` protocol, every pixel), with its scores."""
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +16,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.shared_data import shared_data_dir  # noqa: E402
 from engine.config import FitConfig, ModelConfig  # noqa: E402
 from engine.media import load_signal, write_image  # noqa: E402
 from engine.metrics import picture_psnr  # noqa: E402, F401 (the tables' score)
@@ -45,3 +49,35 @@ def fit_picture(picture: np.ndarray, model: str, width: int, steps: int, lr: flo
     seconds = time.perf_counter() - start
     task.evaluate(final=True)
     return task, seconds
+
+
+def table_arguments(description: str, models: list[str], steps: int) -> argparse.ArgumentParser:
+    """The options every picture table takes: --images, --models, --steps, --threads, --write."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", nargs="+", default=None, help="names in the real data's images/ (default: 8)")
+    parser.add_argument("--models", nargs="+", default=models)
+    parser.add_argument("--steps", type=int, default=steps)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--write", default="", help="also write PREFIX.json")
+    return parser
+
+
+def kodak_pictures(names: list[str] | None, count: int = 8) -> Iterator[tuple[str, np.ndarray]]:
+    """(name, picture) of the real data's Kodak 256² set: `names`, else the first `count`."""
+    folder = shared_data_dir() / "images"
+    for name in names or sorted(path.stem for path in folder.glob("*.png"))[:count]:
+        yield name, read_rgb(folder / f"{name}.png")
+
+
+def table_row(rows: list[dict], row: dict) -> None:
+    """Add `row` to `rows` and show it on stderr as it comes."""
+    rows.append(row)
+    print(json.dumps(row), file=sys.stderr, flush=True)
+
+
+def finish_table(table: dict, write: str) -> dict:
+    """Print the table as JSON (and write it to `write`.json)."""
+    print(json.dumps(table, indent=1))
+    if write:
+        Path(f"{write}.json").write_text(json.dumps(table, indent=1) + "\n")
+    return table

@@ -12,8 +12,6 @@ them.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -22,8 +20,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.picture_fits import fit_picture, picture_psnr, read_rgb, resized  # noqa: E402
-from bench.shared_data import shared_data_dir  # noqa: E402
+from bench.picture_fits import (fit_picture, finish_table, kodak_pictures, picture_psnr, resized,  # noqa: E402
+                                table_arguments, table_row)
 
 
 def render_row(name: str, original: np.ndarray, model: str, width: int, steps: int) -> dict:
@@ -38,36 +36,24 @@ def render_row(name: str, original: np.ndarray, model: str, width: int, steps: i
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--images", nargs="+", default=None, help="names in the real data's images/ (default: 8)")
-    parser.add_argument("--models", nargs="+", default=["fourier-imfn", "fourier-mfn"])
-    parser.add_argument("--steps", type=int, default=500)
+    parser = table_arguments(__doc__, ["fourier-imfn", "fourier-mfn"], 500)
     parser.add_argument("--width", type=int, default=256)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--write", default="", help="also write PREFIX.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    folder = shared_data_dir() / "images"
-    names = args.images or sorted(path.stem for path in folder.glob("*.png"))[:8]
-    rows = []
-    for name in names:
-        original = read_rgb(folder / f"{name}.png")
+    rows: list[dict] = []
+    for name, original in kodak_pictures(args.images):
         for model in args.models:
-            rows.append(render_row(name, original, model, args.width, args.steps))
-            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+            table_row(rows, render_row(name, original, model, args.width, args.steps))
     means = {}
     for model in args.models:
         mine = [row for row in rows if row["model"] == model]
         means[model] = {"psnr_render": round(float(np.mean([r["psnr_render"] for r in mine])), 3),
                         "psnr_bicubic": round(float(np.mean([r["psnr_bicubic"] for r in mine])), 3),
                         "wins": int(sum(r["psnr_render"] > r["psnr_bicubic"] for r in mine)), "of": len(mine)}
-    table = {"device": "cpu", "threads": args.threads, "steps": args.steps, "width": args.width,
-             "protocol": "Kodak 256² downsampled ×2 (Pillow bicubic, antialiased), fitted (represent), rendered "
-                         "at 256², PSNR against the original", "rows": rows, "means": means}
-    print(json.dumps(table, indent=1))
-    if args.write:
-        Path(f"{args.write}.json").write_text(json.dumps(table, indent=1) + "\n")
-    return table
+    return finish_table({"device": "cpu", "threads": args.threads, "steps": args.steps, "width": args.width,
+                         "protocol": "Kodak 256² downsampled ×2 (Pillow bicubic, antialiased), fitted (represent), "
+                                     "rendered at 256², PSNR against the original", "rows": rows, "means": means},
+                        args.write)
 
 
 if __name__ == "__main__":

@@ -143,3 +143,21 @@ def test_a_damaged_network_file_is_refused(fitted, tmp_path) -> None:
     path.write_bytes(path.read_bytes()[:-10])
     with pytest.raises(ModelFileError, match="damaged or incomplete"):
         load_network(path)
+
+
+def test_the_render_and_compression_tables_run_on_real_photographs(capsys) -> None:
+    """bench/render_table.py and bench/compress_table.py on one Kodak picture, a few steps: every row has its scores
+    and the classical tool's beside them (the tables' own numbers are in bench/results)."""
+    from bench import compress_table, render_table
+    from bench.shared_data import shared_data_dir
+
+    if not (shared_data_dir() / "images" / "kodim01.png").is_file():
+        pytest.skip("needs the real data (../shared/data/images)")
+    rendered = render_table.main(["--images", "kodim01", "--models", "fourier-mfn", "--steps", "2", "--width", "16"])
+    row = rendered["rows"][0]
+    assert row["psnr_bicubic"] > 20 and 0 < row["psnr_render"] < row["psnr_bicubic"] + 20
+    compressed = compress_table.main(["--images", "kodim01", "--widths", "16", "--steps", "2"])
+    row = compressed["rows"][0]
+    assert row["weight_bytes"] < row["bytes"] and row["jpeg_bytes"] <= row["bytes"] and row["psnr_jpeg"] > 20
+    assert abs(row["psnr"] - row["psnr_fp32"]) < 0.1  # half precision costs nothing a few steps in
+    capsys.readouterr()
