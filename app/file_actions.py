@@ -229,7 +229,9 @@ class FileActions:
                 self.statusBar().showMessage(refusal, 12000)
             else:
                 self.set_kind(before.name, reopen=False)
-                self.kind_view().show_snapshot({"target": task.targets().arrays["signal"]}, {})
+                view = self.kind_view()  # a duel's; a restore shows the file in the medium's own view
+                if view is not None:
+                    view.show_snapshot({"target": task.targets().arrays["signal"]}, {})
         return True
 
     def load_snapshot(self, folder: str | Path) -> bool:

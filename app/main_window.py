@@ -217,6 +217,8 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         view = self.kind_view()  # its first snapshot arrives through the event loop, after this
         if view is not None and (started.fresh or started.from_step == 0):
             view.clear()
+        elif view is None and started.fresh:
+            self.views.show_targets(self.task.targets())  # what this task learns from (a restore: the damaged file)
         if self.session.kind.race:
             self.jiio_controls.sync()
         self.curves.add_run(started.name)

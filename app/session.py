@@ -129,7 +129,9 @@ class Session:
     def opening_settings(self, medium: str) -> Any:
         """The settings a file of `medium` opens with: the fit's, or the medium's preview preset when the last file
         was of another medium."""
-        return self.settings_of("fit") if medium == self.fit_medium else self.starting_settings(task_kind("fit"), medium)
+        if medium == self.fit_medium:
+            return self.settings_of("fit")
+        return self.starting_settings(task_kind("fit"), medium)
 
     def _medium_settings(self, medium: str) -> None:
         """A file of another medium: the fit and every other kind on a file (a duel) start from its settings."""

@@ -17,7 +17,7 @@ import dataclasses
 
 import torch
 
-from engine.config import (AdvTrainConfig, AttackTaskConfig, DuelConfig, FitConfig, InverseConfig)
+from engine.config import AdvTrainConfig, AttackTaskConfig, DuelConfig, FitConfig, InverseConfig, RestoreConfig
 from engine.media.spec import MEDIA, medium_spec
 from engine.models.inr import IMPLICIT
 
@@ -84,6 +84,20 @@ def fit_fields(config: FitConfig, medium: str | None) -> set[str]:
     fields.update(name for spec in others for name in spec.fit_fields - own.fit_fields)
     if own.split_axes is None:
         fields.add("protocol")
+    return fields
+
+
+def restore_preview(medium: str, device: torch.device) -> RestoreConfig:
+    """A restore's starting settings: the fit preview of the medium."""
+    fit = fit_preview(medium, device)
+    return RestoreConfig(**{field.name: getattr(fit, field.name) for field in dataclasses.fields(FitConfig)})
+
+
+def restore_fields(config: RestoreConfig, medium: str | None) -> set[str]:
+    """A fit's inapplicable fields, its protocol (a restore learns what is left), and the other media's marks of
+    damage."""
+    fields = fit_fields(config, medium) | {"protocol"}
+    fields.update(spec.damage_field for spec in MEDIA if spec.damage_field and spec.name != medium)
     return fields
 
 

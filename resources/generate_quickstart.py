@@ -30,13 +30,26 @@ RUNS = {
     "fit": ("fit", "image.png", {"steps": 80, "log_every": 10, "eval_every": 40}),
     "fit-mesh": ("fit", "mesh.ply", {"steps": 150, "log_every": 25, "eval_every": 75}),
     "duel": ("duel", "image.png", {"steps": 80, "log_every": 10, "eval_every": 40}),
+    "restore": ("restore", "image.png", {"steps": 150, "log_every": 10, "eval_every": 50, "mask": "{tmp}/damage.png"}),
     "train-prior": ("train-prior", None, {"steps": 6, "log_every": 2, "eval_every": 6}),
     "inverse": ("inverse", None, {"count": 16, "sigma": 0.4, "adam_steps": 10}),
     "attack": ("attack", None, {"count": 16}),
     "adv-train": ("adv-train", None, {"steps": 40, "log_every": 10, "eval_every": 40, "eval_images": 200}),
     "meta-train": ("meta-train", None, {"steps": 30, "log_every": 5, "eval_every": 30, "eval_episodes": 20}),
 }
-"""Picture name → (the task kind, the built-in sample it opens or None, settings)."""
+"""Picture name → (the task kind, the built-in sample it opens or None, settings; `{tmp}` is the run's folder)."""
+
+
+def write_damage(path: Path, side: int = 128) -> None:
+    """A mask of the built-in image's size: a few strokes and a box painted black (the damage a restore fills in)."""
+    from PIL import Image, ImageDraw
+
+    mask = Image.new("L", (side, side), 255)
+    draw = ImageDraw.Draw(mask)
+    draw.line([(10, 20), (110, 60)], fill=0, width=5)
+    draw.line([(20, 110), (100, 80)], fill=0, width=4)
+    draw.rectangle([70, 90, 95, 115], fill=0)
+    mask.save(path)
 
 
 def run(window, app, changes: dict) -> None:
@@ -73,9 +86,12 @@ def main() -> None:
         window.resize(*WINDOW)
         window.show()
         OUT.mkdir(exist_ok=True)
+        write_damage(Path(tmp) / "damage.png")
         for name, (kind, sample, changes) in RUNS.items():
             if sys.argv[1:] and name not in sys.argv[1:]:
                 continue
+            changes = {key: value.format(tmp=tmp) if isinstance(value, str) else value
+                       for key, value in changes.items()}
             if sample:
                 window.set_kind("fit")
                 if not window.open_file(sample_path(sample)):

@@ -81,12 +81,13 @@ class ImageView(ReconstructionPreviews, QWidget):
         self.reconstruction: np.ndarray | None = None
 
     def show_target(self, targets: Targets) -> None:
-        self.set_target(targets.arrays["signal"])
+        self.set_target(targets.arrays["signal"], targets.arrays.get("damaged"))
 
-    def set_target(self, image: np.ndarray) -> None:
+    def set_target(self, image: np.ndarray, shown: np.ndarray | None = None) -> None:
+        """The target the error is measured against; `shown` in its place when given (a restore's damaged file)."""
         self.target = image
         self.reconstruction = None
-        self.items[0].setImage(image, levels=(0, 255))
+        self.items[0].setImage(image if shown is None else shown, levels=(0, 255))
         self.items[1].clear()
         self.items[2].clear()
         self.boxes[0].autoRange(padding=0.02)

@@ -5,7 +5,8 @@ import dataclasses
 from typing import Annotated, Literal
 
 from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig
-from engine.config.fields import DEVICE, EVERY, SEED, STEPS, Range, Registered, check_fields, require
+from engine.config.fields import (DEVICE, EVERY, SEED, STEPS, ConfigError, Range, Registered, check_fields,
+                                  require)
 
 INRName = Annotated[str, Registered("network")]
 """A network's name: one of those `engine.models.inr` registers (`register_network`)."""
@@ -185,3 +186,39 @@ class RenderConfig:
     def __post_init__(self) -> None:
         check_fields(self)
         require(self.scale is None or self.size is None, "give a scale or a size, not both")
+
+
+@dataclasses.dataclass(frozen=True)
+class RestoreConfig(FitConfig):
+    """Restore a damaged file: the network learns what is left and fills in what is missing (a picture's damaged
+    pixels, a sound's gap, a video's lost frames); the restored file keeps every sample that was not missing."""
+
+    mask: str = ""
+    """A picture's damage: a black-and-white image of the picture's size (any image editor makes one), black where
+    the picture is damaged."""
+    gap: str = ""
+    """A sound's missing stretch, in seconds of the file: FROM:TO (1.2:1.5 is the 0.3 s from 1.2 s on)."""
+    frames: str = ""
+    """A video's lost frames, numbered from 1 as the window's frame slider shows them: FIRST:LAST (10:12 is three
+    frames)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.gap:
+            start, end = span_of(self.gap, "gap", float)
+            require(0 <= start < end, f"gap {self.gap}: FROM must be at least 0 and before TO (seconds, FROM:TO)")
+        if self.frames:
+            first, last = span_of(self.frames, "frames", int)
+            require(1 <= first <= last, f"frames {self.frames}: FIRST must be at least 1 and at most LAST (FIRST:LAST)")
+
+
+def span_of(text: str, name: str, number: type) -> tuple:
+    """'1.2:1.5' → (1.2, 1.5) as `number`s; ConfigError naming `name` when it does not read so."""
+    parts = text.split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        return number(parts[0]), number(parts[1])
+    except ValueError:
+        raise ConfigError(f"{name} {text!r} does not read as two {'numbers' if number is float else 'whole numbers'} "
+                          f"joined by a colon, such as {'1.2:1.5' if number is float else '10:12'}") from None

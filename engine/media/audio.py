@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -87,6 +88,25 @@ def write_audio(path: str | Path, wave: np.ndarray, rate: float) -> None:
         sf.write(str(temporary), np.clip(wave, -1.0, 1.0), int(round(rate)), subtype="PCM_16")
 
 
+def damaged_samples(path: Path, signal: Signal, config: Any) -> torch.Tensor:
+    """The samples in `config.gap` (FROM:TO, seconds of the file), as bool (T,); the gap must lie inside the
+    seconds the fit learns."""
+    from engine.config import span_of
+
+    if not config.gap:
+        raise SignalError("Give the gap first: the seconds of the sound that are missing, FROM:TO (Gap in the "
+                          "settings, --gap 1.2:1.5 on the command line).")
+    start, end = span_of(config.gap, "gap", float)
+    first = config.signal.audio_start_s
+    last = first + signal.shape[0] / signal.rate
+    if start < first or end > last:
+        raise SignalError(f"The gap {start:g}–{end:g} s lies outside the seconds learnt, {first:.2f}–{last:.2f} "
+                          f"of {Path(path).name}: choose a gap inside them (or change Audio start s and Audio "
+                          f"duration s).")
+    seconds = first + torch.arange(signal.shape[0], dtype=torch.float64) / signal.rate
+    return (seconds >= start) & (seconds < end)
+
+
 def describe_audio(signal: Signal) -> str:
     part = f", {signal.portion}" if signal.portion else ""
     seconds = signal.shape[0] / (signal.rate or 1)
@@ -111,4 +131,4 @@ AUDIO = register_medium(MediumSpec(
               steps=500, log_every=5, eval_every=25),
     signal_fields=frozenset({"audio_start_s", "audio_duration_s", "audio_rate"}),
     write=lambda path, wave, rate: write_audio(path, wave, rate or 44100), export_name="reconstruction.wav",
-    split_axes=(0,), float_samples=True, describe=describe_audio))
+    split_axes=(0,), float_samples=True, describe=describe_audio, damage=damaged_samples, damage_field="gap"))

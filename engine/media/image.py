@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -181,6 +182,21 @@ implicit models memorize the training pixels (47 dB) and trail their explicit co
 +2.23 dB on a downsampled colour photograph, as in the paper."""
 
 
+def damaged_pixels(path: Path, signal: Signal, config: Any) -> torch.Tensor:
+    """The pixels `config.mask` marks black (below half grey), as bool (H·W,): the mask must have the size of the
+    picture file; it is shrunk with the picture when the picture is read smaller (nearest neighbour)."""
+    if not config.mask:
+        raise SignalError("Paint or choose a mask first: a black-and-white picture of the damage, black where "
+                          "the picture is damaged (Mask in the settings, --mask on the command line).")
+    mask_path = Path(config.mask)
+    size, mask_size = decoded(Path(path)).size, decoded(mask_path).size  # upright, as viewers (and painters) show them
+    if mask_size != size:
+        raise SignalError(f"The mask {mask_path.name} is {mask_size[0]}×{mask_size[1]} pixels and {Path(path).name} "
+                          f"{size[0]}×{size[1]}: a mask must have the picture's size.")
+    pixels = read_gray_image(mask_path, signal.shape[:2], Image.NEAREST)
+    return torch.from_numpy(pixels.reshape(-1) < 128)
+
+
 def describe_image(signal: Signal) -> str:
     return f"{signal.shape[0]}×{signal.shape[1]} {'gray' if signal.channels == 1 else 'RGB'} image"
 
@@ -192,4 +208,5 @@ IMAGE = register_medium(MediumSpec(
     # a 256-pixel preview: the filters' scale follows its resolution (IMAGE_SIDE)
     FitConfig(model=PREVIEW_MODEL, signal=SignalConfig(max_size=256), lr=3e-3, steps=500, log_every=5, eval_every=25),
     signal_fields=frozenset({"max_size"}), write=lambda path, array, rate: write_image(path, array),
-    export_name="reconstruction.png", split_axes=(0, 1), describe=describe_image))
+    export_name="reconstruction.png", split_axes=(0, 1), describe=describe_image, damage=damaged_pixels,
+    damage_field="mask"))

@@ -88,6 +88,11 @@ class MediumSpec:
     """(Signal) → one line for status bars ("256×256 RGB image"); None: its grid and name."""
     view: str = ""
     """The window's view of it (a registered view name; empty: its own name)."""
+    damage: Callable[[Path, Any, Any], Any] | None = None
+    """(the file, its Signal, RestoreConfig) → bool (N,): the samples a restore fills in, read from the setting
+    `damage_field` names; SignalError / ConfigError saying what is wrong with it. None: it is not restored."""
+    damage_field: str = ""
+    """The RestoreConfig field that marks the damage on a file of this medium (mask, gap, frames)."""
 
     @property
     def view_name(self) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -100,6 +101,24 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float) -> None:
             container.mux(packet)
 
 
+def damaged_frames(path: Path, signal: Signal, config: Any) -> torch.Tensor:
+    """Every pixel of the frames `config.frames` names (FIRST:LAST, from 1, of the frames the fit reads), as bool
+    (T·H·W,)."""
+    from engine.config import span_of
+
+    if not config.frames:
+        raise SignalError("Give the lost frames first: FIRST:LAST, numbered from 1 as the frame slider shows them "
+                          "(Frames in the settings, --frames 10:12 on the command line).")
+    first, last = span_of(config.frames, "frames", int)
+    count = signal.shape[0]
+    if last > count:
+        raise SignalError(f"Frames {first}–{last} lie past the end of the {count} frames read from "
+                          f"{Path(path).name}: choose frames from 1 to {count}.")
+    frames = torch.zeros(signal.shape, dtype=torch.bool)
+    frames[first - 1 : last] = True
+    return frames.reshape(-1)
+
+
 def describe_video(signal: Signal) -> str:
     part = f", {signal.portion}" if signal.portion else ""
     return f"{'×'.join(str(s) for s in signal.shape)} video at {signal.rate:g} fps{part}"
@@ -118,4 +137,4 @@ VIDEO = register_medium(MediumSpec(
               batch_size=16_384, steps=500, log_every=5, eval_every=50),
     signal_fields=frozenset({"max_size", "video_stride", "video_max_frames"}),
     write=lambda path, frames, rate: write_video(path, frames, rate or 25), export_name="reconstruction.mp4",
-    split_axes=(1, 2), frame_scores=True, describe=describe_video))
+    split_axes=(1, 2), frame_scores=True, describe=describe_video, damage=damaged_frames, damage_field="frames"))

@@ -56,8 +56,9 @@ class Targets:
 
     Attributes:
         medium: image, audio, video or mesh for a fitted file; "" where the previews say it all (JIIO tasks).
-        arrays: image / audio / video: {"signal": uint8 image, float32 waveform or uint8 frames}; mesh:
-            {"vertices": (V, 3) float32, "faces": (F, 3) int}.
+        arrays: image / audio / video: {"signal": uint8 image, float32 waveform or uint8 frames}, and for a
+            restore "damaged": the same with the missing samples blanked (what a view shows as the target, the
+            error still measured against "signal"); mesh: {"vertices": (V, 3) float32, "faces": (F, 3) int}.
         rate: samples per second (audio) or frames per second (video), else None.
         portion: which part of the file is learnt when not all of it, in words (`Signal.portion`), else "".
     """

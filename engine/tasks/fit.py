@@ -35,15 +35,19 @@ class FitTask(INRTask):
         self.device = device
         self.coords = signal.coords.to(device)
         self.values = signal.values.to(device)
-        if self.config.protocol == "generalize":
-            train, test = generalization_split(signal)
-            self.train_index, self.test_index = train.to(device), test.to(device)
-        else:
-            self.train_index, self.test_index = torch.arange(len(self.coords), device=device), None
+        train, test = self.split()
+        self.train_index, self.test_index = train.to(device), None if test is None else test.to(device)
         self.train_x, self.train_y = self.coords[self.train_index], self.values[self.train_index]
         self.training = INRTraining(self.config, signal.coords.shape[1], signal.channels, len(self.train_index),
                                     device)
         self.reconstruction: np.ndarray | None = None
+
+    def split(self) -> tuple[Tensor, Tensor | None]:
+        """The samples it learns from and those it is scored on apart (None: none): the generalize protocol's
+        alternate samples, or every sample."""
+        if self.config.protocol == "generalize":
+            return generalization_split(self.signal)
+        return torch.arange(len(self.coords)), None
 
     def describe(self) -> str:
         return f"Fitting {self.signal.source} ({self.signal.describe()}) with {self.config.model.model}"
@@ -97,7 +101,7 @@ class FitTask(INRTask):
         29.8 dB.'"""
         size = len(network_bytes(self.model, self.config, self.signal))
         words = f"Kept as a network: {size / 1024:.1f} KB ({NETWORK_FILE})"
-        if self.signal.medium == "image" and self.config.protocol == "represent" and self.reconstruction is not None:
+        if self.signal.medium == "image" and self.test_index is None and self.reconstruction is not None:
             original = self.signal.to_array(self.signal.values)
             jpeg = jpeg_at(original, size)
             words += f", {picture_psnr(self.reconstruction, original):.1f} dB; " + (

@@ -14,12 +14,12 @@ from typing import Any
 import torch
 
 from engine.config import (AdvTrainConfig, AttackTaskConfig, DuelConfig, FitConfig, InverseConfig, MetaTrainConfig,
-                           PriorConfig, from_dict)
+                           PriorConfig, RestoreConfig, from_dict)
 from engine.config.fields import unchosen_options
 from engine.distributed import require_even_split
 from engine.memory import DatasetMemory, check_dataset_memory
 from engine.presets import (PRESETS, adv_train_fields, attack_fields, duel_preview, fit_fields, fit_preview,
-                            inverse_fields, resolve_fit_config)
+                            inverse_fields, resolve_fit_config, restore_fields, restore_preview)
 from engine.registry import Registry
 from engine.tasks.base import Task
 
@@ -131,8 +131,8 @@ class TaskKind:
 
         if self.takes(medium):
             return None
-        return (f"{self.name.capitalize()} takes {one_of(self.media)}, and {name} is {medium_spec(medium).noun}: fit "
-                f"it with one network at a time (Fit a file).")
+        return (f"{self.name.capitalize()} takes {one_of(self.media)}, and {name} is {medium_spec(medium).noun}: "
+                f"choose Fit a file for it.")
 
     def stored_settings(self, stored: dict[str, Any]) -> Any:
         """The config a run folder's config.json records (fields it predates take `stored_defaults`)."""
@@ -178,6 +178,22 @@ def build_fit_task(path: str | Path | None, config: FitConfig, device: torch.dev
     if isinstance(signal, MeshSignal):
         return MeshFitTask(config, signal, device)
     return FitTask(config, signal, device)
+
+
+def build_restore_task(path: str | Path | None, config: RestoreConfig, device: torch.device):
+    """Load the file, read what is missing (its medium's mark of damage) and build the restore."""
+    from engine.media import load_signal, medium_of, medium_spec
+    from engine.memory import check_fit_memory
+    from engine.tasks.restore import RestoreTask
+
+    if path is None:
+        raise ValueError("open a file first")
+    refusal = TASKS.get("restore").refusal(medium_of(path), Path(path).name)
+    if refusal:
+        raise ValueError(refusal)
+    signal = load_signal(path, config.signal)
+    check_fit_memory(config, signal, device, f"Restoring {Path(path).name} with these settings")
+    return RestoreTask(config, signal, medium_spec(signal.medium).damage(Path(path), signal, config), device)
 
 
 def fit_global_batch(config: FitConfig, path: str | Path | None) -> int | None:
@@ -312,6 +328,16 @@ register(TaskKind(
     rename={"backward.mode": "backward"}, pairs={"models": ("model.model", "rival")}, checkpoint_every=500,
     advanced=FIT_ADVANCED, preview=lambda medium, device: duel_preview(medium or "image", device),
     inapplicable=fit_fields))
+register(TaskKind(
+    "restore", "Restore a damaged file",
+    "fill in what is missing from what is left: a picture's damaged pixels (a mask), a sound's gap, a video's lost "
+    "frames", RestoreConfig,
+    lambda config, path, device: build_restore_task(path, config, device),
+    lambda config, path: f"{Path(path or 'restore').stem}-restored-{config.model.model}",
+    needs_file=True, media=frozenset({"image", "audio", "video"}), resumable=True, fixed=frozenset({"protocol"}),
+    flatten=frozenset({"model", "signal"}), rename={"backward.mode": "backward"}, checkpoint_every=500,
+    advanced=FIT_ADVANCED, preview=lambda medium, device: restore_preview(medium or "image", device),
+    inapplicable=restore_fields))
 register(TaskKind(
     "train-prior", "Train a generative prior (MNIST)", "train a generative DEQ decoder whose latents JIIO finds",
     PriorConfig, _without_file("train-prior", build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",
