@@ -56,10 +56,8 @@ def main(argv: list[str] | None = None) -> dict:
         for model in args.models:
             for width in args.widths:
                 table_row(rows, compress_row(name, picture, model, width, args.steps))
-    return finish_table({"device": "cpu", "threads": args.threads, "steps": args.steps,
-                         "protocol": "Kodak 256², fitted (represent, full batch), saved in half precision; JPEG and "
-                                     "WebP at the highest quality no larger than the network's file", "rows": rows},
-                        args.write)
+    return finish_table(args, "Kodak 256², fitted (represent, full batch), saved in half precision; JPEG and WebP "
+                        "at the highest quality no larger than the network's file", rows, widths=args.widths)
 
 
 if __name__ == "__main__":

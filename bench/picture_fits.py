@@ -75,9 +75,12 @@ def table_row(rows: list[dict], row: dict) -> None:
     print(json.dumps(row), file=sys.stderr, flush=True)
 
 
-def finish_table(table: dict, write: str) -> dict:
-    """Print the table as JSON (and write it to `write`.json)."""
+def finish_table(args, protocol: str, rows: list[dict], **extra) -> dict:
+    """The table (the run's device, threads and steps, `protocol` in words, the rows and `extra`) printed as JSON,
+    and written to `args.write`.json when given."""
+    table = {"device": "cpu", "threads": args.threads, "steps": args.steps, **extra, "protocol": protocol,
+             "rows": rows}
     print(json.dumps(table, indent=1))
-    if write:
-        Path(f"{write}.json").write_text(json.dumps(table, indent=1) + "\n")
+    if args.write:
+        Path(f"{args.write}.json").write_text(json.dumps(table, indent=1) + "\n")
     return table

@@ -50,10 +50,8 @@ def main(argv: list[str] | None = None) -> dict:
         means[model] = {"psnr_render": round(float(np.mean([r["psnr_render"] for r in mine])), 3),
                         "psnr_bicubic": round(float(np.mean([r["psnr_bicubic"] for r in mine])), 3),
                         "wins": int(sum(r["psnr_render"] > r["psnr_bicubic"] for r in mine)), "of": len(mine)}
-    return finish_table({"device": "cpu", "threads": args.threads, "steps": args.steps, "width": args.width,
-                         "protocol": "Kodak 256² downsampled ×2 (Pillow bicubic, antialiased), fitted (represent), "
-                                     "rendered at 256², PSNR against the original", "rows": rows, "means": means},
-                        args.write)
+    return finish_table(args, "Kodak 256² downsampled ×2 (Pillow bicubic, antialiased), fitted (represent), "
+                        "rendered at 256², PSNR against the original", rows, width=args.width, means=means)
 
 
 if __name__ == "__main__":

@@ -180,18 +180,26 @@ def build_fit_task(path: str | Path | None, config: FitConfig, device: torch.dev
     return FitTask(config, signal, device)
 
 
-def build_restore_task(path: str | Path | None, config: RestoreConfig, device: torch.device):
-    """Load the file, read what is missing (its medium's mark of damage) and build the restore."""
-    from engine.media import load_signal, medium_of, medium_spec
-    from engine.memory import check_fit_memory
-    from engine.tasks.restore import RestoreTask
+def _signal_of(name: str, path: str | Path | None, config: Any):
+    """The file of a kind that takes some media only (`name`'s registration), loaded; ValueError for no file or one
+    of another medium, SignalError for a bad one."""
+    from engine.media import load_signal, medium_of
 
     if path is None:
         raise ValueError("open a file first")
-    refusal = TASKS.get("restore").refusal(medium_of(path), Path(path).name)
+    refusal = TASKS.get(name).refusal(medium_of(path), Path(path).name)
     if refusal:
         raise ValueError(refusal)
-    signal = load_signal(path, config.signal)
+    return load_signal(path, config.signal)
+
+
+def build_restore_task(path: str | Path | None, config: RestoreConfig, device: torch.device):
+    """Load the file, read what is missing (its medium's mark of damage) and build the restore."""
+    from engine.media import medium_spec
+    from engine.memory import check_fit_memory
+    from engine.tasks.restore import RestoreTask
+
+    signal = _signal_of("restore", path, config)
     check_fit_memory(config, signal, device, f"Restoring {Path(path).name} with these settings")
     return RestoreTask(config, signal, medium_spec(signal.medium).damage(Path(path), signal, config), device)
 
@@ -207,16 +215,10 @@ def fit_global_batch(config: FitConfig, path: str | Path | None) -> int | None:
 
 def build_duel_task(path: str | Path | None, config: DuelConfig, device: torch.device):
     """Load the file once and build both sides of the duel (an image, a sound or a video)."""
-    from engine.media import load_signal, medium_of
     from engine.memory import check_fit_memory
     from engine.tasks.duel import DuelTask
 
-    if path is None:
-        raise ValueError("open a file first")
-    refusal = TASKS.get("duel").refusal(medium_of(path), Path(path).name)
-    if refusal:
-        raise ValueError(refusal)
-    signal = load_signal(path, config.signal)
+    signal = _signal_of("duel", path, config)
     for side in (config.model.model, config.rival):
         check_fit_memory(config.fit_of(side), signal, device, f"Fitting {Path(path).name} with {side}")
     return DuelTask(config, signal, device)
@@ -310,12 +312,17 @@ FIT_ADVANCED = frozenset({"model.layers", "model.width", "model.input_scale", "m
                           "signal.mesh_near_sigma", "signal.mesh_max_triangles", "solver", "backward", "lr",
                           "batch_size", "grad_clip", "amortize", "minibatch_warm_start", "log_every", "eval_every",
                           "eval_points", "seed"})
+ON_A_FILE = dict(needs_file=True, resumable=True, flatten=frozenset({"model", "signal"}),
+                 rename={"backward.mode": "backward"}, checkpoint_every=500, advanced=FIT_ADVANCED)
+"""What the kinds that fit an opened file share: their flags (`--width`, `--max-size`, `--backward`), their Advanced
+drawer, their checkpoints."""
+GRID_MEDIA = frozenset({"image", "audio", "video"})
+"""The media a duel and a restore take (a shape has no grid of samples to hold out or fill in)."""
 register(TaskKind(
     "fit", "Fit a file", "fit an image, audio clip, video or mesh with an implicit representation", FitConfig,
     lambda config, path, device: build_fit_task(path, config, device),
     lambda config, path: f"{Path(path or 'fit').stem}-{config.model.model}-{config.protocol}",
-    needs_file=True, resumable=True, flatten=frozenset({"model", "signal"}), rename={"backward.mode": "backward"},
-    checkpoint_every=500, advanced=FIT_ADVANCED, distributed=True, global_batch=fit_global_batch,
+    **ON_A_FILE, distributed=True, global_batch=fit_global_batch,
     preview=lambda medium, device: fit_preview(medium or "image", device), inapplicable=fit_fields))
 register(TaskKind(
     "duel", "Duel: two networks side by side",
@@ -323,21 +330,16 @@ register(TaskKind(
     "pixels it never saw): curves, pictures, time and memory side by side, and the winner", DuelConfig,
     lambda config, path, device: build_duel_task(path, config, device),
     lambda config, path: f"{Path(path or 'duel').stem}-{config.model.model}-vs-{config.rival}",
-    needs_file=True, media=frozenset({"image", "audio", "video"}), resumable=True, view="duel",
-    flatten=frozenset({"model", "signal"}),
-    rename={"backward.mode": "backward"}, pairs={"models": ("model.model", "rival")}, checkpoint_every=500,
-    advanced=FIT_ADVANCED, preview=lambda medium, device: duel_preview(medium or "image", device),
-    inapplicable=fit_fields))
+    **ON_A_FILE, media=GRID_MEDIA, view="duel", pairs={"models": ("model.model", "rival")},
+    preview=lambda medium, device: duel_preview(medium or "image", device), inapplicable=fit_fields))
 register(TaskKind(
     "restore", "Restore a damaged file",
     "fill in what is missing from what is left: a picture's damaged pixels (a mask), a sound's gap, a video's lost "
     "frames", RestoreConfig,
     lambda config, path, device: build_restore_task(path, config, device),
     lambda config, path: f"{Path(path or 'restore').stem}-restored-{config.model.model}",
-    needs_file=True, media=frozenset({"image", "audio", "video"}), resumable=True, fixed=frozenset({"protocol"}),
-    flatten=frozenset({"model", "signal"}), rename={"backward.mode": "backward"}, checkpoint_every=500,
-    advanced=FIT_ADVANCED, preview=lambda medium, device: restore_preview(medium or "image", device),
-    inapplicable=restore_fields))
+    **ON_A_FILE, media=GRID_MEDIA, fixed=frozenset({"protocol"}),
+    preview=lambda medium, device: restore_preview(medium or "image", device), inapplicable=restore_fields))
 register(TaskKind(
     "train-prior", "Train a generative prior (MNIST)", "train a generative DEQ decoder whose latents JIIO finds",
     PriorConfig, _without_file("train-prior", build_prior_task), lambda config, path: f"prior-{Path(config.data).name or 'mnist'}",

@@ -145,10 +145,10 @@ def test_a_damaged_network_file_is_refused(fitted, tmp_path) -> None:
         load_network(path)
 
 
-def test_the_render_and_compression_tables_run_on_real_photographs(capsys) -> None:
-    """bench/render_table.py and bench/compress_table.py on one Kodak picture, a few steps: every row has its scores
-    and the classical tool's beside them (the tables' own numbers are in bench/results)."""
-    from bench import compress_table, render_table
+def test_the_render_compression_and_restore_tables_run_on_real_photographs(capsys) -> None:
+    """bench/render_table.py, compress_table.py and restore_table.py on one Kodak picture, a few steps: every row has
+    its scores and the classical tool's beside them (the tables' own numbers are in bench/results)."""
+    from bench import compress_table, render_table, restore_table
     from bench.shared_data import shared_data_dir
 
     if not (shared_data_dir() / "images" / "kodim01.png").is_file():
@@ -160,4 +160,8 @@ def test_the_render_and_compression_tables_run_on_real_photographs(capsys) -> No
     row = compressed["rows"][0]
     assert row["weight_bytes"] < row["bytes"] and row["jpeg_bytes"] <= row["bytes"] and row["psnr_jpeg"] > 20
     assert abs(row["psnr"] - row["psnr_fp32"]) < 0.1  # half precision costs nothing a few steps in
+    restored = restore_table.main(["--images", "kodim01", "--models", "fourier-mfn", "--masks", "boxes", "pixels",
+                                   "--steps", "2", "--width", "16"])
+    assert [row["mask"] for row in restored["rows"]] == ["boxes", "pixels"]
+    assert 0.45 < restored["rows"][1]["missing"] < 0.55 and restored["rows"][1]["psnr_biharmonic"] > 20
     capsys.readouterr()
