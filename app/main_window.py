@@ -148,11 +148,12 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.session.set_kind(kind)
         self._show_kind(kind)
         view = self.kind_view()
-        if view is None:
+        if view is None:  # the opened file's own view (a fit, a restore)
             if self.path is not None and reopen:
                 self.open_file(self.path)
                 return
-            self.views.setCurrentWidget(self.placeholder)
+            if self.path is None:
+                self.views.setCurrentWidget(self.placeholder)
         else:
             view.clear()
             self.views.setCurrentWidget(view)

@@ -250,3 +250,30 @@ def test_without_a_display_a_given_file_is_fitted_headless(tmp_path, monkeypatch
     out = capsys.readouterr().out
     assert "fitting tiny.png headless" in out and "tiny.png" in out.splitlines()[1]
     assert list((tmp_path / "runs").glob("tiny-*/reconstruction.png"))
+
+
+def test_a_damaged_picture_is_restored_in_the_window(window, qtbot, tmp_path) -> None:
+    """Restore on the opened picture keeps showing it (its panel asks for the mask alone); Start without a mask says
+    what to do; with one, the damaged picture is the target and the reconstruction fills the hole."""
+    import numpy as np
+    from PIL import Image
+
+    assert window.open_file(sample_path("image.png"))
+    window.set_kind("restore")
+    assert window.views.currentWidget() is not window.placeholder and window.kind == "restore"
+    visible = {name for name, (_, editor) in window.form.rows.items() if editor.isVisibleTo(window.form)}
+    assert "mask" in visible and not {"gap", "frames", "protocol"} & visible
+    window.start()
+    assert "mask first" in window.errors[-1]
+    mask = np.full((128, 128), 255, np.uint8)
+    mask[30:50, 40:70] = 0
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    config = window.form.config()
+    window.form.set_config(dataclasses.replace(config, mask=str(tmp_path / "mask.png"), steps=6, log_every=2,
+                                               eval_every=6))
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
+        window.start()
+    view = window.views.currentWidget()
+    assert (view.items[0].image[30:50, 40:70] == 0).all()  # the target shown: the damaged picture
+    assert view.reconstruction is not None and view.reconstruction[30:50, 40:70].any()
+    assert "psnr_test" in window.task_rows[-1] and "Restoring image.png" in window.task.describe()
