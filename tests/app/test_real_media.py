@@ -74,7 +74,7 @@ def test_every_task_kind_starts_from_its_panel(window, qtbot, data_dir, monkeypa
         "meta-train": lambda c: dataclasses.replace(c, steps=2, tasks_per_step=2, log_every=1, eval_every=2,
                                                     eval_episodes=2, jiio=dataclasses.replace(c.jiio, iterations=3)),
     }
-    assert set(tiny) | {"fit", "duel"} == set(TASKS.names())  # the tasks on a file have tests of their own
+    assert set(tiny) | {"fit", "duel", "restore"} == set(TASKS.names())  # the tasks on a file have tests of their own
     for kind, shrink in tiny.items():
         window.set_kind(kind)
         assert window.start_action.isEnabled() and window.views.currentWidget() is window.kind_view(kind)
