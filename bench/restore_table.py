@@ -56,7 +56,7 @@ def biharmonic(picture: np.ndarray, missing: np.ndarray) -> np.ndarray:
 
 
 def restore_rows(name: str, picture: np.ndarray, mask: str, models: list[str], width: int, steps: int,
-                 seed: int) -> list[dict]:
+                 seed: int, input_scale: float | None = None) -> list[dict]:
     missing = damage(mask, *picture.shape[:2], seed)
     start = time.perf_counter()
     classical = biharmonic(picture, missing)
@@ -67,7 +67,8 @@ def restore_rows(name: str, picture: np.ndarray, mask: str, models: list[str], w
         write_image(photo, picture)
         write_image(mask_path, np.where(missing, 0, 255).astype(np.uint8))
         for model in models:
-            config = RestoreConfig(model=ModelConfig(model=model, width=width), steps=steps, log_every=steps,
+            config = RestoreConfig(model=ModelConfig(model=model, width=width, input_scale=input_scale), steps=steps,
+                                   log_every=steps,
                                    lr=3e-3, device="cpu", mask=str(mask_path))
             task = task_kind("restore").build(config, photo, torch.device("cpu"))
             start = time.perf_counter()
@@ -86,12 +87,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser = table_arguments(__doc__, ["fourier-imfn", "fourier-mfn"], 300)
     parser.add_argument("--masks", nargs="+", choices=MASKS, default=list(MASKS))
     parser.add_argument("--width", type=int, default=128)
+    parser.add_argument("--input-scale", type=float, default=None, help="the filters' input scale (default: the "
+                        "restore's own for the picture's size)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     rows: list[dict] = []
     for index, (name, picture) in enumerate(kodak_pictures(args.images)):
         for mask in args.masks:
-            for row in restore_rows(name, picture, mask, args.models, args.width, args.steps, seed=index):
+            for row in restore_rows(name, picture, mask, args.models, args.width, args.steps, index, args.input_scale):
                 table_row(rows, row)
     means = {mask: {**{model: round(float(np.mean([r["psnr"] for r in rows if r["mask"] == mask
                                                     and r["model"] == model])), 3) for model in args.models},

@@ -88,9 +88,10 @@ def fit_fields(config: FitConfig, medium: str | None) -> set[str]:
 
 
 def restore_preview(medium: str, device: torch.device) -> RestoreConfig:
-    """A restore's starting settings: the fit preview of the medium."""
+    """A restore's starting settings: the fit preview of the medium, under the generalize protocol (its scale)."""
     fit = fit_preview(medium, device)
-    return RestoreConfig(**{field.name: getattr(fit, field.name) for field in dataclasses.fields(FitConfig)})
+    shared = {field.name: getattr(fit, field.name) for field in dataclasses.fields(FitConfig)}
+    return RestoreConfig(**{**shared, "protocol": "generalize"})
 
 
 def restore_fields(config: RestoreConfig, medium: str | None) -> set[str]:
