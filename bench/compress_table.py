@@ -22,9 +22,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.picture_fits import (fit_picture, finish_table, kodak_pictures, picture_psnr,  # noqa: E402
-                                table_arguments, table_row)
+from bench.picture_fits import fit_picture, finish_table, kodak_pictures, table_arguments, table_row  # noqa: E402
 from engine.fitted_network import jpeg_at, load_network, save_network  # noqa: E402
+from engine.metrics import picture_psnr  # noqa: E402
 
 
 def compress_row(name: str, picture: np.ndarray, model: str, width: int, steps: int) -> dict:

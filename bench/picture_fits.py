@@ -19,7 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.shared_data import shared_data_dir  # noqa: E402
 from engine.config import FitConfig, ModelConfig  # noqa: E402
 from engine.media import load_signal, write_image  # noqa: E402
-from engine.metrics import picture_psnr  # noqa: E402, F401 (the tables' score)
 from engine.tasks.fit import FitTask  # noqa: E402
 
 

@@ -20,8 +20,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.picture_fits import (fit_picture, finish_table, kodak_pictures, picture_psnr, resized,  # noqa: E402
-                                table_arguments, table_row)
+from bench.picture_fits import (fit_picture, finish_table, kodak_pictures, resized, table_arguments,  # noqa: E402
+                                table_row)
+from engine.metrics import picture_psnr  # noqa: E402
 
 
 def render_row(name: str, original: np.ndarray, model: str, width: int, steps: int) -> dict:

@@ -22,9 +22,10 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.picture_fits import finish_table, kodak_pictures, picture_psnr, table_arguments, table_row  # noqa: E402
+from bench.picture_fits import finish_table, kodak_pictures, table_arguments, table_row  # noqa: E402
 from engine.config import ModelConfig, RestoreConfig  # noqa: E402
 from engine.media import write_image  # noqa: E402
+from engine.metrics import picture_psnr  # noqa: E402
 from engine.tasks.kinds import task_kind  # noqa: E402
 
 MASKS = ("strokes", "boxes", "pixels")
