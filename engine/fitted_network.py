@@ -5,9 +5,12 @@ The file is a DEQ Studio model file (`engine/model_store.py`: safetensors, no pi
 network's weights in half precision by default, with its settings and the signal's grid (medium, shape, channels,
 rate) as metadata. `deq-studio fit` writes one beside every reconstruction; `deq-studio render` reads it.
 
-Rendering resamples as a resize does: along an axis of n samples rendered as m, sample j stands at source position
-(j + ½)·n/m − ½, in the coordinates the network was fitted on (source sample i at −1 + 2i/(n − 1)). The same count
-gives back the fitted grid exactly; a larger one reaches half a source sample beyond the first and the last.
+Rendering resamples a picture's sides as a resize does: along an axis of n samples rendered as m, sample j stands at
+source position (j + ½)·n/m − ½, in the coordinates the network was fitted on (source sample i at −1 + 2i/(n − 1)).
+A time axis (a sound's samples, a video's frames) is resampled as a change of rate does: sample j at time j/rate' is
+source position j·n/m, so the first sample stays where it was and a doubled rate keeps every source sample and adds
+one halfway between each two. The same count gives back the fitted grid exactly; a larger one reaches at most half a
+source sample beyond the ends (a time axis: beyond the last).
 """
 from __future__ import annotations
 
@@ -34,18 +37,22 @@ MAX_RENDER_SAMPLES = 1 << 25
 """The most samples one render makes (a 5792² image): its coordinates and prediction are held in memory at once."""
 
 
-def resampled_axis(n_source: int, n_target: int) -> Tensor:
-    """The coordinates of `n_target` samples spread over the span of `n_source` fitted samples (see the module's
-    docstring); float32 (n_target,)."""
+def resampled_axis(n_source: int, n_target: int, step: float | None = None) -> Tensor:
+    """The coordinates of `n_target` samples spread over the span of `n_source` fitted samples, as a resize does or,
+    given the `step` between them in source samples (a time axis: the source rate over the render's), as a change of
+    rate does (see the module's docstring); float32 (n_target,)."""
     if n_source == 1:
         return torch.zeros(n_target)
-    position = (torch.arange(n_target, dtype=torch.float64) + 0.5) * n_source / n_target - 0.5
+    index = torch.arange(n_target, dtype=torch.float64)
+    position = index * step if step is not None else (index + 0.5) * n_source / n_target - 0.5
     return (-1.0 + 2.0 * position / (n_source - 1)).float()
 
 
-def resampled_coords(source: tuple[int, ...], target: tuple[int, ...]) -> Tensor:
-    """Row-major coordinates of grid `target` over the span of the fitted grid `source`: (∏target, len(target))."""
-    axes = [resampled_axis(n, m) for n, m in zip(source, target, strict=True)]
+def resampled_coords(source: tuple[int, ...], target: tuple[int, ...], time_step: float | None = None) -> Tensor:
+    """Row-major coordinates of grid `target` over the span of the fitted grid `source`, its first axis a time axis
+    sampled every `time_step` source samples when given (a sound, a video): (∏target, len(target))."""
+    axes = [resampled_axis(n, m, time_step if axis == 0 else None)
+            for axis, (n, m) in enumerate(zip(source, target, strict=True))]
     return torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, len(target))
 
 
@@ -96,10 +103,14 @@ class FittedNetwork:
 
     def render(self, shape: tuple[int, ...] | None = None, rate: float | None = None) -> np.ndarray:
         """The signal on grid `shape` (default: the fitted one) in the medium's layout (uint8 (H, W, C) image,
-        (T, H, W, C) video, float (T,) sound); `rate` only labels it."""
+        (T, H, W, C) video, float (T,) sound); a sound or a video sampled at `rate` (default: as many samples over
+        the fitted duration)."""
         shape = tuple(shape or self.shape)
         device = next(self.model.parameters()).device
-        coords = resampled_coords(self.shape, shape).to(device)
+        time_step = None
+        if self.rate is not None:
+            time_step = self.rate / rate if rate else self.shape[0] / shape[0]
+        coords = resampled_coords(self.shape, shape, time_step).to(device)
         self.model.eval()
         prediction, _ = self.model.predict(coords)
         grid = Signal(self.medium, coords, prediction, shape, rate, self.source)

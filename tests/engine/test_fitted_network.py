@@ -38,6 +38,19 @@ def test_the_resampled_grid_is_the_fitted_one_at_the_same_count_and_a_resize_at_
     assert resampled_coords((3, 4), (6, 2)).shape == (12, 2) and torch.equal(resampled_axis(1, 3), torch.zeros(3))
 
 
+def test_a_time_axis_is_resampled_as_a_change_of_rate_keeping_every_source_sample() -> None:
+    """A sound or a video at twice its rate keeps each fitted sample (every other one) and adds one halfway; at half
+    its rate it keeps every other one; its pictures' sides are still resized."""
+    source = torch.linspace(-1, 1, 5)
+    twice = resampled_axis(5, 10, step=0.5)
+    assert torch.allclose(twice[0::2], source, atol=1e-6)
+    assert torch.allclose(twice[1::2][:-1], (source[:-1] + source[1:]) / 2, atol=1e-6)
+    assert torch.allclose(resampled_axis(9, 5, step=2.0), torch.linspace(-1, 1, 9)[0::2], atol=1e-6)
+    grid = resampled_coords((4, 3, 3), (8, 6, 6), time_step=0.5).reshape(8, 6, 6, 3)
+    assert torch.allclose(grid[0::2, 0, 0, 0], torch.linspace(-1, 1, 4), atol=1e-6)
+    assert torch.allclose(grid[0, :, 0, 1], resampled_axis(3, 6), atol=1e-7)
+
+
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
     """Fourier-MFN fitted to the smooth picture at 32² (represent, 400 steps)."""
