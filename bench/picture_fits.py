@@ -22,6 +22,10 @@ from engine.media import load_signal, write_image  # noqa: E402
 from engine.tasks.fit import FitTask  # noqa: E402
 
 
+SECTIONS = ("audio", "video")
+"""The parts of a table that a run with `--media audio` or `--media video` writes beside the pictures' rows."""
+
+
 def read_rgb(path: Path) -> np.ndarray:
     """A picture file as uint8 (H, W, 3)."""
     with Image.open(path) as image:
@@ -58,6 +62,9 @@ def table_arguments(description: str, models: list[str], steps: int) -> argparse
     parser.add_argument("--steps", type=int, default=steps)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--write", default="", help="also write PREFIX.json")
+    parser.add_argument("--media", nargs="+", choices=("pictures",) + SECTIONS, default=["pictures"],
+                        help="which rows to run: the Kodak pictures, the two sounds, the video (each its own part "
+                        "of PREFIX.json)")
     return parser
 
 
@@ -74,12 +81,24 @@ def table_row(rows: list[dict], row: dict) -> None:
     print(json.dumps(row), file=sys.stderr, flush=True)
 
 
-def finish_table(args, protocol: str, rows: list[dict], **extra) -> dict:
+def finish_table(args, protocol: str, rows: list[dict], section: str | None = None, **extra) -> dict:
     """The table (the run's device, threads and steps, `protocol` in words, the rows and `extra`) printed as JSON,
-    and written to `args.write`.json when given."""
+    and written to `args.write`.json when given: as its pictures' part, or as its `section` ("audio", "video"),
+    keeping the other parts a run before wrote there."""
     table = {"device": "cpu", "threads": args.threads, "steps": args.steps, **extra, "protocol": protocol,
              "rows": rows}
     print(json.dumps(table, indent=1))
     if args.write:
-        Path(f"{args.write}.json").write_text(json.dumps(table, indent=1) + "\n")
+        path = Path(f"{args.write}.json")
+        before = json.loads(path.read_text()) if path.is_file() else {}
+        if section is None:
+            whole = {**table, **{name: part for name, part in before.items() if name in SECTIONS}}
+        else:
+            whole = {**before, section: table}
+        path.write_text(json.dumps(whole, indent=1) + "\n")
     return table
+
+
+def mean_of(rows: list[dict], key: str, **match) -> float:
+    """The mean of `key` over the rows matching every `match`, to 3 decimals."""
+    return round(float(np.mean([row[key] for row in rows if all(row[k] == v for k, v in match.items())])), 3)

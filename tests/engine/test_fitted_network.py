@@ -4,6 +4,7 @@ against the function itself, the half-precision file against the full one, sound
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -178,3 +179,47 @@ def test_the_render_compression_and_restore_tables_run_on_real_photographs(capsy
     assert [row["mask"] for row in restored["rows"]] == ["boxes", "pixels"]
     assert 0.45 < restored["rows"][1]["missing"] < 0.55 and restored["rows"][1]["psnr_biharmonic"] > 20
     capsys.readouterr()
+
+
+def test_the_classical_tools_beside_the_sound_and_video_rows_are_exact_where_they_must_be() -> None:
+    """bench/clip_fits.py's baselines: a straight line's gap filled linearly and a cubic's by the spline, to rounding;
+    a frame lost from a steady fade blended exactly; the SNR of an estimate off by a tenth of the signal is 20 dB."""
+    from bench.clip_fits import interpolated_frames, interpolated_gap, snr
+
+    t = np.arange(400, dtype=np.float64)
+    missing = (t >= 150) & (t < 190)
+    line, cubic = 0.002 * t - 0.3, 1e-7 * (t - 200) ** 3 - 2e-5 * (t - 100) ** 2
+    assert np.abs(interpolated_gap(line, missing, "linear") - line).max() < 1e-12
+    assert np.abs(interpolated_gap(cubic, missing, "cubic") - cubic).max() < 1e-9
+    assert snr(1.1 * cubic, cubic) == pytest.approx(20.0)
+    fade = np.stack([np.full((3, 4, 3), 10 * k, np.uint8) for k in range(6)])
+    filled = interpolated_frames(fade, [2, 3])
+    assert np.array_equal(filled["linear"], fade) and np.array_equal(filled["repeat"][3], fade[1])
+
+
+def test_the_restore_and_render_tables_run_on_a_real_sound_and_the_real_video(tmp_path) -> None:
+    """The sound and video rows of bench/restore_table.py and render_table.py, a few steps: scores beside the classical
+    tools', and the parts written into one table beside the pictures' part."""
+    from bench import render_table, restore_table
+    from bench.clip_fits import bikes, sound_render_rows, sound_restore_rows
+    from bench.shared_data import shared_data_dir
+
+    bach = shared_data_dir() / "audio" / "gt_bach.wav"
+    if not bach.is_file() or not bikes().is_file():
+        pytest.skip("needs the real data (../shared/data/audio, video)")
+    clip = {"name": "bach", "path": bach, "start": 1.5, "duration": 0.25, "gap_at": 1.6}
+    restored = sound_restore_rows(clip, 0.5, ["fourier-mfn"], 16, 2, 3e-3)[0]
+    assert restored["samples"] in (22, 23) and restored["snr_linear"] > restored["snr_cubic"] - 30
+    rendered = sound_render_rows(clip, ["fourier-mfn"], 16, 2, 3e-3)[0]
+    assert rendered["samples"] == 11025 and rendered["snr_polyphase"] > 25 and rendered["snr_render"] < 25
+    prefix = str(tmp_path / "table")
+    common = ["--models", "fourier-mfn", "--steps", "2", "--width", "16", "--write", prefix]
+    restore_table.main(["--images", "kodim01", "--masks", "boxes"] + common)
+    video = restore_table.main(["--media", "video", "--frames", "2:3"] + common)
+    assert video["rows"][0]["lost"] == 2 and video["rows"][0]["psnr_linear"] > 15
+    table = json.loads((tmp_path / "table.json").read_text())
+    assert table["rows"][0]["mask"] == "boxes" and table["video"]["rows"] == video["rows"]
+    frames = render_table.main(["--media", "video"] + common)["rows"][0]
+    assert frames["frames"] == 16 and frames["psnr_linear"] > frames["psnr_linear_between"]
+    table = json.loads((tmp_path / "table.json").read_text())
+    assert set(table) >= {"rows", "video"} and table["video"]["rows"][0]["psnr_render"] == frames["psnr_render"]
