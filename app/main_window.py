@@ -104,6 +104,10 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.progress.setMaximumWidth(220)
         self.status = QLabel(f"{self.device_label} · Ready")
         self.statusBar().addWidget(self.status, 1)
+        self.kept = QLabel()
+        """After a fit: what its network weighs as a file, beside JPEG at that size for a picture."""
+        self.kept.setObjectName("kept-network")
+        self.statusBar().addPermanentWidget(self.kept)
         self.statusBar().addPermanentWidget(self.progress)
 
     def _connect_controller(self) -> None:
@@ -206,6 +210,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
             if not restart:  # continue the trained model: the panel shows what runs
                 settings = self.session.continued_settings(settings)
                 self.panel.put_settings(self.kind, settings)
+        self.kept.clear()
         try:
             started = self.session.start(settings, restart=restart)
         except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, nothing else changes
@@ -290,6 +295,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
     def _run_ended(self, completed: bool) -> None:
         self.session.run_phase.ended(completed)
         self._show_progress()
+        self.kept.setText(self.session.kept_line())
         if self.session.run_phase.last is None and self.task is not None:
             self.progress.setValue(self.task.step_count)
         self._update_actions("idle")

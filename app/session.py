@@ -326,6 +326,11 @@ class Session:
 
         return isinstance(self.task, FitTask) and self.task.step_count > 0 and not self.busy
 
+    def kept_line(self) -> str:
+        """After a fit of a picture, a sound or a video: what its network weighs as a file, beside JPEG at that size
+        for a picture fitted on every pixel (`FitTask.kept_line`); '' otherwise."""
+        return self.task.kept_line() if self.renderable() else ""
+
     def render(self, path: str | Path, scale: float | None = None, size: int | None = None,
                rate: float | None = None) -> Path:
         """The fitted network's signal on another grid (a picture at `scale` or `size`, a sound or a video at

@@ -49,10 +49,14 @@ def test_a_fitted_picture_renders_at_another_size_from_the_file_menu(window, qtb
 
     assert window.open_file(sample_path("image.png"))
     assert not window.render_action.isEnabled()  # nothing fitted yet
-    window.form.set_config(dataclasses.replace(window.form.config(), steps=3, log_every=1, eval_every=3))
+    window.form.set_config(dataclasses.replace(window.form.config(), steps=3, log_every=1, eval_every=3,
+                                               protocol="represent"))
     with qtbot.waitSignal(window.controller.finished, timeout=60_000):
         window.start()
     assert window.render_action.isEnabled()
+    # the status bar says what the network weighs, beside JPEG at that size (every pixel fitted)
+    kept = window.kept.text()
+    assert kept.startswith("This network: ") and " KB, " in kept and " dB — " in kept and kept.endswith(" dB"), kept
     monkeypatch.setattr(QInputDialog, "getDouble", lambda *args: (2.5, True))
     suggested = []
     target = tmp_path / "twice.png"
