@@ -17,9 +17,14 @@ from engine.media import SignalError, medium_of, supported_extensions
 from engine.tasks.kinds import TASKS
 
 
+NETWORK_SUFFIX = ".safetensors"
+"""A fitted network's file (`deq-studio fit` writes network.safetensors beside every reconstruction)."""
+
+
 def file_filter() -> str:
     """The Open dialog's filter: every registered medium's suffixes."""
-    return f"Signals ({' '.join('*' + extension for extension in supported_extensions())});;All files (*)"
+    return (f"Signals ({' '.join('*' + extension for extension in supported_extensions())});;"
+            f"Fitted networks (*{NETWORK_SUFFIX});;All files (*)")
 
 
 class FileActions:
@@ -103,7 +108,7 @@ class FileActions:
 
         if not self.session.renderable():
             return
-        network = self.session.task.fitted()
+        network = self.session.network()
         grid = ask_grid(self, network.medium, network.rate)
         if grid is None:
             return
@@ -192,6 +197,8 @@ class FileActions:
             self.report_error("Stop the current run before opening another file.")
             return False
         path = Path(path)
+        if path.suffix.lower() == NETWORK_SUFFIX:
+            return self.open_network(path)
         try:
             medium = medium_of(path)
         except SignalError as exc:
@@ -232,6 +239,28 @@ class FileActions:
                 view = self.kind_view()  # a duel's; a restore shows the file in the medium's own view
                 if view is not None:
                     view.show_snapshot({"target": task.targets().arrays["signal"]}, {})
+        return True
+
+    def open_network(self, path: Path) -> bool:
+        """A network file a fit wrote: its signal, rendered on the grid it was fitted on, in its medium's view, and
+        File ▸ Render at another size… renders it on any other; a file that is not one is reported, nothing changes."""
+        from engine.tasks.base import Targets
+
+        try:
+            network = self.session.open_network(path)
+            shown = network.render()
+        except Exception as exc:  # noqa: BLE001 — the one error path: a sentence, nothing else changes
+            self.report_error(f"Could not open {path.name}: {failure_sentence(exc, f'opening {path.name}')}")
+            return False
+        self.settings.setValue("last_dir", str(path.parent))
+        self.recent.remember(path)
+        self.views.show_targets(Targets(network.medium, {"signal": shown}, network.rate, ""))
+        self._show_ready()
+        self._update_actions(self.controller.state)
+        self.statusBar().showMessage(
+            f"{path.name}: {network.config.model.model} fitted to {network.source}, {path.stat().st_size / 1024:.1f} "
+            f"KB, shown as fitted ({network.describe()}). File ▸ Render at another size… renders it on any grid.",
+            30_000)
         return True
 
     def load_snapshot(self, folder: str | Path) -> bool:

@@ -85,6 +85,8 @@ class Session:
         self.path: Path | None = None
         """The opened file (fits)."""
         self.task: Task | None = None
+        self.opened_network = None
+        """A network file opened to view and render (`open_network`), until a file is opened or a run starts."""
         self.built_from: Any = None
         """The settings the task was built from (changed settings rebuild an untrained task)."""
         self.rows: list[dict] = []
@@ -169,8 +171,19 @@ class Session:
             self._medium_settings(medium)
         self.kind, self.path, self.fit_medium = kind, path, medium
         self.task, self.built_from, self.rows = task, settings, []
+        self.opened_network = None
         self.set_settings("fit", settings)
         return task
+
+    def open_network(self, path: str | Path):
+        """A network file a fit wrote (network.safetensors, or its run folder), to view and render at any size; the
+        current task and file stay. Raises a sentence on a file that is not one."""
+        from engine.fitted_network import load_network
+
+        if self.busy:
+            raise SessionError("Stop the current run before opening a network.")
+        self.opened_network = load_network(path, self.device)
+        return self.opened_network
 
     def needs_rebuild(self, settings: Any) -> bool:
         """Whether `settings` differ from the trained task's in more than its schedule (steps, log and evaluation
@@ -210,6 +223,7 @@ class Session:
             task.reschedule(settings.steps, settings.log_every, settings.eval_every)
             task.set_lr(getattr(settings, "lr", None))  # a kind without a learning rate ignores it
         assert self.task is not None
+        self.opened_network = None
         self.run_count += 1
         name = f"{self.path.stem if kind.needs_file and self.path else kind.name} #{self.run_count}"
         self.history.add_run(name)
@@ -321,24 +335,30 @@ class Session:
         return self.task.export(Path(folder))
 
     def renderable(self) -> bool:
-        """Whether the current task is a trained fit of a picture, a sound or a video (what `render` renders)."""
+        """Whether there is a network to render: an opened network file, or a trained fit of a picture, a sound or
+        a video."""
         from engine.tasks.fit import FitTask
 
-        return isinstance(self.task, FitTask) and self.task.step_count > 0 and not self.busy
+        fitted = isinstance(self.task, FitTask) and self.task.step_count > 0
+        return (self.opened_network is not None or fitted) and not self.busy
+
+    def network(self):
+        """What `render` renders: the opened network file, else the trained fit's network (`FittedNetwork`)."""
+        return self.opened_network if self.opened_network is not None else self.task.fitted()
 
     def kept_line(self) -> str:
         """After a fit of a picture, a sound or a video: what its network weighs as a file, beside JPEG at that size
         for a picture fitted on every pixel (`FitTask.kept_line`); '' otherwise."""
-        return self.task.kept_line() if self.renderable() else ""
+        return self.task.kept_line() if self.renderable() and self.opened_network is None else ""
 
     def render(self, path: str | Path, scale: float | None = None, size: int | None = None,
                rate: float | None = None) -> Path:
         """The fitted network's signal on another grid (a picture at `scale` or `size`, a sound or a video at
         `rate`: `FittedNetwork.target_shape`), written to `path` in the medium's format. Raises on bad input."""
         if not self.renderable():
-            raise SessionError("Fit a picture, a sound or a video first: a trained fit renders at another size or "
-                               "rate.")
-        network = self.task.fitted()
+            raise SessionError("Fit a picture, a sound or a video first (or open a network file): a trained fit "
+                               "renders at another size or rate.")
+        network = self.network()
         shape, rate = network.target_shape(scale, size, rate)
         return network.write(Path(path), network.render(shape, rate), rate)
 

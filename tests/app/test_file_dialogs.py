@@ -66,3 +66,29 @@ def test_a_fitted_picture_renders_at_another_size_from_the_file_menu(window, qtb
     assert not window.errors and "Saved to" in window.statusBar().currentMessage()
     assert window.render_to(tmp_path / "huge.png", scale=60.0) is None  # 7680² is over the limit: one sentence
     assert "smaller size" in window.errors[-1] and not (tmp_path / "huge.png").exists()
+
+
+def test_a_network_file_reopens_in_the_window_and_renders_at_any_size(window, qtbot, tmp_path) -> None:
+    """File ▸ Open… takes the network.safetensors a fit wrote: its picture is shown as fitted and File ▸ Render at
+    another size… renders it; a file that is not a network is one sentence and changes nothing; opening a signal
+    again renders that fit, not the network."""
+    from PIL import Image
+
+    assert window.open_file(sample_path("image.png"))
+    window.form.set_config(dataclasses.replace(window.form.config(), steps=3, log_every=1, eval_every=3))
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
+        window.start()
+    network = window.session.export(tmp_path / "run").parent / "network.safetensors"
+    assert window.open_file(network) and not window.errors
+    assert "image.png" in window.statusBar().currentMessage() and "Render at another size" in \
+        window.statusBar().currentMessage()
+    assert window.render_action.isEnabled() and window.session.opened_network is not None
+    assert window.render_to(tmp_path / "twice.png", scale=2.0) is not None
+    assert Image.open(tmp_path / "twice.png").size == (256, 256)
+    bogus = tmp_path / "not-a-network.safetensors"
+    bogus.write_bytes(b"not a network")
+    assert not window.open_file(bogus)
+    assert "Could not open not-a-network.safetensors" in window.errors[-1] and "\n" not in window.errors[-1]
+    assert window.session.opened_network is not None  # the network opened before stays
+    assert window.open_file(sample_path("image.png")) and window.session.opened_network is None
+    assert not window.render_action.isEnabled()  # the file opened anew: nothing fitted to render yet
