@@ -239,6 +239,7 @@ class FileActions:
                 view = self.kind_view()  # a duel's; a restore shows the file in the medium's own view
                 if view is not None:
                     view.show_snapshot({"target": task.targets().arrays["signal"]}, {})
+        self.restore_controls.sync()
         return True
 
     def open_network(self, path: Path) -> bool:

@@ -21,6 +21,7 @@ from app.file_actions import FileActions
 from app.guidance import NOTICE_MS, Guidance, start_hint_label
 from app.few_shot_controls import FewShotWiring
 from app.jiio_controls import JIIOControls
+from app.restore_controls import RestoreControls
 from app.kept_settings import open_kept
 from app.menus import build_menus, update_actions
 from app.panels.settings_panel import SettingsPanel
@@ -64,6 +65,8 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         build_menus(self)
         self.setAcceptDrops(True)
         self.jiio_controls, self.few_shot_wiring = JIIOControls(self), FewShotWiring(self)
+        self.restore_controls = RestoreControls(self)
+        self.panel.edited.connect(self.restore_controls.sync)
         self.scale_out = ScaleOut(self)
         self._connect_controller()
         self.resize(1200, 800)
@@ -162,6 +165,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
             view.clear()
             self.views.setCurrentWidget(view)
             self.jiio_controls.sync()
+        self.restore_controls.sync()
         self._show_ready()
         self._update_actions(self.controller.state)
 

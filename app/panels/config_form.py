@@ -10,14 +10,15 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from pathlib import Path
 from typing import Any, Literal
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QLineEdit, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QLineEdit, QStyle,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from app.panels.plain_names import choice_name, field_name, group_name
-from engine.config import ConfigError, field_docs, field_types
+from engine.config import ConfigError, field_docs, field_types, picture_file_fields
 
 INVALID_STYLE = "border: 1px solid #d9534f;"
 
@@ -81,10 +82,34 @@ class ConfigForm(QGroupBox):
             _on_choice(editor, self.edited.emit)
             editor.setToolTip(docs.get(f.name, ""))
             editor.setObjectName(path)
+            if f.name in picture_file_fields(self.cls):
+                self._add_picture_chooser(editor, label)
             self.editors[f.name] = editor
             layout.addRow(label, editor)
             layout.labelForField(editor).setToolTip(docs.get(f.name, ""))  # the field's own words, not its group's
             self.rows[f.name] = (layout, editor)
+
+    def _add_picture_chooser(self, editor: QLineEdit, label: str) -> None:
+        """A button inside a picture file's entry that chooses the file (from the entry's folder, else home)."""
+        from engine.media.image import IMAGE_EXTENSIONS
+
+        def choose() -> None:
+            folder = Path(editor.text()).parent if editor.text().strip() else Path.home()
+            pictures = " ".join(f"*{extension}" for extension in IMAGE_EXTENSIONS)
+            path, _ = QFileDialog.getOpenFileName(self, f"Choose the {label.lower()}",
+                                                  str(folder if folder.is_dir() else Path.home()),
+                                                  f"Pictures ({pictures});;All files (*)")
+            if path:
+                editor.setText(path)
+                editor.setStyleSheet("")
+                self.edited.emit()
+
+        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon)
+        chooser = editor.addAction(icon, QLineEdit.ActionPosition.TrailingPosition)
+        chooser.setToolTip(f"Choose the {label.lower()} file…")
+        chooser.setObjectName(f"choose-{editor.objectName() or 'file'}")
+        chooser.triggered.connect(choose)
+        editor.chooser = chooser
 
     def _add_drawer(self, outer: QVBoxLayout) -> QFormLayout:
         """The collapsed "Advanced settings" drawer under the simple fields; returns its layout."""

@@ -12,6 +12,23 @@ from PySide6.QtGui import QImage, QMouseEvent, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy, QWidget
 
 
+def brush(shape: tuple[int, int], x: float, y: float, radius: float,
+          start: tuple[float, float] | None = None) -> tuple[tuple[slice, slice], np.ndarray]:
+    """A soft round brush of `radius` pixels along the straight path from `start` (else a dab) to (x, y), in pixel
+    coordinates (pixel centres at k + 0.5) of a picture of `shape`: the slices of the pixels it reaches and their
+    weights there (1 inside the radius, a soft edge of one pixel)."""
+    x0, y0 = start if start is not None else (x, y)
+    reach = radius + 1.5
+    rows = slice(max(0, int(min(y, y0) - reach)), max(0, min(shape[0], int(max(y, y0) + reach) + 1)))
+    cols = slice(max(0, int(min(x, x0) - reach)), max(0, min(shape[1], int(max(x, x0) + reach) + 1)))
+    ys, xs = np.mgrid[rows, cols]
+    dx, dy = x - x0, y - y0
+    length2 = dx * dx + dy * dy
+    t = np.clip(((xs + 0.5 - x0) * dx + (ys + 0.5 - y0) * dy) / length2, 0.0, 1.0) if length2 else 0.0
+    distance = np.hypot(xs + 0.5 - (x0 + t * dx), ys + 0.5 - (y0 + t * dy))  # to the nearest point of the path
+    return (rows, cols), np.clip(radius + 0.5 - distance, 0.0, 1.0)
+
+
 class PaintCanvas(QWidget):
     """Paint on a (size, size) uint8 picture; `pixels` is the picture, `clear()` fills it with paper."""
 
@@ -41,15 +58,9 @@ class PaintCanvas(QWidget):
     def paint_at(self, x: float, y: float, value: int, start: tuple[float, float] | None = None) -> None:
         """Brush `value` around canvas coordinates (x, y) (pixel centres at k + 0.5), along the straight path from
         `start` when given."""
-        ys, xs = np.mgrid[0 : self.size_px, 0 : self.size_px]
-        x0, y0 = start if start is not None else (x, y)
-        dx, dy = x - x0, y - y0
-        length2 = dx * dx + dy * dy
-        t = np.clip(((xs + 0.5 - x0) * dx + (ys + 0.5 - y0) * dy) / length2, 0.0, 1.0) if length2 else 0.0
-        distance = np.hypot(xs + 0.5 - (x0 + t * dx), ys + 0.5 - (y0 + t * dy))  # to the nearest point of the path
-        weight = np.clip(self.radius + 0.5 - distance, 0.0, 1.0)  # 1 inside the radius, soft edge of one pixel
-        blended = self.pixels * (1 - weight) + value * weight
-        self.pixels = np.round(blended).astype(np.uint8)
+        reached, weight = brush(self.pixels.shape, x, y, self.radius, start)
+        blended = self.pixels[reached] * (1 - weight) + value * weight
+        self.pixels[reached] = np.round(blended).astype(np.uint8)
         self.update()
 
     def _canvas_point(self, event: QMouseEvent) -> QPointF:

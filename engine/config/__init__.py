@@ -11,7 +11,8 @@ and configs round-trip through plain JSON dicts (`to_dict` / `from_dict`).
 """
 from engine.config.equilibrium import BackwardConfig, DemoConfig, EquilibriumConfig, SolverConfig, SolverName
 from engine.config.fields import (SEED, ConfigError, Range, check_fields, config_paths, field_choices, field_docs,
-                                  field_ranges, field_types, from_dict, require, to_dict, with_paths)
+                                  field_ranges, field_types, from_dict, picture_file_fields, require, to_dict,
+                                  with_paths)
 from engine.config.fit import (DuelConfig, FitConfig, INRName, ModelConfig, RenderConfig, RestoreConfig,
                                SignalConfig, span_of)
 from engine.config.jiio import AdvTrainConfig, AttackConfig, AttackTaskConfig, InverseConfig, JIIOConfig, PriorConfig
@@ -23,5 +24,5 @@ __all__ = [
     "EquilibriumConfig", "FitConfig", "INRName", "InverseConfig", "JIIOConfig", "MetaTestConfig", "MetaTrainConfig",
     "ModelConfig", "PriorConfig", "Range", "RenderConfig", "ResumeConfig", "RestoreConfig", "SEED",
     "SignalConfig", "SolverConfig", "SolverName", "check_fields", "config_paths", "field_choices", "field_docs",
-    "field_ranges", "field_types", "from_dict", "require", "span_of", "to_dict", "with_paths",
+    "field_ranges", "field_types", "from_dict", "picture_file_fields", "require", "span_of", "to_dict", "with_paths",
 ]

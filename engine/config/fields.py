@@ -165,12 +165,31 @@ def _field_types(cls: type) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
 
+@dataclasses.dataclass(frozen=True)
+class PictureFile:
+    """Marks a text field (`Annotated[str, PictureFile()]`, `MASK_FILE`) that names a picture file: the window's
+    editor has a button beside it that chooses one."""
+
+
+MASK_FILE = Annotated[str, PictureFile()]
+
+
 @functools.cache
+def _marked_fields(cls: type, marker: type) -> dict[str, Any]:
+    """The fields of `cls` whose annotation carries a `marker` instance, with that instance."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    return {f.name: meta for f in dataclasses.fields(cls) if typing.get_origin(hints[f.name]) is Annotated
+            for meta in hints[f.name].__metadata__ if isinstance(meta, marker)}
+
+
 def _registered_fields(cls: type) -> dict[str, str]:
     """The fields marked `Registered`, with their registries' kinds."""
-    hints = typing.get_type_hints(cls, include_extras=True)
-    return {f.name: meta.kind for f in dataclasses.fields(cls) if typing.get_origin(hints[f.name]) is Annotated
-            for meta in hints[f.name].__metadata__ if isinstance(meta, Registered)}
+    return {name: meta.kind for name, meta in _marked_fields(cls, Registered).items()}
+
+
+def picture_file_fields(cls: type) -> frozenset[str]:
+    """The fields of `cls` marked `PictureFile`."""
+    return frozenset(_marked_fields(cls, PictureFile))
 
 
 def config_paths(cls: type, _path: str = "") -> frozenset[str]:

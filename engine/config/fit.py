@@ -5,8 +5,8 @@ import dataclasses
 from typing import Annotated, Literal
 
 from engine.config.equilibrium import BackwardConfig, EquilibriumConfig, SolverConfig
-from engine.config.fields import (DEVICE, EVERY, SEED, STEPS, ConfigError, Range, Registered, check_fields,
-                                  require)
+from engine.config.fields import (DEVICE, EVERY, MASK_FILE, SEED, STEPS, ConfigError, Range, Registered,
+                                  check_fields, require)
 
 INRName = Annotated[str, Registered("network")]
 """A network's name: one of those `engine.models.inr` registers (`register_network`)."""
@@ -193,7 +193,7 @@ class RestoreConfig(FitConfig):
     """Restore a damaged file: the network learns what is left and fills in what is missing (a picture's damaged
     pixels, a sound's gap, a video's lost frames); the restored file keeps every sample that was not missing."""
 
-    mask: str = ""
+    mask: MASK_FILE = ""
     """A picture's damage: a black-and-white image of the picture's size (any image editor makes one), black where
     the picture is damaged."""
     protocol: Literal["represent", "generalize"] = "generalize"

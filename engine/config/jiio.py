@@ -6,7 +6,7 @@ import dataclasses
 from typing import Annotated, ClassVar, Literal
 
 from engine.config.equilibrium import SolverConfig
-from engine.config.fields import DEVICE, EVERY, SEED, STEPS, Range, check_fields, require
+from engine.config.fields import DEVICE, EVERY, MASK_FILE, SEED, STEPS, Range, check_fields, require
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,7 +149,7 @@ class InverseConfig:
     """Box: the side of the missing square, in pixels."""
     pixel_fraction: float = 0.5
     """Pixels: the share of pixels that is missing (0.5 = half)."""
-    mask: str = ""
+    mask: MASK_FILE = ""
     """Mask: an image whose dark pixels are missing."""
     method: Literal["jiio", "adam", "both"] = "both"
     """Which method restores the digits; both runs JIIO and Adam one after the other on the same digits and times

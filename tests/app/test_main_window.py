@@ -277,3 +277,44 @@ def test_a_damaged_picture_is_restored_in_the_window(window, qtbot, tmp_path) ->
     assert (view.items[0].image[30:50, 40:70] == 0).all()  # the target shown: the damaged picture
     assert view.reconstruction is not None and view.reconstruction[30:50, 40:70].any()
     assert "psnr_test" in window.task_rows[-1] and "Restoring image.png" in window.task.describe()
+
+
+def test_the_damage_is_painted_on_the_picture_or_chosen_as_a_file(window, qtbot, monkeypatch, tmp_path) -> None:
+    """A restore of a picture offers Paint damage under the view: a stroke on the target becomes the restore's mask
+    (a PNG at the picture file's size, black where painted) and the run restores exactly there; Clear damage empties
+    the setting; the mask entry's button chooses a file, which the picture then shows as damage. Other kinds do not
+    offer the painter."""
+    import numpy as np
+    from PIL import Image
+    from PySide6.QtWidgets import QFileDialog
+
+    assert window.open_file(sample_path("image.png"))
+    view = window.views.currentWidget()
+    assert not view.paint_damage.isVisibleTo(window)  # a fit paints nothing
+    window.set_kind("restore")
+    view = window.views.currentWidget()
+    assert view.paint_damage.isVisibleTo(window) and view.damage.damage.shape == view.target.shape[:2]
+    view.paint_damage.setChecked(True)
+    view.brush_size.setValue(4)
+    with qtbot.waitSignal(view.damage_painted):
+        view.damage.mark(40.0, 60.0, start=(20.0, 60.0))
+        view.damage.painted.emit(view.damage.damage.copy())  # what a finished mouse stroke emits
+    mask = window.panel.settings_of("restore").mask
+    pixels = np.asarray(Image.open(mask))
+    assert pixels.shape == (128, 128) and (pixels[58:62, 22:38] == 0).all() and (pixels[:40] == 255).all()
+    window.form.set_config(dataclasses.replace(window.form.config(), steps=4, log_every=2, eval_every=4))
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
+        window.start()
+    assert not window.errors and int(window.task.missing.sum()) == int((pixels < 128).sum())
+    view.clear_damage.click()
+    assert window.panel.settings_of("restore").mask == "" and not view.damage.damage.any()
+    chosen = tmp_path / "chosen.png"
+    box = np.full((128, 128), 255, np.uint8)
+    box[10:20, 30:40] = 0
+    Image.fromarray(box).save(chosen)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(chosen), ""))
+    window.form.editors["mask"].chooser.trigger()
+    assert window.panel.settings_of("restore").mask == str(chosen)
+    assert view.damage.damage.sum() == 100 and view.damage.damage[10:20, 30:40].all()
+    window.set_kind("fit")
+    assert not window.views.currentWidget().paint_damage.isVisibleTo(window)
