@@ -3,12 +3,15 @@
 Waveforms arrive as float32 (T,) arrays in [−1, 1] with their sample rate. The spectrogram is a Hann-windowed STFT
 magnitude in dB (numpy only), redrawn with fixed levels so frames do not flicker. Play uses PortAudio (sounddevice)
 where an output device exists; elsewhere the buttons are disabled and say why.
+
+For a restore the view offers "Select the gap" (`set_gap_selection`): a shaded stretch over the waveform whose
+edges are dragged; `gap_selected` says where it lies (seconds of the clip shown), None when cleared.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.views.image_view import pg  # noqa: F811  (shared pyqtgraph configuration)
@@ -52,6 +55,9 @@ def output_device_problem() -> str | None:
 class AudioView(ReconstructionPreviews, QWidget):
     """Waveforms (target grey, reconstruction coloured) above the reconstruction's spectrogram."""
 
+    gap_selected = Signal(object)
+    """(from, to) in seconds of the clip shown, after the gap is selected or moved; None when it is cleared."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
@@ -86,6 +92,8 @@ class AudioView(ReconstructionPreviews, QWidget):
         self.stop_button.clicked.connect(self.stop)
         controls.addWidget(self.stop_button)
         controls.addStretch(1)
+        for widget in self._gap_controls():
+            controls.addWidget(widget)
         self.rate = 1.0
         self.target: np.ndarray | None = None
         self.reconstruction: np.ndarray | None = None
@@ -101,6 +109,52 @@ class AudioView(ReconstructionPreviews, QWidget):
         layout.addWidget(self.notice)
         layout.addWidget(self.wave_plot, 1)
         layout.addWidget(self.spec_canvas, 1)
+
+    def _gap_controls(self) -> tuple[QWidget, ...]:
+        """Select the gap, Clear gap, and the shaded stretch: hidden until a restore asks for them."""
+        self.gap_region = pg.LinearRegionItem(brush=pg.mkBrush(255, 48, 48, 60), pen=pg.mkPen("#ff3030"))
+        self.gap_region.setZValue(-5)
+        self.gap_region.hide()
+        self.gap_region.sigRegionChangeFinished.connect(lambda _: self.gap_selected.emit(self.gap()))
+        self.wave_plot.addItem(self.gap_region)
+        self.select_gap = QPushButton("Select the gap")
+        self.select_gap.setToolTip("Mark the stretch that is missing: a shaded band appears over the waveform; drag "
+                                   "its edges (zoom with the wheel for a short gap). Start fills it in.")
+        self.select_gap.clicked.connect(self._new_gap)
+        self.clear_gap = QPushButton("Clear gap")
+        self.clear_gap.clicked.connect(self._clear_gap)
+        self.gap_widgets = (self.select_gap, self.clear_gap)
+        for widget in self.gap_widgets:
+            widget.hide()
+        return self.gap_widgets
+
+    def gap(self) -> tuple[float, float] | None:
+        """The selected gap, (from, to) in seconds of the clip shown; None when none is."""
+        return tuple(float(t) for t in self.gap_region.getRegion()) if self.gap_region.isVisible() else None
+
+    def set_gap_selection(self, available: bool, gap: tuple[float, float] | None = None) -> None:
+        """Offer selecting the gap (a restore of a sound) with `gap` shown, or take the offer away."""
+        for widget in self.gap_widgets:
+            widget.setVisible(available)
+        if gap is not None:
+            self.gap_region.blockSignals(True)
+            self.gap_region.setRegion(gap)
+            self.gap_region.blockSignals(False)
+        self.gap_region.setVisible(available and gap is not None)
+
+    def _new_gap(self) -> None:
+        """A gap of a fiftieth of the view (at least 2 ms) at its middle, or the one shown, moved there."""
+        (left, right), _ = self.wave_plot.viewRange()
+        if self.target is not None:
+            left, right = max(left, 0.0), min(right, self.target.size / self.rate)
+        width = max((right - left) / 50, 0.002)
+        middle = (left + right) / 2
+        self.gap_region.setVisible(True)
+        self.gap_region.setRegion((middle - width / 2, middle + width / 2))  # emits gap_selected
+
+    def _clear_gap(self) -> None:
+        self.gap_region.hide()
+        self.gap_selected.emit(None)
 
     def _enable_playback(self) -> None:
         for button in (*self.play_buttons.values(), self.stop_button):

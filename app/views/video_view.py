@@ -1,11 +1,14 @@
 """The video view: target | reconstruction frames side by side with a frame scrubber and Play.
 
 Frames arrive as uint8 (T, H, W, C); the reconstruction appears at evaluations (video re-solves are costly).
+
+For a restore the view offers "Mark lost" (`set_frame_marking`): the frame shown is lost, and marking another
+extends the lost stretch to it; `frames_marked` says which (FIRST, LAST from 1), None when cleared.
 """
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from app.views.image_view import ImageView
@@ -17,6 +20,9 @@ from engine.tasks.base import Targets
 class VideoView(ReconstructionPreviews, QWidget):
     """An ImageView on one frame, a slider over frames and a play button."""
 
+    frames_marked = Signal(object)
+    """(first, last), numbered from 1, after frames are marked lost; None when cleared."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.frames = ImageView()
@@ -26,7 +32,7 @@ class VideoView(ReconstructionPreviews, QWidget):
         self.play_button.setCheckable(True)
         self.play_button.setToolTip("Play the frames (the training run is paused with Run ▸ Pause)")
         self.frame_label = QLabel("frame –")
-        self.frame_label.setMinimumWidth(110)
+        self.frame_label.setMinimumWidth(150)
         self.play_button.toggled.connect(self._play)
         self.timer = QTimer(self)
         self.timer.timeout.connect(lambda: self.slider.setValue((self.slider.value() + 1) % max(1, self.count)))
@@ -34,6 +40,17 @@ class VideoView(ReconstructionPreviews, QWidget):
         controls.addWidget(self.play_button)
         controls.addWidget(self.slider, 1)
         controls.addWidget(self.frame_label)
+        self.mark_lost = QPushButton("Mark lost")
+        self.mark_lost.setToolTip("This frame is lost (a restore fills it in); marking another frame extends the "
+                                  "lost stretch to it")
+        self.mark_lost.clicked.connect(self._mark_lost)
+        self.clear_lost = QPushButton("Clear lost")
+        self.clear_lost.clicked.connect(lambda: self._set_lost(None))
+        self.lost: tuple[int, int] | None = None
+        """The frames marked lost, (first, last) from 1."""
+        for widget in (self.mark_lost, self.clear_lost):
+            controls.addWidget(widget)
+            widget.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.frames, 1)
@@ -62,11 +79,29 @@ class VideoView(ReconstructionPreviews, QWidget):
         if self.target is None:
             return
         index = min(index, self.count - 1)
-        self.frame_label.setText(f"frame {index + 1} / {self.count}")
+        lost = self.lost is not None and self.lost[0] <= index + 1 <= self.lost[1] and self.mark_lost.isVisibleTo(self)
+        self.frame_label.setText(f"frame {index + 1} / {self.count}" + (" · lost" if lost else ""))
         self.frames.target = self.target[index]
         self.frames.items[0].setImage(self.target[index], levels=(0, 255))
         if self.reconstruction is not None and len(self.reconstruction) == self.count:
             self.frames.set_reconstruction(self.reconstruction[index])
+
+    def set_frame_marking(self, available: bool, lost: tuple[int, int] | None = None) -> None:
+        """Offer marking lost frames (a restore of a video) with `lost` marked, or take the offer away."""
+        for widget in (self.mark_lost, self.clear_lost):
+            widget.setVisible(available)
+        self.lost = lost if available else None
+        self.show_frame(self.slider.value())
+
+    def _mark_lost(self) -> None:
+        frame = self.slider.value() + 1
+        first, last = self.lost or (frame, frame)
+        self._set_lost((min(first, frame), max(last, frame)))
+
+    def _set_lost(self, lost: tuple[int, int] | None) -> None:
+        self.lost = lost
+        self.show_frame(self.slider.value())
+        self.frames_marked.emit(lost)
 
     def _play(self, on: bool) -> None:
         self.play_button.setText("Stop playback" if on else "Play")

@@ -318,3 +318,42 @@ def test_the_damage_is_painted_on_the_picture_or_chosen_as_a_file(window, qtbot,
     assert view.damage.damage.sum() == 100 and view.damage.damage[10:20, 30:40].all()
     window.set_kind("fit")
     assert not window.views.currentWidget().paint_damage.isVisibleTo(window)
+
+
+def test_a_sounds_gap_is_selected_on_its_waveform_and_a_videos_lost_frames_on_its_frames(window, qtbot) -> None:
+    """A restore of a sound offers Select the gap over the waveform: the shaded stretch becomes the restore's gap in
+    seconds of the file (Audio start s added), and the run fills exactly those samples; a video's Mark lost marks
+    the frame shown and extends to the next one marked; Clear empties the setting."""
+    assert window.open_file(sample_path("audio.wav"))
+    window.set_kind("restore")
+    view = window.views.currentWidget()
+    assert view.select_gap.isVisibleTo(window) and view.gap() is None
+    settings = window.panel.settings_of("restore")
+    window.panel.put_settings("restore", dataclasses.replace(
+        settings, steps=4, log_every=2, eval_every=4,
+        signal=dataclasses.replace(settings.signal, audio_start_s=0.5, audio_duration_s=1.0)))
+    window.open_file(sample_path("audio.wav"))  # read again from 0.5 s
+    view.wave_plot.setXRange(0.2, 0.4, padding=0)
+    view.select_gap.click()  # a fiftieth of the view at its middle: 0.298–0.302 s of the clip
+    start, end = (float(t) for t in window.panel.settings_of("restore").gap.split(":"))
+    assert abs(start - 0.798) < 2e-3 and abs(end - 0.802) < 2e-3
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
+        window.start()
+    rate = window.task.signal.rate
+    assert not window.errors and abs(int(window.task.missing.sum()) - round((end - start) * rate)) <= 1
+    view.clear_gap.click()
+    assert window.panel.settings_of("restore").gap == "" and view.gap() is None
+
+    assert window.open_file(sample_path("video.mp4"))
+    window.set_kind("restore")
+    view = window.views.currentWidget()
+    assert view.mark_lost.isVisibleTo(window)
+    view.slider.setValue(4)
+    view.mark_lost.click()
+    view.slider.setValue(2)
+    view.mark_lost.click()
+    assert window.panel.settings_of("restore").frames == "3:5" and "lost" in view.frame_label.text()
+    view.clear_lost.click()
+    assert window.panel.settings_of("restore").frames == "" and "lost" not in view.frame_label.text()
+    window.set_kind("fit")
+    assert not window.views.currentWidget().mark_lost.isVisibleTo(window)
