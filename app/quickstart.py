@@ -27,13 +27,17 @@ HOW = {
             "photographs at the paper's settings by more (2.8 dB on one of the paper's own images); on detailed, "
             "full-resolution crops it does not. Set Goal to Reproduce the file to score how well each reproduces the "
             "whole file: there the ordinary networks are as good or slightly better.",
-    "restore": "Open a damaged picture, sound or video and mark what is missing in the settings: for a picture a "
-               "mask (a black-and-white picture of its size, black where it is damaged), for a sound the gap "
-               "(seconds FROM:TO), for a video the lost frames (FIRST:LAST). Press Start: the network learns what "
-               "is left and fills in the rest as it goes; the curves score it where the damage was. File ▸ Export "
-               "result… saves the restored file. Any fit also renders at another size or rate (File ▸ Render at "
-               "another size…), and its network is kept as a small file: the summary says what it weighs and what "
-               "JPEG gives at that size.",
+    "restore": "Open a damaged picture, sound or video, pick Restore in the toolbar and mark what is missing where "
+               "the file is shown: on a picture press Paint damage and paint over it (the right button wipes); on "
+               "a sound press Select the gap and drag the shaded stretch's edges; on a video go to a lost frame and "
+               "press Mark lost (and again on the last lost one). A mask made elsewhere (black where damaged) is "
+               "chosen with the button in the Mask entry. Press Start: the network learns what is left and fills in "
+               "the rest as it goes; the curves score it where the damage was. File ▸ Export result… saves the "
+               "restored file. Measured honestly: on photographs, sounds and videos the classical tools (biharmonic "
+               "inpainting, interpolation) still restore better. Any fit also renders at another size or rate "
+               "(File ▸ Render at another size…), and its network is kept as a small file (network.safetensors): the "
+               "status bar says what it weighs and what JPEG gives at that size, and File ▸ Open… opens it again to "
+               "render it.",
     "train-prior": "Press Start to teach a network to draw handwritten digits. Its samples appear as it learns; "
                    "save the snapshot to keep it.",
     "inverse": "Restore noisy or damaged digits. Choose the noise level with the slider, or paint the part that is "
