@@ -109,7 +109,7 @@ class FileActions:
         if not self.session.renderable():
             return
         network = self.session.network()
-        grid = ask_grid(self, network.medium, network.rate)
+        grid = ask_grid(self, network)
         if grid is None:
             return
         try:

@@ -7,21 +7,26 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 GRID_QUESTIONS = {
-    "image": ("Render at another size", "Each side times (2 = twice as wide and twice as tall):", "scale", 2.0,
-              0.05, 32.0, 2),
-    "audio": ("Render at another sample rate", "Samples per second (Hz):", "rate", None, 100.0, 384_000.0, 0),
-    "video": ("Render at another frame rate", "Frames per second:", "rate", None, 1.0, 240.0, 2),
+    "image": ("Render at another size", "Each side times (2 = twice as wide and twice as tall):", "scale", 0.05, 32.0,
+              2),
+    "audio": ("Render at another sample rate", "Samples per second (Hz):", "rate", 100.0, 384_000.0, 0),
+    "video": ("Render at another frame rate", "Frames per second:", "rate", 1.0, 240.0, 2),
+    "mesh": ("Render the surface from another grid", "Marching-cubes grid, points per side (finer is smoother and "
+             "slower):", "size", 8.0, 320.0, 0),
 }
-"""Per medium: the dialog's title and question, the setting it gives (`Session.render`), its first value (None:
-twice the fitted rate), its range and decimals."""
+"""Per medium: the dialog's title and question, the setting it gives (`Session.render`), its range and decimals. It
+starts at twice the fitted grid: a scale of 2, twice the rate, twice the points per side."""
 
 
-def ask_grid(parent: QWidget, medium: str, rate: float | None) -> dict[str, float] | None:
-    """The render's grid as `Session.render` takes it ({"scale": 2.0} or {"rate": 32000.0}); None when cancelled."""
-    title, question, key, first, low, high, decimals = GRID_QUESTIONS[medium]
-    value, ok = QInputDialog.getDouble(parent, title, question, first if first is not None else 2 * (rate or 1.0),
-                                       low, high, decimals)
-    return {key: value} if ok else None
+def ask_grid(parent: QWidget, network) -> dict[str, float] | None:
+    """The grid to render `network` (a `FittedNetwork`) on, as `Session.render` takes it ({"scale": 2.0},
+    {"rate": 32000.0} or {"size": 128}); None when cancelled."""
+    title, question, key, low, high, decimals = GRID_QUESTIONS[network.medium]
+    first = {"scale": 2.0, "rate": 2 * (network.rate or 1.0), "size": 2 * network.shape[0]}[key]
+    if key == "size":
+        question = f"{question} The fit's: {network.shape[0]}."
+    value, ok = QInputDialog.getDouble(parent, title, question, min(first, high), low, high, decimals)
+    return {key: int(value) if key == "size" else value} if ok else None
 
 
 def ask_render_path(parent: QWidget, suggested: Path) -> Path | None:

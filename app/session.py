@@ -335,11 +335,9 @@ class Session:
         return self.task.export(Path(folder))
 
     def renderable(self) -> bool:
-        """Whether there is a network to render: an opened network file, or a trained fit of a picture, a sound or
-        a video."""
-        from engine.tasks.fit import FitTask
-
-        fitted = isinstance(self.task, FitTask) and self.task.step_count > 0
+        """Whether there is a network to render: an opened network file, or a trained fit of a picture, a sound, a
+        video or a shape (a task with `fitted()`)."""
+        fitted = callable(getattr(self.task, "fitted", None)) and self.task.step_count > 0
         return (self.opened_network is not None or fitted) and not self.busy
 
     def network(self):
@@ -349,15 +347,16 @@ class Session:
     def kept_line(self) -> str:
         """After a fit of a picture, a sound or a video: what its network weighs as a file, beside JPEG at that size
         for a picture fitted on every pixel (`FitTask.kept_line`); '' otherwise."""
-        return self.task.kept_line() if self.renderable() and self.opened_network is None else ""
+        kept_line = getattr(self.task, "kept_line", None)
+        return kept_line() if kept_line is not None and self.renderable() and self.opened_network is None else ""
 
     def render(self, path: str | Path, scale: float | None = None, size: int | None = None,
                rate: float | None = None) -> Path:
         """The fitted network's signal on another grid (a picture at `scale` or `size`, a sound or a video at
         `rate`: `FittedNetwork.target_shape`), written to `path` in the medium's format. Raises on bad input."""
         if not self.renderable():
-            raise SessionError("Fit a picture, a sound or a video first (or open a network file): a trained fit "
-                               "renders at another size or rate.")
+            raise SessionError("Fit a picture, a sound, a video or a shape first (or open a network file): a trained "
+                               "fit renders at another size or rate.")
         network = self.network()
         shape, rate = network.target_shape(scale, size, rate)
         return network.write(Path(path), network.render(shape, rate), rate)

@@ -30,7 +30,7 @@ from engine.metrics import picture_psnr  # noqa: E402
 def compress_row(name: str, picture: np.ndarray, model: str, width: int, steps: int) -> dict:
     task, seconds = fit_picture(picture, model, width, steps)
     with tempfile.TemporaryDirectory() as folder:
-        path = save_network(Path(folder) / "network.safetensors", task.model, task.config, task.signal)
+        path = save_network(Path(folder) / "network.safetensors", task.fitted())
         size = path.stat().st_size
         rendered = load_network(path).render()
     weights = sum(2 * value.numel() for value in task.model.state_dict().values() if value.is_floating_point())

@@ -1,5 +1,6 @@
 """A fitted signal's network kept as a small file, and the signal rendered from it on any grid: an image at any size,
-a sound at any sample rate, a video at any frame rate (the network is a continuous function of its coordinates).
+a sound at any sample rate, a video at any frame rate, a shape's surface from any marching-cubes grid (the network is
+a continuous function of its coordinates).
 
 The file is a DEQ Studio model file (`engine/model_store.py`: safetensors, no pickle) of kind `fitted-signal`: the
 network's weights in half precision by default, with its settings and the signal's grid (medium, shape, channels,
@@ -29,6 +30,8 @@ from engine.model_store import ModelFileError, load_model, model_bytes
 from engine.models.inr import INR, build_inr
 
 KIND = "fitted-signal"
+NETWORK_FILE = "network.safetensors"
+"""The name a fit's network file takes in its run folder."""
 ADVICE = "Choose the network file a fit wrote (network.safetensors in its run folder), or the run folder."
 PRECISIONS = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 """How the weights are stored: half precision halves the file for a quantization error far below what a fit
@@ -58,7 +61,7 @@ def resampled_coords(source: tuple[int, ...], target: tuple[int, ...], time_step
 
 @dataclasses.dataclass
 class FittedNetwork:
-    """A fitted network and the grid it was fitted on."""
+    """A fitted network and the grid it was fitted on (a shape: the marching-cubes grid its surface is taken from)."""
 
     model: INR
     config: FitConfig
@@ -77,6 +80,8 @@ class FittedNetwork:
         time axis scaled to keep the duration). Nothing given: the fitted grid."""
         spec = medium_spec(self.medium)
         shape, axes = list(self.shape), spec.defaults.scale_axes
+        if self.medium == "mesh":  # a surface from a cubic grid: every axis scales
+            axes = tuple(range(len(shape)))
         if scale is not None or size is not None:
             if spec.float_samples:  # a sound's samples are its time axis: another rate resamples it
                 raise ConfigError("a sound is rendered at another sample rate (--rate), not at another size")
@@ -96,17 +101,25 @@ class FittedNetwork:
     def describe(self, shape: tuple[int, ...] | None = None, rate: float | None = None) -> str:
         """A grid in words: '64×48 pixels', '16000 samples at 16000 Hz', '8 frames of 16×12 at 8 fps'."""
         shape, rate = tuple(shape or self.shape), rate if shape else self.rate
+        if self.medium == "mesh":
+            return f"a surface from a {shape[0]}³ grid"
         if medium_spec(self.medium).float_samples:
             return f"{shape[0]} samples at {rate:g} Hz"
         sides = f"{shape[-1]}×{shape[-2]}"
         return f"{shape[0]} frames of {sides} at {rate:g} fps" if len(shape) == 3 else f"{sides} pixels"
 
-    def render(self, shape: tuple[int, ...] | None = None, rate: float | None = None) -> np.ndarray:
+    def render(self, shape: tuple[int, ...] | None = None, rate: float | None = None) -> Any:
         """The signal on grid `shape` (default: the fitted one) in the medium's layout (uint8 (H, W, C) image,
-        (T, H, W, C) video, float (T,) sound); a sound or a video sampled at `rate` (default: as many samples over
-        the fitted duration)."""
+        (T, H, W, C) video, float (T,) sound, a shape's (vertices, faces) by marching cubes at level 0); a sound or a
+        video sampled at `rate` (default: as many samples over the fitted duration)."""
         shape = tuple(shape or self.shape)
         device = next(self.model.parameters()).device
+        if self.medium == "mesh":
+            from engine.media import grid_coords, marching_cubes
+
+            self.model.eval()
+            field, _ = self.model.predict(grid_coords(shape).to(device))
+            return marching_cubes(field[:, 0].reshape(shape), level=0.0)
         time_step = None
         if self.rate is not None:
             time_step = self.rate / rate if rate else self.shape[0] / shape[0]
@@ -116,8 +129,13 @@ class FittedNetwork:
         grid = Signal(self.medium, coords, prediction, shape, rate, self.source)
         return grid.to_array(prediction)
 
-    def write(self, path: Path, array: np.ndarray, rate: float | None) -> Path:
-        """Write a render in the medium's format (PNG, WAV, MP4)."""
+    def write(self, path: Path, array: Any, rate: float | None) -> Path:
+        """Write a render in the medium's format (PNG, WAV, MP4, PLY)."""
+        if self.medium == "mesh":
+            from engine.media import write_mesh
+
+            write_mesh(Path(path), *array)
+            return Path(path)
         spec = medium_spec(self.medium)
         if spec.write is None:
             raise ConfigError(f"a {self.medium} render cannot be written as a file")
@@ -129,28 +147,30 @@ def render_name(network: Path, medium: str, shape: tuple[int, ...], rate: float 
     """A new file beside `network` for a render, named after its grid (width × height): `network-1024x768.png`,
     `network-48000hz.wav`, `network-50fps-256x256.mp4` (a number added when that name is taken)."""
     spec = medium_spec(medium)
-    if spec.float_samples:
+    if medium == "mesh":
+        grid = f"{shape[0]}grid"
+    elif spec.float_samples:
         grid = f"{rate:g}hz"
     else:
         grid = f"{shape[-1]}x{shape[-2]}" if rate is None else f"{rate:g}fps-{shape[-1]}x{shape[-2]}"
-    suffix = Path(spec.export_name).suffix
+    suffix = ".ply" if medium == "mesh" else Path(spec.export_name).suffix
     path, copy = network.with_name(f"{network.stem}-{grid}{suffix}"), 2
     while path.exists():
         path, copy = network.with_name(f"{network.stem}-{grid}-{copy}{suffix}"), copy + 1
     return path
 
 
-def network_bytes(model: INR, config: FitConfig, signal: Signal, precision: str = "float16") -> bytes:
-    """The small file of the fitted `model` of `signal` (fitted with the resolved `config`)."""
-    arch = {"config": to_dict(config), "medium": signal.medium, "shape": list(signal.shape),
-            "channels": signal.channels, "d_in": int(signal.coords.shape[1]), "rate": signal.rate,
-            "source": signal.source, "precision": precision}
-    return model_bytes(model, KIND, arch, dtype=PRECISIONS[precision])
+def network_bytes(network: FittedNetwork, precision: str = "float16") -> bytes:
+    """The small file of a fitted network (`FitTask.fitted()`), its weights in `precision`."""
+    arch = {"config": to_dict(network.config), "medium": network.medium, "shape": list(network.shape),
+            "channels": network.channels, "d_in": len(network.shape), "rate": network.rate,
+            "source": network.source, "precision": precision}
+    return model_bytes(network.model, KIND, arch, dtype=PRECISIONS[precision])
 
 
-def save_network(path: Path, model: INR, config: FitConfig, signal: Signal, precision: str = "float16") -> Path:
+def save_network(path: Path, network: FittedNetwork, precision: str = "float16") -> Path:
     """Write `network_bytes` to `path` (atomically)."""
-    data = network_bytes(model, config, signal, precision)
+    data = network_bytes(network, precision)
     atomic_write_bytes(Path(path), lambda handle: handle.write(data))
     return Path(path)
 

@@ -168,18 +168,19 @@ class DuelConfig(FitConfig):
 @dataclasses.dataclass(frozen=True)
 class RenderConfig:
     """Render a fitted network (the network.safetensors a fit writes in its run folder) on another grid: an image
-    at any size, a sound at any sample rate, a video at any frame rate. The network is a continuous function, so it
-    fills in between the samples it was fitted on."""
+    at any size, a sound at any sample rate, a video at any frame rate, a shape's surface from any marching-cubes
+    grid. The network is a continuous function, so it fills in between the samples it was fitted on."""
 
     scale: Annotated[float, Range(0.01, 64.0)] | None = None
     """Every side times this (an image's, a video's frames'): 2 renders twice as wide and twice as tall."""
     size: Annotated[int, Range(1, 65536)] | None = None
-    """The longest side in pixels (the other follows, keeping the shape); instead of scale."""
+    """The longest side in pixels (the other follows, keeping the shape), or a shape's marching-cubes grid (points
+    per side); instead of scale."""
     rate: Annotated[float, Range(1.0, 1_000_000.0)] | None = None
     """A sound's sample rate (Hz) or a video's frame rate (fps); the duration stays."""
     out: str = ""
-    """Where to write the render (PNG, WAV or MP4, by the medium); empty: beside the network file, named after the
-    size or rate."""
+    """Where to write the render (PNG, WAV, MP4 or PLY, by the medium); empty: beside the network file, named after
+    the size or rate."""
     device: DEVICE = "auto"
     """Where the network runs."""
 

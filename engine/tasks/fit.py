@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from engine.config import FitConfig
-from engine.fitted_network import FittedNetwork, jpeg_at, network_bytes, save_network
+from engine.fitted_network import NETWORK_FILE, FittedNetwork, jpeg_at, network_bytes, save_network
 from engine.metrics import picture_psnr, psnr, psnr_per_frame, snr
 from engine.media import Signal, generalization_split, medium_spec
 from engine.tasks.base import Snapshot, Targets
@@ -21,7 +21,6 @@ from engine.presets import resolve_fit_config
 from engine.tasks.inr_training import INRTask, INRTraining, solve_summary
 
 
-NETWORK_FILE = "network.safetensors"
 """The fitted network's file in a fit's run folder."""
 
 
@@ -102,7 +101,7 @@ class FitTask(INRTask):
     def kept_line(self) -> str:
         """What the network weighs as a file (half precision) and, for a picture fitted on every pixel, its PSNR
         beside JPEG's at that size: 'This network: 9.4 KB, 27.1 dB — JPEG at 9.4 KB: 29.8 dB'."""
-        weight = len(network_bytes(self.model, self.config, self.signal))
+        weight = len(network_bytes(self.fitted()))
         size = f"{weight / 1024:.1f} KB"
         words = f"This network: {size}"
         if self.signal.medium == "image" and self.test_index is None and self.reconstruction is not None:
@@ -123,5 +122,5 @@ class FitTask(INRTask):
         spec = medium_spec(self.signal.medium)
         path = out_dir / spec.export_name
         spec.write(path, self.reconstruction, self.signal.rate)
-        save_network(out_dir / NETWORK_FILE, self.model, self.config, self.signal)
+        save_network(out_dir / NETWORK_FILE, self.fitted())
         return path

@@ -16,6 +16,7 @@ from torch import Tensor
 
 from engine.config import FitConfig
 from engine.metrics import chamfer_distance, iou
+from engine.fitted_network import NETWORK_FILE, FittedNetwork, save_network
 from engine.media import MeshSignal, SignalError, grid_coords, marching_cubes, write_mesh
 from engine.media.mesh import sample_surface
 from engine.tasks.base import Snapshot, Targets
@@ -155,11 +156,18 @@ class MeshFitTask(INRTask):
             previews["vertices"], previews["faces"] = surface
         return Snapshot(self.step_count, self.config.steps, self.train_time, dict(scalars), previews, final)
 
+    def fitted(self) -> FittedNetwork:
+        """The network as it stands, with the marching-cubes grid of its surface (rendered from any other)."""
+        r = self.config.mc_resolution
+        return FittedNetwork(self.model, self.config, self.mesh.medium, (r, r, r), 1, None, self.mesh.source)
+
     def export(self, out_dir: Path) -> Path:
-        """Write the marching-cubes reconstruction as PLY."""
+        """Write the marching-cubes reconstruction as PLY, and beside it the network as a small file
+        (`NETWORK_FILE`) that `deq-studio render --size R` takes the surface of from an R³ grid."""
         if self.surface is None:
             self.surface = self.extract_surface()
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / "reconstruction.ply"
         write_mesh(path, *self.surface)
+        save_network(out_dir / NETWORK_FILE, self.fitted())
         return path

@@ -92,3 +92,21 @@ def test_a_network_file_reopens_in_the_window_and_renders_at_any_size(window, qt
     assert window.session.opened_network is not None  # the network opened before stays
     assert window.open_file(sample_path("image.png")) and window.session.opened_network is None
     assert not window.render_action.isEnabled()  # the file opened anew: nothing fitted to render yet
+
+
+def test_the_render_question_starts_at_twice_the_fitted_grid_for_every_medium(window, monkeypatch) -> None:
+    """A scale of 2 for a picture, twice the rate for a sound or a video, twice the points per side for a shape's
+    surface (given back as a whole number)."""
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QInputDialog
+
+    from app.render_dialog import ask_grid
+
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *args: (asked.append(args[3]), (args[3], True))[1])
+    grids = [ask_grid(window, SimpleNamespace(medium=medium, rate=rate, shape=shape)) for medium, rate, shape in
+             (("image", None, (64, 64)), ("audio", 16000.0, (32000,)), ("video", 12.5, (8, 32, 32)),
+              ("mesh", None, (64, 64, 64)))]
+    assert grids == [{"scale": 2.0}, {"rate": 32000.0}, {"rate": 25.0}, {"size": 128}]
+    assert isinstance(grids[-1]["size"], int)

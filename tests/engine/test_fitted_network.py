@@ -72,7 +72,7 @@ def test_a_smooth_picture_rendered_at_twice_its_size_matches_the_function(fitted
     fit's own file 48.6 dB): a continuous function, not a blow-up of pixels (nearest neighbour: 29.9 dB). Bicubic
     resampling of the 32² file does better on a picture this smooth (50.5 dB); bound 40 dB and 4 dB of bicubic."""
     task, folder = fitted
-    network = load_network(save_network(folder / "full.safetensors", task.model, task.config, task.signal,
+    network = load_network(save_network(folder / "full.safetensors", task.fitted(),
                                         precision="float32"))
 
     def scaled(array) -> torch.Tensor:
@@ -88,8 +88,8 @@ def test_a_smooth_picture_rendered_at_twice_its_size_matches_the_function(fitted
 
 def test_the_half_precision_file_is_half_the_size_and_renders_within_its_rounding(fitted) -> None:
     task, folder = fitted
-    full = save_network(folder / "f32.safetensors", task.model, task.config, task.signal, precision="float32")
-    half = save_network(folder / "f16.safetensors", task.model, task.config, task.signal)
+    full = save_network(folder / "f32.safetensors", task.fitted(), precision="float32")
+    half = save_network(folder / "f16.safetensors", task.fitted())
     assert half.stat().st_size < 0.56 * full.stat().st_size
     a, b = load_network(full).render((48, 48)).astype(int), load_network(half).render((48, 48)).astype(int)
     assert np.abs(a - b).max() <= 2 and np.abs(a - b).mean() < 0.2  # measured 1 level at most, 0.03 on average
@@ -149,9 +149,9 @@ def test_what_cannot_be_rendered_is_said_in_one_sentence(case, tmp_path, capsys)
 
 def test_a_damaged_network_file_is_refused(fitted, tmp_path) -> None:
     task, _ = fitted
-    path = save_network(tmp_path / "n.safetensors", task.model, task.config, task.signal)
+    path = save_network(tmp_path / "n.safetensors", task.fitted())
     wrong = dataclasses.replace(task.config, model=dataclasses.replace(task.config.model, width=32))
-    save_network(tmp_path / "wrong.safetensors", task.model, wrong, task.signal)
+    save_network(tmp_path / "wrong.safetensors", dataclasses.replace(task.fitted(), config=wrong))
     with pytest.raises(ModelFileError, match="does not match"):
         load_network(tmp_path / "wrong.safetensors")
     path.write_bytes(path.read_bytes()[:-10])

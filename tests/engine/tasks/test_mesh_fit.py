@@ -34,6 +34,17 @@ def test_logged_evaluations_carry_a_coarse_surface_and_an_outlined_slice(tmp_pat
     final = snapshots[-1]
     assert final.final and final.previews["vertices"] is task.surface[0]
     assert task.export(tmp_path).stat().st_size > 0
+    # the network file beside it gives back the same surface from the same grid, and a finer one from a finer grid
+    from engine import cli
+    from engine.fitted_network import load_network
+
+    network = load_network(tmp_path / "network.safetensors")
+    assert network.medium == "mesh" and network.shape == (40, 40, 40)
+    vertices, faces = network.render()
+    assert abs(len(faces) - len(task.surface[1])) <= 0.02 * len(faces)  # half-precision weights: a few triangles
+    assert cli.main(["render", str(tmp_path), "--size", "72"]) == 0
+    fine = tmp_path / "network-72grid.ply"
+    assert fine.is_file() and fine.stat().st_size > (tmp_path / "reconstruction.ply").stat().st_size
 
 
 def test_a_shape_with_holes_is_fitted_and_says_so(tmp_path) -> None:
