@@ -223,3 +223,142 @@ def video_render_rows(models: list[str], width: int, steps: int, lr: float) -> l
                      "psnr_fit": round(picture_psnr(np.asarray(task.reconstruction), half), 3),
                      "fit_s": round(seconds, 1)})
     return rows
+
+
+def _largest_within(budget: int, low: int, high: int, encode) -> tuple[int, object] | None:
+    """Binary search for the largest setting in [low, high] whose `encode(setting)` → (bytes, decoded) is at most
+    `budget` bytes (the size grows with the setting): that (bytes, decoded), None when even `low` is larger."""
+    best = None
+    while low <= high:
+        middle = (low + high) // 2
+        size, decoded = encode(middle)
+        if size <= budget:
+            best, low = (size, decoded), middle + 1
+        else:
+            high = middle - 1
+    return best
+
+
+def aligned(decoded: np.ndarray, wave: np.ndarray, reach: int = 2048) -> np.ndarray:
+    """`decoded` shifted by the lag (within ±`reach` samples) that best matches `wave`, cut or padded to its length:
+    a codec's start delay taken away, as generously as possible."""
+    n = wave.size
+    padded = np.concatenate([np.zeros(reach), decoded, np.zeros(n + reach)])
+    lags = range(-reach, reach + 1)
+    best = max(lags, key=lambda lag: float(np.dot(padded[reach + lag:reach + lag + n], wave)))
+    return padded[reach + best:reach + best + n]
+
+
+def opus_at(wave: np.ndarray, rate: float, budget: int, folder: Path) -> tuple[int, np.ndarray] | None:
+    """`wave` encoded by libopus (Ogg, at 48 kHz, FFmpeg through PyAV) at the highest bit rate (kb/s) whose file is
+    at most `budget` bytes: (its bytes, the decoded wave at `rate`, aligned); None when even 6 kb/s is larger."""
+    import av
+
+    at_48k = resample(wave.astype(np.float32), rate, 48_000)
+
+    def encode(kbps: int) -> tuple[int, np.ndarray]:
+        path = folder / f"opus-{kbps}.ogg"
+        with av.open(str(path), mode="w") as container:
+            stream = container.add_stream("libopus", rate=48_000, layout="mono")
+            stream.bit_rate = 1000 * kbps
+            frame = av.AudioFrame.from_ndarray(np.clip(at_48k, -1, 1)[None, :].astype(np.float32), format="flt",
+                                               layout="mono")
+            frame.sample_rate = 48_000
+            for packet in stream.encode(frame):
+                container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        with av.open(str(path)) as container:
+            decoded = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(audio=0)])
+        back = resample(decoded.astype(np.float32), 48_000, rate).astype(np.float64)
+        return path.stat().st_size, aligned(back, wave)
+
+    return _largest_within(budget, 6, 256, encode)
+
+
+def h264_at(frames: np.ndarray, fps: float, budget: int, folder: Path) -> tuple[int, np.ndarray] | None:
+    """uint8 frames (T, H, W, 3) encoded by libx264 (MP4, yuv420p, odd sides padded) at the lowest CRF whose file is
+    at most `budget` bytes: (its bytes, the decoded frames); None when even CRF 51 is larger."""
+    import av
+    from fractions import Fraction
+
+    t, h, w = frames.shape[:3]
+    padded = np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+
+    def encode(quality: int) -> tuple[int, np.ndarray]:
+        path = folder / f"h264-{quality}.mp4"
+        with av.open(str(path), mode="w") as container:
+            stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+            stream.width, stream.height = padded.shape[2], padded.shape[1]
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": str(51 - quality)}
+            for frame in padded:
+                for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        with av.open(str(path)) as container:
+            decoded = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+        return path.stat().st_size, decoded[:t, :h, :w]
+
+    return _largest_within(budget, 0, 51, encode)
+
+
+def weight_bytes(model) -> int:
+    """The bytes of a model's floating-point weights in half precision."""
+    return sum(2 * value.numel() for value in model.state_dict().values() if value.is_floating_point())
+
+
+def kept(task) -> tuple[int, object]:
+    """The fitted network saved as `deq-studio fit` keeps it (network.safetensors, half precision) and rendered back
+    from that file on its fitted grid: (the file's bytes, the render)."""
+    from engine.fitted_network import load_network, save_network
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = save_network(Path(folder) / "network.safetensors", task.fitted())
+        return path.stat().st_size, load_network(path).render()
+
+
+def sound_compress_rows(clip: dict, model: str, widths: list[int], steps: int, lr: float) -> list[dict]:
+    """The clip fitted (represent) by `model` at each width and kept as its network file, beside Opus at the same
+    bytes: kb/s and SNR."""
+    signal_config = SignalConfig(audio_start_s=clip["start"], audio_duration_s=clip["duration"])
+    original = load_signal(clip["path"], signal_config)
+    wave, rate = original.values[:, 0].numpy().astype(np.float64), float(original.rate)
+    seconds_long = wave.size / rate
+    rows = []
+    for width in widths:
+        config = FitConfig(model=model_config(model, width), signal=signal_config, protocol="represent", steps=steps,
+                           log_every=steps, lr=lr, device="cpu")
+        task, seconds = fitted("fit", config, clip["path"])
+        size, render = kept(task)
+        row = {"clip": clip["name"], "model": model, "width": width, "bytes": size, "weight_bytes":
+               weight_bytes(task.model), "kbps": round(8 * size / seconds_long / 1000, 2),
+               "snr": round(snr(render, wave), 3), "fit_s": round(seconds, 1)}
+        with tempfile.TemporaryDirectory() as folder:
+            found = opus_at(wave, rate, size, Path(folder))
+        row["opus_bytes"] = found[0] if found else None
+        row["snr_opus"] = round(snr(found[1], wave), 3) if found else None
+        rows.append(row)
+    return rows
+
+
+def video_compress_rows(model: str, widths: list[int], steps: int, lr: float) -> list[dict]:
+    """The bikes preview fitted (represent) by `model` at each width and kept as its network file, beside H.264 at
+    the same bytes: bits per pixel and PSNR."""
+    frames = video_frames()
+    rows = []
+    for width in widths:
+        config = FitConfig(model=model_config(model, width), signal=VIDEO_FRAMES, protocol="represent", steps=steps,
+                           log_every=steps, lr=lr, device="cpu")
+        task, seconds = fitted("fit", config, bikes())
+        size, render = kept(task)
+        row = {"model": model, "width": width, "bytes": size, "weight_bytes": weight_bytes(task.model),
+               "bpp": round(8 * size / frames[..., 0].size, 3), "psnr": round(picture_psnr(render, frames), 3),
+               "fit_s": round(seconds, 1)}
+        with tempfile.TemporaryDirectory() as folder:
+            found = h264_at(frames, task.signal.rate or 12.5, size, Path(folder))
+        row["h264_bytes"] = found[0] if found else None
+        row["psnr_h264"] = round(picture_psnr(found[1], frames), 3) if found else None
+        rows.append(row)
+    return rows

@@ -10,6 +10,12 @@ also the weights alone. JPEG and WebP take the highest quality whose file is no 
 one JSON object: {"device", "threads", "steps", "rows": [{"image", "model", "width", "bytes", "weight_bytes", "bpp",
 "psnr", "psnr_fp32", "jpeg_bytes", "psnr_jpeg", "webp_bytes", "psnr_webp", "fit_s"}]}; `--write PREFIX` writes
 PREFIX.json. Images: the real data's Kodak 256² set (`images/`, the first 8 by default).
+
+    python bench/compress_table.py --media audio video [--widths 32 64] [--steps 1000] [--lr 3e-3] --write PREFIX
+
+Sounds and the video (bench/clip_fits.py): Bach and a recorded voice beside Opus (libopus through PyAV, the highest
+bit rate no larger than the network's file; SNR after taking away the codec's delay), the bikes preview beside H.264
+(libx264, the lowest CRF no larger; PSNR); each medium its own part of PREFIX.json.
 """
 from __future__ import annotations
 
@@ -22,19 +28,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.clip_fits import kept, sound_clips, sound_compress_rows, video_compress_rows, weight_bytes  # noqa: E402
 from bench.picture_fits import fit_picture, finish_table, kodak_pictures, table_arguments, table_row  # noqa: E402
-from engine.fitted_network import jpeg_at, load_network, save_network  # noqa: E402
+from engine.fitted_network import jpeg_at  # noqa: E402
 from engine.metrics import picture_psnr  # noqa: E402
 
 
 def compress_row(name: str, picture: np.ndarray, model: str, width: int, steps: int) -> dict:
     task, seconds = fit_picture(picture, model, width, steps)
-    with tempfile.TemporaryDirectory() as folder:
-        path = save_network(Path(folder) / "network.safetensors", task.fitted())
-        size = path.stat().st_size
-        rendered = load_network(path).render()
-    weights = sum(2 * value.numel() for value in task.model.state_dict().values() if value.is_floating_point())
-    row = {"image": name, "model": model, "width": width, "bytes": size, "weight_bytes": weights,
+    size, rendered = kept(task)
+    row = {"image": name, "model": model, "width": width, "bytes": size, "weight_bytes": weight_bytes(task.model),
            "bpp": round(8 * size / (picture.shape[0] * picture.shape[1]), 3),
            "psnr": round(picture_psnr(rendered, picture), 3),
            "psnr_fp32": round(picture_psnr(task.reconstruction, picture), 3), "fit_s": round(seconds, 1)}
@@ -49,15 +52,37 @@ def compress_row(name: str, picture: np.ndarray, model: str, width: int, steps: 
 def main(argv: list[str] | None = None) -> dict:
     parser = table_arguments(__doc__, ["gabor-imfn"], 1000)
     parser.add_argument("--widths", nargs="+", type=int, default=[32, 64, 128])
+    parser.add_argument("--lr", type=float, default=3e-3, help="sounds and the video (pictures: 1e-3)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    rows: list[dict] = []
-    for name, picture in kodak_pictures(args.images):
+    table = {}
+    if "pictures" in args.media:
+        rows: list[dict] = []
+        for name, picture in kodak_pictures(args.images):
+            for model in args.models:
+                for width in args.widths:
+                    table_row(rows, compress_row(name, picture, model, width, args.steps))
+        table = finish_table(args, "Kodak 256², fitted (represent, full batch), saved in half precision; JPEG and "
+                             "WebP at the highest quality no larger than the network's file", rows, widths=args.widths)
+    if "audio" in args.media:
+        rows = []
+        with tempfile.TemporaryDirectory() as folder:
+            for clip in sound_clips(Path(folder)):
+                for model in args.models:
+                    for row in sound_compress_rows(clip, model, args.widths, args.steps, args.lr):
+                        table_row(rows, row)
+        table = finish_table(args, "Bach (1 s from 1.5 s, 44.1 kHz) and a recorded voice (1.43 s, 48 kHz), fitted "
+                             "(represent), saved in half precision; Opus at the highest bit rate no larger than the "
+                             "network's file; SNR against the clip", rows, "audio", widths=args.widths, lr=args.lr)
+    if "video" in args.media:
+        rows = []
         for model in args.models:
-            for width in args.widths:
-                table_row(rows, compress_row(name, picture, model, width, args.steps))
-    return finish_table(args, "Kodak 256², fitted (represent, full batch), saved in half precision; JPEG and WebP "
-                        "at the highest quality no larger than the network's file", rows, widths=args.widths)
+            for row in video_compress_rows(model, args.widths, args.steps, args.lr):
+                table_row(rows, row)
+        table = finish_table(args, "The bikes video's preview frames (16 of 96×41), fitted (represent), saved in "
+                             "half precision; H.264 at the lowest CRF no larger than the network's file; PSNR "
+                             "over all frames", rows, "video", widths=args.widths, lr=args.lr)
+    return table
 
 
 if __name__ == "__main__":

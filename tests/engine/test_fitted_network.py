@@ -200,7 +200,7 @@ def test_the_classical_tools_beside_the_sound_and_video_rows_are_exact_where_the
 def test_the_restore_and_render_tables_run_on_a_real_sound_and_the_real_video(tmp_path) -> None:
     """The sound and video rows of bench/restore_table.py and render_table.py, a few steps: scores beside the classical
     tools', and the parts written into one table beside the pictures' part."""
-    from bench import render_table, restore_table
+    from bench import compress_table, render_table, restore_table
     from bench.clip_fits import bikes, sound_render_rows, sound_restore_rows
     from bench.shared_data import shared_data_dir
 
@@ -219,7 +219,25 @@ def test_the_restore_and_render_tables_run_on_a_real_sound_and_the_real_video(tm
     assert video["rows"][0]["lost"] == 2 and video["rows"][0]["psnr_linear"] > 15
     table = json.loads((tmp_path / "table.json").read_text())
     assert table["rows"][0]["mask"] == "boxes" and table["video"]["rows"] == video["rows"]
+    small = compress_table.main(["--media", "video", "--widths", "16", "--steps", "2", "--write", prefix])["rows"][0]
+    assert small["h264_bytes"] <= small["bytes"] and small["psnr_h264"] > small["psnr"]  # 2 steps: H.264 far ahead
     frames = render_table.main(["--media", "video"] + common)["rows"][0]
     assert frames["frames"] == 16 and frames["psnr_linear"] > frames["psnr_linear_between"]
     table = json.loads((tmp_path / "table.json").read_text())
     assert set(table) >= {"rows", "video"} and table["video"]["rows"][0]["psnr_render"] == frames["psnr_render"]
+
+
+def test_the_codecs_beside_the_network_files_keep_to_the_budget(tmp_path) -> None:
+    """Opus and H.264 (PyAV's FFmpeg) at the most that fits a byte budget: under it, faithful when it is generous
+    (a two-tone sound at 12 KB a second, 40 dB and more), None when even their lowest setting is larger."""
+    from bench.clip_fits import h264_at, opus_at, snr
+
+    t = np.arange(44_100) / 44_100
+    wave = 0.5 * np.sin(2 * np.pi * 440 * t) + 0.2 * np.sin(2 * np.pi * 1300 * t)
+    size, decoded = opus_at(wave, 44_100.0, 12_000, tmp_path)
+    assert size <= 12_000 and decoded.shape == wave.shape and snr(decoded, wave) > 30
+    assert opus_at(wave, 44_100.0, 200, tmp_path) is None
+    frames = np.stack([np.full((9, 16, 3), 8 * k, np.uint8) for k in range(8)])  # odd height: padded, then cut
+    size, decoded = h264_at(frames, 12.5, 4000, tmp_path)
+    assert size <= 4000 and decoded.shape == frames.shape and np.abs(decoded.astype(int) - frames).max() <= 3
+    assert h264_at(frames, 12.5, 100, tmp_path) is None
