@@ -53,6 +53,18 @@ def sound_clips(folder: Path) -> list[dict]:
             {"name": "speech", "path": speech_clip(folder), "start": 0.0, "duration": None, "gap_at": 0.2}]
 
 
+def sound_rows(make_rows) -> list[dict]:
+    """The rows `make_rows(clip)` gives for each sound clip, shown on stderr as they come."""
+    from bench.picture_fits import table_row
+
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory() as folder:
+        for clip in sound_clips(Path(folder)):
+            for row in make_rows(clip):
+                table_row(rows, row)
+    return rows
+
+
 def snr(estimate: np.ndarray, truth: np.ndarray) -> float:
     """10·log10(Σ truth² / Σ (estimate − truth)²), in dB."""
     error = float(np.sum((np.asarray(estimate, np.float64) - truth) ** 2))

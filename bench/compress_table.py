@@ -20,7 +20,6 @@ bit rate no larger than the network's file; SNR after taking away the codec's de
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.clip_fits import kept, sound_clips, sound_compress_rows, video_compress_rows, weight_bytes  # noqa: E402
+from bench.clip_fits import kept, sound_compress_rows, sound_rows, video_compress_rows, weight_bytes  # noqa: E402
 from bench.picture_fits import fit_picture, finish_table, kodak_pictures, table_arguments, table_row  # noqa: E402
 from engine.fitted_network import jpeg_at  # noqa: E402
 from engine.metrics import picture_psnr  # noqa: E402
@@ -65,12 +64,8 @@ def main(argv: list[str] | None = None) -> dict:
         table = finish_table(args, "Kodak 256², fitted (represent, full batch), saved in half precision; JPEG and "
                              "WebP at the highest quality no larger than the network's file", rows, widths=args.widths)
     if "audio" in args.media:
-        rows = []
-        with tempfile.TemporaryDirectory() as folder:
-            for clip in sound_clips(Path(folder)):
-                for model in args.models:
-                    for row in sound_compress_rows(clip, model, args.widths, args.steps, args.lr):
-                        table_row(rows, row)
+        rows = sound_rows(lambda clip: [row for model in args.models for row in sound_compress_rows(
+            clip, model, args.widths, args.steps, args.lr)])
         table = finish_table(args, "Bach (1 s from 1.5 s, 44.1 kHz) and a recorded voice (1.43 s, 48 kHz), fitted "
                              "(represent), saved in half precision; Opus at the highest bit rate no larger than the "
                              "network's file; SNR against the clip", rows, "audio", widths=args.widths, lr=args.lr)

@@ -18,7 +18,6 @@ them.
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.clip_fits import sound_clips, sound_render_rows, video_render_rows  # noqa: E402
+from bench.clip_fits import sound_render_rows, sound_rows, video_render_rows  # noqa: E402
 from bench.picture_fits import (fit_picture, finish_table, kodak_pictures, mean_of, resized,  # noqa: E402
                                 table_arguments, table_row)
 from engine.metrics import picture_psnr  # noqa: E402
@@ -53,11 +52,7 @@ def main(argv: list[str] | None = None) -> dict:
     if "pictures" in args.media:
         table = picture_table(args)
     if "audio" in args.media:
-        rows: list[dict] = []
-        with tempfile.TemporaryDirectory() as folder:
-            for clip in sound_clips(Path(folder)):
-                for row in sound_render_rows(clip, args.models, args.width, args.steps, args.lr):
-                    table_row(rows, row)
+        rows = sound_rows(lambda clip: sound_render_rows(clip, args.models, args.width, args.steps, args.lr))
         means = {model: {key: mean_of(rows, key, model=model) for key in ("snr_render", "snr_polyphase", "snr_cubic")}
                  for model in args.models}
         table = finish_table(args, "Bach (1 s from 1.5 s, 44.1 kHz) and a recorded voice (1.43 s, 48 kHz) at half "

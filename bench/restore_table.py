@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.clip_fits import sound_clips, sound_restore_rows, video_restore_rows  # noqa: E402
+from bench.clip_fits import sound_restore_rows, sound_rows, video_restore_rows  # noqa: E402
 from bench.picture_fits import finish_table, kodak_pictures, mean_of, table_arguments, table_row  # noqa: E402
 from engine.config import ModelConfig, RestoreConfig  # noqa: E402
 from engine.media import write_image  # noqa: E402
@@ -106,12 +106,8 @@ def main(argv: list[str] | None = None) -> dict:
     if "pictures" in args.media:
         table = picture_table(args)
     if "audio" in args.media:
-        rows: list[dict] = []
-        with tempfile.TemporaryDirectory() as folder:
-            for clip in sound_clips(Path(folder)):
-                for gap_ms in args.gaps_ms:
-                    for row in sound_restore_rows(clip, gap_ms, args.models, args.width, args.steps, args.lr):
-                        table_row(rows, row)
+        rows = sound_rows(lambda clip: [row for gap_ms in args.gaps_ms for row in sound_restore_rows(
+            clip, gap_ms, args.models, args.width, args.steps, args.lr)])
         means = {f"{gap_ms:g} ms": {**{model: mean_of(rows, "snr", gap_ms=gap_ms, model=model)
                                        for model in args.models},
                                     **{method: mean_of(rows, f"snr_{method}", gap_ms=gap_ms)
