@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QProgressBar, QSplitter
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSplitter
 
 from app.controller import RunController
 from app.file_actions import FileActions
@@ -27,7 +27,7 @@ from app.menus import build_menus, update_actions
 from app.panels.settings_panel import SettingsPanel
 from app.scale_out import ScaleOut
 from app.session import Session
-from app.status import device_label, memory_text
+from app.status import device_label, memory_text, status_bar_parts
 from app.views.curves_view import CurvesView
 from app.views.registry import Views
 from app.window_state import WindowState
@@ -103,15 +103,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
         self.splitter.addWidget(self.curves)
         self.splitter.setSizes([500, 250])
         self.setCentralWidget(self.splitter)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.status = QLabel(f"{self.device_label} · Ready")
-        self.statusBar().addWidget(self.status, 1)
-        self.kept = QLabel()
-        """After a fit: what its network weighs as a file, beside JPEG at that size for a picture."""
-        self.kept.setObjectName("kept-network")
-        self.statusBar().addPermanentWidget(self.kept)
-        self.statusBar().addPermanentWidget(self.progress)
+        self.status, self.kept, self.progress = status_bar_parts(self.statusBar(), self.device_label)
 
     def _connect_controller(self) -> None:
         controller, phase = self.controller, self.session.run_phase
@@ -231,6 +223,7 @@ class MainWindow(FileActions, Guidance, WindowState, QMainWindow):
             self.views.show_targets(self.task.targets())  # what this task learns from (a restore: the damaged file)
         if self.session.kind.race:
             self.jiio_controls.sync()
+        self.restore_controls.sync()  # the damage the run restores, shown where it is (a mask, a gap, lost frames)
         self.curves.add_run(started.name)
         self.progress.setRange(0, started.steps)
         self.progress.setValue(started.from_step)

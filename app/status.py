@@ -7,6 +7,20 @@ import torch
 from engine.device import device_name
 
 
+def status_bar_parts(bar, device_label: str):
+    """Put into the window's status `bar`: the phase line (stretching), the line that says what a fit's network
+    weighs after a run (beside JPEG at that size for a picture), and the progress bar. Returns the three."""
+    from PySide6.QtWidgets import QLabel, QProgressBar
+
+    status, kept, progress = QLabel(f"{device_label} · Ready"), QLabel(), QProgressBar()
+    kept.setObjectName("kept-network")
+    progress.setMaximumWidth(220)
+    bar.addWidget(status, 1)
+    bar.addPermanentWidget(kept)
+    bar.addPermanentWidget(progress)
+    return status, kept, progress
+
+
 def device_label(device: torch.device) -> str:
     """'CPU (2 threads)' with the threads the engine trains on (the worker's, not the GUI thread's), or the GPU."""
     if device.type == "cuda":

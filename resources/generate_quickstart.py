@@ -31,6 +31,7 @@ RUNS = {
     "fit-mesh": ("fit", "mesh.ply", {"steps": 150, "log_every": 25, "eval_every": 75}),
     "duel": ("duel", "image.png", {"steps": 80, "log_every": 10, "eval_every": 40}),
     "restore": ("restore", "image.png", {"steps": 150, "log_every": 10, "eval_every": 50, "mask": "{tmp}/damage.png"}),
+    "restore-sound": ("restore", "audio.wav", {"steps": 150, "log_every": 10, "eval_every": 50, "gap": "0.99:1.01"}),
     "train-prior": ("train-prior", None, {"steps": 6, "log_every": 2, "eval_every": 6}),
     "inverse": ("inverse", None, {"count": 16, "sigma": 0.4, "adam_steps": 10}),
     "attack": ("attack", None, {"count": 16}),
@@ -50,6 +51,35 @@ def write_damage(path: Path, side: int = 128) -> None:
     draw.line([(20, 110), (100, 80)], fill=0, width=4)
     draw.rectangle([70, 90, 95, 115], fill=0)
     mask.save(path)
+
+
+def save(picture, path: Path) -> None:
+    """Write a QPixmap or QImage as a JPEG and say so."""
+    if not picture.save(str(path), "JPG", 88):
+        raise SystemExit(f"could not write {path}")
+    print(f"{path.relative_to(ROOT)}: {picture.width()}×{picture.height()}, {path.stat().st_size // 1024} KB")
+
+
+def render_picture(reconstruction, render_path: Path, crop: int = 40, scale: int = 4):
+    """A corner of the fit's reconstruction enlarged pixel by pixel beside the same corner of the network rendered
+    at `scale` times the size: what rendering at another size gives. A QImage."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+    from PySide6.QtGui import QImage
+
+    top = (reconstruction.shape[0] - crop) // 2
+    pixels = Image.fromarray(np.asarray(reconstruction)[top:top + crop, top:top + crop].squeeze())
+    with Image.open(render_path) as render:
+        rendered = render.crop((top * scale, top * scale, (top + crop) * scale, (top + crop) * scale))
+        side = crop * scale
+        sheet = Image.new("RGB", (2 * side + 12, side + 24), (32, 32, 32))
+        sheet.paste(pixels.resize((side, side), Image.NEAREST).convert("RGB"), (0, 24))
+        sheet.paste(rendered.convert("RGB"), (side + 12, 24))
+    draw = ImageDraw.Draw(sheet)
+    draw.text((4, 5), "the fit's pixels, enlarged", fill=(230, 230, 230))
+    draw.text((side + 16, 5), f"the network rendered at ×{scale}", fill=(230, 230, 230))
+    data = np.ascontiguousarray(np.asarray(sheet))
+    return QImage(data.data, data.shape[1], data.shape[0], 3 * data.shape[1], QImage.Format.Format_RGB888).copy()
 
 
 def run(window, app, changes: dict) -> None:
@@ -99,11 +129,17 @@ def main() -> None:
             window.set_kind(kind)
             window.apply_preset("preview")
             run(window, app, changes)
+            if kind == "restore" and sample == "audio.wav":  # the gap shown where it was selected
+                view = window.views.currentWidget()
+                (start, end), middle = view.gap(), sum(view.gap()) / 2
+                view.wave_plot.setXRange(middle - 4 * (end - start), middle + 4 * (end - start), padding=0)
+                app.processEvents()
             picture = window.views.grab().scaledToWidth(WIDTH, Qt.TransformationMode.SmoothTransformation)
-            path = OUT / f"{name}.jpg"
-            if not picture.save(str(path), "JPG", 88):
-                raise SystemExit(f"could not write {path}")
-            print(f"{path.relative_to(ROOT)}: {picture.width()}×{picture.height()}, {path.stat().st_size // 1024} KB")
+            save(picture, OUT / f"{name}.jpg")
+            if name == "fit":  # what the network weighs, as the status bar says it; a render at 4 times the size
+                save(window.kept.grab(), OUT / "fit-kept.jpg")
+                window.render_to(Path(tmp) / "render.png", scale=4.0)
+                save(render_picture(window.task.reconstruction, Path(tmp) / "render.png"), OUT / "fit-render.jpg")
         window.close()
 
 
