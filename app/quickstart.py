@@ -17,7 +17,11 @@ HOW = {
     "fit": "Open an image, a sound, a video or a 3D shape (File ▸ Open, or drag it onto the window; File ▸ Samples "
            "has one of each). Press Start: a small network learns to reproduce it, and you watch the "
            "reconstruction sharpen beside the original, with its error and the quality (PSNR, or IoU for shapes) "
-           "in the curves below.",
+           "in the curves below. When it ends, the status bar says what the network weighs as a file and, for a "
+           "picture, what JPEG gives at that size (honestly: more, so far). The network is a continuous function: "
+           "File ▸ Render at another size… draws the picture at any size, the sound at any sample rate, the video at "
+           "any frame rate, the shape from a finer grid; below, the fit's pixels enlarged beside the network "
+           "rendered at 4 times the size.",
     "duel": "Open a file, pick Duel in the toolbar and press Start: two networks (by default the implicit "
             "Fourier-iMFN and its ordinary counterpart Fourier-MFN, of the same size) learn the same file side by "
             "side, step for step. Each learns every other pixel (or sample) and is scored on the ones it never saw: "
@@ -65,10 +69,20 @@ def quickstart_html() -> str:
              "beside it; File ▸ Save Snapshot keeps a run to continue later.</p>"]
     for kind in TASKS:
         parts.append(f"<h3>{kind.title}</h3><p>{HOW.get(kind.name, kind.summary.capitalize() + '.')}</p>")
-        parts += [f'<p><img src="{picture.as_uri()}" width="{PICTURE_WIDTH}"></p>' for picture in pictures(kind.name)]
+        parts += [f'<p><img src="{picture.as_uri()}" width="{shown_width(picture)}"></p>' for picture in
+                  pictures(kind.name)]
     parts.append("<p>The curves at the bottom compare every run since you started (untick one to hide it). "
                  "Help ▸ Quickstart shows this again.</p>")
     return "".join(parts)
+
+
+def shown_width(picture: Path) -> int:
+    """The width a picture is shown at: its own, at most PICTURE_WIDTH (a narrow one, a line of the status bar, is
+    not stretched)."""
+    from PySide6.QtGui import QImageReader
+
+    width = QImageReader(str(picture)).size().width()
+    return min(PICTURE_WIDTH, width) if width > 0 else PICTURE_WIDTH
 
 
 def pictures(kind_name: str) -> list[Path]:
