@@ -115,15 +115,15 @@ class ImageView(ReconstructionPreviews, QWidget):
         return row
 
     def set_damage_painting(self, available: bool, damage: np.ndarray | None = None) -> None:
-        """Offer painting the damage (a restore of a picture) with `damage` shown, or take the offer away (and
-        the layer off the target)."""
+        """Offer painting the damage (a restore of a picture) with `damage` shown (None: none), or take the offer
+        away (and the layer off the target)."""
         for widget in self.damage_widgets:
             widget.setVisible(available)
         if not available:
             self.paint_damage.setChecked(False)
         if damage is not None:
             self.damage.set_damage(damage)
-        elif self.target is not None and self.damage.damage.shape != self.target.shape[:2]:
+        elif self.target is not None:  # nothing marked in the settings: nothing shown
             self.damage.reset(*self.target.shape[:2])
         self.damage.setVisible(available)
 
