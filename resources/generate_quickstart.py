@@ -77,7 +77,7 @@ def render_picture(reconstruction, render_path: Path, crop: int = 40, scale: int
         sheet.paste(rendered.convert("RGB"), (side + 12, 24))
     draw = ImageDraw.Draw(sheet)
     draw.text((4, 5), "the fit's pixels, enlarged", fill=(230, 230, 230))
-    draw.text((side + 16, 5), f"the network rendered at ×{scale}", fill=(230, 230, 230))
+    draw.text((side + 16, 5), f"the network rendered at {scale}x the size", fill=(230, 230, 230))
     data = np.ascontiguousarray(np.asarray(sheet))
     return QImage(data.data, data.shape[1], data.shape[0], 3 * data.shape[1], QImage.Format.Format_RGB888).copy()
 
