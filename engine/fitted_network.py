@@ -80,8 +80,6 @@ class FittedNetwork:
         time axis scaled to keep the duration). Nothing given: the fitted grid."""
         spec = medium_spec(self.medium)
         shape, axes = list(self.shape), spec.defaults.scale_axes
-        if self.medium == "mesh":  # a surface from a cubic grid: every axis scales
-            axes = tuple(range(len(shape)))
         if scale is not None or size is not None:
             if spec.float_samples:  # a sound's samples are its time axis: another rate resamples it
                 raise ConfigError("a sound is rendered at another sample rate (--rate), not at another size")
@@ -131,11 +129,6 @@ class FittedNetwork:
 
     def write(self, path: Path, array: Any, rate: float | None) -> Path:
         """Write a render in the medium's format (PNG, WAV, MP4, PLY)."""
-        if self.medium == "mesh":
-            from engine.media import write_mesh
-
-            write_mesh(Path(path), *array)
-            return Path(path)
         spec = medium_spec(self.medium)
         if spec.write is None:
             raise ConfigError(f"a {self.medium} render cannot be written as a file")
@@ -153,7 +146,7 @@ def render_name(network: Path, medium: str, shape: tuple[int, ...], rate: float 
         grid = f"{rate:g}hz"
     else:
         grid = f"{shape[-1]}x{shape[-2]}" if rate is None else f"{rate:g}fps-{shape[-1]}x{shape[-2]}"
-    suffix = ".ply" if medium == "mesh" else Path(spec.export_name).suffix
+    suffix = Path(spec.export_name).suffix
     path, copy = network.with_name(f"{network.stem}-{grid}{suffix}"), 2
     while path.exists():
         path, copy = network.with_name(f"{network.stem}-{grid}-{copy}{suffix}"), copy + 1

@@ -387,8 +387,9 @@ in 400 steps at width 64. Both stay options (--input-scale, --lr)."""
 
 MESH = register_medium(MediumSpec(
     "mesh", NOUN, MESH_EXTENSIONS, load_mesh,
-    FitDefaults(input_scale=MESH_INPUT_SCALE, lr=MESH_LR, batch_size=50000, eval_every=250),
+    FitDefaults(input_scale=MESH_INPUT_SCALE, lr=MESH_LR, batch_size=50000, eval_every=250, scale_axes=(0, 1, 2)),
     FitConfig(model=PREVIEW_MODEL, signal=SignalConfig(mesh_points=50_000), batch_size=8192, steps=500, log_every=5,
               eval_every=100, eval_points=1 << 16, mc_resolution=64),
     signal_fields=frozenset({"mesh_points", "mesh_near_sigma", "mesh_max_triangles"}),
-    fit_fields=frozenset({"mesh_target", "eval_points", "mc_resolution"}), split_axes=None))
+    fit_fields=frozenset({"mesh_target", "eval_points", "mc_resolution"}), split_axes=None,
+    write=lambda path, surface, rate: write_mesh(path, *surface), export_name="reconstruction.ply"))

@@ -21,8 +21,6 @@ from engine.presets import resolve_fit_config
 from engine.tasks.inr_training import INRTask, INRTraining, solve_summary
 
 
-"""The fitted network's file in a fit's run folder."""
-
 
 class FitTask(INRTask):
     """Fit a grid signal (image, audio, video)."""

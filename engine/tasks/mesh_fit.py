@@ -17,7 +17,7 @@ from torch import Tensor
 from engine.config import FitConfig
 from engine.metrics import chamfer_distance, iou
 from engine.fitted_network import NETWORK_FILE, FittedNetwork, save_network
-from engine.media import MeshSignal, SignalError, grid_coords, marching_cubes, write_mesh
+from engine.media import MeshSignal, SignalError, grid_coords, write_mesh
 from engine.media.mesh import sample_surface
 from engine.tasks.base import Snapshot, Targets
 from engine.presets import resolve_fit_config
@@ -135,9 +135,7 @@ class MeshFitTask(INRTask):
     def extract_surface(self, resolution: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Marching cubes on the network's field over an R³ grid (R = `resolution`, default mc_resolution)."""
         r = resolution or self.config.mc_resolution
-        self.model.eval()
-        pred, _ = self.model.predict(grid_coords((r, r, r)).to(self.device))
-        return marching_cubes(pred[:, 0].reshape(r, r, r), level=0.0)
+        return self.fitted().render((r, r, r))
 
     def chamfer(self) -> float:
         """Chamfer distance between the extracted surface and the true one (normalized units)."""
